@@ -1,0 +1,28 @@
+/* The query of /guard-status, parsed as tokens: "json", "refresh=5". */
+#ifndef GUARD_QUERY_H
+#define GUARD_QUERY_H
+
+#include <apr_pools.h>
+
+typedef enum {
+    GUARD_FMT_HTML = 0,
+    GUARD_FMT_JSON,
+    GUARD_FMT_PROMETHEUS,
+    GUARD_FMT_AUTO
+} guard_format_e;
+
+typedef struct {
+    guard_format_e format;
+    int refresh;            /* HTML auto-refresh in seconds, 0: none */
+} guard_query_t;
+
+/**
+ * Parse the query string (may be NULL). Tokens are separated by '&' or ';';
+ * "json", "prometheus", "auto" select a format (the last one wins);
+ * "refresh=N" takes 1..3600. Unknown tokens are ignored, like mod_status.
+ * @return NULL on success, else a message for a 400 response that quotes
+ *         the bad token (escaped by the caller).
+ */
+const char *guard_query_parse(apr_pool_t *p, const char *args, guard_query_t *q);
+
+#endif

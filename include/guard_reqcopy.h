@@ -1,0 +1,20 @@
+/* The bounded, sanitized copy of request data kept in shared memory. */
+#ifndef GUARD_REQCOPY_H
+#define GUARD_REQCOPY_H
+
+#include <apr.h>
+
+#define GUARD_COPY_URI        0x1  /* text is a URI: its query may be redacted */
+#define GUARD_COPY_SHOW_QUERY 0x2  /* keep the query of a URI */
+
+/**
+ * Copy src into dst (dstlen bytes, always NUL-terminated). Bytes < 0x20,
+ * 0x7f and above, and backslash become "\xHH", so the copy is printable
+ * ASCII. With GUARD_COPY_URI and without GUARD_COPY_SHOW_QUERY, everything
+ * from the first '?' becomes "?...". A copy cut short ends in "...".
+ * src NULL copies as "". Never writes past dst + dstlen. Returns dst.
+ */
+char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
+                           int flags);
+
+#endif

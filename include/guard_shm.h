@@ -1,0 +1,184 @@
+/*
+ * The shared-memory layout: a header, one record per child slot and one
+ * slot per (child, thread). Created by the parent, inherited by children,
+ * kept across graceful restarts. No locks: each part has one writer at a
+ * time and a sequence counter (odd while written) that readers check.
+ */
+#ifndef GUARD_SHM_H
+#define GUARD_SHM_H
+
+#include <apr.h>
+#include <apr_time.h>
+
+#define GUARD_SHM_MAGIC    0x67647231u
+#define GUARD_SHM_VERSION  1
+
+#define GUARD_METHOD_LEN   16
+#define GUARD_URI_LEN      256
+#define GUARD_PROTO_LEN    16
+#define GUARD_VHOST_LEN    128
+#define GUARD_CLIENT_LEN   64
+#define GUARD_PEER_LEN     64
+#define GUARD_PATH_LEN     192
+#define GUARD_SYSNAME_LEN  24
+
+typedef enum {
+    GUARD_WS_EMPTY = 0,     /* never used, or its process is gone */
+    GUARD_WS_IDLE,          /* thread alive, no connection */
+    GUARD_WS_READ,          /* connection open, reading a request */
+    GUARD_WS_BUSY,          /* serving a request */
+    GUARD_WS_KEEPALIVE,     /* request done, connection still open */
+    GUARD_WS_MAX
+} guard_ws_e;
+
+typedef enum {
+    GUARD_WAIT_NONE = 0,    /* not sampled, or nothing to say */
+    GUARD_WAIT_CPU,         /* on CPU */
+    GUARD_WAIT_BACKEND,     /* socket that is not the client's nor a listener */
+    GUARD_WAIT_CLIENT,      /* the client connection (own or another's) */
+    GUARD_WAIT_LISTENER,    /* a listening socket */
+    GUARD_WAIT_FILE,        /* I/O on a file */
+    GUARD_WAIT_LOCK,        /* flock / fcntl(F_SETLKW|F_OFD_SETLKW) */
+    GUARD_WAIT_PIPE,        /* pipe or other non-socket fd */
+    GUARD_WAIT_FUTEX,       /* futex (mutex, condition, join) */
+    GUARD_WAIT_SLEEP,       /* nanosleep, clock_nanosleep */
+    GUARD_WAIT_CHILD,       /* waiting for a child process */
+    GUARD_WAIT_SYSCALL,     /* another syscall, by name */
+    GUARD_WAIT_UNKNOWN,     /* could not be read */
+    GUARD_WAIT_MAX
+} guard_wait_kind_e;
+
+#define GUARD_WAITF_SPINNING  0x1   /* CPU time close to wall time */
+#define GUARD_WAITF_TCP       0x2   /* peer is TCP (idle_ms from TCP_INFO) */
+#define GUARD_WAITF_UNIX      0x4   /* unix-domain socket */
+#define GUARD_WAITF_WRITE     0x8   /* waiting to write (poll POLLOUT, write) */
+
+/** What a worker thread was seen blocked on. Written by the watchdog. */
+typedef struct {
+    apr_uint32_t kind;            /* guard_wait_kind_e */
+    apr_uint32_t call;            /* guard_call_e */
+    apr_int32_t syscall;          /* number; -1 none */
+    apr_int32_t fd;               /* -1 none */
+    apr_uint32_t flags;           /* GUARD_WAITF_* */
+    apr_uint32_t pad;
+    apr_time_t since;             /* first sample that saw this same wait */
+    apr_time_t sampled;           /* latest sample */
+    apr_int64_t idle_ms;          /* TCP: no data either way for this long; -1 */
+    apr_int64_t cpu_ms;           /* thread CPU since request start; -1 */
+    char sysname[GUARD_SYSNAME_LEN];
+    char peer[GUARD_PEER_LEN];    /* "10.0.0.5:6379", "[::1]:80", "unix:/x" */
+    char path[GUARD_PATH_LEN];    /* file of a file or lock wait */
+} guard_wait_t;
+
+/** The request data copied at request start, already sanitized. */
+typedef struct {
+    char method[GUARD_METHOD_LEN];
+    char uri[GUARD_URI_LEN];
+    char protocol[GUARD_PROTO_LEN];
+    char vhost[GUARD_VHOST_LEN];
+    char client[GUARD_CLIENT_LEN];
+} guard_req_t;
+
+typedef struct {
+    /* Written by the worker thread, under seq. */
+    apr_uint32_t seq;
+    apr_uint32_t state;           /* guard_ws_e */
+    apr_int32_t pid;
+    apr_int32_t tid;
+    apr_uint32_t generation;
+    apr_int32_t client_fd;        /* the connection's socket; -1 */
+    apr_time_t conn_start;
+    apr_time_t req_start;         /* 0: no request */
+    apr_int64_t cpu_start_us;     /* thread CPU clock at request start; -1 */
+    apr_uint64_t requests;        /* requests this slot has served, ever */
+    guard_req_t req;
+
+    /* Written by the watchdog thread of the same child, under wseq. */
+    apr_uint32_t wseq;
+    apr_uint32_t stuck;           /* current request passed the threshold */
+    apr_time_t wait_req_start;    /* req_start of the request 'wait' is about */
+    guard_wait_t wait;
+    apr_uint64_t stuck_total;     /* requests of this slot that became stuck */
+    apr_uint64_t samples;         /* samples taken of this slot */
+} guard_slot_t;
+
+typedef enum {
+    GUARD_CHILD_NONE = 0,
+    GUARD_CHILD_RUNNING,
+    GUARD_CHILD_EXITED
+} guard_child_state_e;
+
+/** One per child slot (ServerLimit). Written by the child, and by the parent once it is gone. */
+typedef struct {
+    apr_uint32_t seq;
+    apr_uint32_t state;           /* guard_child_state_e */
+    apr_int32_t pid;
+    apr_uint32_t generation;
+    apr_time_t started;
+    apr_time_t exited;
+    apr_int32_t watchdog_tid;     /* 0: no watchdog */
+    apr_uint32_t pad;
+    apr_uint64_t wakeups;         /* watchdog wake-ups */
+    apr_time_t last_wake;
+} guard_child_t;
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t version;
+    apr_uint32_t server_limit;
+    apr_uint32_t thread_limit;
+    apr_uint32_t slot_size;
+    apr_uint32_t child_size;
+    apr_time_t created;           /* when the segment was made */
+    apr_uint32_t generation;      /* newest generation the parent announced */
+    apr_uint32_t restarts;        /* graceful restarts survived */
+} guard_shm_hdr_t;
+
+/** A view of the segment: pointers into it. */
+typedef struct {
+    guard_shm_hdr_t *hdr;
+    guard_child_t *children;      /* [server_limit] */
+    guard_slot_t *slots;          /* [server_limit * thread_limit] */
+} guard_shm_t;
+
+/** Bytes needed for the given limits (both >= 1). */
+apr_size_t guard_shm_size(int server_limit, int thread_limit);
+
+/** Zero the segment and write the header. */
+void guard_shm_init(void *base, int server_limit, int thread_limit,
+                    apr_time_t now);
+
+/** 1 when base holds a segment of this version and these limits. */
+int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
+                      int thread_limit);
+
+/** Fill the view from a segment made by guard_shm_init. */
+void guard_shm_attach(guard_shm_t *shm, void *base);
+
+/** The slot of (child, thread); NULL when out of range. */
+guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread);
+
+/** Map a flat worker index (child * thread_limit + thread) to a slot. */
+guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index);
+
+/** Begin / end a write under a sequence counter (single writer). */
+void guard_seq_write_begin(apr_uint32_t *seq);
+void guard_seq_write_end(apr_uint32_t *seq);
+
+/** Read a sequence counter for a reader; odd means a write is under way. */
+apr_uint32_t guard_seq_read_begin(const apr_uint32_t *seq);
+
+/** 1 when nothing was written since guard_seq_read_begin returned start. */
+int guard_seq_read_valid(const apr_uint32_t *seq, apr_uint32_t start);
+
+/**
+ * Copy a slot consistently: retries a few times while a writer is at it.
+ * @return 1 when the copy is consistent, 0 when it may be torn (a writer
+ *         that died mid-write, or one too busy): the copy is still filled.
+ */
+int guard_slot_read(const guard_slot_t *src, guard_slot_t *dst);
+
+/** Same for a child record. */
+int guard_child_read(const guard_child_t *src, guard_child_t *dst);
+
+#endif

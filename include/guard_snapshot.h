@@ -1,0 +1,68 @@
+/* A consistent copy of the shared memory, made for rendering one page. */
+#ifndef GUARD_SNAPSHOT_H
+#define GUARD_SNAPSHOT_H
+
+#include <apr_pools.h>
+#include "guard_shm.h"
+
+/** Server facts the glue supplies (the renderers know no httpd). */
+typedef struct {
+    const char *version;          /* server description */
+    const char *mpm;              /* "prefork", "event", "worker" */
+    const char *hostname;         /* main server name */
+    apr_time_t started;           /* last (re)start */
+    apr_uint32_t generation;
+    apr_interval_time_t stuck_threshold;
+    apr_interval_time_t watch_interval;
+    int server_limit;
+    int thread_limit;
+} guard_server_info_t;
+
+typedef struct {
+    int child;
+    guard_child_t rec;
+} guard_child_view_t;
+
+typedef struct {
+    int child;
+    int thread;
+    int consistent;               /* 0: the copy may be torn */
+    int stuck;                    /* busy and older than the threshold */
+    int has_wait;                 /* slot.wait is about the current request */
+    apr_int64_t elapsed_ms;       /* request age (busy), connection age
+                                     (read, keepalive); -1 otherwise */
+    apr_int64_t for_ms;           /* how long in the current wait; -1 */
+    guard_slot_t slot;
+} guard_worker_view_t;
+
+typedef struct {
+    apr_uint64_t requests_total;
+    apr_uint64_t stuck_total;
+    apr_uint64_t samples_total;
+    apr_uint64_t wakeups_total;
+    apr_uint32_t restarts;
+} guard_counters_t;
+
+typedef struct {
+    apr_time_t now;
+    apr_time_t shm_created;
+    guard_server_info_t server;
+    guard_counters_t counters;
+    int nchildren;
+    guard_child_view_t *children; /* children that are running */
+    int nworkers;
+    guard_worker_view_t *workers; /* slots of running children, not empty */
+    int by_state[GUARD_WS_MAX];   /* workers per state */
+    int busy;                     /* in a request */
+    int stuck;
+} guard_snapshot_t;
+
+/**
+ * Copy what the page shows. Counters are summed over all slots, of
+ * running and gone children alike.
+ */
+guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
+                                      const guard_server_info_t *info,
+                                      apr_time_t now);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int guard_placeholder_guard_status_auto;

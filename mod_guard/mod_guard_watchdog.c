@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int guard_placeholder_mod_guard_watchdog;

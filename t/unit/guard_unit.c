@@ -1,0 +1,26 @@
+/* Runs every unit suite and prints Check's summary line. */
+#include <stdlib.h>
+#include <apr_general.h>
+#include "guard_unit.h"
+
+int main(void)
+{
+    SRunner *sr;
+    int failed;
+
+    apr_initialize();
+    sr = srunner_create(guard_duration_suite());
+    srunner_add_suite(sr, guard_proc_suite());
+    srunner_add_suite(sr, guard_syscall_suite());
+    srunner_add_suite(sr, guard_reqcopy_suite());
+    srunner_add_suite(sr, guard_wait_suite());
+    srunner_add_suite(sr, guard_sink_suite());
+    srunner_add_suite(sr, guard_query_suite());
+    srunner_add_suite(sr, guard_shm_suite());
+    srunner_add_suite(sr, guard_render_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,17 @@
+/* The suites of the unit tests, one per concern. */
+#ifndef GUARD_UNIT_H
+#define GUARD_UNIT_H
+
+#include <check.h>
+
+Suite *guard_duration_suite(void);
+Suite *guard_proc_suite(void);
+Suite *guard_syscall_suite(void);
+Suite *guard_reqcopy_suite(void);
+Suite *guard_wait_suite(void);
+Suite *guard_sink_suite(void);
+Suite *guard_query_suite(void);
+Suite *guard_shm_suite(void);
+Suite *guard_render_suite(void);
+
+#endif

@@ -16,6 +16,10 @@ typedef struct {
     apr_interval_time_t watch_interval;
     int server_limit;
     int thread_limit;
+    /* Optional: 1 when the MPM says a worker thread serves nothing now,
+     * whatever its slot last said (a request finished on another thread). */
+    int (*thread_released)(void *baton, int child, int thread);
+    void *baton;
 } guard_server_info_t;
 
 typedef struct {

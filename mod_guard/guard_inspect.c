@@ -1,2 +1,564 @@
-/* placeholder */
-typedef int guard_placeholder_guard_inspect;
+/*
+ * Resolving what a thread waits on. Reads /proc/self/task/<tid>/{syscall,stat},
+ * /proc/self/fd/<n> and /proc/self/fdinfo/<epfd>; copies pollfd arrays,
+ * fd_sets and sockaddrs out of the thread's memory with process_vm_readv
+ * (EFAULT instead of a crash if they changed meanwhile).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "guard_config.h"
+#include <string.h>
+#include "guard_inspect.h"
+#include "guard_proc.h"
+#include "guard_syscall.h"
+
+char *guard_fmt_long(char *p, long v)
+{
+    char tmp[24];
+    int n = 0;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+
+    if (v < 0) {
+        *p++ = '-';
+    }
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n) {
+        *p++ = tmp[--n];
+    }
+    *p = '\0';
+    return p;
+}
+
+#if defined(__linux__) && defined(HAVE_PROCESS_VM_READV)
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/prctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#define MAX_CANDIDATES 16
+
+int guard_inspect_begin(void)
+{
+    int was = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+
+    if (was == 0) {
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    }
+    return was;
+}
+
+void guard_inspect_end(int token)
+{
+    if (token == 0) {
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/* How interesting an fd is to an operator: a backend beats the client. */
+enum { RANK_NONE = 0, RANK_OTHER, RANK_PIPE, RANK_FILE, RANK_LISTENER,
+       RANK_CLIENT, RANK_BACKEND };
+
+typedef struct {
+    int rank;
+    guard_wait_kind_e kind;
+    apr_uint32_t flags;
+    apr_int64_t idle_ms;
+    char peer[GUARD_PEER_LEN];
+    char path[GUARD_PATH_LEN];
+} fd_view_t;
+
+static char *cpy(char *dst, const char *src, apr_size_t len)
+{
+    apr_size_t n = strlen(src);
+
+    if (n >= len) {
+        n = len - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return dst;
+}
+
+static char *task_path(char *buf, pid_t tid, const char *leaf)
+{
+    char *p = buf;
+
+    p = stpcpy(p, "/proc/self/task/");
+    p = guard_fmt_long(p, tid);
+    *p++ = '/';
+    strcpy(p, leaf);
+    return buf;
+}
+
+static char *self_path(char *buf, const char *dir, int fd)
+{
+    char *p = stpcpy(buf, dir);
+
+    guard_fmt_long(p, fd);
+    return buf;
+}
+
+static int read_file(const char *path, char *buf, apr_size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0) {
+        return -1;
+    }
+    do {
+        n = read(fd, buf, len - 1);
+    } while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n < 0) {
+        return -1;
+    }
+    buf[n] = '\0';
+    return (int)n;
+}
+
+static int copy_from_self(apr_uint64_t addr, void *dst, apr_size_t len)
+{
+    struct iovec local = { dst, len };
+    struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0)
+           == (ssize_t)len ? 0 : -1;
+}
+
+static void format_sockaddr(const struct sockaddr *sa, socklen_t len,
+                            char *out, apr_size_t outlen)
+{
+    char ip[INET6_ADDRSTRLEN], port[8], *p = out;
+
+    out[0] = '\0';
+    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const void *)sa;
+
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        guard_fmt_long(port, ntohs(in->sin_port));
+        if (strlen(ip) + strlen(port) + 2 <= outlen) {
+            p = stpcpy(p, ip);
+            *p++ = ':';
+            strcpy(p, port);
+        }
+    }
+    else if (sa->sa_family == AF_INET6
+             && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+        guard_fmt_long(port, ntohs(in6->sin6_port));
+        if (strlen(ip) + strlen(port) + 4 <= outlen) {
+            *p++ = '[';
+            p = stpcpy(p, ip);
+            p = stpcpy(p, "]:");
+            strcpy(p, port);
+        }
+    }
+    else if (sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const void *)sa;
+        apr_size_t n = len > offsetof(struct sockaddr_un, sun_path)
+                       ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+        char path[sizeof(un->sun_path) + 1];
+
+        if (n > sizeof(un->sun_path)) {
+            n = sizeof(un->sun_path);
+        }
+        memcpy(path, un->sun_path, n);
+        path[n] = '\0';
+        if (n > 0 && path[0] == '\0') {
+            path[0] = '@';        /* abstract namespace */
+        }
+        p = stpcpy(p, "unix:");
+        cpy(p, path, outlen - 5);
+    }
+}
+
+static int is_listener(const guard_inspect_ctx_t *ctx, int fd)
+{
+    int i, on = 0;
+    socklen_t len = sizeof(on);
+
+    for (i = 0; i < ctx->nlisten; i++) {
+        if (ctx->listen_fds[i] == fd) {
+            return 1;
+        }
+    }
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
+{
+    int i;
+
+    if (fd == own) {
+        return 1;
+    }
+    for (i = 0; i < ctx->nslots; i++) {
+        const guard_slot_t *s = &ctx->slots[i];
+
+        if (s->state != GUARD_WS_EMPTY && s->state != GUARD_WS_IDLE
+            && s->client_fd == fd) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void tcp_idle(int fd, fd_view_t *v)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
+        v->flags |= GUARD_WAITF_TCP;
+        v->idle_ms = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent
+                     ? ti.tcpi_last_data_recv : ti.tcpi_last_data_sent;
+    }
+}
+
+static void view_socket(const guard_inspect_ctx_t *ctx, int own, int fd,
+                        fd_view_t *v)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (is_listener(ctx, fd)) {
+        v->rank = RANK_LISTENER;
+        v->kind = GUARD_WAIT_LISTENER;
+        if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+            format_sockaddr((struct sockaddr *)&ss, len, v->peer,
+                            sizeof(v->peer));
+        }
+        return;
+    }
+    v->rank = is_client(ctx, own, fd) ? RANK_CLIENT : RANK_BACKEND;
+    v->kind = v->rank == RANK_CLIENT ? GUARD_WAIT_CLIENT : GUARD_WAIT_BACKEND;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+        format_sockaddr((struct sockaddr *)&ss, len, v->peer, sizeof(v->peer));
+    }
+    len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_UNIX) {
+            v->flags |= GUARD_WAITF_UNIX;
+        }
+        else {
+            tcp_idle(fd, v);
+        }
+    }
+}
+
+static void view_fd(const guard_inspect_ctx_t *ctx, int own, int fd,
+                    fd_view_t *v)
+{
+    char path[48], link[GUARD_PATH_LEN];
+    ssize_t n;
+
+    memset(v, 0, sizeof(*v));
+    v->idle_ms = -1;
+    if (fd < 0) {
+        return;
+    }
+    n = readlink(self_path(path, "/proc/self/fd/", fd), link, sizeof(link) - 1);
+    if (n < 0) {
+        return;
+    }
+    link[n] = '\0';
+    cpy(v->path, link, sizeof(v->path));
+    if (strncmp(link, "socket:", 7) == 0) {
+        view_socket(ctx, own, fd, v);
+    }
+    else if (link[0] == '/') {
+        v->rank = RANK_FILE;
+        v->kind = GUARD_WAIT_FILE;
+    }
+    else {
+        v->rank = strncmp(link, "pipe:", 5) == 0 ? RANK_PIPE : RANK_OTHER;
+        v->kind = GUARD_WAIT_PIPE;
+    }
+}
+
+/* Keep the most telling of the candidates; ties go to the first. */
+static void consider(const guard_inspect_ctx_t *ctx, int own, int fd,
+                     apr_uint32_t flags, fd_view_t *best, int *best_fd)
+{
+    fd_view_t v;
+
+    view_fd(ctx, own, fd, &v);
+    if (v.rank > best->rank) {
+        *best = v;
+        best->flags |= flags;
+        *best_fd = fd;
+    }
+}
+
+static void pick_poll(const guard_inspect_ctx_t *ctx, int own,
+                      const guard_call_t *call, fd_view_t *best, int *fd)
+{
+    struct pollfd pfd[MAX_CANDIDATES];
+    apr_size_t i, n = call->n < MAX_CANDIDATES ? call->n : MAX_CANDIDATES;
+
+    if (n == 0 || copy_from_self(call->ptr, pfd, n * sizeof(pfd[0])) != 0) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        int out = (pfd[i].events & POLLOUT) && !(pfd[i].events & POLLIN);
+
+        if (pfd[i].fd >= 0) {
+            consider(ctx, own, pfd[i].fd, out ? GUARD_WAITF_WRITE : 0, best,
+                     fd);
+        }
+    }
+}
+
+static void pick_fdset(const guard_inspect_ctx_t *ctx, int own,
+                       apr_uint64_t addr, int nfds, apr_uint32_t flags,
+                       fd_view_t *best, int *fd)
+{
+    fd_set set;
+    int i, seen = 0;
+
+    if (addr == 0 || nfds <= 0) {
+        return;
+    }
+    if (nfds > FD_SETSIZE) {
+        nfds = FD_SETSIZE;
+    }
+    if (copy_from_self(addr, &set, ((apr_size_t)nfds + 7) / 8) != 0) {
+        return;
+    }
+    for (i = 0; i < nfds && seen < MAX_CANDIDATES; i++) {
+        if (FD_ISSET(i, &set)) {
+            consider(ctx, own, i, flags, best, fd);
+            seen++;
+        }
+    }
+}
+
+/* /proc/self/fdinfo/<epfd> lists the watched fds as "tfd: N events: ...". */
+static void pick_epoll(const guard_inspect_ctx_t *ctx, int own, int epfd,
+                       fd_view_t *best, int *fd)
+{
+    char path[48], buf[2048], *p = buf;
+    int seen = 0;
+
+    if (read_file(self_path(path, "/proc/self/fdinfo/", epfd), buf,
+                  sizeof(buf)) < 0) {
+        return;
+    }
+    while ((p = strstr(p, "tfd:")) != NULL && seen++ < MAX_CANDIDATES) {
+        char *end;
+        long t = strtol(p + 4, &end, 10);
+
+        if (end != p + 4 && t >= 0) {
+            consider(ctx, own, (int)t, 0, best, fd);
+        }
+        p = end;
+    }
+}
+
+static void peer_of_connect(const guard_call_t *call,
+                            const guard_syscall_line_t *sc, fd_view_t *v)
+{
+    struct sockaddr_storage ss;
+    apr_uint64_t len = sc->args[2];
+
+    if (v->peer[0] || len == 0 || len > sizeof(ss)) {
+        return;
+    }
+    memset(&ss, 0, sizeof(ss));
+    if (copy_from_self(sc->args[1], &ss, (apr_size_t)len) == 0) {
+        format_sockaddr((struct sockaddr *)&ss, (socklen_t)len, v->peer,
+                        sizeof(v->peer));
+    }
+}
+
+static void resolve_fds(const guard_inspect_ctx_t *ctx, int own,
+                        const guard_syscall_line_t *sc,
+                        const guard_call_t *call, fd_view_t *best, int *fd)
+{
+    memset(best, 0, sizeof(*best));
+    best->idle_ms = -1;
+    *fd = -1;
+    switch (call->call) {
+    case GUARD_CALL_POLL:
+        pick_poll(ctx, own, call, best, fd);
+        break;
+    case GUARD_CALL_SELECT:
+        pick_fdset(ctx, own, call->ptr, (int)call->n, 0, best, fd);
+        pick_fdset(ctx, own, call->ptr2, (int)call->n, GUARD_WAITF_WRITE,
+                   best, fd);
+        break;
+    case GUARD_CALL_EPOLL:
+        pick_epoll(ctx, own, call->fd, best, fd);
+        break;
+    case GUARD_CALL_WRITE:
+        consider(ctx, own, call->fd, GUARD_WAITF_WRITE, best, fd);
+        break;
+    case GUARD_CALL_CONNECT:
+        consider(ctx, own, call->fd, GUARD_WAITF_WRITE, best, fd);
+        peer_of_connect(call, sc, best);
+        break;
+    default:
+        consider(ctx, own, call->fd, 0, best, fd);
+        consider(ctx, own, call->fd2, 0, best, fd);
+        break;
+    }
+}
+
+static guard_wait_kind_e kind_of_call(const guard_call_t *call)
+{
+    switch (call->call) {
+    case GUARD_CALL_FUTEX: return GUARD_WAIT_FUTEX;
+    case GUARD_CALL_SLEEP: return GUARD_WAIT_SLEEP;
+    case GUARD_CALL_CHILD: return GUARD_WAIT_CHILD;
+    case GUARD_CALL_OTHER: return GUARD_WAIT_SYSCALL;
+    case GUARD_CALL_NONE:  return GUARD_WAIT_UNKNOWN;
+    default:               return GUARD_WAIT_NONE;   /* decided by its fd */
+    }
+}
+
+static void set_sysname(guard_wait_t *w, long nr)
+{
+    const char *name = guard_syscall_name(nr);
+
+    if (name) {
+        cpy(w->sysname, name, sizeof(w->sysname));
+    }
+    else {
+        guard_fmt_long(stpcpy(w->sysname, "syscall "), nr);
+    }
+}
+
+static void classify_blocked(const guard_inspect_ctx_t *ctx,
+                             const guard_inspect_req_t *req,
+                             const guard_syscall_line_t *sc, guard_wait_t *w)
+{
+    guard_call_t call;
+    fd_view_t best;
+    int fd;
+
+    guard_syscall_decode(sc, &call);
+    w->call = call.call;
+    w->syscall = (apr_int32_t)sc->nr;
+    set_sysname(w, sc->nr);
+    w->kind = kind_of_call(&call);
+    if (w->kind != GUARD_WAIT_NONE) {
+        return;
+    }
+    resolve_fds(ctx, req->client_fd, sc, &call, &best, &fd);
+    w->kind = best.rank == RANK_NONE ? GUARD_WAIT_SYSCALL : best.kind;
+    if (call.call == GUARD_CALL_LOCK && best.rank == RANK_FILE) {
+        w->kind = GUARD_WAIT_LOCK;
+    }
+    w->fd = fd;
+    w->flags |= best.flags;
+    w->idle_ms = best.idle_ms;
+    cpy(w->peer, best.peer, sizeof(w->peer));
+    if (best.kind != GUARD_WAIT_BACKEND && best.kind != GUARD_WAIT_CLIENT) {
+        cpy(w->path, best.path, sizeof(w->path));
+    }
+}
+
+static apr_int64_t thread_cpu_ms(const guard_inspect_ctx_t *ctx,
+                                 const guard_inspect_req_t *req,
+                                 const guard_stat_line_t *st)
+{
+    apr_int64_t us;
+
+    if (req->cpu_start_us < 0 || ctx->clk_tck <= 0) {
+        return -1;
+    }
+    us = (apr_int64_t)((st->utime + st->stime) * 1000000ULL
+                       / (apr_uint64_t)ctx->clk_tck);
+    return us > req->cpu_start_us ? (us - req->cpu_start_us) / 1000 : 0;
+}
+
+static void classify_cpu(const guard_inspect_req_t *req, apr_time_t now,
+                         guard_wait_t *w)
+{
+    apr_int64_t wall_ms = apr_time_as_msec(now - req->req_start);
+
+    w->kind = GUARD_WAIT_CPU;
+    /* Ticks are 10 ms: allow for rounding on short requests. */
+    if (w->cpu_ms >= 0 && wall_ms > 0 && w->cpu_ms * 10 >= wall_ms * 8) {
+        w->flags |= GUARD_WAITF_SPINNING;
+    }
+}
+
+int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
+                         const guard_inspect_req_t *req, apr_time_t now,
+                         guard_wait_t *w)
+{
+    char path[64], line[512];
+    guard_syscall_line_t sc;
+    guard_stat_line_t st;
+    int have_stat;
+
+    memset(w, 0, sizeof(*w));
+    w->syscall = -1;
+    w->fd = -1;
+    w->idle_ms = -1;
+    w->since = w->sampled = now;
+    have_stat = read_file(task_path(path, req->tid, "stat"), line,
+                          sizeof(line)) > 0
+                && guard_proc_parse_stat(line, &st) == 0;
+    w->cpu_ms = have_stat ? thread_cpu_ms(ctx, req, &st) : -1;
+    if (read_file(task_path(path, req->tid, "syscall"), line,
+                  sizeof(line)) <= 0
+        || guard_proc_parse_syscall(line, &sc) != 0) {
+        w->kind = GUARD_WAIT_UNKNOWN;
+        return -1;
+    }
+    if (sc.running) {
+        classify_cpu(req, now, w);
+        return 0;
+    }
+    classify_blocked(ctx, req, &sc, w);
+    return 0;
+}
+
+#else /* not Linux: nothing to read */
+
+#include <string.h>
+
+int guard_inspect_begin(void)
+{
+    return 1;
+}
+
+void guard_inspect_end(int token)
+{
+}
+
+int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
+                         const guard_inspect_req_t *req, apr_time_t now,
+                         guard_wait_t *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->kind = GUARD_WAIT_UNKNOWN;
+    w->syscall = -1;
+    w->fd = -1;
+    w->idle_ms = -1;
+    w->cpu_ms = -1;
+    w->since = w->sampled = now;
+    return -1;
+}
+
+#endif

@@ -1,2 +1,103 @@
-/* placeholder */
-typedef int guard_placeholder_guard_query;
+/* The query of /guard-status: exact tokens, never substrings (mod_status
+ * takes "?autox" for "?auto"). */
+#include <string.h>
+#include <apr_strings.h>
+#include "guard_query.h"
+
+#define REFRESH_MIN 1
+#define REFRESH_MAX 3600
+
+static const struct {
+    const char *token;
+    guard_format_e format;
+} formats[] = {
+    { "json",       GUARD_FMT_JSON },
+    { "prometheus", GUARD_FMT_PROMETHEUS },
+    { "auto",       GUARD_FMT_AUTO },
+};
+
+#define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
+
+static int token_is(const char *tok, apr_size_t len, const char *word)
+{
+    return strlen(word) == len && memcmp(tok, word, len) == 0;
+}
+
+/* Digits only, stopping as soon as the value is out of range. */
+static int parse_refresh(const char *v, apr_size_t len)
+{
+    apr_size_t i;
+    int n = 0;
+
+    if (len == 0) {
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (v[i] - '0');
+        if (n > REFRESH_MAX) {
+            return -1;
+        }
+    }
+    return n < REFRESH_MIN ? -1 : n;
+}
+
+static const char *refresh_error(apr_pool_t *p, const char *tok,
+                                 apr_size_t len)
+{
+    return apr_psprintf(p, "invalid refresh \"%s\": expected %d..%d seconds",
+                        apr_pstrmemdup(p, tok, len), REFRESH_MIN, REFRESH_MAX);
+}
+
+static const char *parse_token(apr_pool_t *p, const char *tok,
+                               apr_size_t len, guard_query_t *q)
+{
+    static const char prefix[] = "refresh=";
+    const apr_size_t plen = sizeof(prefix) - 1;
+    apr_size_t i;
+    int n;
+
+    for (i = 0; i < FORMAT_COUNT; i++) {
+        if (token_is(tok, len, formats[i].token)) {
+            q->format = formats[i].format;
+            return NULL;
+        }
+    }
+    /* A bare "refresh" is a mistake, not an unknown token. */
+    if (token_is(tok, len, "refresh")) {
+        return refresh_error(p, tok, len);
+    }
+    if (len < plen || memcmp(tok, prefix, plen) != 0) {
+        return NULL;
+    }
+    if ((n = parse_refresh(tok + plen, len - plen)) < 0) {
+        return refresh_error(p, tok, len);
+    }
+    q->refresh = n;
+    return NULL;
+}
+
+const char *guard_query_parse(apr_pool_t *p, const char *args,
+                              guard_query_t *q)
+{
+    guard_query_t parsed = { GUARD_FMT_HTML, 0 };
+    const char *err;
+    apr_size_t len;
+
+    q->format = GUARD_FMT_HTML;
+    q->refresh = 0;
+    while (args != NULL && *args != '\0') {
+        len = strcspn(args, "&;");
+        if (len > 0 && (err = parse_token(p, args, len, &parsed)) != NULL) {
+            return err;
+        }
+        args += len;
+        if (*args != '\0') {
+            args++;
+        }
+    }
+    *q = parsed;
+    return NULL;
+}

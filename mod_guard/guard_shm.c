@@ -1,2 +1,138 @@
-/* placeholder */
-typedef int guard_placeholder_guard_shm;
+/* The shared-memory layout and its lock-free sequence counters. */
+#include <string.h>
+#include "guard_shm.h"
+
+#define GUARD_ALIGN(n)      (((n) + 63) & ~((apr_size_t)63))
+#define GUARD_READ_TRIES    64
+
+static apr_size_t children_offset(void)
+{
+    return GUARD_ALIGN(sizeof(guard_shm_hdr_t));
+}
+
+static apr_size_t slots_offset(int server_limit)
+{
+    return children_offset()
+           + GUARD_ALIGN(sizeof(guard_child_t) * (apr_size_t)server_limit);
+}
+
+apr_size_t guard_shm_size(int server_limit, int thread_limit)
+{
+    return slots_offset(server_limit)
+           + sizeof(guard_slot_t) * (apr_size_t)server_limit
+             * (apr_size_t)thread_limit;
+}
+
+void guard_shm_init(void *base, int server_limit, int thread_limit,
+                    apr_time_t now)
+{
+    guard_shm_hdr_t *hdr = base;
+
+    memset(base, 0, guard_shm_size(server_limit, thread_limit));
+    hdr->magic = GUARD_SHM_MAGIC;
+    hdr->version = GUARD_SHM_VERSION;
+    hdr->server_limit = (apr_uint32_t)server_limit;
+    hdr->thread_limit = (apr_uint32_t)thread_limit;
+    hdr->slot_size = sizeof(guard_slot_t);
+    hdr->child_size = sizeof(guard_child_t);
+    hdr->created = now;
+}
+
+int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
+                      int thread_limit)
+{
+    const guard_shm_hdr_t *hdr = base;
+
+    return base != NULL
+           && size >= guard_shm_size(server_limit, thread_limit)
+           && hdr->magic == GUARD_SHM_MAGIC
+           && hdr->version == GUARD_SHM_VERSION
+           && hdr->server_limit == (apr_uint32_t)server_limit
+           && hdr->thread_limit == (apr_uint32_t)thread_limit
+           && hdr->slot_size == sizeof(guard_slot_t)
+           && hdr->child_size == sizeof(guard_child_t);
+}
+
+void guard_shm_attach(guard_shm_t *shm, void *base)
+{
+    char *p = base;
+
+    shm->hdr = base;
+    shm->children = (guard_child_t *)(p + children_offset());
+    shm->slots = (guard_slot_t *)(p + slots_offset(shm->hdr->server_limit));
+}
+
+guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread)
+{
+    if (child < 0 || thread < 0
+        || (apr_uint32_t)child >= shm->hdr->server_limit
+        || (apr_uint32_t)thread >= shm->hdr->thread_limit) {
+        return NULL;
+    }
+    return &shm->slots[(apr_size_t)child * shm->hdr->thread_limit + thread];
+}
+
+guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index)
+{
+    if (index < 0 || (apr_size_t)index >= (apr_size_t)shm->hdr->server_limit
+                                          * shm->hdr->thread_limit) {
+        return NULL;
+    }
+    return &shm->slots[index];
+}
+
+void guard_seq_write_begin(apr_uint32_t *seq)
+{
+    __atomic_add_fetch(seq, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+void guard_seq_write_end(apr_uint32_t *seq)
+{
+    __atomic_add_fetch(seq, 1, __ATOMIC_RELEASE);
+}
+
+apr_uint32_t guard_seq_read_begin(const apr_uint32_t *seq)
+{
+    return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+}
+
+int guard_seq_read_valid(const apr_uint32_t *seq, apr_uint32_t start)
+{
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return (start & 1) == 0 && __atomic_load_n(seq, __ATOMIC_RELAXED) == start;
+}
+
+/* Two writers share a slot (the worker and its watchdog), each with its
+ * own counter: the copy is consistent when neither moved during it. */
+int guard_slot_read(const guard_slot_t *src, guard_slot_t *dst)
+{
+    int i;
+
+    for (i = 0; i < GUARD_READ_TRIES; i++) {
+        apr_uint32_t s = guard_seq_read_begin(&src->seq);
+        apr_uint32_t w = guard_seq_read_begin(&src->wseq);
+
+        memcpy(dst, src, sizeof(*dst));
+        if (guard_seq_read_valid(&src->seq, s)
+            && guard_seq_read_valid(&src->wseq, w)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int guard_child_read(const guard_child_t *src, guard_child_t *dst)
+{
+    int i;
+
+    for (i = 0; i < GUARD_READ_TRIES; i++) {
+        apr_uint32_t s = guard_seq_read_begin(&src->seq);
+
+        memcpy(dst, src, sizeof(*dst));
+        if (guard_seq_read_valid(&src->seq, s)) {
+            return 1;
+        }
+    }
+    return 0;
+}

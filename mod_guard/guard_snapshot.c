@@ -1,2 +1,122 @@
-/* placeholder */
-typedef int guard_placeholder_guard_snapshot;
+/* A copy of the shared memory for one page: only what renderers need. */
+#include <string.h>
+#include "guard_snapshot.h"
+
+static void take_children(apr_pool_t *p, const guard_shm_t *shm,
+                          guard_snapshot_t *s)
+{
+    int i, n = (int)shm->hdr->server_limit;
+    guard_child_t rec;
+
+    s->children = apr_pcalloc(p, sizeof(*s->children) * n);
+    for (i = 0; i < n; i++) {
+        guard_child_read(&shm->children[i], &rec);
+        s->counters.wakeups_total += rec.wakeups;
+        if (rec.state == GUARD_CHILD_RUNNING && rec.pid > 0) {
+            s->children[s->nchildren].child = i;
+            s->children[s->nchildren].rec = rec;
+            s->nchildren++;
+        }
+    }
+}
+
+static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
+{
+    const guard_slot_t *sl = &v->slot;
+    apr_time_t now = s->now;
+
+    v->elapsed_ms = -1;
+    v->for_ms = -1;
+    if (sl->state == GUARD_WS_BUSY && sl->req_start > 0) {
+        v->elapsed_ms = apr_time_as_msec(now - sl->req_start);
+        v->stuck = now - sl->req_start >= s->server.stuck_threshold;
+        v->has_wait = sl->wait_req_start == sl->req_start
+                      && sl->wait.kind != GUARD_WAIT_NONE;
+    }
+    else if ((sl->state == GUARD_WS_READ || sl->state == GUARD_WS_KEEPALIVE)
+             && sl->conn_start > 0) {
+        v->elapsed_ms = apr_time_as_msec(now - sl->conn_start);
+    }
+    if (v->has_wait && sl->wait.since > 0) {
+        v->for_ms = apr_time_as_msec(now - sl->wait.since);
+    }
+    if (v->elapsed_ms < 0 && sl->state == GUARD_WS_BUSY) {
+        v->elapsed_ms = 0;
+    }
+}
+
+static void add_worker(guard_snapshot_t *s, int child, int thread,
+                       const guard_slot_t *copy, int consistent)
+{
+    guard_worker_view_t *v = &s->workers[s->nworkers++];
+
+    v->child = child;
+    v->thread = thread;
+    v->consistent = consistent;
+    v->slot = *copy;
+    if (copy->state != GUARD_WS_IDLE && s->server.thread_released
+        && s->server.thread_released(s->server.baton, child, thread)) {
+        v->slot.state = GUARD_WS_IDLE;
+        v->slot.req_start = 0;
+    }
+    fill_view(s, v);
+    if (v->slot.state < GUARD_WS_MAX) {
+        s->by_state[v->slot.state]++;
+    }
+    s->busy += v->slot.state == GUARD_WS_BUSY;
+    s->stuck += v->stuck;
+}
+
+static const guard_child_view_t *running_child(const guard_snapshot_t *s,
+                                               int child)
+{
+    int i;
+
+    for (i = 0; i < s->nchildren; i++) {
+        if (s->children[i].child == child) {
+            return &s->children[i];
+        }
+    }
+    return NULL;
+}
+
+static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
+                       guard_snapshot_t *s)
+{
+    int c, t, tl = (int)shm->hdr->thread_limit;
+    guard_slot_t copy;
+
+    s->workers = apr_pcalloc(p, sizeof(*s->workers)
+                                * (apr_size_t)(s->nchildren ? s->nchildren : 1)
+                                * (apr_size_t)tl);
+    for (c = 0; c < (int)shm->hdr->server_limit; c++) {
+        const guard_child_view_t *cv = running_child(s, c);
+
+        for (t = 0; t < tl; t++) {
+            int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);
+
+            s->counters.requests_total += copy.requests;
+            s->counters.stuck_total += copy.stuck_total;
+            s->counters.samples_total += copy.samples;
+            if (cv && copy.state != GUARD_WS_EMPTY
+                && copy.pid == cv->rec.pid) {
+                add_worker(s, c, t, &copy, ok);
+            }
+        }
+    }
+}
+
+guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
+                                      const guard_server_info_t *info,
+                                      apr_time_t now)
+{
+    guard_snapshot_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->now = now;
+    s->server = *info;
+    s->shm_created = shm->hdr->created;
+    s->counters.restarts = shm->hdr->restarts;
+    take_children(p, shm, s);
+    take_slots(p, shm, s);
+    return s;
+}

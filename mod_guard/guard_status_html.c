@@ -1,2 +1,176 @@
-/* placeholder */
-typedef int guard_placeholder_guard_status_html;
+/* The HTML page of /guard-status: one self-contained document, no scripts. */
+#include <string.h>
+#include <apr_strings.h>
+#include "guard_status.h"
+#include "guard_wait.h"
+
+#define WAIT_TEXT_LEN 512
+/* Past this many idle workers the table shows a count instead of rows. */
+#define IDLE_ROWS_MAX 64
+
+static const char css[] =
+    "body{font-family:sans-serif;margin:1em}"
+    "table{border-collapse:collapse}"
+    "th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;"
+    "font-size:90%}"
+    "th{background:#eee}"
+    "tr.stuck{background:#f8c0c0}"
+    "tr.idle{color:#999}"
+    "p.stuck{color:#b00;font-weight:bold}";
+
+/* Shm strings are bounded by their array: a torn copy may lack the NUL. */
+static void put_field(guard_sink_t *o, const char *f, apr_size_t size)
+{
+    char tmp[GUARD_URI_LEN + 1];
+
+    apr_cpystrn(tmp, f, size < sizeof(tmp) ? size + 1 : sizeof(tmp));
+    guard_put_html(o, tmp);
+}
+
+#define PUT_FIELD(o, f) put_field((o), (f), sizeof(f))
+
+/* "12.3 s"; "-" when unknown. */
+static void put_secs(guard_sink_t *o, apr_int64_t ms)
+{
+    if (ms < 0) {
+        guard_puts(o, "-");
+        return;
+    }
+    ms = (ms + 50) / 100;
+    guard_printf(o, "%" APR_INT64_T_FMT ".%d s", ms / 10, (int)(ms % 10));
+}
+
+static void put_uptime(guard_sink_t *o, apr_int64_t sec)
+{
+    if (sec >= 86400) {
+        guard_printf(o, "%" APR_INT64_T_FMT " d ", sec / 86400);
+    }
+    guard_printf(o, "%02d:%02d:%02d", (int)(sec % 86400 / 3600),
+                 (int)(sec % 3600 / 60), (int)(sec % 60));
+}
+
+static void render_head(const guard_snapshot_t *s, int refresh,
+                        guard_sink_t *o)
+{
+    guard_puts(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+               "<meta charset=\"utf-8\">\n");
+    if (refresh > 0) {
+        guard_printf(o, "<meta http-equiv=\"refresh\" content=\"%d\">\n",
+                     refresh);
+    }
+    guard_printf(o, "<title>mod_guard status</title>\n<style>%s</style>\n"
+                 "</head>\n<body>\n<h1>mod_guard status</h1>\n", css);
+}
+
+static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    const guard_server_info_t *i = &s->server;
+
+    guard_printf(o, "<p class=\"%s\">%d of %d workers stuck</p>\n<p>",
+                 s->stuck ? "stuck" : "ok", s->stuck, s->nworkers);
+    guard_puts(o, "Server: ");
+    guard_put_html(o, i->version ? i->version : "");
+    guard_puts(o, "<br>\nMPM: ");
+    guard_put_html(o, i->mpm ? i->mpm : "");
+    guard_puts(o, "<br>\nUptime: ");
+    put_uptime(o, apr_time_sec(s->now - i->started));
+    guard_printf(o, "<br>\nGeneration: %u<br>\nChildren: %d, busy workers: "
+                 "%d<br>\nStuck threshold: ", i->generation, s->nchildren,
+                 s->busy);
+    put_secs(o, apr_time_as_msec(i->stuck_threshold));
+    guard_puts(o, ", watch interval: ");
+    put_secs(o, apr_time_as_msec(i->watch_interval));
+    guard_puts(o, "</p>\n<p><a href=\"?json\">JSON</a> | "
+               "<a href=\"?prometheus\">Prometheus</a> | "
+               "<a href=\"?auto\">auto</a></p>\n");
+}
+
+static const char *row_class(const guard_worker_view_t *w)
+{
+    if (w->stuck) {
+        return " class=\"stuck\"";
+    }
+    return w->slot.state == GUARD_WS_IDLE ? " class=\"idle\"" : "";
+}
+
+static void render_request(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    const guard_req_t *r = &w->slot.req;
+
+    guard_puts(o, "<td>");
+    if (w->slot.req_start) {
+        PUT_FIELD(o, r->method);
+        guard_puts(o, " ");
+        PUT_FIELD(o, r->uri);
+        guard_puts(o, " ");
+        PUT_FIELD(o, r->protocol);
+    }
+    guard_puts(o, "</td><td>");
+    if (w->slot.req_start) {
+        PUT_FIELD(o, r->vhost);
+    }
+    guard_puts(o, "</td><td>");
+    PUT_FIELD(o, r->client);
+    guard_puts(o, "</td>");
+}
+
+static void render_wait(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    char text[WAIT_TEXT_LEN] = "";
+
+    if (w->has_wait) {
+        guard_wait_describe(&w->slot.wait, w->elapsed_ms, text, sizeof(text));
+    }
+    guard_puts(o, "<td>");
+    guard_put_html(o, text);
+    guard_puts(o, "</td><td>");
+    put_secs(o, w->has_wait && text[0] ? w->for_ms : -1);
+    guard_puts(o, "</td>");
+}
+
+static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    guard_printf(o, "<tr%s><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
+                 "<td>%s</td>", row_class(w), w->child, w->thread,
+                 w->slot.pid, w->slot.tid, guard_ws_name(w->slot.state));
+    render_request(w, o);
+    guard_puts(o, "<td>");
+    put_secs(o, w->elapsed_ms);
+    guard_puts(o, "</td><td>");
+    put_secs(o, w->has_wait ? w->slot.wait.cpu_ms : -1);
+    guard_puts(o, "</td>");
+    render_wait(w, o);
+    guard_puts(o, "</tr>\n");
+}
+
+static void render_table(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int idle = s->by_state[GUARD_WS_IDLE];
+    int collapse = idle > IDLE_ROWS_MAX;
+    int i;
+
+    guard_puts(o, "<table>\n<tr><th>Child</th><th>Thread</th><th>PID</th>"
+               "<th>TID</th><th>State</th><th>Request</th><th>VHost</th>"
+               "<th>Client</th><th>Elapsed</th><th>CPU</th>"
+               "<th>Waiting on</th><th>For</th></tr>\n");
+    for (i = 0; i < s->nworkers; i++) {
+        const guard_worker_view_t *w = &s->workers[i];
+
+        if (!(collapse && w->slot.state == GUARD_WS_IDLE && !w->stuck)) {
+            render_worker(w, o);
+        }
+    }
+    if (collapse) {
+        guard_printf(o, "<tr class=\"idle\"><td colspan=\"12\">%d idle "
+                     "workers not listed</td></tr>\n", idle);
+    }
+    guard_puts(o, "</table>\n");
+}
+
+void guard_render_html(const guard_snapshot_t *s, int refresh, guard_sink_t *o)
+{
+    render_head(s, refresh, o);
+    render_summary(s, o);
+    render_table(s, o);
+    guard_puts(o, "</body>\n</html>\n");
+}

@@ -1,2 +1,214 @@
-/* placeholder */
-typedef int guard_placeholder_guard_status_json;
+/* The JSON view of /guard-status; the schema is docs/json-schema.md. */
+#include <string.h>
+#include <apr_strings.h>
+#include "guard_status.h"
+#include "guard_wait.h"
+
+#define WAIT_TEXT_LEN 512
+
+/* Shm strings carry their own bound; a torn copy may lack the NUL. */
+static void put_field(guard_sink_t *o, const char *f, apr_size_t size)
+{
+    char tmp[GUARD_URI_LEN + 1];
+
+    apr_cpystrn(tmp, f, size < sizeof(tmp) ? size + 1 : sizeof(tmp));
+    guard_put_json_str(o, tmp);
+}
+
+#define PUT_FIELD(o, f) put_field((o), (f), sizeof(f))
+
+static void put_str_or_null(guard_sink_t *o, const char *s)
+{
+    if (s) {
+        guard_put_json_str(o, s);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+}
+
+static void put_int_or_null(guard_sink_t *o, apr_int64_t v)
+{
+    if (v >= 0) {
+        guard_printf(o, "%" APR_INT64_T_FMT, v);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+}
+
+static void put_key(guard_sink_t *o, int first, const char *key)
+{
+    guard_printf(o, "%s\"%s\":", first ? "" : ",", key);
+}
+
+static void render_server(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    const guard_server_info_t *i = &s->server;
+
+    guard_puts(o, "\"server\":{\"version\":");
+    put_str_or_null(o, i->version);
+    guard_puts(o, ",\"mpm\":");
+    put_str_or_null(o, i->mpm);
+    guard_puts(o, ",\"hostname\":");
+    put_str_or_null(o, i->hostname);
+    guard_printf(o, ",\"generation\":%u,\"started\":%" APR_INT64_T_FMT
+                 ",\"uptime_s\":%" APR_INT64_T_FMT, i->generation,
+                 (apr_int64_t)apr_time_sec(i->started),
+                 (apr_int64_t)apr_time_sec(s->now - i->started));
+    guard_printf(o, ",\"server_limit\":%d,\"thread_limit\":%d"
+                 ",\"stuck_threshold_ms\":%" APR_INT64_T_FMT
+                 ",\"watch_interval_ms\":%" APR_INT64_T_FMT
+                 ",\"now\":%" APR_INT64_T_FMT "}", i->server_limit,
+                 i->thread_limit,
+                 (apr_int64_t)apr_time_as_msec(i->stuck_threshold),
+                 (apr_int64_t)apr_time_as_msec(i->watch_interval),
+                 (apr_int64_t)apr_time_as_msec(s->now));
+}
+
+static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int st;
+
+    guard_printf(o, "\"summary\":{\"children\":%d,\"workers\":%d,"
+                 "\"busy\":%d,\"stuck\":%d,\"states\":{", s->nchildren,
+                 s->nworkers, s->busy, s->stuck);
+    for (st = 0; st < GUARD_WS_MAX; st++) {
+        put_key(o, st == 0, guard_ws_name(st));
+        guard_printf(o, "%d", s->by_state[st]);
+    }
+    guard_puts(o, "}}");
+}
+
+static void render_child(const guard_child_view_t *c, guard_sink_t *o)
+{
+    guard_printf(o, "{\"child\":%d,\"pid\":%d,\"generation\":%u,"
+                 "\"started\":%" APR_INT64_T_FMT ",\"watchdog_tid\":%d,"
+                 "\"wakeups\":%" APR_UINT64_T_FMT "}", c->child, c->rec.pid,
+                 c->rec.generation, (apr_int64_t)apr_time_sec(c->rec.started),
+                 c->rec.watchdog_tid, c->rec.wakeups);
+}
+
+static void render_request(const guard_slot_t *sl, guard_sink_t *o)
+{
+    const guard_req_t *r = &sl->req;
+    char line[GUARD_METHOD_LEN + GUARD_URI_LEN + GUARD_PROTO_LEN + 3];
+
+    guard_puts(o, ",\"request\":");
+    if (sl->req_start == 0) {
+        guard_puts(o, "null,\"method\":null,\"uri\":null,\"protocol\":null"
+                   ",\"vhost\":null");
+        return;
+    }
+    apr_snprintf(line, sizeof(line), "%.*s %.*s %.*s",
+                 (int)strnlen(r->method, sizeof(r->method)), r->method,
+                 (int)strnlen(r->uri, sizeof(r->uri)), r->uri,
+                 (int)strnlen(r->protocol, sizeof(r->protocol)), r->protocol);
+    guard_put_json_str(o, line);
+    guard_puts(o, ",\"method\":");
+    PUT_FIELD(o, r->method);
+    guard_puts(o, ",\"uri\":");
+    PUT_FIELD(o, r->uri);
+    guard_puts(o, ",\"protocol\":");
+    PUT_FIELD(o, r->protocol);
+    guard_puts(o, ",\"vhost\":");
+    PUT_FIELD(o, r->vhost);
+}
+
+/* An optional string field of the wait: null when empty. */
+static void put_wait_field(guard_sink_t *o, const char *f, apr_size_t size)
+{
+    if (f[0]) {
+        put_field(o, f, size);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+}
+
+static void render_wait(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    const guard_wait_t *wt = &w->slot.wait;
+    char text[WAIT_TEXT_LEN];
+
+    guard_puts(o, ",\"wait\":");
+    if (!w->has_wait || wt->kind == GUARD_WAIT_NONE) {
+        guard_puts(o, "null");
+        return;
+    }
+    guard_puts(o, "{\"kind\":");
+    guard_put_json_str(o, guard_wait_kind_name(wt->kind));
+    guard_puts(o, ",\"syscall\":");
+    put_wait_field(o, wt->sysname, sizeof(wt->sysname));
+    guard_puts(o, ",\"fd\":");
+    put_int_or_null(o, wt->fd);
+    guard_puts(o, ",\"peer\":");
+    put_wait_field(o, wt->peer, sizeof(wt->peer));
+    guard_puts(o, ",\"path\":");
+    put_wait_field(o, wt->path, sizeof(wt->path));
+    guard_puts(o, ",\"idle_ms\":");
+    put_int_or_null(o, wt->idle_ms);
+    guard_puts(o, ",\"for_ms\":");
+    put_int_or_null(o, w->for_ms);
+    guard_puts(o, ",\"text\":");
+    guard_put_json_str(o, guard_wait_describe(wt, w->elapsed_ms, text,
+                                              sizeof(text)));
+    guard_puts(o, "}");
+}
+
+static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    const guard_slot_t *sl = &w->slot;
+
+    guard_printf(o, "{\"child\":%d,\"thread\":%d,\"pid\":%d,\"tid\":%d,"
+                 "\"generation\":%u,\"state\":", w->child, w->thread, sl->pid,
+                 sl->tid, sl->generation);
+    guard_put_json_str(o, guard_ws_name(sl->state));
+    guard_printf(o, ",\"stuck\":%s", w->stuck ? "true" : "false");
+    render_request(sl, o);
+    guard_puts(o, ",\"client\":");
+    PUT_FIELD(o, sl->req.client);
+    guard_puts(o, ",\"elapsed_ms\":");
+    put_int_or_null(o, w->elapsed_ms);
+    guard_puts(o, ",\"cpu_ms\":");
+    put_int_or_null(o, w->has_wait ? sl->wait.cpu_ms : -1);
+    guard_printf(o, ",\"requests\":%" APR_UINT64_T_FMT ",\"consistent\":%s",
+                 sl->requests, w->consistent ? "true" : "false");
+    render_wait(w, o);
+    guard_puts(o, "}");
+}
+
+static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    const guard_counters_t *c = &s->counters;
+
+    guard_printf(o, "\"counters\":{\"requests_total\":%" APR_UINT64_T_FMT
+                 ",\"stuck_total\":%" APR_UINT64_T_FMT
+                 ",\"samples_total\":%" APR_UINT64_T_FMT
+                 ",\"wakeups_total\":%" APR_UINT64_T_FMT
+                 ",\"restarts\":%u}", c->requests_total, c->stuck_total,
+                 c->samples_total, c->wakeups_total, c->restarts);
+}
+
+void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int i;
+
+    guard_puts(o, "{");
+    render_server(s, o);
+    guard_puts(o, ",");
+    render_summary(s, o);
+    guard_puts(o, ",\"children\":[");
+    for (i = 0; i < s->nchildren; i++) {
+        guard_puts(o, i ? "," : "");
+        render_child(&s->children[i], o);
+    }
+    guard_puts(o, "],\"workers\":[");
+    for (i = 0; i < s->nworkers; i++) {
+        guard_puts(o, i ? "," : "");
+        render_worker(&s->workers[i], o);
+    }
+    guard_puts(o, "],");
+    render_counters(s, o);
+    guard_puts(o, "}\n");
+}

@@ -1,2 +1,217 @@
-/* placeholder */
-typedef int guard_placeholder_guard_status_prom;
+/*
+ * The Prometheus view of /guard-status, text format 0.0.4. Each metric's
+ * samples are written in one loop after its HELP and TYPE, so they stay
+ * grouped as the format requires.
+ */
+#include <string.h>
+#include <apr_strings.h>
+#include "guard_status.h"
+#include "guard_wait.h"
+
+typedef int (*worker_pred)(const guard_worker_view_t *w);
+typedef void (*worker_sample)(const guard_worker_view_t *w, guard_sink_t *o);
+
+static void head(guard_sink_t *o, const char *name, const char *type,
+                 const char *help)
+{
+    guard_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Milliseconds as seconds; integer arithmetic keeps the output exact. */
+static void put_seconds(guard_sink_t *o, apr_int64_t ms)
+{
+    guard_printf(o, " %" APR_INT64_T_FMT ".%03d\n", ms / 1000,
+                 (int)(ms % 1000));
+}
+
+/*
+ * Label values must be UTF-8 or the whole scrape is rejected. The copy made
+ * them ASCII, so any other byte is a torn read: it becomes '?'.
+ */
+static void put_label(guard_sink_t *o, const char *name, const char *value,
+                      apr_size_t size)
+{
+    char tmp[GUARD_URI_LEN + 1];
+    char *p;
+
+    apr_cpystrn(tmp, value, size < sizeof(tmp) ? size + 1 : sizeof(tmp));
+    for (p = tmp; *p; p++) {
+        if ((unsigned char)*p >= 0x80) {
+            *p = '?';
+        }
+    }
+    guard_printf(o, ",%s=\"", name);
+    guard_put_prom_label(o, tmp);
+    guard_puts(o, "\"");
+}
+
+#define PUT_LABEL(o, name, f) put_label((o), (name), (f), sizeof(f))
+
+/* Opens the label set; the caller adds its own and closes it. */
+static void worker_labels(const guard_worker_view_t *w, const char *name,
+                          guard_sink_t *o)
+{
+    guard_printf(o, "%s{child=\"%d\",thread=\"%d\",pid=\"%d\",tid=\"%d\"",
+                 name, w->child, w->thread, w->slot.pid, w->slot.tid);
+}
+
+static const char *wait_name(const guard_worker_view_t *w)
+{
+    return w->has_wait ? guard_wait_kind_name(w->slot.wait.kind) : "none";
+}
+
+static void state_labels(const guard_worker_view_t *w, const char *name,
+                         guard_sink_t *o)
+{
+    worker_labels(w, name, o);
+    guard_printf(o, ",state=\"%s\",wait=\"%s\"}",
+                 guard_ws_name(w->slot.state), wait_name(w));
+}
+
+static int in_request(const guard_worker_view_t *w)
+{
+    return w->slot.state == GUARD_WS_BUSY;
+}
+
+static int has_duration(const guard_worker_view_t *w)
+{
+    return in_request(w) && w->elapsed_ms >= 0;
+}
+
+static int has_cpu(const guard_worker_view_t *w)
+{
+    return in_request(w) && w->has_wait && w->slot.wait.cpu_ms >= 0;
+}
+
+static int has_wait(const guard_worker_view_t *w)
+{
+    return w->has_wait && w->slot.wait.kind != GUARD_WAIT_NONE
+           && w->for_ms >= 0;
+}
+
+static void sample_duration(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    state_labels(w, "guard_worker_request_duration_seconds", o);
+    put_seconds(o, w->elapsed_ms);
+}
+
+static void sample_cpu(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    state_labels(w, "guard_worker_cpu_seconds", o);
+    put_seconds(o, w->slot.wait.cpu_ms);
+}
+
+static void sample_wait(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    worker_labels(w, "guard_worker_wait_seconds", o);
+    guard_printf(o, ",wait=\"%s\"", wait_name(w));
+    PUT_LABEL(o, "syscall", w->slot.wait.sysname);
+    guard_puts(o, "}");
+    put_seconds(o, w->for_ms);
+}
+
+static void sample_stuck(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    worker_labels(w, "guard_worker_stuck", o);
+    guard_printf(o, "} %d\n", w->stuck ? 1 : 0);
+}
+
+static void sample_info(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    const guard_req_t *r = &w->slot.req;
+
+    worker_labels(w, "guard_worker_info", o);
+    PUT_LABEL(o, "method", r->method);
+    PUT_LABEL(o, "vhost", r->vhost);
+    PUT_LABEL(o, "client", r->client);
+    PUT_LABEL(o, "uri", r->uri);
+    guard_puts(o, "} 1\n");
+}
+
+/* One per-worker gauge: its head only when some worker has a sample. */
+static void per_worker(const guard_snapshot_t *s, guard_sink_t *o,
+                       const char *name, const char *help, worker_pred pred,
+                       worker_sample sample)
+{
+    int i, headed = 0;
+
+    for (i = 0; i < s->nworkers; i++) {
+        if (pred(&s->workers[i])) {
+            if (!headed) {
+                head(o, name, "gauge", help);
+                headed = 1;
+            }
+            sample(&s->workers[i], o);
+        }
+    }
+}
+
+static void render_workers(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    per_worker(s, o, "guard_worker_request_duration_seconds",
+               "Age of the request the worker is serving.",
+               has_duration, sample_duration);
+    per_worker(s, o, "guard_worker_cpu_seconds",
+               "CPU time the worker thread used on its current request.",
+               has_cpu, sample_cpu);
+    per_worker(s, o, "guard_worker_wait_seconds",
+               "How long the worker has been in its current wait.",
+               has_wait, sample_wait);
+    per_worker(s, o, "guard_worker_stuck",
+               "1 when the worker's request is older than GuardStuckThreshold.",
+               in_request, sample_stuck);
+    per_worker(s, o, "guard_worker_info",
+               "The request a busy worker is serving.",
+               in_request, sample_info);
+}
+
+static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int st;
+
+    head(o, "guard_workers", "gauge", "Worker threads by state.");
+    for (st = 0; st < GUARD_WS_MAX; st++) {
+        guard_printf(o, "guard_workers{state=\"%s\"} %d\n",
+                     guard_ws_name(st), s->by_state[st]);
+    }
+    head(o, "guard_workers_stuck", "gauge",
+         "Workers whose request is older than GuardStuckThreshold.");
+    guard_printf(o, "guard_workers_stuck %d\n", s->stuck);
+    head(o, "guard_children", "gauge", "Running httpd children.");
+    guard_printf(o, "guard_children %d\n", s->nchildren);
+}
+
+static void counter(guard_sink_t *o, const char *name, const char *help,
+                    apr_uint64_t v)
+{
+    head(o, name, "counter", help);
+    guard_printf(o, "%s %" APR_UINT64_T_FMT "\n", name, v);
+}
+
+static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    const guard_counters_t *c = &s->counters;
+
+    counter(o, "guard_requests_total", "Requests served.", c->requests_total);
+    counter(o, "guard_stuck_requests_total", "Requests that became stuck.",
+            c->stuck_total);
+    counter(o, "guard_watchdog_samples_total",
+            "Worker samples the watchdogs took.", c->samples_total);
+    counter(o, "guard_watchdog_wakeups_total", "Watchdog wake-ups.",
+            c->wakeups_total);
+    counter(o, "guard_restarts_total", "Graceful restarts survived.",
+            c->restarts);
+}
+
+void guard_render_prometheus(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    render_summary(s, o);
+    render_workers(s, o);
+    render_counters(s, o);
+    head(o, "guard_generation", "gauge", "Current server generation.");
+    guard_printf(o, "guard_generation %u\n", s->server.generation);
+    head(o, "guard_uptime_seconds", "gauge",
+         "Seconds since the server last (re)started.");
+    guard_printf(o, "guard_uptime_seconds %" APR_INT64_T_FMT "\n",
+                 (apr_int64_t)apr_time_sec(s->now - s->server.started));
+}

@@ -1,2 +1,273 @@
-/* placeholder */
-typedef int guard_placeholder_guard_watch;
+/*
+ * The watchdog loop. It costs nothing while nothing is old: with no
+ * request in flight it sleeps on a futex until a request starts; with
+ * young requests it sleeps until the oldest becomes old enough to sample.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "guard_config.h"
+#include <string.h>
+#include <apr_strings.h>
+#include "guard_log.h"
+#include "guard_wait.h"
+#include "guard_watch.h"
+
+#if defined(__linux__) && defined(HAVE_LINUX_FUTEX_H)
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+static void futex_wait(apr_uint32_t *addr, apr_uint32_t val,
+                       apr_interval_time_t timeout)
+{
+    struct timespec ts, *tsp = NULL;
+
+    if (timeout > 0) {
+        ts.tv_sec = (time_t)apr_time_sec(timeout);
+        ts.tv_nsec = (long)apr_time_usec(timeout) * 1000;
+        tsp = &ts;
+    }
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+}
+
+static void futex_wake(apr_uint32_t *addr)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+#else
+
+static void futex_wait(apr_uint32_t *addr, apr_uint32_t val,
+                       apr_interval_time_t timeout)
+{
+    /* No futex: poll for a change, at most every 100 ms. */
+    apr_interval_time_t step = apr_time_from_msec(100);
+
+    if (timeout > 0 && timeout < step) {
+        step = timeout;
+    }
+    if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) == val) {
+        apr_sleep(step);
+    }
+}
+
+static void futex_wake(apr_uint32_t *addr)
+{
+}
+
+#endif
+
+static void say(guard_watch_t *w, int level, const char *tag,
+                const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    if (!w->log || (level == GUARD_LOG_DEBUG && !w->debug)) {
+        return;
+    }
+    va_start(ap, fmt);
+    apr_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    w->log(w->baton, level, tag, msg);
+}
+
+static void describe(const guard_slot_t *s, apr_time_t now, char *buf,
+                     apr_size_t len)
+{
+    guard_wait_describe(&s->wait, apr_time_as_msec(now - s->req_start), buf,
+                        len);
+}
+
+static void report_stuck(guard_watch_t *w, const guard_slot_t *s,
+                         apr_time_t now)
+{
+    char what[256];
+
+    describe(s, now, what, sizeof(what));
+    say(w, GUARD_LOG_WARN, GRD_STUCK,
+        "stuck request: pid %d tid %d \"%s %s\" vhost %s client %s "
+        "running %.1f s (threshold %.1f s), waiting on: %s",
+        s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
+        s->req.client, (double)(now - s->req_start) / APR_USEC_PER_SEC,
+        (double)w->stuck_threshold / APR_USEC_PER_SEC,
+        what[0] ? what : "not sampled yet");
+}
+
+/* A stuck request has ended: say so once, and clear the flag. */
+static void settle_unstuck(guard_watch_t *w, guard_slot_t *live,
+                           const guard_slot_t *s, apr_time_t now)
+{
+    if (!s->stuck || (s->state == GUARD_WS_BUSY
+                      && s->req_start == s->wait_req_start)) {
+        return;
+    }
+    guard_seq_write_begin(&live->wseq);
+    live->stuck = 0;
+    guard_seq_write_end(&live->wseq);
+    say(w, GUARD_LOG_INFO, GRD_UNSTUCK,
+        "stuck request ended: pid %d tid %d \"%s %s\"",
+        s->pid, s->tid, s->req.method, s->req.uri);
+}
+
+static void sample(guard_watch_t *w, guard_slot_t *live,
+                   const guard_slot_t *s, apr_time_t now)
+{
+    guard_inspect_req_t req;
+    guard_wait_t wait;
+    int same_req = s->wait_req_start == s->req_start;
+    int now_stuck = now - s->req_start >= w->stuck_threshold;
+
+    req.tid = s->tid;
+    req.client_fd = s->client_fd;
+    req.cpu_start_us = s->cpu_start_us;
+    req.req_start = s->req_start;
+    guard_inspect_thread(&w->ictx, &req, now, &wait);
+    if (same_req && guard_wait_same(&s->wait, &wait)) {
+        guard_wait_carry(&s->wait, &wait);
+    }
+    guard_seq_write_begin(&live->wseq);
+    live->wait = wait;
+    live->wait_req_start = s->req_start;
+    live->samples++;
+    if (now_stuck && !(same_req && s->stuck)) {
+        live->stuck = 1;
+        live->stuck_total++;
+    }
+    guard_seq_write_end(&live->wseq);
+    if (now_stuck && !(same_req && s->stuck)) {
+        report_stuck(w, live, now);
+    }
+}
+
+static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
+                         apr_time_t now)
+{
+    char what[256];
+
+    if (!w->debug) {
+        return;
+    }
+    describe(live, now, what, sizeof(what));
+    say(w, GUARD_LOG_DEBUG, GRD_SAMPLE,
+        "sampled tid %d \"%s %s\" age %" APR_INT64_T_FMT " ms: %s "
+        "(for %" APR_INT64_T_FMT " ms)", live->tid, live->req.method,
+        live->req.uri, apr_time_as_msec(now - live->req_start), what,
+        apr_time_as_msec(now - live->wait.since));
+}
+
+/* One slot; returns when it next needs a look (0: not busy). */
+static apr_time_t watch_slot(guard_watch_t *w, int thread,
+                             guard_slot_t *live, apr_time_t now, int *window)
+{
+    guard_slot_t s;
+
+    guard_slot_read(live, &s);
+    if (s.pid != w->pid) {
+        return 0;
+    }
+    if (s.state == GUARD_WS_BUSY && w->thread_released
+        && w->thread_released(w->baton, w->child, thread)) {
+        s.state = GUARD_WS_IDLE;
+    }
+    settle_unstuck(w, live, &s, now);
+    if (s.state != GUARD_WS_BUSY || s.req_start <= 0) {
+        return 0;
+    }
+    if (now - s.req_start < w->sample_after) {
+        return s.req_start + w->sample_after;
+    }
+    if (*window < 0) {
+        *window = guard_inspect_begin();
+    }
+    sample(w, live, &s, now);
+    debug_sample(w, live, now);
+    return now + w->interval;
+}
+
+apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
+{
+    int t, tl = (int)w->shm->hdr->thread_limit, window = -1;
+    apr_time_t next = 0;
+
+    for (t = 0; t < tl; t++) {
+        apr_time_t due = watch_slot(w, t, guard_shm_slot(w->shm, w->child, t),
+                                    now, &window);
+
+        if (due && (!next || due < next)) {
+            next = due;
+        }
+    }
+    if (window >= 0) {
+        guard_inspect_end(window);
+    }
+    return next;
+}
+
+void guard_watch_request_started(guard_watch_t *w)
+{
+    __atomic_add_fetch(&w->starts, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST)) {
+        futex_wake(&w->starts);
+    }
+}
+
+void guard_watch_sleep(guard_watch_t *w, apr_uint32_t starts_seen,
+                       apr_time_t deadline)
+{
+    apr_interval_time_t timeout = 0;
+
+    if (deadline) {
+        timeout = deadline - apr_time_now();
+        if (timeout <= 0) {
+            return;
+        }
+        futex_wait(&w->stop, 0, timeout);
+        return;
+    }
+    /* A request that started after starts_seen was read changed the
+     * word, so the wait returns at once: no wake-up is lost. */
+    __atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST)) {
+        futex_wait(&w->starts, starts_seen, 0);
+    }
+    __atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+}
+
+void guard_watch_stop(guard_watch_t *w)
+{
+    __atomic_store_n(&w->stop, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&w->starts, 1, __ATOMIC_SEQ_CST);
+    futex_wake(&w->starts);
+    futex_wake(&w->stop);
+}
+
+static void count_wakeup(guard_watch_t *w, apr_time_t now)
+{
+    guard_child_t *c = &w->shm->children[w->child];
+
+    guard_seq_write_begin(&c->seq);
+    c->wakeups++;
+    c->last_wake = now;
+    guard_seq_write_end(&c->seq);
+}
+
+void guard_watch_run(guard_watch_t *w)
+{
+    while (!__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST)) {
+        apr_uint32_t seen = __atomic_load_n(&w->starts, __ATOMIC_SEQ_CST);
+        apr_time_t now = apr_time_now();
+        apr_time_t next;
+
+        count_wakeup(w, now);
+        next = guard_watch_pass(w, now);
+        if (!next) {
+            say(w, GUARD_LOG_DEBUG, GRD_SLEEP,
+                "no request old enough in flight: sleeping until one starts");
+        }
+        guard_watch_sleep(w, seen, next);
+    }
+}

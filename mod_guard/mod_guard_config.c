@@ -1,2 +1,147 @@
-/* placeholder */
-typedef int guard_placeholder_mod_guard_config;
+/* Directives: one setter each, strict parsing, defaults at use. */
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_strings.h"
+#include "guard_duration.h"
+#include "mod_guard.h"
+#include "mod_guard_config.h"
+
+#define UNSET (-1)
+
+void *guard_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    guard_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->watch_interval = UNSET;
+    c->stuck_threshold = UNSET;
+    return c;
+}
+
+void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add)
+{
+    guard_srv_conf_t *b = base, *a = add, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->watch_interval = a->watch_interval != UNSET ? a->watch_interval
+                                                   : b->watch_interval;
+    c->stuck_threshold = a->stuck_threshold != UNSET ? a->stuck_threshold
+                                                     : b->stuck_threshold;
+    return c;
+}
+
+void *guard_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    guard_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->show_query = UNSET;
+    return c;
+}
+
+void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add)
+{
+    guard_dir_conf_t *b = base, *a = add, *c = apr_pcalloc(p, sizeof(*c));
+
+    c->show_query = a->show_query != UNSET ? a->show_query : b->show_query;
+    return c;
+}
+
+static guard_srv_conf_t *srv_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &guard_module);
+}
+
+/* Parse a duration within [min, max]; the error names the directive and
+ * quotes the value. */
+static const char *parse_bounded(cmd_parms *cmd, const char *arg,
+                                 apr_interval_time_t min,
+                                 apr_interval_time_t max,
+                                 apr_interval_time_t *out)
+{
+    const char *err = guard_duration_parse(arg, out);
+    char lo[32], hi[32];
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: invalid duration \"%s\": %s",
+                            cmd->cmd->name, arg, err);
+    }
+    if (*out < min || *out > max) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is out of range (%s to %s)",
+                            cmd->cmd->name, arg,
+                            guard_duration_format(min, lo, sizeof(lo)),
+                            guard_duration_format(max, hi, sizeof(hi)));
+    }
+    return NULL;
+}
+
+static const char *set_watch_interval(cmd_parms *cmd, void *dc,
+                                      const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    return parse_bounded(cmd, arg, GUARD_MIN_INTERVAL, GUARD_MAX_INTERVAL,
+                         &srv_conf(cmd->server)->watch_interval);
+}
+
+static const char *set_stuck_threshold(cmd_parms *cmd, void *dc,
+                                       const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    return parse_bounded(cmd, arg, GUARD_MIN_STUCK, GUARD_MAX_STUCK,
+                         &srv_conf(cmd->server)->stuck_threshold);
+}
+
+static const char *set_show_query(cmd_parms *cmd, void *dc, int on)
+{
+    ((guard_dir_conf_t *)dc)->show_query = on;
+    return NULL;
+}
+
+const command_rec guard_cmds[] = {
+    AP_INIT_TAKE1("GuardWatchInterval", set_watch_interval, NULL, RSRC_CONF,
+                  "How often the watchdog samples a worker whose request is "
+                  "old enough: a duration such as 100ms (default)"),
+    AP_INIT_TAKE1("GuardStuckThreshold", set_stuck_threshold, NULL,
+                  RSRC_CONF,
+                  "Age after which a request is flagged stuck: a duration "
+                  "such as 10s (default)"),
+    AP_INIT_FLAG("GuardStatusShowQuery", set_show_query, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On: keep query strings in the copy of request data shown "
+                 "on the status page (default Off: shown as ?...)"),
+    { NULL }
+};
+
+apr_interval_time_t guard_conf_interval(server_rec *s)
+{
+    apr_interval_time_t v = srv_conf(s)->watch_interval;
+
+    return v == UNSET ? GUARD_DEFAULT_INTERVAL : v;
+}
+
+apr_interval_time_t guard_conf_stuck(server_rec *s)
+{
+    apr_interval_time_t v = srv_conf(s)->stuck_threshold;
+
+    return v == UNSET ? GUARD_DEFAULT_STUCK : v;
+}
+
+apr_interval_time_t guard_conf_sample_after(server_rec *s)
+{
+    apr_interval_time_t stuck = guard_conf_stuck(s);
+
+    return stuck < GUARD_SAMPLE_AFTER ? stuck : GUARD_SAMPLE_AFTER;
+}
+
+int guard_conf_show_query(request_rec *r)
+{
+    guard_dir_conf_t *c = ap_get_module_config(r->per_dir_config,
+                                               &guard_module);
+
+    return c && c->show_query == 1;
+}

@@ -1,2 +1,204 @@
-/* placeholder */
-typedef int guard_placeholder_mod_guard_request;
+/*
+ * Request and connection hooks: the worker thread keeps its own slot up to
+ * date. Only the thread that owns a slot writes its worker part, so a
+ * hook running on another thread (event MPM write completion) leaves it.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include "httpd.h"
+#include "http_config.h"
+#include "http_connection.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "scoreboard.h"
+#include "apr_portable.h"
+#include "guard_reqcopy.h"
+#include "mod_guard.h"
+#include "mod_guard_config.h"
+#include "mod_guard_shm.h"
+#include "mod_guard_watchdog.h"
+
+static __thread pid_t my_tid;
+
+static pid_t tid_self(void)
+{
+    if (!my_tid) {
+        my_tid = (pid_t)syscall(SYS_gettid);
+    }
+    return my_tid;
+}
+
+static apr_int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return -1;
+    }
+    return (apr_int64_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* The slot of the worker serving c: its offset in the scoreboard. */
+static guard_slot_t *slot_of(conn_rec *c)
+{
+    guard_shm_t *shm = guard_glue_shm();
+    worker_score *ws;
+
+    if (!shm || !c->sbh || c->master || c->outgoing || !ap_scoreboard_image) {
+        return NULL;
+    }
+    ws = ap_get_scoreboard_worker(c->sbh);
+    if (!ws) {
+        return NULL;
+    }
+    return guard_shm_slot_at(shm, (int)(ws - ap_scoreboard_image->servers[0]));
+}
+
+typedef struct {
+    guard_slot_t *slot;
+    int fd;
+} conn_note_t;
+
+static apr_status_t conn_ended(void *data)
+{
+    conn_note_t *n = data;
+    guard_slot_t *s = n->slot;
+
+    if (s->tid != tid_self() || s->client_fd != n->fd) {
+        return APR_SUCCESS;
+    }
+    guard_seq_write_begin(&s->seq);
+    s->state = GUARD_WS_IDLE;
+    s->client_fd = -1;
+    s->req_start = 0;
+    guard_seq_write_end(&s->seq);
+    return APR_SUCCESS;
+}
+
+static int guard_pre_connection(conn_rec *c, void *csd)
+{
+    guard_slot_t *s = slot_of(c);
+    apr_os_sock_t fd = -1;
+    conn_note_t *n;
+
+    if (!s) {
+        return OK;
+    }
+    if (csd) {
+        apr_os_sock_get(&fd, csd);
+    }
+    guard_seq_write_begin(&s->seq);
+    s->pid = getpid();
+    s->tid = tid_self();
+    s->generation = guard_glue_generation();
+    s->client_fd = fd;
+    s->conn_start = apr_time_now();
+    s->req_start = 0;
+    s->state = GUARD_WS_READ;
+    guard_seq_write_end(&s->seq);
+    n = apr_palloc(c->pool, sizeof(*n));
+    n->slot = s;
+    n->fd = fd;
+    apr_pool_cleanup_register(c->pool, n, conn_ended, apr_pool_cleanup_null);
+    return OK;
+}
+
+static const char *vhost_of(request_rec *r)
+{
+    return r->hostname ? r->hostname : r->server->server_hostname;
+}
+
+static void copy_request(guard_req_t *q, request_rec *r, int show_query)
+{
+    guard_copy_sanitized(q->method, sizeof(q->method), r->method, 0);
+    guard_copy_sanitized(q->uri, sizeof(q->uri), r->unparsed_uri,
+                         GUARD_COPY_URI
+                         | (show_query ? GUARD_COPY_SHOW_QUERY : 0));
+    guard_copy_sanitized(q->protocol, sizeof(q->protocol), r->protocol, 0);
+    guard_copy_sanitized(q->vhost, sizeof(q->vhost), vhost_of(r), 0);
+    guard_copy_sanitized(q->client, sizeof(q->client), r->useragent_ip, 0);
+}
+
+/* Very first at request start: the copy the page and the logs show. The
+ * query is redacted here, before per-directory config is known; the
+ * header_parser hook puts it back where GuardStatusShowQuery allows. */
+static int guard_post_read_request(request_rec *r)
+{
+    guard_slot_t *s;
+    guard_watch_t *w;
+
+    if (r->main || r->prev || !(s = slot_of(r->connection))) {
+        return DECLINED;
+    }
+    guard_seq_write_begin(&s->seq);
+    s->pid = getpid();
+    s->tid = tid_self();
+    s->generation = guard_glue_generation();
+    s->req_start = r->request_time;
+    s->cpu_start_us = thread_cpu_us();
+    copy_request(&s->req, r, 0);
+    s->requests++;
+    s->state = GUARD_WS_BUSY;
+    guard_seq_write_end(&s->seq);
+    if ((w = guard_glue_watch()) != NULL) {
+        guard_watch_request_started(w);
+    }
+    return DECLINED;
+}
+
+static guard_slot_t *own_slot(request_rec *r)
+{
+    guard_slot_t *s = slot_of(r->connection);
+
+    if (!s || s->tid != tid_self() || s->req_start != r->request_time
+        || s->state != GUARD_WS_BUSY) {
+        return NULL;
+    }
+    return s;
+}
+
+static int guard_header_parser(request_rec *r)
+{
+    guard_slot_t *s;
+
+    if (r->main || !guard_conf_show_query(r) || !(s = own_slot(r))) {
+        return DECLINED;
+    }
+    guard_seq_write_begin(&s->seq);
+    guard_copy_sanitized(s->req.uri, sizeof(s->req.uri), r->unparsed_uri,
+                         GUARD_COPY_URI | GUARD_COPY_SHOW_QUERY);
+    guard_seq_write_end(&s->seq);
+    return DECLINED;
+}
+
+static int guard_log_transaction(request_rec *r)
+{
+    guard_slot_t *s;
+
+    if (r->main || !(s = own_slot(r))) {
+        return DECLINED;
+    }
+    guard_seq_write_begin(&s->seq);
+    s->state = GUARD_WS_KEEPALIVE;
+    s->req_start = 0;
+    s->conn_start = apr_time_now();
+    guard_seq_write_end(&s->seq);
+    return DECLINED;
+}
+
+void guard_request_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_connection(guard_pre_connection, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_post_read_request(guard_post_read_request, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    ap_hook_header_parser(guard_header_parser, NULL, NULL,
+                          APR_HOOK_REALLY_FIRST);
+    ap_hook_log_transaction(guard_log_transaction, NULL, NULL,
+                            APR_HOOK_REALLY_LAST);
+}

@@ -1,2 +1,158 @@
-/* placeholder */
-typedef int guard_placeholder_mod_guard_shm;
+/*
+ * The segment is anonymous shared memory from the parent's process pool,
+ * kept in retained data so graceful restarts find it again with its
+ * counters. It holds no locks, so a child killed mid-write blocks nobody.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "ap_mpm.h"
+#include "apr_shm.h"
+#include "guard_log.h"
+#include "mod_guard.h"
+#include "mod_guard_shm.h"
+
+APLOG_USE_MODULE(guard);
+
+#define RETAINED_KEY "mod_guard-shm"
+
+typedef struct {
+    apr_shm_t *shm;
+    guard_shm_t view;
+    int ready;
+} guard_retained_t;
+
+static guard_retained_t *retained;
+
+guard_shm_t *guard_glue_shm(void)
+{
+    return retained && retained->ready ? &retained->view : NULL;
+}
+
+static int mpm_limit(int query, int fallback)
+{
+    int v = 0;
+
+    if (ap_mpm_query(query, &v) != APR_SUCCESS || v < 1) {
+        return fallback;
+    }
+    return v;
+}
+
+static apr_status_t make_segment(server_rec *s, int sl, int tl)
+{
+    apr_size_t size = guard_shm_size(sl, tl);
+    apr_status_t rv;
+
+    rv = apr_shm_create(&retained->shm, size, NULL, s->process->pool);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GRD_SHM_FAILED
+                     ": cannot create %" APR_SIZE_T_FMT " bytes of shared "
+                     "memory", size);
+        return rv;
+    }
+    guard_shm_init(apr_shm_baseaddr_get(retained->shm), sl, tl,
+                   apr_time_now());
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_SHM_CREATED
+                 ": shared memory for %d children x %d threads "
+                 "(%" APR_SIZE_T_FMT " bytes)", sl, tl, size);
+    return APR_SUCCESS;
+}
+
+static int reuse_segment(server_rec *s, int sl, int tl)
+{
+    void *base;
+
+    if (!retained->shm) {
+        return 0;
+    }
+    base = apr_shm_baseaddr_get(retained->shm);
+    if (guard_shm_matches(base, apr_shm_size_get(retained->shm), sl, tl)) {
+        retained->view.hdr->restarts++;
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, GRD_SHM_REUSED
+                     ": restart %u keeps the shared memory",
+                     retained->view.hdr->restarts);
+        return 1;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_SHM_RESIZED
+                 ": limits changed to %d x %d: counters start again", sl, tl);
+    apr_shm_destroy(retained->shm);
+    retained->shm = NULL;
+    retained->ready = 0;
+    return 0;
+}
+
+static int guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    int sl, tl, gen = 0;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    retained = ap_retained_data_get(RETAINED_KEY);
+    if (!retained) {
+        retained = ap_retained_data_create(RETAINED_KEY, sizeof(*retained));
+    }
+    sl = mpm_limit(AP_MPMQ_HARD_LIMIT_DAEMONS, 1);
+    tl = mpm_limit(AP_MPMQ_HARD_LIMIT_THREADS, 1);
+    if (!reuse_segment(s, sl, tl)) {
+        if (make_segment(s, sl, tl) != APR_SUCCESS) {
+            return OK;   /* serve without mod_guard rather than not at all */
+        }
+        guard_shm_attach(&retained->view,
+                         apr_shm_baseaddr_get(retained->shm));
+    }
+    retained->ready = 1;
+    ap_mpm_query(AP_MPMQ_GENERATION, &gen);
+    retained->view.hdr->generation = (apr_uint32_t)gen;
+    return OK;
+}
+
+/* The parent learns that a child is gone: its slots are nobody's now.
+ * The child cannot be writing any more, so the parent may. */
+static void clear_child(guard_shm_t *shm, int child, pid_t pid)
+{
+    guard_child_t *c = &shm->children[child];
+    int t;
+
+    if (c->pid != pid) {
+        return;
+    }
+    c->seq += c->seq & 1;
+    guard_seq_write_begin(&c->seq);
+    c->state = GUARD_CHILD_EXITED;
+    c->exited = apr_time_now();
+    guard_seq_write_end(&c->seq);
+    for (t = 0; t < (int)shm->hdr->thread_limit; t++) {
+        guard_slot_t *sl = guard_shm_slot(shm, child, t);
+
+        sl->seq += sl->seq & 1;
+        sl->wseq += sl->wseq & 1;
+        guard_seq_write_begin(&sl->seq);
+        sl->state = GUARD_WS_EMPTY;
+        sl->req_start = 0;
+        guard_seq_write_end(&sl->seq);
+    }
+}
+
+static void guard_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
+                               int slot, mpm_child_status state)
+{
+    guard_shm_t *shm = guard_glue_shm();
+
+    if (!shm || slot < 0 || slot >= (int)shm->hdr->server_limit
+        || state == MPM_CHILD_STARTED) {
+        return;
+    }
+    clear_child(shm, slot, pid);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, GRD_CHILD_GONE
+                 ": child %d (pid %" APR_PID_T_FMT ") is gone", slot, pid);
+}
+
+void guard_shm_register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(guard_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_status(guard_child_status, NULL, NULL, APR_HOOK_MIDDLE);
+}

@@ -1,2 +1,151 @@
-/* placeholder */
-typedef int guard_placeholder_mod_guard_status;
+/*
+ * The guard-status handler and the section in mod_status's page. A handler
+ * reads: parse the query -> take a snapshot -> render.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "http_protocol.h"
+#include "ap_mpm.h"
+#include "scoreboard.h"
+#include "mod_status.h"
+#include "guard_log.h"
+#include "guard_query.h"
+#include "guard_status.h"
+#include "mod_guard.h"
+#include "mod_guard_config.h"
+#include "mod_guard_shm.h"
+#include "mod_guard_watchdog.h"
+
+APLOG_USE_MODULE(guard);
+
+#define GUARD_HANDLER "guard-status"
+
+static void write_to_request(void *ctx, const char *data, apr_size_t len)
+{
+    ap_rwrite(data, (int)len, ctx);
+}
+
+static void server_info(request_rec *r, const guard_shm_t *shm,
+                        guard_server_info_t *info)
+{
+    server_rec *s = ap_server_conf ? ap_server_conf : r->server;
+
+    memset(info, 0, sizeof(*info));
+    info->version = ap_get_server_description();
+    info->mpm = ap_show_mpm();
+    info->hostname = s->server_hostname ? s->server_hostname : "";
+    info->started = ap_scoreboard_image
+                    ? ap_scoreboard_image->global->restart_time : 0;
+    info->generation = shm->hdr->generation;
+    info->stuck_threshold = guard_conf_stuck(s);
+    info->watch_interval = guard_conf_interval(s);
+    info->server_limit = (int)shm->hdr->server_limit;
+    info->thread_limit = (int)shm->hdr->thread_limit;
+    info->thread_released = guard_glue_thread_released;
+}
+
+static guard_snapshot_t *take_snapshot(request_rec *r, guard_shm_t *shm)
+{
+    guard_server_info_t info;
+
+    server_info(r, shm, &info);
+    return guard_snapshot_take(r->pool, shm, &info, apr_time_now());
+}
+
+static int bad_query(request_rec *r, const char *msg)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, GRD_BAD_QUERY ": %s", msg);
+    apr_table_setn(r->notes, "error-notes",
+                   ap_escape_html(r->pool, msg));
+    return HTTP_BAD_REQUEST;
+}
+
+static const char *content_type(guard_format_e f)
+{
+    switch (f) {
+    case GUARD_FMT_JSON:       return "application/json";
+    case GUARD_FMT_PROMETHEUS: return "text/plain; version=0.0.4; charset=utf-8";
+    case GUARD_FMT_AUTO:       return "text/plain; charset=utf-8";
+    default:                   return "text/html; charset=utf-8";
+    }
+}
+
+static void render(const guard_snapshot_t *snap, const guard_query_t *q,
+                   guard_sink_t *out)
+{
+    switch (q->format) {
+    case GUARD_FMT_JSON:       guard_render_json(snap, out); break;
+    case GUARD_FMT_PROMETHEUS: guard_render_prometheus(snap, out); break;
+    case GUARD_FMT_AUTO:       guard_render_auto(snap, out); break;
+    default:                   guard_render_html(snap, q->refresh, out); break;
+    }
+}
+
+static int guard_status_handler(request_rec *r)
+{
+    guard_shm_t *shm;
+    guard_query_t q;
+    guard_sink_t out;
+    const char *err;
+
+    if (!r->handler || strcmp(r->handler, GUARD_HANDLER)) {
+        return DECLINED;
+    }
+    r->allowed = (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if ((err = guard_query_parse(r->pool, r->args, &q)) != NULL) {
+        return bad_query(r, err);
+    }
+    if (!(shm = guard_glue_shm())) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    ap_set_content_type(r, content_type(q.format));
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (r->header_only) {
+        return OK;
+    }
+    out.write = write_to_request;
+    out.ctx = r;
+    render(take_snapshot(r, shm), &q, &out);
+    return OK;
+}
+
+/* A short section in mod_status's /server-status. */
+static int guard_status_hook(request_rec *r, int flags)
+{
+    guard_shm_t *shm = guard_glue_shm();
+    guard_snapshot_t *snap;
+
+    if (!shm) {
+        return OK;
+    }
+    snap = take_snapshot(r, shm);
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "GuardWorkers: %d\nGuardBusyWorkers: %d\n"
+                   "GuardStuckWorkers: %d\nGuardRequestsTotal: %"
+                   APR_UINT64_T_FMT "\nGuardStuckTotal: %" APR_UINT64_T_FMT
+                   "\n", snap->nworkers, snap->busy, snap->stuck,
+                   snap->counters.requests_total, snap->counters.stuck_total);
+        return OK;
+    }
+    ap_rprintf(r, "<hr />\n<h2>mod_guard</h2>\n<p>%d of %d workers stuck "
+               "(requests older than %" APR_TIME_T_FMT " ms), %d busy; "
+               "%" APR_UINT64_T_FMT " requests seen. Details on the "
+               "<code>guard-status</code> handler's page.</p>\n",
+               snap->stuck, snap->nworkers,
+               apr_time_as_msec(snap->server.stuck_threshold), snap->busy,
+               snap->counters.requests_total);
+    return OK;
+}
+
+void guard_status_register_hooks(apr_pool_t *p)
+{
+    ap_hook_handler(guard_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, guard_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+}

@@ -1,2 +1,221 @@
-/* placeholder */
-typedef int guard_placeholder_mod_guard_watchdog;
+/*
+ * One watchdog thread per child, our own apr thread rather than a
+ * mod_watchdog instance: mod_watchdog calls back on a fixed 100 ms slice,
+ * while this thread sleeps on a futex until a request starts and then only
+ * until the oldest request is old enough, so idle children cost nothing.
+ * It runs with every signal blocked: the MPM's signals must reach the
+ * worker threads that act on them.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "ap_listen.h"
+#include "ap_mpm.h"
+#include "scoreboard.h"
+#include "apr_thread_proc.h"
+#include "guard_log.h"
+#include "mod_guard.h"
+#include "mod_guard_config.h"
+#include "mod_guard_shm.h"
+#include "mod_guard_watchdog.h"
+
+APLOG_USE_MODULE(guard);
+
+#define MAX_LISTENERS 64
+
+static guard_watch_t watch;
+static apr_thread_t *thread;
+static int running;
+static apr_uint32_t generation;
+static int listen_fds[MAX_LISTENERS];
+static server_rec *main_server;
+
+guard_watch_t *guard_glue_watch(void)
+{
+    return running ? &watch : NULL;
+}
+
+apr_uint32_t guard_glue_generation(void)
+{
+    return generation;
+}
+
+int guard_glue_thread_released(void *baton, int child, int thread)
+{
+    worker_score *ws;
+
+    if (!ap_scoreboard_image) {
+        return 0;
+    }
+    ws = ap_get_scoreboard_worker_from_indexes(child, thread);
+    return ws && (ws->status == SERVER_READY || ws->status == SERVER_DEAD
+                  || ws->status == SERVER_STARTING
+                  || ws->status == SERVER_IDLE_KILL);
+}
+
+static void log_to_httpd(void *baton, int level, const char *tag,
+                         const char *msg)
+{
+    ap_log_error(APLOG_MARK, level, 0, (server_rec *)baton, "%s: %s", tag,
+                 msg);
+}
+
+static int collect_listeners(void)
+{
+    ap_listen_rec *lr;
+    int n = 0;
+
+    for (lr = ap_listeners; lr && n < MAX_LISTENERS; lr = lr->next) {
+        apr_os_sock_t fd;
+
+        if (lr->sd && apr_os_sock_get(&fd, lr->sd) == APR_SUCCESS) {
+            listen_fds[n++] = fd;
+        }
+    }
+    return n;
+}
+
+/* The parent writes our pid into the scoreboard right after fork(); the
+ * child may get here first, so look until it is there (2 s at most). */
+static int find_child_slot(void)
+{
+    int i, tries, limit = (int)watch.shm->hdr->server_limit;
+    pid_t me = getpid();
+
+    for (tries = 0; tries < 2000; tries++) {
+        for (i = 0; ap_scoreboard_image && i < limit; i++) {
+            if (ap_scoreboard_image->parent[i].pid == me) {
+                return i;
+            }
+        }
+        apr_sleep(apr_time_from_msec(1));
+    }
+    return -1;
+}
+
+/* Before any worker thread runs: this child's record and idle slots. In
+ * prefork the worker is the main thread, so its tid is known already. */
+static void claim_child(int child)
+{
+    guard_child_t *c = &watch.shm->children[child];
+    int t, tl = (int)watch.shm->hdr->thread_limit;
+
+    guard_seq_write_begin(&c->seq);
+    c->state = GUARD_CHILD_RUNNING;
+    c->pid = watch.pid;
+    c->generation = generation;
+    c->started = apr_time_now();
+    c->exited = 0;
+    c->watchdog_tid = 0;
+    guard_seq_write_end(&c->seq);
+    for (t = 0; t < tl; t++) {
+        guard_slot_t *s = guard_shm_slot(watch.shm, child, t);
+
+        guard_seq_write_begin(&s->seq);
+        s->state = GUARD_WS_IDLE;
+        s->pid = watch.pid;
+        s->tid = tl == 1 ? watch.pid : 0;
+        s->generation = generation;
+        s->client_fd = -1;
+        s->req_start = 0;
+        guard_seq_write_end(&s->seq);
+    }
+}
+
+static void *APR_THREAD_FUNC watchdog_main(apr_thread_t *t, void *data)
+{
+    guard_child_t *c = &watch.shm->children[watch.child];
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+
+    guard_seq_write_begin(&c->seq);
+    c->watchdog_tid = tid;
+    guard_seq_write_end(&c->seq);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server, GRD_WD_STARTED
+                 ": watchdog of child %d (pid %d) is thread %d", watch.child,
+                 (int)watch.pid, (int)tid);
+    guard_watch_run(&watch);
+    return NULL;
+}
+
+static apr_status_t stop_watchdog(void *data)
+{
+    apr_status_t rv;
+
+    if (thread) {
+        guard_watch_stop(&watch);
+        apr_thread_join(&rv, thread);
+        thread = NULL;
+        running = 0;
+    }
+    return APR_SUCCESS;
+}
+
+static void setup_watch(guard_shm_t *shm, server_rec *s)
+{
+    int gen = 0;
+
+    ap_mpm_query(AP_MPMQ_GENERATION, &gen);
+    generation = (apr_uint32_t)gen;
+    main_server = s;
+    memset(&watch, 0, sizeof(watch));
+    watch.shm = shm;
+    watch.child = -1;
+    watch.pid = getpid();
+    watch.interval = guard_conf_interval(s);
+    watch.sample_after = guard_conf_sample_after(s);
+    watch.stuck_threshold = guard_conf_stuck(s);
+    watch.ictx.listen_fds = listen_fds;
+    watch.ictx.nlisten = collect_listeners();
+    watch.ictx.clk_tck = sysconf(_SC_CLK_TCK);
+    watch.log = log_to_httpd;
+    watch.baton = s;
+    watch.debug = APLOG_IS_LEVEL(s, APLOG_DEBUG);
+    watch.thread_released = guard_glue_thread_released;
+}
+
+static void guard_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    guard_shm_t *shm = guard_glue_shm();
+    sigset_t all, old;
+    apr_status_t rv;
+
+    if (!shm) {
+        return;
+    }
+    setup_watch(shm, s);
+    if ((watch.child = find_child_slot()) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, GRD_WD_FAILED
+                     ": pid %d not found in the scoreboard: no watchdog",
+                     (int)watch.pid);
+        return;
+    }
+    watch.ictx.slots = guard_shm_slot(shm, watch.child, 0);
+    watch.ictx.nslots = (int)shm->hdr->thread_limit;
+    claim_child(watch.child);
+    /* The new thread inherits this mask: it never takes a signal. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rv = apr_thread_create(&thread, NULL, watchdog_main, NULL, pchild);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rv != APR_SUCCESS) {
+        thread = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, GRD_WD_FAILED
+                     ": cannot start the watchdog thread");
+        return;
+    }
+    running = 1;
+    apr_pool_cleanup_register(pchild, NULL, stop_watchdog,
+                              apr_pool_cleanup_null);
+}
+
+void guard_watchdog_register_hooks(apr_pool_t *p)
+{
+    ap_hook_child_init(guard_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}

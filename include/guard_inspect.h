@@ -1,0 +1,53 @@
+/*
+ * What a thread of this process is doing, from /proc/self and its fds.
+ * Linux only (elsewhere it reports "unknown"). Called by the watchdog
+ * thread: no malloc, no locks, no stdio; only syscalls on stack buffers.
+ */
+#ifndef GUARD_INSPECT_H
+#define GUARD_INSPECT_H
+
+#include <sys/types.h>
+#include <apr.h>
+#include <apr_time.h>
+#include "guard_shm.h"
+
+typedef struct {
+    const int *listen_fds;        /* the server's listening sockets */
+    int nlisten;
+    const guard_slot_t *slots;    /* this child's slots: their client_fd */
+    int nslots;
+    long clk_tck;                 /* sysconf(_SC_CLK_TCK) */
+} guard_inspect_ctx_t;
+
+/** What the thread to sample is doing in its request. */
+typedef struct {
+    pid_t tid;
+    int client_fd;                /* its own connection; -1 */
+    apr_int64_t cpu_start_us;     /* thread CPU at request start; -1 */
+    apr_time_t req_start;
+} guard_inspect_req_t;
+
+/**
+ * Sample one thread: read its syscall and stat files, resolve the fds it
+ * waits on and classify. Fills w with since = sampled = now.
+ * @return 0, or -1 when the thread's files cannot be read (w->kind is then
+ *         GUARD_WAIT_UNKNOWN).
+ */
+int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
+                         const guard_inspect_req_t *req, apr_time_t now,
+                         guard_wait_t *w);
+
+/**
+ * httpd children are not dumpable after dropping root, so their own
+ * /proc/self/task/<tid>/syscall and /proc/self/fd/ belong to root and are
+ * unreadable. A pass makes the process dumpable for its own length only
+ * and then restores the previous setting.
+ * @return what to give guard_inspect_end
+ */
+int guard_inspect_begin(void);
+void guard_inspect_end(int token);
+
+/** Append the decimal form of v at p; returns the end. No stdio. */
+char *guard_fmt_long(char *p, long v);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * The watchdog's work, apart from its thread: one pass over the slots of
+ * this child, and the sleep between passes. No malloc, no locks.
+ */
+#ifndef GUARD_WATCH_H
+#define GUARD_WATCH_H
+
+#include <sys/types.h>
+#include <apr.h>
+#include <apr_time.h>
+#include "guard_shm.h"
+#include "guard_inspect.h"
+
+/** Where the watchdog reports: level is a GUARD_LOG_* value, tag a GRD*. */
+typedef void guard_watch_log_fn(void *baton, int level, const char *tag,
+                                const char *msg);
+
+typedef struct {
+    guard_shm_t *shm;
+    int child;                    /* this process's child slot */
+    pid_t pid;
+    apr_interval_time_t interval;         /* between samples of a worker */
+    apr_interval_time_t sample_after;     /* younger requests are not sampled */
+    apr_interval_time_t stuck_threshold;
+    guard_inspect_ctx_t ictx;
+    guard_watch_log_fn *log;
+    void *baton;
+    int debug;                    /* explain decisions through log */
+    /* Optional: 1 when the MPM says the thread serves nothing now. */
+    int (*thread_released)(void *baton, int child, int thread);
+
+    /* Wake-up protocol with the request hooks (process-local memory). */
+    apr_uint32_t starts;          /* bumped at every request start */
+    apr_uint32_t sleeping;        /* 1 while asleep with nothing in flight */
+    apr_uint32_t stop;
+} guard_watch_t;
+
+/**
+ * Sample every request of this child that is old enough, flag stuck ones.
+ * @return when the next pass is due, or 0 when no request is in flight.
+ */
+apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now);
+
+/** Request hooks call this after marking their slot busy. */
+void guard_watch_request_started(guard_watch_t *w);
+
+/**
+ * Sleep until deadline (0: until a request starts). Returns early when a
+ * request starts while idle, or on guard_watch_stop.
+ * @param starts_seen  w->starts as read before the pass that decided
+ */
+void guard_watch_sleep(guard_watch_t *w, apr_uint32_t starts_seen,
+                       apr_time_t deadline);
+
+/** Ask the watchdog to end its loop and wake it. */
+void guard_watch_stop(guard_watch_t *w);
+
+/** The loop: pass, sleep, until stopped. Runs in the watchdog thread. */
+void guard_watch_run(guard_watch_t *w);
+
+#endif

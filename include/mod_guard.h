@@ -1,0 +1,15 @@
+/* The module record and the hook registration of each concern. httpd glue. */
+#ifndef MOD_GUARD_H
+#define MOD_GUARD_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+extern module AP_MODULE_DECLARE_DATA guard_module;
+
+void guard_shm_register_hooks(apr_pool_t *p);
+void guard_request_register_hooks(apr_pool_t *p);
+void guard_watchdog_register_hooks(apr_pool_t *p);
+void guard_status_register_hooks(apr_pool_t *p);
+
+#endif

@@ -1,0 +1,42 @@
+/* Directives of mod_guard and their effective values. httpd glue. */
+#ifndef MOD_GUARD_CONFIG_H
+#define MOD_GUARD_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+
+#define GUARD_DEFAULT_INTERVAL   apr_time_from_msec(100)
+#define GUARD_DEFAULT_STUCK      apr_time_from_sec(10)
+/* Requests younger than this are not sampled, unless a threshold is lower. */
+#define GUARD_SAMPLE_AFTER       apr_time_from_sec(1)
+
+#define GUARD_MIN_INTERVAL       apr_time_from_msec(10)
+#define GUARD_MAX_INTERVAL       apr_time_from_sec(60)
+#define GUARD_MIN_STUCK          apr_time_from_msec(1)
+#define GUARD_MAX_STUCK          apr_time_from_sec(24 * 3600)
+
+typedef struct {
+    apr_interval_time_t watch_interval;    /* -1: unset */
+    apr_interval_time_t stuck_threshold;   /* -1: unset */
+} guard_srv_conf_t;
+
+typedef struct {
+    int show_query;                        /* -1: unset */
+} guard_dir_conf_t;
+
+extern const command_rec guard_cmds[];
+
+void *guard_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add);
+void *guard_create_dir_conf(apr_pool_t *p, char *dir);
+void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/** Effective values (defaults applied) of the main server. */
+apr_interval_time_t guard_conf_interval(server_rec *s);
+apr_interval_time_t guard_conf_stuck(server_rec *s);
+apr_interval_time_t guard_conf_sample_after(server_rec *s);
+
+/** GuardStatusShowQuery of a request's merged per-dir config. */
+int guard_conf_show_query(request_rec *r);
+
+#endif

@@ -1,0 +1,811 @@
+"""Helpers of the integration tests: a real httpd started from a templated
+httpd.conf, raw HTTP on loopback, blackhole backends and hanging requests.
+
+Like httpd's own test suite: every test gets a fresh server directory, a
+generated httpd.conf that includes the test's snippet, and the server is
+started and stopped for real with -k start / graceful / stop.
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HTDOCS_SRC = os.path.join(HERE, "htdocs")
+
+HTTPD_BIN = os.environ.get("HTTPD_BIN") or "/usr/sbin/apache2"
+MODULES_DIR = os.environ.get("HTTPD_MODULES_DIR") or "/usr/lib/apache2/modules"
+GUARD_BUILD_DIR = os.environ.get("GUARD_BUILD_DIR") or "/tmp/build-main"
+GUARD_SO = os.path.join(GUARD_BUILD_DIR, ".libs", "mod_guard.so")
+PROMTOOL = os.environ.get("PROMTOOL") or "/usr/bin/promtool"
+RUN_USER = "www-data"
+RUN_GROUP = "www-data"
+
+# httpd must not depend on /etc/apache2/envvars nor on the caller's locale.
+HTTPD_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
+             "LC_ALL": "C"}
+
+# Log lines that fail a test unless it declared them expected.
+BAD_LOG_RE = re.compile(
+    r"^\[[^\]]*\] \[[\w.-]*:(error|crit|alert|emerg)\]|exit signal")
+
+
+class Fail(AssertionError):
+    pass
+
+
+def wait_for(fn, timeout, interval=0.1, what="condition"):
+    """Call fn until it returns something true; return that, or fail after
+    timeout with the last value seen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = fn()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise Fail("timed out after %.1fs waiting for %s (last: %r)"
+                       % (timeout, what, last))
+        time.sleep(interval)
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_answers(port):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+    except OSError:
+        return False
+    s.close()
+    return True
+
+
+def proc_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def proc_ppid(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().split(") ")[-1].split()[1])
+
+
+def proc_threads(pid):
+    try:
+        return {int(t) for t in os.listdir("/proc/%d/task" % pid)}
+    except OSError:
+        return set()
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+class Response:
+    def __init__(self, raw):
+        self.raw = raw
+        head, sep, body = raw.partition(b"\r\n\r\n")
+        if not sep:
+            raise Fail("no complete HTTP response head in %r" % raw[:300])
+        lines = head.decode("iso-8859-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        self.status_line = lines[0]
+        self.status = int(parts[1])
+        self.headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            body = _dechunk(body)
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def ctype(self):
+        return self.headers.get("content-type", "")
+
+    def json(self):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except ValueError as e:
+            raise Fail("not JSON (%s): %r" % (e, self.body[:2000]))
+
+    def __repr__(self):
+        return "<Response %s %r>" % (self.status_line, self.body[:500])
+
+
+def _dechunk(body):
+    out = b""
+    while body:
+        size, _, rest = body.partition(b"\r\n")
+        n = int(size.split(b";")[0], 16)
+        if n == 0:
+            break
+        out += rest[:n]
+        body = rest[n + 2:]
+    return out
+
+
+def build_request(path, host="127.0.0.1", method="GET", headers=None,
+                  proto="HTTP/1.1"):
+    """A raw request as bytes: path and header values may hold any byte."""
+    def b(x):
+        return x if isinstance(x, bytes) else x.encode("utf-8")
+    req = b(method) + b" " + b(path) + b" " + b(proto) + b"\r\n"
+    if host is not None:
+        req += b"Host: " + b(host) + b"\r\n"
+    for k, v in (headers or {}).items():
+        req += b(k) + b": " + b(v) + b"\r\n"
+    req += b"Connection: close\r\n\r\n"
+    return req
+
+
+def raw_exchange(port, data, timeout=15):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        chunks = []
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            chunks.append(c)
+    finally:
+        s.close()
+    return b"".join(chunks)
+
+
+def get(port, path, timeout=15, **kw):
+    return Response(raw_exchange(port, build_request(path, **kw), timeout))
+
+
+class HangingRequest:
+    """A request sent in a background thread that may not come back for a
+    long time. Its socket is closed by close() (the server fixture closes
+    every one it made)."""
+
+    def __init__(self, port, path, timeout=120, **kw):
+        self.data = build_request(path, **kw)
+        self.path = path
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.settimeout(timeout)
+        self.sent_at = time.monotonic()
+        self.sock.sendall(self.data)
+        self.response = b""
+        self.error = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            while True:
+                c = self.sock.recv(65536)
+                if not c:
+                    break
+                self.response += c
+        except OSError as e:
+            self.error = e
+        finally:
+            self.done.set()
+
+    def age(self):
+        return time.monotonic() - self.sent_at
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.thread.join(5)
+        self.sock.close()
+
+
+class Blackhole:
+    """A loopback TCP server that accepts and never answers. It drains what
+    it is sent (so closing does not reset the peer). release() finally
+    answers every open connection with a short HTTP response and closes it,
+    which unwinds a PHP fread or a mod_proxy request cleanly."""
+
+    RELEASE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+               b"Content-Length: 8\r\nConnection: close\r\n\r\nreleased")
+
+    def __init__(self):
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.port = self.lsock.getsockname()[1]
+        self.conns = []
+        self.accepted = 0
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            with self.lock:
+                socks = [self.lsock] + list(self.conns)
+            try:
+                r, _, _ = select.select(socks, [], [], 0.1)
+            except (OSError, ValueError):
+                continue
+            for s in r:
+                if s is self.lsock:
+                    try:
+                        c, _ = self.lsock.accept()
+                    except OSError:
+                        continue
+                    with self.lock:
+                        self.conns.append(c)
+                        self.accepted += 1
+                    continue
+                try:
+                    data = s.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    with self.lock:
+                        if s in self.conns:
+                            self.conns.remove(s)
+                    s.close()
+
+    def wait_accepted(self, n=1, timeout=10):
+        return wait_for(lambda: self.accepted >= n, timeout,
+                        what="%d connection(s) on blackhole :%d"
+                        % (n, self.port))
+
+    def release(self):
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for c in conns:
+            try:
+                c.sendall(self.RELEASE)
+                c.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 3
+        for c in conns:
+            try:
+                c.settimeout(max(0.05, deadline - time.monotonic()))
+                while c.recv(65536):
+                    pass
+            except OSError:
+                pass
+            c.close()
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.release()
+        self.lsock.close()
+
+
+# ---------------------------------------------------------------- httpd
+
+MPM_DEFAULTS = {
+    "prefork": """\
+<IfModule mpm_prefork_module>
+    StartServers 2
+    MinSpareServers 2
+    MaxSpareServers 6
+    ServerLimit 32
+    MaxRequestWorkers 32
+</IfModule>
+""",
+    "event": """\
+<IfModule mpm_event_module>
+    StartServers 2
+    ServerLimit 4
+    ThreadsPerChild 8
+    ThreadLimit 8
+    MaxRequestWorkers 32
+    MinSpareThreads 8
+    MaxSpareThreads 24
+</IfModule>
+""",
+}
+
+CONF_TEMPLATE = """\
+# Generated by t/integration/guardtest.py
+ServerRoot "{root}"
+ServerName 127.0.0.1
+PidFile "{root}/logs/httpd.pid"
+DefaultRuntimeDir "{root}/run"
+Mutex file:{root}/run default
+ErrorLog "{root}/logs/error_log"
+LogLevel {loglevel}
+LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" common
+CustomLog "{root}/logs/access_log" common
+Listen 127.0.0.1:{port}
+User {user}
+Group {group}
+Timeout 300
+
+LoadModule mpm_{mpm}_module {moddir}/mod_mpm_{mpm}.so
+LoadModule authz_core_module {moddir}/mod_authz_core.so
+LoadModule authz_host_module {moddir}/mod_authz_host.so
+LoadModule mime_module {moddir}/mod_mime.so
+LoadModule dir_module {moddir}/mod_dir.so
+{extra_modules}
+TypesConfig /etc/mime.types
+DirectoryIndex index.html index.php
+{mpm_defaults}
+DocumentRoot "{root}/htdocs"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "{root}/htdocs">
+    Require all granted
+</Directory>
+{php_conf}
+{status_conf}
+{guard_conf}
+Include "{root}/conf/test.conf"
+"""
+
+PHP_CONF = """\
+<FilesMatch "\\.php$">
+    SetHandler application/x-httpd-php
+</FilesMatch>
+php_admin_value session.save_path "{root}/sessions"
+php_admin_value error_log "{root}/logs/php_error_log"
+php_admin_value max_execution_time 120
+"""
+
+STATUS_CONF = """\
+<Location /server-status>
+    SetHandler server-status
+</Location>
+"""
+
+GUARD_CONF = """\
+<Location /guard-status>
+    SetHandler guard-status
+</Location>
+"""
+
+
+class Httpd:
+    """One server: its directory, config and control."""
+
+    def __init__(self, mpm="prefork", snippet="", guard=True, php=None,
+                 status=True, proxy=None, loglevel="warn guard:debug",
+                 guard_so=None):
+        assert mpm in ("prefork", "event", "worker")
+        self.mpm = mpm
+        self.with_guard = guard
+        self.guard_so = guard_so or GUARD_SO
+        self.php = (mpm == "prefork") if php is None else php
+        self.status = status
+        self.proxy = (mpm != "prefork") if proxy is None else proxy
+        self.loglevel = loglevel
+        self.root = tempfile.mkdtemp(prefix="guardtest-")
+        os.chmod(self.root, 0o755)
+        self.port = free_port()
+        self.conf = os.path.join(self.root, "conf", "httpd.conf")
+        self.snippet_path = os.path.join(self.root, "conf", "test.conf")
+        self.error_log = os.path.join(self.root, "logs", "error_log")
+        self.pidfile = os.path.join(self.root, "logs", "httpd.pid")
+        self.expected_log = []
+        self.hanging = []
+        self.blackholes = []
+        self.master_pid = None
+        self.known_pids = set()
+        self._layout()
+        self.write_conf(snippet)
+
+    # -- files
+
+    def _layout(self):
+        for d in ("conf", "logs", "run", "htdocs", "sessions"):
+            os.makedirs(os.path.join(self.root, d), exist_ok=True)
+            os.chmod(os.path.join(self.root, d), 0o755)
+        sess = os.path.join(self.root, "sessions")
+        shutil.chown(sess, RUN_USER, RUN_GROUP)
+        os.chmod(sess, 0o700)
+        if os.path.isdir(HTDOCS_SRC):
+            for name in os.listdir(HTDOCS_SRC):
+                dst = os.path.join(self.root, "htdocs", name)
+                shutil.copy(os.path.join(HTDOCS_SRC, name), dst)
+                os.chmod(dst, 0o644)
+
+    def add_page(self, name, content):
+        path = os.path.join(self.root, "htdocs", name)
+        with open(path, "w") as f:
+            f.write(content)
+        os.chmod(path, 0o644)
+        return path
+
+    def modules_conf(self):
+        mods = []
+        if self.php:
+            mods.append("LoadModule php_module %s/libphp8.2.so" % MODULES_DIR)
+        if self.status:
+            mods.append("LoadModule status_module %s/mod_status.so"
+                        % MODULES_DIR)
+        if self.proxy:
+            mods.append("LoadModule proxy_module %s/mod_proxy.so"
+                        % MODULES_DIR)
+            mods.append("LoadModule proxy_http_module %s/mod_proxy_http.so"
+                        % MODULES_DIR)
+        if self.with_guard:
+            if not os.path.exists(self.guard_so):
+                raise Fail("mod_guard is not built: %s does not exist "
+                           "(set GUARD_BUILD_DIR)" % self.guard_so)
+            mods.append("LoadModule guard_module %s" % self.guard_so)
+        return "\n".join(mods)
+
+    def write_conf(self, snippet=None):
+        loglevel = self.loglevel
+        if not self.with_guard:
+            loglevel = " ".join(w for w in loglevel.split()
+                                if not w.startswith("guard:"))
+        text = CONF_TEMPLATE.format(
+            root=self.root, port=self.port, mpm=self.mpm,
+            moddir=MODULES_DIR, user=RUN_USER, group=RUN_GROUP,
+            loglevel=loglevel, extra_modules=self.modules_conf(),
+            mpm_defaults=MPM_DEFAULTS.get(self.mpm, ""),
+            php_conf=PHP_CONF.format(root=self.root) if self.php else "",
+            status_conf=STATUS_CONF if self.status else "",
+            guard_conf=GUARD_CONF if self.with_guard else "")
+        with open(self.conf, "w") as f:
+            f.write(text)
+        if snippet is not None:
+            self.set_snippet(snippet)
+
+    def set_snippet(self, snippet):
+        with open(self.snippet_path, "w") as f:
+            f.write(snippet.replace("@ROOT@", self.root)
+                    .replace("@PORT@", str(self.port)))
+
+    # -- control
+
+    def run(self, *args, timeout=60):
+        """Run the httpd binary on this config; return (rc, stdout+stderr)."""
+        p = subprocess.run([HTTPD_BIN, "-f", self.conf] + list(args),
+                           env=HTTPD_ENV, cwd=self.root,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def configtest(self):
+        return self.run("-t")
+
+    def read_pid(self):
+        try:
+            with open(self.pidfile) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def log_text(self):
+        try:
+            with open(self.error_log, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, n=40):
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    def count_log(self, regex):
+        return len(re.findall(regex, self.log_text()))
+
+    def start(self, timeout=20):
+        rc, out = self.run("-k", "start")
+        if rc != 0:
+            raise Fail("httpd -k start failed (rc %d):\n%s\n%s"
+                       % (rc, out, self.log_tail()))
+
+        def up():
+            pid = self.read_pid()
+            if pid and not proc_alive(pid):
+                raise Fail("httpd exited after start:\n%s\n%s"
+                           % (out, self.log_tail()))
+            return pid and port_answers(self.port) and pid
+        self.master_pid = wait_for(up, timeout, what="httpd to answer on %d"
+                                   % self.port)
+        self.known_pids.add(self.master_pid)
+        self._remember_children()
+        return self
+
+    def _generations(self):
+        return self.count_log(r"resuming normal operations")
+
+    def graceful(self, timeout=20):
+        before = self._generations()
+        self._remember_children()
+        rc, out = self.run("-k", "graceful")
+        if rc != 0:
+            raise Fail("httpd -k graceful failed (rc %d): %s" % (rc, out))
+        wait_for(lambda: self._generations() > before, timeout,
+                 what="graceful restart to complete")
+        wait_for(lambda: port_answers(self.port), timeout,
+                 what="httpd to answer after graceful")
+
+    def _remember_children(self):
+        """Note our processes, so teardown can clean up even if the master
+        dies first."""
+        for pid in self.our_processes():
+            self.known_pids.add(pid)
+
+    def our_processes(self):
+        """Live processes started from this config (argv holds its path)."""
+        pids = []
+        needle = self.conf.encode()
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if needle in argv and proc_alive(int(d)):
+                pids.append(int(d))
+        return pids
+
+    def children(self):
+        """Live child pids of the master."""
+        out = []
+        for pid in self.our_processes():
+            if pid == self.master_pid:
+                continue
+            try:
+                if proc_ppid(pid) == self.master_pid:
+                    out.append(pid)
+            except OSError:
+                pass
+        return out
+
+    def stop(self, timeout=20):
+        self.release_all()
+        pid = self.read_pid() or self.master_pid
+        if pid is None or not proc_alive(pid):
+            return
+        rc, out = self.run("-k", "stop")
+        if rc != 0:
+            raise Fail("httpd -k stop failed (rc %d): %s" % (rc, out))
+        wait_for(lambda: not proc_alive(pid), timeout,
+                 what="httpd master %d to exit" % pid)
+
+    def kill_leftovers(self):
+        """SIGKILL what is left of this server, by pid; return those pids."""
+        left = [p for p in set(self.our_processes()) | self.known_pids
+                if proc_alive(p) and p in self.our_processes()]
+        for p in left:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        return left
+
+    # -- per-test resources
+
+    def blackhole(self):
+        b = Blackhole()
+        self.blackholes.append(b)
+        return b
+
+    def adopt(self, blackhole):
+        """Take a blackhole made before the server (its port is in the
+        config), so it is released before -k stop and closed at teardown."""
+        self.blackholes.append(blackhole)
+        return blackhole
+
+    def hang(self, path, timeout=120, **kw):
+        h = HangingRequest(self.port, path, timeout=timeout, **kw)
+        self.hanging.append(h)
+        return h
+
+    def release_all(self):
+        for b in self.blackholes:
+            b.release()
+        for h in self.hanging:
+            h.close()
+        self.hanging = []
+
+    def close_resources(self):
+        self.release_all()
+        for b in self.blackholes:
+            b.close()
+        self.blackholes = []
+
+    # -- error log audit
+
+    def expect_log(self, regex):
+        """Declare that log lines matching regex are expected (not audited)."""
+        self.expected_log.append(re.compile(regex))
+
+    def unexpected_log_lines(self):
+        bad = []
+        for line in self.log_text().splitlines():
+            if BAD_LOG_RE.search(line) and not any(
+                    r.search(line) for r in self.expected_log):
+                bad.append(line)
+        return bad
+
+    # -- HTTP
+
+    def get(self, path, **kw):
+        return get(self.port, path, **kw)
+
+    def guard_get(self, fmt="", **kw):
+        path = "/guard-status" + ("?" + fmt if fmt else "")
+        return self.get(path, **kw)
+
+    def guard_json(self):
+        r = self.guard_get("json")
+        if r.status != 200:
+            raise Fail("GET /guard-status?json: %r" % r)
+        if "json" not in r.ctype:
+            raise Fail("?json content type is %r" % r.ctype)
+        return r.json()
+
+
+# ---------------------------------------------------------------- status
+
+
+def busy_workers(js):
+    return [w for w in js.get("workers", []) if w.get("state") == "busy"]
+
+
+def find_worker(js, needle):
+    """The busy worker whose request line contains needle, or None."""
+    for w in js.get("workers", []):
+        if w.get("request") and needle in w["request"]:
+            return w
+    return None
+
+
+def workers_of(js, needle):
+    return [w for w in js.get("workers", [])
+            if w.get("request") and needle in w["request"]]
+
+
+def wait_worker(server, needle, pred=lambda w: True, timeout=10,
+                what=None):
+    """Poll ?json until a worker serving needle satisfies pred; return
+    (worker, whole document)."""
+    state = {}
+
+    def probe():
+        js = server.guard_json()
+        w = find_worker(js, needle)
+        state["last"] = w
+        if w is not None and pred(w):
+            return (w, js)
+        return None
+    try:
+        return wait_for(probe, timeout, interval=0.1,
+                        what=what or "worker serving %r" % needle)
+    except Fail as e:
+        raise Fail("%s; last worker seen: %s"
+                   % (e, json.dumps(state.get("last"), indent=1)))
+
+
+def promtool_check(text):
+    p = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def proc_cpu_ms(pid, tid=None):
+    """utime+stime of a process (or one of its threads) in ms."""
+    path = "/proc/%d/stat" % pid if tid is None else \
+        "/proc/%d/task/%d/stat" % (pid, tid)
+    with open(path) as f:
+        fields = f.read().split(") ")[-1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / \
+        os.sysconf("SC_CLK_TCK")
+
+
+def socket_inode(pid, fd):
+    """The inode of socket fd of pid, or None when fd is not a socket."""
+    try:
+        link = os.readlink("/proc/%d/fd/%d" % (pid, fd))
+    except OSError:
+        return None
+    m = re.match(r"socket:\[(\d+)\]$", link)
+    return int(m.group(1)) if m else None
+
+
+def tcp_peer_of_inode(inode):
+    """'ip:port' of the remote end of an IPv4 TCP socket, from
+    /proc/net/tcp."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if int(parts[9]) != inode:
+                continue
+            addr, port = parts[2].split(":")
+            ip = ".".join(str(int(addr[i:i + 2], 16))
+                          for i in (6, 4, 2, 0))
+            return "%s:%d" % (ip, int(port, 16))
+    return None
+
+
+_PROM_LINE = re.compile(
+    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
+_PROM_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
+
+
+def parse_prometheus(text):
+    """[(name, {label: value}, float)] of the samples of an exposition."""
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _PROM_LINE.match(line)
+        if not m:
+            raise Fail("unparsable Prometheus line: %r" % line)
+        labels = {}
+        rest = m.group(3) or ""
+        pos = 0
+        while pos < len(rest):
+            lm = _PROM_LABEL.match(rest, pos)
+            if not lm or lm.end() == pos:
+                raise Fail("bad labels in Prometheus line: %r" % line)
+            labels[lm.group(1)] = re.sub(
+                r"\\(.)", lambda x: {"n": "\n"}.get(x.group(1), x.group(1)),
+                lm.group(2))
+            pos = lm.end()
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+def prom_values(samples, name, **labels):
+    return [v for n, l, v in samples if n == name and
+            all(l.get(k) == x for k, x in labels.items())]
+
+
+def sanitized(raw):
+    """How mod_guard shows request bytes: control bytes, non-ASCII and
+    backslash as \\xHH (upper-case hex here; compare with norm_hex)."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    out = []
+    for c in raw:
+        if c < 0x20 or c >= 0x7f or c == 0x5c:
+            out.append("\\x%02X" % c)
+        else:
+            out.append(chr(c))
+    return "".join(out)
+
+
+def norm_hex(s):
+    """Upper-case the hex digits of \\xHH escapes, to compare with
+    sanitized()."""
+    return re.sub(r"\\x([0-9a-fA-F]{2})",
+                  lambda m: "\\x" + m.group(1).upper(), s)

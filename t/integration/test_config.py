@@ -1,0 +1,104 @@
+"""Directives: bad values and wrong contexts make httpd refuse the
+configuration with a message naming the directive and quoting the value."""
+
+import pytest
+
+from guardtest import port_answers, proc_alive
+
+BAD_VALUES = [
+    ("GuardWatchInterval", "0"),
+    ("GuardWatchInterval", "-1"),
+    ("GuardWatchInterval", "abc"),
+    ("GuardWatchInterval", "5x"),
+    ("GuardWatchInterval", "1.5s"),
+    ("GuardWatchInterval", ""),
+    ("GuardWatchInterval", "99999999999999999999h"),
+    ("GuardWatchInterval", "5ms"),
+    ("GuardWatchInterval", "9ms"),
+    ("GuardWatchInterval", "2m"),
+    ("GuardWatchInterval", "61s"),
+    ("GuardWatchInterval", "1 s"),
+    ("GuardStuckThreshold", "0"),
+    ("GuardStuckThreshold", "0ms"),
+    ("GuardStuckThreshold", "-1"),
+    ("GuardStuckThreshold", "garbage"),
+    ("GuardStuckThreshold", "25h"),
+    ("GuardStuckThreshold", "99999999999999999999h"),
+    ("GuardStuckThreshold", "10sec"),
+    ("GuardStatusShowQuery", "maybe"),
+]
+
+BAD_CONTEXTS = [
+    ("GuardWatchInterval", "<VirtualHost 127.0.0.1:@PORT@>\n"
+     "ServerName vh.example\nGuardWatchInterval 1s\n</VirtualHost>\n"),
+    ("GuardStuckThreshold", "<VirtualHost 127.0.0.1:@PORT@>\n"
+     "ServerName vh.example\nGuardStuckThreshold 5s\n</VirtualHost>\n"),
+    ("GuardStuckThreshold", "<Location /x>\nGuardStuckThreshold 5s\n"
+     "</Location>\n"),
+    ("GuardWatchInterval", "<Directory \"@ROOT@/htdocs\">\n"
+     "GuardWatchInterval 1s\n</Directory>\n"),
+]
+
+GOOD = [
+    "GuardWatchInterval 250ms\nGuardStuckThreshold 2s\n"
+    "GuardStatusShowQuery On\n",
+    "GuardWatchInterval 10ms\n",
+    "GuardWatchInterval 60s\n",
+    "GuardWatchInterval 1m\n",
+    "GuardWatchInterval 1\n",
+    "GuardStuckThreshold 5\n",
+    "GuardStuckThreshold 1h\n",
+    "GuardStuckThreshold 24h\n",
+    "GuardStuckThreshold 1ms\n",
+    "GuardStatusShowQuery Off\n<VirtualHost 127.0.0.1:@PORT@>\n"
+    "ServerName vh.example\nGuardStatusShowQuery On\n</VirtualHost>\n"
+    "<Location /x>\nGuardStatusShowQuery On\n</Location>\n"
+    "<Directory \"@ROOT@/htdocs\">\nGuardStatusShowQuery Off\n</Directory>\n",
+]
+
+
+def conf_value(v):
+    return '""' if v == "" else ('"%s"' % v if " " in v else v)
+
+
+@pytest.mark.parametrize("directive,value", BAD_VALUES,
+                         ids=["%s=%s" % dv for dv in BAD_VALUES])
+def test_bad_value_refused(make_server, directive, value):
+    s = make_server("%s %s\n" % (directive, conf_value(value)), start=False)
+    rc, out = s.configtest()
+    assert rc != 0, "accepted %s %r:\n%s" % (directive, value, out)
+    assert directive in out, out
+    if value == "":
+        # httpd refuses an empty TAKE1 argument before the module sees it.
+        assert '""' in out or "takes one argument" in out, out
+    else:
+        assert '"%s"' % value in out, "value not quoted in: %s" % out
+    assert "Syntax OK" not in out
+
+
+@pytest.mark.parametrize("directive,snippet", BAD_CONTEXTS,
+                         ids=["%s-%d" % (d, i) for i, (d, _)
+                              in enumerate(BAD_CONTEXTS)])
+def test_bad_context_refused(make_server, directive, snippet):
+    s = make_server(snippet, start=False)
+    rc, out = s.configtest()
+    assert rc != 0, "accepted:\n%s\n%s" % (snippet, out)
+    assert directive in out, out
+    assert "not allowed" in out or "cannot occur within" in out, out
+
+
+@pytest.mark.parametrize("snippet", GOOD, ids=range(len(GOOD)))
+def test_good_config_passes(make_server, snippet):
+    s = make_server(snippet, start=False)
+    rc, out = s.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+
+
+def test_bad_config_refuses_to_start(make_server):
+    s = make_server("GuardWatchInterval 5ms\n", start=False)
+    rc, out = s.run("-k", "start")
+    assert rc != 0, out
+    assert "GuardWatchInterval" in out and '"5ms"' in out, out
+    assert s.read_pid() is None or not proc_alive(s.read_pid())
+    assert not port_answers(s.port)
+    assert not s.our_processes()

@@ -1,0 +1,204 @@
+"""/guard-status on a real prefork httpd: slots of every child, counters,
+graceful restart, query parsing, and the mod_status section."""
+
+import json
+import re
+
+from guardtest import proc_comm, proc_ppid, proc_threads, wait_for
+
+THREE_CHILDREN = """\
+StartServers 3
+MinSpareServers 1
+MaxSpareServers 3
+GuardStuckThreshold 1s
+"""
+
+
+def live_children(server, n):
+    return wait_for(lambda: len(server.children()) >= n and server.children(),
+                    10, what="%d children of httpd" % n)
+
+
+def json_with_children(server, n):
+    def probe():
+        js = server.guard_json()
+        return js if len(js["children"]) >= n else None
+    return wait_for(probe, 10, what="%d children in ?json" % n)
+
+
+def test_slots_for_every_child(make_server):
+    s = make_server(THREE_CHILDREN)
+    real = live_children(s, 3)
+    js = json_with_children(s, 3)
+
+    srv = js["server"]
+    assert srv["mpm"] == "prefork"
+    assert srv["thread_limit"] == 1
+    assert srv["server_limit"] >= 3
+    assert srv["stuck_threshold_ms"] == 1000
+    assert srv["watch_interval_ms"] == 100
+    assert srv["version"].startswith("Apache/2.4")
+
+    listed = {c["pid"] for c in js["children"]}
+    assert len(js["children"]) >= 3, js["children"]
+    for c in js["children"]:
+        pid = c["pid"]
+        assert proc_comm(pid) == "apache2", "child %r is not a live apache2" % c
+        assert proc_ppid(pid) == s.master_pid, c
+        assert c["generation"] == srv["generation"], c
+        assert c["watchdog_tid"] in proc_threads(pid), \
+            "watchdog tid of %r is not a thread of that process" % c
+        assert c["watchdog_tid"] != pid, c
+    # Every real child has its slot.
+    assert set(real) <= listed, (real, js["children"])
+
+    worker_pids = {w["pid"] for w in js["workers"]}
+    for pid in listed:
+        assert pid in worker_pids, "no worker of child %d: %s" \
+            % (pid, json.dumps(js["workers"], indent=1))
+    for w in js["workers"]:
+        if w["pid"] in listed:
+            assert w["tid"] == w["pid"], w      # prefork: one thread
+    assert js["summary"]["children"] >= 3
+    assert js["summary"]["workers"] >= 3
+
+    n = 25
+    before = js["counters"]["requests_total"]
+    for _ in range(n):
+        r = s.get("/hello.php")
+        assert r.status == 200, r
+    after = wait_for(
+        lambda: (lambda v: v if v >= before + n else None)(
+            s.guard_json()["counters"]["requests_total"]),
+        5, what="requests_total >= %d + %d" % (before, n))
+    assert after >= before + n
+    js = s.guard_json()
+    assert sum(w["requests"] for w in js["workers"]) >= n
+
+
+def test_graceful_restart_keeps_counters(make_server):
+    s = make_server(THREE_CHILDREN)
+    json_with_children(s, 3)
+    for _ in range(10):
+        assert s.get("/hello.php").status == 200
+    js1 = wait_for(lambda: (lambda j: j if j["counters"]["requests_total"]
+                            >= 10 else None)(s.guard_json()), 5,
+                   what="10 requests counted")
+    old_children = live_children(s, 3)
+
+    s.graceful()
+
+    def new_generation():
+        js = s.guard_json()
+        return js if js["server"]["generation"] > \
+            js1["server"]["generation"] else None
+    js2 = wait_for(new_generation, 10, what="generation to increase")
+    assert js2["counters"]["requests_total"] >= \
+        js1["counters"]["requests_total"], (js1["counters"], js2["counters"])
+    assert js2["counters"]["restarts"] > js1["counters"]["restarts"], \
+        (js1["counters"], js2["counters"])
+
+    # The new children announce the new generation with live pids.
+    def new_children():
+        js = s.guard_json()
+        gen = js["server"]["generation"]
+        cur = [c for c in js["children"] if c["generation"] == gen]
+        return js if len(cur) >= 3 else None
+    js3 = wait_for(new_children, 10, what="3 children of the new generation")
+    gen = js3["server"]["generation"]
+    for c in js3["children"]:
+        if c["generation"] == gen:
+            assert proc_comm(c["pid"]) == "apache2", c
+            assert proc_ppid(c["pid"]) == s.master_pid, c
+            assert c["pid"] not in old_children, \
+                "child %r of the new generation was not forked anew" % c
+    for _ in range(5):
+        assert s.get("/hello.php").status == 200
+    js4 = wait_for(lambda: (lambda j: j if j["counters"]["requests_total"]
+                            >= js2["counters"]["requests_total"] + 5
+                            else None)(s.guard_json()), 5,
+                   what="requests counted after graceful")
+    assert js4["counters"]["restarts"] == js2["counters"]["restarts"]
+
+
+def is_json(body):
+    try:
+        json.loads(body)
+        return True
+    except ValueError:
+        return False
+
+
+def test_query_tokens(make_server):
+    s = make_server("GuardStuckThreshold 1s\n")
+
+    r = s.guard_get()
+    assert r.status == 200 and r.ctype.startswith("text/html"), r
+    assert "<html" in r.text.lower()
+
+    r = s.guard_get("json")
+    assert r.status == 200 and "application/json" in r.ctype, r
+    r.json()
+
+    r = s.guard_get("jsonx")
+    assert r.status == 200, r
+    assert r.ctype.startswith("text/html"), "?jsonx: %r" % r
+    assert not is_json(r.body), "?jsonx answered JSON: %r" % r
+    assert "<html" in r.text.lower()
+
+    r = s.guard_get("xjson")
+    assert r.ctype.startswith("text/html") and not is_json(r.body), r
+
+    r = s.guard_get("refresh=5")
+    assert r.status == 200 and r.ctype.startswith("text/html"), r
+    assert re.search(r"<meta\s+http-equiv=[\"']?refresh[\"']?\s+"
+                     r"content=[\"']?5\b", r.text, re.I), r.text[:2000]
+    r = s.guard_get()
+    assert not re.search(r"http-equiv=[\"']?refresh", r.text, re.I), \
+        "refresh without ?refresh: %s" % r.text[:2000]
+
+    r = s.guard_get("refresh=abc")
+    assert r.status == 400, "?refresh=abc: %r" % r
+    assert "<script" not in r.text.lower()
+
+    r = s.guard_get("prometheus")
+    assert r.status == 200 and r.ctype.startswith("text/plain"), r
+    assert "guard_requests_total" in r.text
+
+    r = s.guard_get("auto")
+    assert r.status == 200 and r.ctype.startswith("text/plain"), r
+    keys = dict(l.split(": ", 1) for l in r.text.splitlines()
+                if not l.startswith("Worker: "))
+    for k in ("ServerVersion", "ServerMPM", "Generation", "Workers",
+              "BusyWorkers", "IdleWorkers", "StuckWorkers", "RequestsTotal",
+              "Restarts", "GuardScoreboard"):
+        assert k in keys, "?auto lacks %s: %s" % (k, r.text)
+    assert keys["ServerMPM"] == "prefork"
+    assert int(keys["StuckWorkers"]) == 0
+    assert int(keys["BusyWorkers"]) >= 1        # this request
+
+
+def test_mod_status_section(make_server):
+    s = make_server("GuardStuckThreshold 1s\n")
+    r = s.get("/server-status?auto")
+    assert r.status == 200, r
+    guard_lines = [l for l in r.text.splitlines() if l.startswith("Guard")]
+    assert guard_lines, "no Guard* line in /server-status?auto:\n" + r.text
+    for l in guard_lines:
+        assert re.match(r"^Guard\w+: \S", l), l
+    vals = dict(l.split(": ", 1) for l in guard_lines)
+    assert vals.get("GuardStuckWorkers") == "0", r.text
+
+    # With a stuck request the count follows.
+    bh = s.blackhole()
+    s.hang("/backend.php?port=%d" % bh.port)
+    bh.wait_accepted()
+
+    def stuck_line():
+        t = s.get("/server-status?auto").text
+        return t if "GuardStuckWorkers: 1" in t else None
+    wait_for(stuck_line, 5, what="GuardStuckWorkers: 1 in ?auto")
+
+    r = s.get("/server-status")
+    assert r.status == 200, r
+    assert "mod_guard" in r.text, r.text[-3000:]

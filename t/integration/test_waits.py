@@ -1,0 +1,157 @@
+"""What a hung worker is blocked on, as the watchdog sees it, cross-checked
+with /proc: a backend socket (seeds/001), a sleep, a CPU spin (seeds/000),
+a session lock."""
+
+import json
+import re
+import time
+
+import pytest
+
+from guardtest import (find_worker, proc_alive, proc_comm, proc_cpu_ms,
+                       proc_ppid, socket_inode, tcp_peer_of_inode, wait_for,
+                       wait_worker, workers_of)
+
+WATCH = """\
+StartServers 3
+MinSpareServers 2
+MaxSpareServers 6
+GuardStuckThreshold 1s
+GuardWatchInterval 100ms
+"""
+
+READ_CALLS = ("poll", "ppoll", "read", "recvfrom")
+
+
+def assert_live_worker(server, w):
+    assert proc_alive(w["pid"]) and proc_comm(w["pid"]) == "apache2", w
+    assert proc_ppid(w["pid"]) == server.master_pid, w
+
+
+@pytest.mark.slow
+def test_backend_read_is_diagnosed(make_server):
+    s = make_server(WATCH)
+    bh = s.blackhole()
+    h = s.hang("/backend.php?port=%d&note=secret" % bh.port)
+
+    # Young request: busy, not stuck, not sampled yet.
+    w, js = wait_worker(s, "/backend.php", timeout=5)
+    if w["elapsed_ms"] < 900:
+        assert w["stuck"] is False, w
+        assert w["wait"] is None, "sampled before 1 s: %s" % w
+    assert w["state"] == "busy", w
+    assert w["elapsed_ms"] <= h.age() * 1000 + 200, (w, h.age())
+    bh.wait_accepted()
+
+    # Within ~3 s: the wait is known and the request is stuck.
+    def diagnosed(w):
+        return (w["stuck"] and w["wait"] is not None
+                and w["wait"]["kind"] == "backend")
+    w, js = wait_worker(s, "/backend.php", diagnosed,
+                        timeout=max(0.5, 3.5 - h.age()),
+                        what="backend wait and stuck flag")
+    assert h.age() < 4.5
+    assert not h.done.is_set(), "request finished: %r" % h.response
+    wait = w["wait"]
+    peer = "127.0.0.1:%d" % bh.port
+    assert wait["peer"] == peer, wait
+    assert wait["syscall"] in READ_CALLS, wait
+    assert peer in wait["text"], wait
+    assert isinstance(wait["idle_ms"], int) and \
+        0 <= wait["idle_ms"] <= w["elapsed_ms"] + 500, (wait, w)
+    assert w["elapsed_ms"] >= 1000, w
+    assert w["request"] == "GET /backend.php?... HTTP/1.1", w
+    assert w["uri"] == "/backend.php?...", w
+    assert w["method"] == "GET" and w["protocol"] == "HTTP/1.1", w
+    assert w["client"].startswith("127.0.0.1"), w
+    assert w["state"] == "busy", w
+    assert js["summary"]["stuck"] >= 1, js["summary"]
+    assert js["counters"]["stuck_total"] >= 1, js["counters"]
+
+    # /proc agrees: a live apache2 child whose fd is that very socket.
+    assert_live_worker(s, w)
+    assert w["tid"] == w["pid"], w
+    inode = socket_inode(w["pid"], wait["fd"])
+    assert inode is not None, "fd %r of %d is not a socket" % (wait["fd"],
+                                                                w["pid"])
+    assert tcp_peer_of_inode(inode) == peer, wait
+    with open("/proc/%d/wchan" % w["pid"]) as f:
+        wchan = f.read()
+    assert wchan != "0", "worker %d is running, not blocked" % w["pid"]
+
+    # The stuck request is logged once with the stable tag, at warn.
+    wait_for(lambda: s.count_log(r"\[guard:warn\].*GRD0100"), 3,
+             what="GRD0100 in the error log")
+    assert "secret" not in s.log_text()
+
+
+@pytest.mark.slow
+def test_sleep_is_diagnosed(make_server):
+    s = make_server(WATCH)
+    s.hang("/sleep.php?us=8000000")
+
+    w, js = wait_worker(s, "/sleep.php",
+                        lambda w: w["wait"] is not None and
+                        w["wait"]["kind"] == "sleep", timeout=4,
+                        what="sleep wait")
+    assert w["wait"]["syscall"] in ("nanosleep", "clock_nanosleep"), w
+    assert w["wait"]["peer"] in (None, ""), w
+    assert w["stuck"] is True, w
+    assert w["cpu_ms"] < 0.5 * w["elapsed_ms"], w
+    assert_live_worker(s, w)
+
+
+@pytest.mark.slow
+def test_cpu_spin_is_diagnosed(make_server):
+    s = make_server(WATCH)
+    s.hang("/spin.php?s=5")
+
+    w, js = wait_worker(s, "/spin.php",
+                        lambda w: w["wait"] is not None and
+                        w["wait"]["kind"] == "cpu" and
+                        w["elapsed_ms"] >= 1500, timeout=4.5,
+                        what="cpu wait")
+    assert "spinning" in w["wait"]["text"], w
+    assert w["cpu_ms"] > 0.5 * w["elapsed_ms"], w
+    assert w["cpu_ms"] <= w["elapsed_ms"] + 200, w
+    assert_live_worker(s, w)
+    # The kernel's own count for that process is at least as much.
+    assert proc_cpu_ms(w["pid"]) + 50 >= w["cpu_ms"], \
+        (proc_cpu_ms(w["pid"]), w)
+
+
+@pytest.mark.slow
+def test_session_lock_chain(make_server):
+    """seeds/001: the holder of a PHP session lock hangs on a backend; two
+    more requests of the session wait in flock() on the session file."""
+    s = make_server(WATCH)
+    bh = s.blackhole()
+    sid = "guardtest%d" % int(time.time())
+    cookie = {"Cookie": "PHPSESSID=" + sid}
+    holder = s.hang("/session_hold.php?port=%d" % bh.port, headers=cookie)
+    bh.wait_accepted()
+    s.hang("/session_touch.php?n=1", headers=cookie)
+    s.hang("/session_touch.php?n=2", headers=cookie)
+
+    def all_known(js):
+        h = find_worker(js, "/session_hold.php")
+        ws = workers_of(js, "/session_touch.php")
+        return (h and h["wait"] and h["wait"]["kind"] == "backend" and
+                len(ws) == 2 and
+                all(w["wait"] and w["wait"]["kind"] == "lock" for w in ws))
+    js = wait_for(lambda: (lambda j: j if all_known(j) else None)(
+        s.guard_json()), 5, what="holder on backend, 2 waiters on lock")
+    h = find_worker(js, "/session_hold.php")
+    assert h["wait"]["peer"] == "127.0.0.1:%d" % bh.port, h
+    for w in workers_of(js, "/session_touch.php"):
+        assert w["wait"]["syscall"] == "flock", w
+        assert w["wait"]["path"].endswith("/sess_" + sid), w
+        assert w["wait"]["path"].startswith(s.root + "/sessions/"), w
+        assert_live_worker(s, w)
+        # /proc/locks has this waiter blocked on a FLOCK.
+        with open("/proc/locks") as f:
+            locks = f.read()
+        assert re.search(r"-> FLOCK\s+ADVISORY\s+WRITE\s+%d\s" % w["pid"],
+                         locks), locks
+    assert not holder.done.is_set()
+    json.dumps(js)

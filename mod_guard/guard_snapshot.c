@@ -45,6 +45,21 @@ static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
     }
 }
 
+#define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
+
+/* A torn copy may lack terminators: renderers get C strings regardless. */
+static void terminate_strings(guard_slot_t *s)
+{
+    TERMINATE(s->req.method);
+    TERMINATE(s->req.uri);
+    TERMINATE(s->req.protocol);
+    TERMINATE(s->req.vhost);
+    TERMINATE(s->req.client);
+    TERMINATE(s->wait.sysname);
+    TERMINATE(s->wait.peer);
+    TERMINATE(s->wait.path);
+}
+
 static void add_worker(guard_snapshot_t *s, int child, int thread,
                        const guard_slot_t *copy, int consistent)
 {
@@ -54,6 +69,7 @@ static void add_worker(guard_snapshot_t *s, int child, int thread,
     v->thread = thread;
     v->consistent = consistent;
     v->slot = *copy;
+    terminate_strings(&v->slot);
     if (copy->state != GUARD_WS_IDLE && s->server.thread_released
         && s->server.thread_released(s->server.baton, child, thread)) {
         v->slot.state = GUARD_WS_IDLE;

@@ -378,7 +378,6 @@ PHP_CONF = """\
     SetHandler application/x-httpd-php
 </FilesMatch>
 php_admin_value session.save_path "{root}/sessions"
-php_admin_value error_log "{root}/logs/php_error_log"
 php_admin_value max_execution_time 120
 """
 

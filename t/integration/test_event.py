@@ -52,8 +52,10 @@ ProxyPass /slow http://127.0.0.1:%d/ timeout=600
     others = [x for x in js["workers"] if x["pid"] == w["pid"] and
               x is not w]
     assert others, "only one thread of child %d listed" % w["pid"]
-    assert len({x["tid"] for x in js["workers"] if x["pid"] == w["pid"]}) \
-        == len([x for x in js["workers"] if x["pid"] == w["pid"]])
+    tids = [x["tid"] for x in js["workers"] if x["pid"] == w["pid"] and
+            x["tid"]]
+    assert len(set(tids)) == len(tids), tids
+    assert set(tids) <= proc_threads(w["pid"]), tids
 
     # Still serving, in parallel.
     for _ in range(5):

@@ -36,9 +36,9 @@ def test_backend_read_is_diagnosed(make_server):
 
     # Young request: busy, not stuck, not sampled yet.
     w, js = wait_worker(s, "/backend.php", timeout=5)
-    if w["elapsed_ms"] < 900:
-        assert w["stuck"] is False, w
-        assert w["wait"] is None, "sampled before 1 s: %s" % w
+    assert w["elapsed_ms"] < 900, "first seen late, cannot check: %s" % w
+    assert w["stuck"] is False, w
+    assert w["wait"] is None, "sampled before 1 s: %s" % w
     assert w["state"] == "busy", w
     assert w["elapsed_ms"] <= h.age() * 1000 + 200, (w, h.age())
     bh.wait_accepted()
@@ -67,6 +67,21 @@ def test_backend_read_is_diagnosed(make_server):
     assert w["state"] == "busy", w
     assert js["summary"]["stuck"] >= 1, js["summary"]
     assert js["counters"]["stuck_total"] >= 1, js["counters"]
+    assert js["counters"]["samples_total"] >= 1, js["counters"]
+    busy = [x for x in js["workers"] if x["state"] == "busy"]
+    assert js["summary"]["busy"] == len(busy), js["summary"]
+    assert js["summary"]["states"]["busy"] == len(busy), js["summary"]
+    for st in ("idle", "read", "busy", "keepalive"):
+        assert st in js["summary"]["states"], js["summary"]
+
+    # ?auto says the same in one line per busy worker.
+    auto = s.guard_get("auto").text
+    lines = [l for l in auto.splitlines() if l.startswith("Worker: ") and
+             re.search(r"\bpid=%d\b" % w["pid"], l)]
+    assert len(lines) == 1, auto
+    assert "request=GET /backend.php?... HTTP/1.1" in lines[0], lines
+    assert re.search(r"\bwait=.*%s" % re.escape(peer), lines[0]), lines
+    assert re.search(r"^StuckWorkers: [1-9]", auto, re.M), auto
 
     # /proc agrees: a live apache2 child whose fd is that very socket.
     assert_live_worker(s, w)
@@ -80,8 +95,12 @@ def test_backend_read_is_diagnosed(make_server):
     assert wchan != "0", "worker %d is running, not blocked" % w["pid"]
 
     # The stuck request is logged once with the stable tag, at warn.
-    wait_for(lambda: s.count_log(r"\[guard:warn\].*GRD0100"), 3,
-             what="GRD0100 in the error log")
+    stuck_re = r"\[guard:warn\].*GRD0100.*\b%d\b.*/backend\.php" % w["pid"]
+    wait_for(lambda: s.count_log(stuck_re), 3,
+             what="GRD0100 for pid %d in the error log" % w["pid"])
+    time.sleep(0.5)
+    assert s.count_log(stuck_re) == 1, s.log_tail()
+    assert s.count_log(r"GRD0100") == 1, s.log_tail()
     assert "secret" not in s.log_text()
 
 

@@ -13,5 +13,6 @@ Suite *guard_sink_suite(void);
 Suite *guard_query_suite(void);
 Suite *guard_shm_suite(void);
 Suite *guard_render_suite(void);
+Suite *guard_inspect_suite(void);
 
 #endif

@@ -1,6 +1,224 @@
+/* The shared-memory layout, its sequence counters and the snapshot. */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_pools.h>
 #include "guard_unit.h"
+#include "guard_shm.h"
+#include "guard_snapshot.h"
+
+#define SL 3
+#define TL 4
+
+static void *base;
+static guard_shm_t shm;
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    base = calloc(1, guard_shm_size(SL, TL));
+    guard_shm_init(base, SL, TL, apr_time_from_sec(1000));
+    guard_shm_attach(&shm, base);
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    free(base);
+}
+
+START_TEST(layout_fits_in_segment)
+{
+    char *end = (char *)base + guard_shm_size(SL, TL);
+    guard_slot_t *last = guard_shm_slot(&shm, SL - 1, TL - 1);
+
+    ck_assert_ptr_nonnull(last);
+    ck_assert((char *)(last + 1) <= end);
+    ck_assert((char *)&shm.children[SL] <= (char *)shm.slots);
+    ck_assert_ptr_eq(guard_shm_slot(&shm, 1, 2), guard_shm_slot_at(&shm, 6));
+    ck_assert_ptr_null(guard_shm_slot(&shm, SL, 0));
+    ck_assert_ptr_null(guard_shm_slot(&shm, 0, TL));
+    ck_assert_ptr_null(guard_shm_slot(&shm, -1, 0));
+    ck_assert_ptr_null(guard_shm_slot_at(&shm, SL * TL));
+}
+END_TEST
+
+START_TEST(matches_only_same_layout)
+{
+    apr_size_t size = guard_shm_size(SL, TL);
+
+    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL), 1);
+    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL + 1), 0);
+    ck_assert_int_eq(guard_shm_matches(base, size, SL + 1, TL), 0);
+    ck_assert_int_eq(guard_shm_matches(base, size - 1, SL, TL), 0);
+    shm.hdr->magic ^= 1;
+    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL), 0);
+}
+END_TEST
+
+START_TEST(seq_read_sees_writer)
+{
+    guard_slot_t *s = guard_shm_slot(&shm, 0, 0), copy;
+
+    strcpy(s->req.uri, "/a");
+    ck_assert_int_eq(guard_slot_read(s, &copy), 1);
+    ck_assert_str_eq(copy.req.uri, "/a");
+    guard_seq_write_begin(&s->seq);
+    /* A writer that never finishes (killed mid-write) is reported, and the
+     * reader still returns instead of spinning. */
+    ck_assert_int_eq(guard_slot_read(s, &copy), 0);
+    guard_seq_write_end(&s->seq);
+    ck_assert_int_eq(guard_slot_read(s, &copy), 1);
+    guard_seq_write_begin(&s->wseq);
+    ck_assert_int_eq(guard_slot_read(s, &copy), 0);
+}
+END_TEST
+
+static void run_child(int child, pid_t pid)
+{
+    shm.children[child].state = GUARD_CHILD_RUNNING;
+    shm.children[child].pid = pid;
+    shm.children[child].wakeups = 5;
+}
+
+static guard_slot_t *busy_slot(int child, int thread, pid_t pid,
+                               apr_time_t start, const char *uri)
+{
+    guard_slot_t *s = guard_shm_slot(&shm, child, thread);
+
+    s->state = GUARD_WS_BUSY;
+    s->pid = pid;
+    s->tid = pid + thread;
+    s->req_start = start;
+    s->requests = 10;
+    strcpy(s->req.method, "GET");
+    strcpy(s->req.uri, uri);
+    return s;
+}
+
+static guard_server_info_t info(void)
+{
+    guard_server_info_t i;
+
+    memset(&i, 0, sizeof(i));
+    i.stuck_threshold = apr_time_from_sec(10);
+    i.server_limit = SL;
+    i.thread_limit = TL;
+    return i;
+}
+
+START_TEST(snapshot_lists_running_children_and_sums_all)
+{
+    apr_time_t now = apr_time_from_sec(2000);
+    guard_server_info_t i = info();
+    guard_snapshot_t *snap;
+    guard_slot_t *old;
+
+    run_child(0, 100);
+    run_child(2, 300);
+    shm.children[1].state = GUARD_CHILD_EXITED;
+    shm.children[1].pid = 200;
+    busy_slot(0, 0, 100, now - apr_time_from_sec(1), "/young");
+    old = busy_slot(0, 1, 100, now - apr_time_from_sec(11), "/old");
+    old->wait.kind = GUARD_WAIT_SLEEP;
+    old->wait.since = now - apr_time_from_sec(3);
+    old->wait_req_start = old->req_start;
+    busy_slot(1, 0, 200, now - apr_time_from_sec(50), "/gone");
+    /* A slot of a running child but written by an earlier process. */
+    busy_slot(2, 0, 299, now - apr_time_from_sec(50), "/stale");
+    guard_shm_slot(&shm, 2, 1)->state = GUARD_WS_IDLE;
+    guard_shm_slot(&shm, 2, 1)->pid = 300;
+
+    snap = guard_snapshot_take(pool, &shm, &i, now);
+    ck_assert_int_eq(snap->nchildren, 2);
+    ck_assert_int_eq(snap->nworkers, 3);
+    ck_assert_int_eq(snap->busy, 2);
+    ck_assert_int_eq(snap->stuck, 1);
+    ck_assert_int_eq(snap->by_state[GUARD_WS_IDLE], 1);
+    ck_assert_uint_eq(snap->counters.requests_total, 40);
+    ck_assert_uint_eq(snap->counters.wakeups_total, 10);
+    ck_assert_str_eq(snap->workers[1].slot.req.uri, "/old");
+    ck_assert_int_eq(snap->workers[1].stuck, 1);
+    ck_assert_int_eq(snap->workers[1].has_wait, 1);
+    ck_assert_int_eq(snap->workers[1].elapsed_ms, 11000);
+    ck_assert_int_eq(snap->workers[1].for_ms, 3000);
+    ck_assert_int_eq(snap->workers[0].stuck, 0);
+    ck_assert_int_eq(snap->workers[0].has_wait, 0);
+}
+END_TEST
+
+START_TEST(snapshot_ignores_wait_of_earlier_request)
+{
+    apr_time_t now = apr_time_from_sec(2000);
+    guard_server_info_t i = info();
+    guard_slot_t *s;
+    guard_snapshot_t *snap;
+
+    run_child(0, 100);
+    s = busy_slot(0, 0, 100, now - apr_time_from_sec(2), "/b");
+    s->wait.kind = GUARD_WAIT_BACKEND;
+    s->wait_req_start = now - apr_time_from_sec(30);
+    snap = guard_snapshot_take(pool, &shm, &i, now);
+    ck_assert_int_eq(snap->nworkers, 1);
+    ck_assert_int_eq(snap->workers[0].has_wait, 0);
+    ck_assert_int_eq(snap->workers[0].for_ms, -1);
+}
+END_TEST
+
+static int released_thread_1(void *baton, int child, int thread)
+{
+    return thread == 1;
+}
+
+START_TEST(snapshot_trusts_mpm_about_released_threads)
+{
+    apr_time_t now = apr_time_from_sec(2000);
+    guard_server_info_t i = info();
+    guard_snapshot_t *snap;
+
+    run_child(0, 100);
+    busy_slot(0, 0, 100, now - apr_time_from_sec(20), "/a");
+    busy_slot(0, 1, 100, now - apr_time_from_sec(20), "/b");
+    i.thread_released = released_thread_1;
+    snap = guard_snapshot_take(pool, &shm, &i, now);
+    ck_assert_int_eq(snap->busy, 1);
+    ck_assert_int_eq(snap->stuck, 1);
+    ck_assert_int_eq(snap->workers[1].slot.state, GUARD_WS_IDLE);
+}
+END_TEST
+
+START_TEST(snapshot_terminates_torn_strings)
+{
+    apr_time_t now = apr_time_from_sec(2000);
+    guard_server_info_t i = info();
+    guard_snapshot_t *snap;
+    guard_slot_t *s;
+
+    run_child(0, 100);
+    s = busy_slot(0, 0, 100, now, "/x");
+    memset(s->req.uri, 'A', sizeof(s->req.uri));
+    memset(s->wait.peer, 'B', sizeof(s->wait.peer));
+    snap = guard_snapshot_take(pool, &shm, &i, now);
+    ck_assert_uint_eq(strlen(snap->workers[0].slot.req.uri),
+                      sizeof(s->req.uri) - 1);
+    ck_assert_uint_eq(strlen(snap->workers[0].slot.wait.peer),
+                      sizeof(s->wait.peer) - 1);
+}
+END_TEST
 
 Suite *guard_shm_suite(void)
 {
-    return suite_create("shm");
+    Suite *s = suite_create("shm");
+    TCase *tc = tcase_create("layout");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, layout_fits_in_segment);
+    tcase_add_test(tc, matches_only_same_layout);
+    tcase_add_test(tc, seq_read_sees_writer);
+    tcase_add_test(tc, snapshot_lists_running_children_and_sums_all);
+    tcase_add_test(tc, snapshot_ignores_wait_of_earlier_request);
+    tcase_add_test(tc, snapshot_trusts_mpm_about_released_threads);
+    tcase_add_test(tc, snapshot_terminates_torn_strings);
+    suite_add_tcase(s, tc);
+    return s;
 }

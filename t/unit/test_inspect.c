@@ -1,0 +1,344 @@
+/*
+ * The inspector against real threads of this process, really blocked:
+ * in poll on a loopback TCP connection whose peer never answers, in
+ * nanosleep, in flock behind another lock, in read on a pipe, in accept,
+ * in a condition wait, and spinning.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include "guard_unit.h"
+#include "guard_inspect.h"
+#include "guard_wait.h"
+
+typedef struct {
+    int fd;
+    int mode;
+    volatile pid_t tid;
+    volatile apr_int64_t cpu_start_us;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} blocker_t;
+
+enum { B_POLL, B_SELECT, B_EPOLL, B_SLEEP, B_FLOCK, B_READ, B_ACCEPT,
+       B_COND, B_SPIN };
+
+static apr_int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (apr_int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void block_in_select(int fd)
+{
+    fd_set rd;
+
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    select(fd + 1, &rd, NULL, NULL, NULL);
+}
+
+static void block_in_epoll(int fd)
+{
+    struct epoll_event ev = { EPOLLIN, { 0 } }, out;
+    int ep = epoll_create1(0);
+
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    epoll_wait(ep, &out, 1, -1);
+}
+
+static void *blocker_main(void *data)
+{
+    blocker_t *b = data;
+    struct pollfd pfd = { b->fd, POLLIN, 0 };
+    struct timespec ts = { 60, 0 };
+    char c;
+
+    b->cpu_start_us = thread_cpu_us();
+    b->tid = (pid_t)syscall(SYS_gettid);
+    switch (b->mode) {
+    case B_POLL:   poll(&pfd, 1, 60000); break;
+    case B_SELECT: block_in_select(b->fd); break;
+    case B_EPOLL:  block_in_epoll(b->fd); break;
+    case B_SLEEP:  nanosleep(&ts, NULL); break;
+    case B_FLOCK:  flock(b->fd, LOCK_EX); break;
+    case B_READ:   (void)!read(b->fd, &c, 1); break;
+    case B_ACCEPT: accept(b->fd, NULL, NULL); break;
+    case B_COND:
+        pthread_mutex_lock(&b->mu);
+        pthread_cond_wait(&b->cv, &b->mu);
+        pthread_mutex_unlock(&b->mu);
+        break;
+    case B_SPIN:   for (;;) { __asm__ volatile(""); } break;
+    }
+    return NULL;
+}
+
+/* Start a thread blocking as told, and wait until the kernel shows it in
+ * a syscall (or on CPU for the spinner). */
+static blocker_t *start_blocker(int mode, int fd)
+{
+    blocker_t *b = calloc(1, sizeof(*b));
+    pthread_t t;
+    int i;
+
+    b->fd = fd;
+    b->mode = mode;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    pthread_create(&t, NULL, blocker_main, b);
+    pthread_detach(t);
+    for (i = 0; i < 200 && !b->tid; i++) {
+        usleep(5000);
+    }
+    usleep(mode == B_SPIN ? 300000 : 100000);
+    return b;
+}
+
+static int listener(int backlog, int *port)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, backlog), 0);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A connection to a peer that accepts and never answers. */
+static int silent_backend(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+
+    listener(8, port);   /* left open: the peer stays, silent */
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(*port);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void inspect(blocker_t *b, int client_fd, guard_slot_t *slots,
+                    int nslots, guard_wait_t *w)
+{
+    guard_inspect_ctx_t ctx;
+    guard_inspect_req_t req;
+    int token;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.slots = slots;
+    ctx.nslots = nslots;
+    ctx.clk_tck = sysconf(_SC_CLK_TCK);
+    req.tid = b->tid;
+    req.client_fd = client_fd;
+    req.cpu_start_us = b->cpu_start_us;
+    req.req_start = apr_time_now() - apr_time_from_msec(300);
+    token = guard_inspect_begin();
+    ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), w), 0);
+    guard_inspect_end(token);
+}
+
+/* glibc may implement a call with its newer sibling (select: pselect6). */
+static void expect_backend(int mode, const char *sysname, const char *alt)
+{
+    int port, fd = silent_backend(&port);
+    blocker_t *b = start_blocker(mode, fd);
+    guard_wait_t w;
+    char peer[32];
+
+    inspect(b, -1, NULL, 0, &w);
+    snprintf(peer, sizeof(peer), "127.0.0.1:%d", port);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    ck_assert_msg(strcmp(w.sysname, sysname) == 0
+                  || strcmp(w.sysname, alt) == 0, "syscall %s", w.sysname);
+    ck_assert_str_eq(w.peer, peer);
+    ck_assert_int_eq(w.fd, fd);
+    ck_assert(w.flags & GUARD_WAITF_TCP);
+    ck_assert(w.idle_ms >= 50 && w.idle_ms < 5000);
+}
+
+START_TEST(poll_on_silent_backend)
+{
+    expect_backend(B_POLL, "poll", "ppoll");
+}
+END_TEST
+
+START_TEST(select_on_silent_backend)
+{
+    expect_backend(B_SELECT, "select", "pselect6");
+}
+END_TEST
+
+START_TEST(epoll_on_silent_backend)
+{
+    expect_backend(B_EPOLL, "epoll_wait", "epoll_pwait");
+}
+END_TEST
+
+START_TEST(own_connection_is_client)
+{
+    int port, fd = silent_backend(&port);
+    blocker_t *b = start_blocker(B_POLL, fd);
+    guard_wait_t w;
+
+    inspect(b, fd, NULL, 0, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "client");
+}
+END_TEST
+
+START_TEST(other_workers_connection_is_client)
+{
+    int port, fd = silent_backend(&port);
+    blocker_t *b = start_blocker(B_POLL, fd);
+    guard_slot_t slots[2];
+    guard_wait_t w;
+
+    memset(slots, 0, sizeof(slots));
+    slots[1].state = GUARD_WS_BUSY;
+    slots[1].client_fd = fd;
+    inspect(b, -1, slots, 2, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "client");
+}
+END_TEST
+
+START_TEST(sleep_is_sleep)
+{
+    blocker_t *b = start_blocker(B_SLEEP, -1);
+    guard_wait_t w;
+
+    inspect(b, -1, NULL, 0, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "sleep");
+    ck_assert(strcmp(w.sysname, "nanosleep") == 0
+              || strcmp(w.sysname, "clock_nanosleep") == 0);
+}
+END_TEST
+
+START_TEST(flock_names_the_file)
+{
+    char path[] = "/tmp/guard-unit-lockXXXXXX";
+    int holder = mkstemp(path), waiter = open(path, O_RDWR);
+    blocker_t *b;
+    guard_wait_t w;
+
+    ck_assert_int_eq(flock(holder, LOCK_EX), 0);
+    b = start_blocker(B_FLOCK, waiter);
+    inspect(b, -1, NULL, 0, &w);
+    unlink(path);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "lock");
+    ck_assert_str_eq(w.sysname, "flock");
+    ck_assert_str_eq(w.path, path);
+    ck_assert_int_eq(w.fd, waiter);
+}
+END_TEST
+
+START_TEST(pipe_read_is_pipe)
+{
+    int p[2];
+    blocker_t *b;
+    guard_wait_t w;
+
+    ck_assert_int_eq(pipe(p), 0);
+    b = start_blocker(B_READ, p[0]);
+    inspect(b, -1, NULL, 0, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "pipe");
+    ck_assert_str_eq(w.sysname, "read");
+    ck_assert(strncmp(w.path, "pipe:[", 6) == 0);
+}
+END_TEST
+
+START_TEST(accept_is_listener)
+{
+    int port, l = listener(8, &port);
+    blocker_t *b = start_blocker(B_ACCEPT, l);
+    guard_wait_t w;
+
+    inspect(b, -1, NULL, 0, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "listener");
+}
+END_TEST
+
+START_TEST(condition_wait_is_futex)
+{
+    blocker_t *b = start_blocker(B_COND, -1);
+    guard_wait_t w;
+
+    inspect(b, -1, NULL, 0, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "futex");
+}
+END_TEST
+
+START_TEST(spinner_is_on_cpu)
+{
+    blocker_t *b = start_blocker(B_SPIN, -1);
+    guard_wait_t w;
+    char text[128];
+
+    inspect(b, -1, NULL, 0, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "cpu");
+    ck_assert(w.cpu_ms >= 200);
+    ck_assert(w.flags & GUARD_WAITF_SPINNING);
+    guard_wait_describe(&w, 300, text, sizeof(text));
+    ck_assert_ptr_nonnull(strstr(text, "spinning"));
+}
+END_TEST
+
+START_TEST(vanished_thread_is_unknown)
+{
+    guard_inspect_ctx_t ctx;
+    guard_inspect_req_t req = { 0x3fffffff, -1, -1, 0 };
+    guard_wait_t w;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), &w),
+                     -1);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "unknown");
+}
+END_TEST
+
+Suite *guard_inspect_suite(void)
+{
+    Suite *s = suite_create("inspect");
+    TCase *tc = tcase_create("threads");
+
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, poll_on_silent_backend);
+    tcase_add_test(tc, select_on_silent_backend);
+    tcase_add_test(tc, epoll_on_silent_backend);
+    tcase_add_test(tc, own_connection_is_client);
+    tcase_add_test(tc, other_workers_connection_is_client);
+    tcase_add_test(tc, sleep_is_sleep);
+    tcase_add_test(tc, flock_names_the_file);
+    tcase_add_test(tc, pipe_read_is_pipe);
+    tcase_add_test(tc, accept_is_listener);
+    tcase_add_test(tc, condition_wait_is_futex);
+    tcase_add_test(tc, spinner_is_on_cpu);
+    tcase_add_test(tc, vanished_thread_is_unknown);
+    suite_add_tcase(s, tc);
+    return s;
+}

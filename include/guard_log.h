@@ -22,6 +22,10 @@
 #define GRD_UNSTUCK       "GRD0101"
 #define GRD_SAMPLE        "GRD0102"
 #define GRD_SLEEP         "GRD0103"
+/* Backend cuts. */
+#define GRD_CUT           "GRD0300"
+#define GRD_CUT_LOGGED    "GRD0301"
+#define GRD_CUT_FAILED    "GRD0302"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
 

@@ -11,7 +11,7 @@
 #include <apr_time.h>
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  1
+#define GUARD_SHM_VERSION  2
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -65,10 +65,36 @@ typedef struct {
     apr_time_t sampled;           /* latest sample */
     apr_int64_t idle_ms;          /* TCP: no data either way for this long; -1 */
     apr_int64_t cpu_ms;           /* thread CPU since request start; -1 */
+    apr_uint64_t ino;             /* inode of the fd (socket or file); 0 */
     char sysname[GUARD_SYSNAME_LEN];
     char peer[GUARD_PEER_LEN];    /* "10.0.0.5:6379", "[::1]:80", "unix:/x" */
     char path[GUARD_PATH_LEN];    /* file of a file or lock wait */
 } guard_wait_t;
+
+/** The watchdog's memory of a worker blocked on one backend socket. */
+typedef struct {
+    apr_time_t req_start;         /* request it is about */
+    apr_time_t since;             /* blocked on the socket since (estimate) */
+    apr_uint64_t ino;             /* the socket; 0: nothing tracked */
+    apr_int32_t fd;
+    apr_uint32_t cpu_streak;      /* samples on CPU in a row */
+    apr_uint64_t done_ino;        /* socket already cut in this request */
+} guard_track_t;
+
+/** The last backend cut (or report, with GuardBackendTimeout ... log). */
+typedef struct {
+    apr_time_t when;
+    apr_int64_t blocked_ms;
+    apr_int64_t idle_ms;          /* -1: not TCP */
+    apr_int64_t timeout_ms;
+    apr_int32_t fd;
+    apr_uint32_t kind;            /* guard_cut_kind_e */
+    apr_uint32_t action;          /* GUARD_ACTION_CUT / _LOG */
+    apr_uint32_t ok;              /* 1: shutdown() done */
+    char sysname[GUARD_SYSNAME_LEN];
+    char peer[GUARD_PEER_LEN];
+    char uri[GUARD_URI_LEN];
+} guard_cut_t;
 
 /** The request data copied at request start, already sanitized. */
 typedef struct {
@@ -91,6 +117,9 @@ typedef struct {
     apr_time_t req_start;         /* 0: no request */
     apr_int64_t cpu_start_us;     /* thread CPU clock at request start; -1 */
     apr_uint64_t requests;        /* requests this slot has served, ever */
+    apr_interval_time_t backend_timeout;  /* 0: off */
+    apr_uint32_t backend_action;  /* GUARD_ACTION_CUT / _LOG */
+    apr_uint32_t pad1;
     guard_req_t req;
 
     /* Written by the watchdog thread of the same child, under wseq. */
@@ -100,6 +129,10 @@ typedef struct {
     guard_wait_t wait;
     apr_uint64_t stuck_total;     /* requests of this slot that became stuck */
     apr_uint64_t samples;         /* samples taken of this slot */
+    guard_track_t track;
+    apr_uint64_t cuts[3];         /* backend cuts by guard_cut_kind_e */
+    apr_uint64_t cuts_logged;     /* timeouts only reported (action log) */
+    guard_cut_t last_cut;
 } guard_slot_t;
 
 typedef enum {

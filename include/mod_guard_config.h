@@ -20,8 +20,13 @@ typedef struct {
     apr_interval_time_t stuck_threshold;   /* -1: unset */
 } guard_srv_conf_t;
 
+#define GUARD_MIN_BACKEND        apr_time_from_msec(10)
+#define GUARD_MAX_BACKEND        apr_time_from_sec(24 * 3600)
+
 typedef struct {
     int show_query;                        /* -1: unset */
+    apr_interval_time_t backend_timeout;   /* -1: unset; 0: Off */
+    int backend_action;                    /* GUARD_ACTION_CUT / _LOG */
 } guard_dir_conf_t;
 
 extern const command_rec guard_cmds[];
@@ -35,6 +40,9 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 apr_interval_time_t guard_conf_interval(server_rec *s);
 apr_interval_time_t guard_conf_stuck(server_rec *s);
 apr_interval_time_t guard_conf_sample_after(server_rec *s);
+
+/** GuardBackendTimeout of a request's per-dir config: 0 when off. */
+apr_interval_time_t guard_conf_backend(request_rec *r, int *action);
 
 /** GuardStatusShowQuery of a request's merged per-dir config. */
 int guard_conf_show_query(request_rec *r);

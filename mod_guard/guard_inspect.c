@@ -46,6 +46,7 @@ char *guard_fmt_long(char *p, long v)
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -78,6 +79,7 @@ typedef struct {
     guard_wait_kind_e kind;
     apr_uint32_t flags;
     apr_int64_t idle_ms;
+    apr_uint64_t ino;
     char peer[GUARD_PEER_LEN];
     char path[GUARD_PATH_LEN];
 } fd_view_t;
@@ -268,6 +270,7 @@ static void view_fd(const guard_inspect_ctx_t *ctx, int own, int fd,
                     fd_view_t *v)
 {
     char path[48], link[GUARD_PATH_LEN];
+    struct stat st;
     ssize_t n;
 
     memset(v, 0, sizeof(*v));
@@ -281,6 +284,9 @@ static void view_fd(const guard_inspect_ctx_t *ctx, int own, int fd,
     }
     link[n] = '\0';
     cpy(v->path, link, sizeof(v->path));
+    if (fstat(fd, &st) == 0) {
+        v->ino = (apr_uint64_t)st.st_ino;
+    }
     if (strncmp(link, "socket:", 7) == 0) {
         view_socket(ctx, own, fd, v);
     }
@@ -468,6 +474,7 @@ static void classify_blocked(const guard_inspect_ctx_t *ctx,
         w->kind = GUARD_WAIT_LOCK;
     }
     w->fd = fd;
+    w->ino = best.ino;
     w->flags |= best.flags;
     w->idle_ms = best.idle_ms;
     cpy(w->peer, best.peer, sizeof(w->peer));

@@ -9,6 +9,8 @@
 #include "guard_config.h"
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_cut.h"
+#include "guard_duration.h"
 #include "guard_log.h"
 #include "guard_wait.h"
 #include "guard_watch.h"
@@ -113,13 +115,79 @@ static void settle_unstuck(guard_watch_t *w, guard_slot_t *live,
         s->pid, s->tid, s->req.method, s->req.uri);
 }
 
+static void report_cut(guard_watch_t *w, const guard_slot_t *s,
+                       const guard_cut_t *c)
+{
+    char timeout[32];
+    const char *tag = c->action == GUARD_ACTION_LOG ? GRD_CUT_LOGGED
+                      : c->ok ? GRD_CUT : GRD_CUT_FAILED;
+    const char *what = c->action == GUARD_ACTION_LOG
+                       ? "backend timeout (log only)"
+                       : c->ok ? "backend cut"
+                       : "backend cut failed (socket changed or gone)";
+
+    guard_duration_format(apr_time_from_msec(c->timeout_ms), timeout,
+                          sizeof(timeout));
+    say(w, GUARD_LOG_WARN, tag,
+        "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
+        "to %s blocked %.1f s, idle %.1f s, GuardBackendTimeout %s",
+        what, s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
+        s->req.client, guard_cut_kind_name(c->kind), c->sysname, c->fd,
+        c->peer[0] ? c->peer : "?", (double)c->blocked_ms / 1000,
+        c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000, timeout);
+}
+
+/* A worker blocked on one backend socket past its timeout: cut the socket
+ * (or only report it), and say what was done in c. */
+static int check_backend(const guard_slot_t *s, const guard_wait_t *wait,
+                         guard_track_t *track, apr_time_t now, guard_cut_t *c)
+{
+    apr_interval_time_t blocked;
+
+    if (s->backend_timeout <= 0
+        || !guard_cut_track(track, wait, s->req_start, now,
+                            s->backend_timeout, &blocked)) {
+        return 0;
+    }
+    memset(c, 0, sizeof(*c));
+    c->when = now;
+    c->blocked_ms = apr_time_as_msec(blocked);
+    c->idle_ms = (wait->flags & GUARD_WAITF_TCP) ? wait->idle_ms : -1;
+    c->timeout_ms = apr_time_as_msec(s->backend_timeout);
+    c->fd = wait->fd;
+    c->kind = guard_cut_kind(wait);
+    c->action = s->backend_action;
+    memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
+    memcpy(c->peer, wait->peer, sizeof(c->peer));
+    memcpy(c->uri, s->req.uri, sizeof(c->uri));
+    if (c->action == GUARD_ACTION_CUT) {
+        c->ok = guard_cut_socket(wait->fd, wait->ino) == 0;
+    }
+    return 1;
+}
+
+static void record_cut(guard_slot_t *live, const guard_cut_t *c)
+{
+    live->last_cut = *c;
+    if (c->action == GUARD_ACTION_LOG) {
+        live->cuts_logged++;
+    }
+    else if (c->ok && c->kind < GUARD_CUT_KINDS) {
+        live->cuts[c->kind]++;
+    }
+}
+
 static void sample(guard_watch_t *w, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now)
 {
     guard_inspect_req_t req;
     guard_wait_t wait;
+    guard_track_t track = s->track;
+    guard_cut_t cut;
     int same_req = s->wait_req_start == s->req_start;
     int now_stuck = now - s->req_start >= w->stuck_threshold;
+    int newly_stuck = now_stuck && !(same_req && s->stuck);
+    int due;
 
     req.tid = s->tid;
     req.client_fd = s->client_fd;
@@ -129,16 +197,24 @@ static void sample(guard_watch_t *w, guard_slot_t *live,
     if (same_req && guard_wait_same(&s->wait, &wait)) {
         guard_wait_carry(&s->wait, &wait);
     }
+    due = check_backend(s, &wait, &track, now, &cut);
     guard_seq_write_begin(&live->wseq);
     live->wait = wait;
     live->wait_req_start = s->req_start;
+    live->track = track;
     live->samples++;
-    if (now_stuck && !(same_req && s->stuck)) {
+    if (newly_stuck) {
         live->stuck = 1;
         live->stuck_total++;
     }
+    if (due) {
+        record_cut(live, &cut);
+    }
     guard_seq_write_end(&live->wseq);
-    if (now_stuck && !(same_req && s->stuck)) {
+    if (due) {
+        report_cut(w, live, &cut);
+    }
+    if (newly_stuck) {
         report_stuck(w, live, now);
     }
 }
@@ -163,6 +239,7 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
 static apr_time_t watch_slot(guard_watch_t *w, int thread,
                              guard_slot_t *live, apr_time_t now, int *window)
 {
+    apr_interval_time_t after;
     guard_slot_t s;
 
     guard_slot_read(live, &s);
@@ -177,8 +254,12 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (s.state != GUARD_WS_BUSY || s.req_start <= 0) {
         return 0;
     }
-    if (now - s.req_start < w->sample_after) {
-        return s.req_start + w->sample_after;
+    after = w->sample_after;
+    if (s.backend_timeout > 0 && s.backend_timeout < after) {
+        after = s.backend_timeout;
+    }
+    if (now - s.req_start < after) {
+        return s.req_start + after;
     }
     if (*window < 0) {
         *window = guard_inspect_begin();

@@ -2,6 +2,8 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "apr_strings.h"
+#include "apr_lib.h"
+#include "guard_cut.h"
 #include "guard_duration.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
@@ -33,6 +35,8 @@ void *guard_create_dir_conf(apr_pool_t *p, char *dir)
     guard_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->show_query = UNSET;
+    c->backend_timeout = UNSET;
+    c->backend_action = GUARD_ACTION_CUT;
     return c;
 }
 
@@ -41,6 +45,14 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add)
     guard_dir_conf_t *b = base, *a = add, *c = apr_pcalloc(p, sizeof(*c));
 
     c->show_query = a->show_query != UNSET ? a->show_query : b->show_query;
+    if (a->backend_timeout != UNSET) {
+        c->backend_timeout = a->backend_timeout;
+        c->backend_action = a->backend_action;
+    }
+    else {
+        c->backend_timeout = b->backend_timeout;
+        c->backend_action = b->backend_action;
+    }
     return c;
 }
 
@@ -96,6 +108,42 @@ static const char *set_stuck_threshold(cmd_parms *cmd, void *dc,
                          &srv_conf(cmd->server)->stuck_threshold);
 }
 
+static const char *parse_action(cmd_parms *cmd, const char *arg, int *out)
+{
+    if (!arg || !strcasecmp(arg, "cut")) {
+        *out = GUARD_ACTION_CUT;
+    }
+    else if (!strcasecmp(arg, "log")) {
+        *out = GUARD_ACTION_LOG;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: invalid action \"%s\": "
+                            "expected cut or log", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_backend_timeout(cmd_parms *cmd, void *dc,
+                                       const char *arg, const char *action)
+{
+    guard_dir_conf_t *c = dc;
+    const char *err;
+
+    if (!strcasecmp(arg, "off")) {
+        if (action) {
+            return apr_psprintf(cmd->pool, "%s: \"Off\" takes no action, "
+                                "got \"%s\"", cmd->cmd->name, action);
+        }
+        c->backend_timeout = 0;
+        return NULL;
+    }
+    if ((err = parse_action(cmd, action, &c->backend_action)) != NULL) {
+        return err;
+    }
+    return parse_bounded(cmd, arg, GUARD_MIN_BACKEND, GUARD_MAX_BACKEND,
+                         &c->backend_timeout);
+}
+
 static const char *set_show_query(cmd_parms *cmd, void *dc, int on)
 {
     ((guard_dir_conf_t *)dc)->show_query = on;
@@ -110,6 +158,11 @@ const command_rec guard_cmds[] = {
                   RSRC_CONF,
                   "Age after which a request is flagged stuck: a duration "
                   "such as 10s (default)"),
+    AP_INIT_TAKE12("GuardBackendTimeout", set_backend_timeout, NULL,
+                   RSRC_CONF | ACCESS_CONF | OR_OPTIONS,
+                   "How long a worker may stay blocked on one silent backend "
+                   "socket before it is cut: a duration or Off (default), "
+                   "then optionally cut (default) or log"),
     AP_INIT_FLAG("GuardStatusShowQuery", set_show_query, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "On: keep query strings in the copy of request data shown "
@@ -136,6 +189,19 @@ apr_interval_time_t guard_conf_sample_after(server_rec *s)
     apr_interval_time_t stuck = guard_conf_stuck(s);
 
     return stuck < GUARD_SAMPLE_AFTER ? stuck : GUARD_SAMPLE_AFTER;
+}
+
+apr_interval_time_t guard_conf_backend(request_rec *r, int *action)
+{
+    guard_dir_conf_t *c = ap_get_module_config(r->per_dir_config,
+                                               &guard_module);
+
+    if (!c || c->backend_timeout <= 0) {
+        *action = GUARD_ACTION_CUT;
+        return 0;
+    }
+    *action = c->backend_action;
+    return c->backend_timeout;
 }
 
 int guard_conf_show_query(request_rec *r)

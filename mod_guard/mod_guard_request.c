@@ -131,6 +131,7 @@ static int guard_post_read_request(request_rec *r)
 {
     guard_slot_t *s;
     guard_watch_t *w;
+    int action;
 
     if (r->main || r->prev || !(s = slot_of(r->connection))) {
         return DECLINED;
@@ -142,6 +143,8 @@ static int guard_post_read_request(request_rec *r)
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
     copy_request(&s->req, r, 0);
+    s->backend_timeout = guard_conf_backend(r, &action);
+    s->backend_action = (apr_uint32_t)action;
     s->requests++;
     s->state = GUARD_WS_BUSY;
     guard_seq_write_end(&s->seq);
@@ -162,16 +165,26 @@ static guard_slot_t *own_slot(request_rec *r)
     return s;
 }
 
+/* Per-directory config is merged now: the request's own backend timeout,
+ * and its query where GuardStatusShowQuery allows. */
 static int guard_header_parser(request_rec *r)
 {
     guard_slot_t *s;
+    int action, show;
+    apr_interval_time_t timeout;
 
-    if (r->main || !guard_conf_show_query(r) || !(s = own_slot(r))) {
+    if (r->main || !(s = own_slot(r))) {
         return DECLINED;
     }
+    timeout = guard_conf_backend(r, &action);
+    show = guard_conf_show_query(r);
     guard_seq_write_begin(&s->seq);
-    guard_copy_sanitized(s->req.uri, sizeof(s->req.uri), r->unparsed_uri,
-                         GUARD_COPY_URI | GUARD_COPY_SHOW_QUERY);
+    s->backend_timeout = timeout;
+    s->backend_action = (apr_uint32_t)action;
+    if (show) {
+        guard_copy_sanitized(s->req.uri, sizeof(s->req.uri), r->unparsed_uri,
+                             GUARD_COPY_URI | GUARD_COPY_SHOW_QUERY);
+    }
     guard_seq_write_end(&s->seq);
     return DECLINED;
 }

@@ -3,6 +3,7 @@ request hangs: every format escapes it, and the query stays hidden unless
 GuardStatusShowQuery On says otherwise."""
 
 import html
+import os
 import re
 
 import pytest
@@ -177,3 +178,42 @@ def test_show_query_global_on_location_off(make_server):
     check_html(pages["html"], [q_back])
     check_prometheus(pages["prometheus"])
     check_auto(pages["auto"])
+
+
+def test_show_query_vhost_and_directory(make_server):
+    s = make_server(BASE + """\
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName main.example
+    DocumentRoot "@ROOT@/htdocs"
+</VirtualHost>
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName vh.example
+    DocumentRoot "@ROOT@/htdocs"
+    GuardStatusShowQuery On
+</VirtualHost>
+<Directory "@ROOT@/htdocs/open">
+    GuardStatusShowQuery On
+</Directory>
+""")
+    os.makedirs(os.path.join(s.root, "htdocs", "open"), mode=0o755)
+    with open(os.path.join(s.root, "htdocs", "sleep.php")) as f:
+        s.add_page("open/sleep.php", f.read())
+    s.hang("/sleep.php?us=6000000&tok=A1main", host="main.example")
+    s.hang("/sleep.php?us=6000000&tok=B2vhost", host="vh.example")
+    s.hang("/open/sleep.php?us=6000000&tok=C3dir", host="main.example")
+
+    def three(js):
+        return len([w for w in js["workers"]
+                    if (w.get("uri") or "").startswith(
+                        ("/sleep.php", "/open/sleep.php"))]) == 3
+    wait_worker(s, "/sleep.php", lambda w: three(s.guard_json()), timeout=5,
+                what="three sleeping requests")
+    js = s.guard_json()
+    by_uri = {w["uri"]: w for w in js["workers"] if w.get("uri")}
+    assert "/sleep.php?..." in by_uri, sorted(by_uri)
+    assert by_uri["/sleep.php?..."]["vhost"] == "main.example", by_uri
+    assert "/sleep.php?us=6000000&tok=B2vhost" in by_uri, sorted(by_uri)
+    assert by_uri["/sleep.php?us=6000000&tok=B2vhost"]["vhost"] == \
+        "vh.example"
+    assert "/open/sleep.php?us=6000000&tok=C3dir" in by_uri, sorted(by_uri)
+    assert "A1main" not in s.guard_get().text

@@ -125,12 +125,14 @@ def test_cpu_spin_is_diagnosed(make_server):
     s = make_server(WATCH)
     s.hang("/spin.php?s=5")
 
+    # On a loaded machine the share of CPU may lag: wait for it, do not
+    # look once.
     w, js = wait_worker(s, "/spin.php",
                         lambda w: w["wait"] is not None and
                         w["wait"]["kind"] == "cpu" and
-                        w["elapsed_ms"] >= 1500, timeout=4.5,
-                        what="cpu wait")
-    assert "spinning" in w["wait"]["text"], w
+                        w["elapsed_ms"] >= 1500 and
+                        "spinning" in w["wait"]["text"], timeout=4.5,
+                        what="cpu wait, spinning")
     assert w["cpu_ms"] > 0.5 * w["elapsed_ms"], w
     assert w["cpu_ms"] <= w["elapsed_ms"] + 200, w
     assert_live_worker(s, w)

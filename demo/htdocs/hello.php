@@ -1,0 +1,4 @@
+<?php
+// Answers at once: the server still serves what does not need the session.
+header("Content-Type: text/plain");
+echo "hello from pid ", getmypid(), "\n";

@@ -1,0 +1,54 @@
+/*
+ * GuardBackendTimeout: when a worker has been blocked on one backend socket
+ * for longer than its timeout, with no data moving, cut that socket with
+ * shutdown() so the blocked call returns and the request finishes.
+ */
+#ifndef GUARD_CUT_H
+#define GUARD_CUT_H
+
+#include <apr.h>
+#include <apr_time.h>
+#include "guard_shm.h"
+
+typedef enum {
+    GUARD_CUT_READ = 0,
+    GUARD_CUT_WRITE,
+    GUARD_CUT_CONNECT,
+    GUARD_CUT_KINDS
+} guard_cut_kind_e;
+
+#define GUARD_ACTION_CUT  0
+#define GUARD_ACTION_LOG  1
+
+/** Samples on CPU in a row that end a blocked stretch: a client library
+ *  polling in short slices is seen on CPU once now and then, not twice. */
+#define GUARD_CUT_CPU_STREAK 2
+
+/**
+ * Feed one sample of a busy worker into its tracking (t lives in the slot,
+ * written by the watchdog only).
+ * @param timeout  the request's GuardBackendTimeout (> 0)
+ * @param blocked  how long it has been blocked on the tracked socket
+ * @return 1 when the tracked socket is due to be cut (or reported): blocked
+ *         for >= timeout and, for TCP, no data either way for >= timeout;
+ *         it is then not due again for the same socket in this request.
+ */
+int guard_cut_track(guard_track_t *t, const guard_wait_t *w,
+                    apr_time_t req_start, apr_time_t now,
+                    apr_interval_time_t timeout, apr_interval_time_t *blocked);
+
+/** What the blocked call was doing: read, write or connect. */
+guard_cut_kind_e guard_cut_kind(const guard_wait_t *w);
+
+/** "read", "write", "connect". */
+const char *guard_cut_kind_name(guard_cut_kind_e k);
+
+/**
+ * Shut down socket fd both ways, if it is still the socket with inode ino.
+ * It works on a dup() of fd: the socket cannot change under it, and the
+ * application's fd is never closed (its number could be reused).
+ * @return 0 when cut, -1 when fd is no longer that socket or shutdown failed
+ */
+int guard_cut_socket(int fd, apr_uint64_t ino);
+
+#endif

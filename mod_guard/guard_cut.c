@@ -1,0 +1,120 @@
+/* Deciding when a backend socket is hung, and cutting it. */
+#include "guard_config.h"
+#include <string.h>
+#include "guard_cut.h"
+#include "guard_syscall.h"
+
+static void forget(guard_track_t *t)
+{
+    t->ino = 0;
+    t->fd = -1;
+    t->cpu_streak = 0;
+    t->since = 0;
+}
+
+static void start_request(guard_track_t *t, apr_time_t req_start)
+{
+    memset(t, 0, sizeof(*t));
+    t->fd = -1;
+    t->req_start = req_start;
+}
+
+/* The kernel knows how long no data has moved on a TCP socket: a call that
+ * began before the first look is dated back to then, never before the
+ * request began. Other sockets count from the first look. */
+static apr_time_t first_blocked(const guard_wait_t *w, apr_time_t req_start,
+                                apr_time_t now)
+{
+    apr_time_t t;
+
+    if (!(w->flags & GUARD_WAITF_TCP) || w->idle_ms < 0) {
+        return now;
+    }
+    t = now - apr_time_from_msec(w->idle_ms);
+    return t > req_start ? t : req_start;
+}
+
+static int data_moving(const guard_wait_t *w, apr_interval_time_t timeout)
+{
+    return (w->flags & GUARD_WAITF_TCP)
+           && apr_time_from_msec(w->idle_ms) < timeout;
+}
+
+int guard_cut_track(guard_track_t *t, const guard_wait_t *w,
+                    apr_time_t req_start, apr_time_t now,
+                    apr_interval_time_t timeout, apr_interval_time_t *blocked)
+{
+    *blocked = 0;
+    if (t->req_start != req_start) {
+        start_request(t, req_start);
+    }
+    if (w->kind == GUARD_WAIT_CPU) {
+        if (t->ino && ++t->cpu_streak >= GUARD_CUT_CPU_STREAK) {
+            forget(t);
+        }
+        return 0;
+    }
+    t->cpu_streak = 0;
+    if (w->kind != GUARD_WAIT_BACKEND || !w->ino) {
+        forget(t);
+        return 0;
+    }
+    if (w->ino != t->ino || w->fd != t->fd) {
+        t->ino = w->ino;
+        t->fd = w->fd;
+        t->since = first_blocked(w, req_start, now);
+    }
+    *blocked = now - t->since;
+    if (*blocked < timeout || t->done_ino == t->ino || data_moving(w, timeout)) {
+        return 0;
+    }
+    t->done_ino = t->ino;
+    return 1;
+}
+
+guard_cut_kind_e guard_cut_kind(const guard_wait_t *w)
+{
+    if (w->call == GUARD_CALL_CONNECT) {
+        return GUARD_CUT_CONNECT;
+    }
+    if (w->call == GUARD_CALL_WRITE || w->call == GUARD_CALL_TRANSFER
+        || (w->flags & GUARD_WAITF_WRITE)) {
+        return GUARD_CUT_WRITE;
+    }
+    return GUARD_CUT_READ;
+}
+
+const char *guard_cut_kind_name(guard_cut_kind_e k)
+{
+    static const char *const names[] = { "read", "write", "connect" };
+
+    return k < GUARD_CUT_KINDS ? names[k] : "read";
+}
+
+#ifdef __linux__
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+int guard_cut_socket(int fd, apr_uint64_t ino)
+{
+    struct stat st;
+    int rv = -1, d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+    if (d < 0) {
+        return -1;
+    }
+    if (fstat(d, &st) == 0 && S_ISSOCK(st.st_mode)
+        && (apr_uint64_t)st.st_ino == ino) {
+        rv = shutdown(d, SHUT_RDWR);
+    }
+    close(d);
+    return rv;
+}
+#else
+int guard_cut_socket(int fd, apr_uint64_t ino)
+{
+    return -1;
+}
+#endif

@@ -45,7 +45,21 @@ typedef struct {
     apr_uint64_t samples_total;
     apr_uint64_t wakeups_total;
     apr_uint32_t restarts;
+    apr_uint64_t cuts[3];              /* by guard_cut_kind_e */
+    apr_uint64_t cuts_total;
+    apr_uint64_t cuts_logged_total;    /* GuardBackendTimeout ... log */
 } guard_counters_t;
+
+#define GUARD_RECENT_CUTS 32
+
+/** A slot's last backend cut, with where it happened. */
+typedef struct {
+    int child;
+    int thread;
+    apr_int32_t pid;
+    apr_int32_t tid;
+    guard_cut_t cut;
+} guard_cut_view_t;
 
 typedef struct {
     apr_time_t now;
@@ -56,6 +70,9 @@ typedef struct {
     guard_child_view_t *children; /* children that are running */
     int nworkers;
     guard_worker_view_t *workers; /* slots of running children, not empty */
+    int ncuts;
+    guard_cut_view_t *cuts;       /* last cut of each slot, newest first,
+                                     at most GUARD_RECENT_CUTS */
     int by_state[GUARD_WS_MAX];   /* workers per state */
     int busy;                     /* in a request */
     int stuck;

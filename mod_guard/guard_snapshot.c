@@ -1,4 +1,5 @@
 /* A copy of the shared memory for one page: only what renderers need. */
+#include <stdlib.h>
 #include <string.h>
 #include "guard_snapshot.h"
 
@@ -96,6 +97,62 @@ static const guard_child_view_t *running_child(const guard_snapshot_t *s,
     return NULL;
 }
 
+static void count_slot(guard_snapshot_t *s, const guard_slot_t *sl)
+{
+    int k;
+
+    s->counters.requests_total += sl->requests;
+    s->counters.stuck_total += sl->stuck_total;
+    s->counters.samples_total += sl->samples;
+    s->counters.cuts_logged_total += sl->cuts_logged;
+    for (k = 0; k < 3; k++) {
+        s->counters.cuts[k] += sl->cuts[k];
+        s->counters.cuts_total += sl->cuts[k];
+    }
+}
+
+/* Keep the newest GUARD_RECENT_CUTS: replace the oldest when full. */
+static void keep_cut(guard_snapshot_t *s, int child, int thread,
+                     const guard_slot_t *sl)
+{
+    guard_cut_view_t *v;
+    int i, oldest = 0;
+
+    if (sl->last_cut.when <= 0) {
+        return;
+    }
+    if (s->ncuts < GUARD_RECENT_CUTS) {
+        v = &s->cuts[s->ncuts++];
+    }
+    else {
+        for (i = 1; i < s->ncuts; i++) {
+            if (s->cuts[i].cut.when < s->cuts[oldest].cut.when) {
+                oldest = i;
+            }
+        }
+        if (s->cuts[oldest].cut.when >= sl->last_cut.when) {
+            return;
+        }
+        v = &s->cuts[oldest];
+    }
+    v->child = child;
+    v->thread = thread;
+    v->pid = sl->pid;
+    v->tid = sl->tid;
+    v->cut = sl->last_cut;
+    v->cut.sysname[sizeof(v->cut.sysname) - 1] = '\0';
+    v->cut.peer[sizeof(v->cut.peer) - 1] = '\0';
+    v->cut.uri[sizeof(v->cut.uri) - 1] = '\0';
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    apr_time_t x = ((const guard_cut_view_t *)a)->cut.when;
+    apr_time_t y = ((const guard_cut_view_t *)b)->cut.when;
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
 static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                        guard_snapshot_t *s)
 {
@@ -111,9 +168,8 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
         for (t = 0; t < tl; t++) {
             int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);
 
-            s->counters.requests_total += copy.requests;
-            s->counters.stuck_total += copy.stuck_total;
-            s->counters.samples_total += copy.samples;
+            count_slot(s, &copy);
+            keep_cut(s, c, t, &copy);
             if (cv && copy.state != GUARD_WS_EMPTY
                 && copy.pid == cv->rec.pid) {
                 add_worker(s, c, t, &copy, ok);
@@ -132,7 +188,9 @@ guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
     s->server = *info;
     s->shm_created = shm->hdr->created;
     s->counters.restarts = shm->hdr->restarts;
+    s->cuts = apr_pcalloc(p, sizeof(*s->cuts) * GUARD_RECENT_CUTS);
     take_children(p, shm, s);
     take_slots(p, shm, s);
+    qsort(s->cuts, (size_t)s->ncuts, sizeof(*s->cuts), newest_first);
     return s;
 }

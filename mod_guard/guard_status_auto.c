@@ -106,6 +106,13 @@ static void render_totals(const guard_snapshot_t *s, guard_sink_t *o)
                  "WakeupsTotal: %" APR_UINT64_T_FMT "\nRestarts: %u\n",
                  c->requests_total, c->stuck_total, c->samples_total,
                  c->wakeups_total, c->restarts);
+    guard_printf(o, "BackendCutsTotal: %" APR_UINT64_T_FMT "\n"
+                 "BackendCutsRead: %" APR_UINT64_T_FMT "\n"
+                 "BackendCutsWrite: %" APR_UINT64_T_FMT "\n"
+                 "BackendCutsConnect: %" APR_UINT64_T_FMT "\n"
+                 "BackendTimeoutsLogged: %" APR_UINT64_T_FMT "\n",
+                 c->cuts_total, c->cuts[0], c->cuts[1], c->cuts[2],
+                 c->cuts_logged_total);
 }
 
 void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o)

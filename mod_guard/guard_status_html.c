@@ -1,6 +1,7 @@
 /* The HTML page of /guard-status: one self-contained document, no scripts. */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_cut.h"
 #include "guard_status.h"
 #include "guard_wait.h"
 
@@ -80,6 +81,12 @@ static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
     put_secs(o, apr_time_as_msec(i->stuck_threshold));
     guard_puts(o, ", watch interval: ");
     put_secs(o, apr_time_as_msec(i->watch_interval));
+    guard_printf(o, "<br>\nBackend cuts: %" APR_UINT64_T_FMT " (read %"
+                 APR_UINT64_T_FMT ", write %" APR_UINT64_T_FMT ", connect %"
+                 APR_UINT64_T_FMT "), timeouts only logged: %" APR_UINT64_T_FMT,
+                 s->counters.cuts_total, s->counters.cuts[0],
+                 s->counters.cuts[1], s->counters.cuts[2],
+                 s->counters.cuts_logged_total);
     guard_puts(o, "</p>\n<p><a href=\"?json\">JSON</a> | "
                "<a href=\"?prometheus\">Prometheus</a> | "
                "<a href=\"?auto\">auto</a></p>\n");
@@ -167,10 +174,54 @@ static void render_table(const guard_snapshot_t *s, guard_sink_t *o)
     guard_puts(o, "</table>\n");
 }
 
+static void render_cut(const guard_snapshot_t *s, const guard_cut_view_t *v,
+                       guard_sink_t *o)
+{
+    const guard_cut_t *c = &v->cut;
+
+    guard_puts(o, "<tr><td>");
+    put_secs(o, apr_time_as_msec(s->now - c->when));
+    guard_printf(o, " ago</td><td>%d</td><td>%d</td><td>%s</td><td>%s",
+                 v->pid, v->tid, guard_cut_kind_name(c->kind),
+                 c->action == GUARD_ACTION_LOG ? "logged"
+                 : c->ok ? "cut" : "cut failed");
+    guard_puts(o, "</td><td>");
+    PUT_FIELD(o, c->sysname);
+    guard_printf(o, " fd %d</td><td>", c->fd);
+    PUT_FIELD(o, c->peer);
+    guard_puts(o, "</td><td>");
+    PUT_FIELD(o, c->uri);
+    guard_puts(o, "</td><td>");
+    put_secs(o, c->blocked_ms);
+    guard_puts(o, "</td><td>");
+    put_secs(o, c->idle_ms);
+    guard_puts(o, "</td><td>");
+    put_secs(o, c->timeout_ms);
+    guard_puts(o, "</td></tr>\n");
+}
+
+static void render_cuts(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int i;
+
+    if (!s->ncuts) {
+        return;
+    }
+    guard_puts(o, "<h2>Recent backend cuts</h2>\n<table>\n<tr><th>When</th>"
+               "<th>PID</th><th>TID</th><th>Call</th><th>Action</th>"
+               "<th>Syscall</th><th>Peer</th><th>Request</th><th>Blocked</th>"
+               "<th>Idle</th><th>Timeout</th></tr>\n");
+    for (i = 0; i < s->ncuts; i++) {
+        render_cut(s, &s->cuts[i], o);
+    }
+    guard_puts(o, "</table>\n");
+}
+
 void guard_render_html(const guard_snapshot_t *s, int refresh, guard_sink_t *o)
 {
     render_head(s, refresh, o);
     render_summary(s, o);
     render_table(s, o);
+    render_cuts(s, o);
     guard_puts(o, "</body>\n</html>\n");
 }

@@ -1,6 +1,7 @@
 /* The JSON view of /guard-status; the schema is docs/json-schema.md. */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_cut.h"
 #include "guard_status.h"
 #include "guard_wait.h"
 
@@ -174,8 +175,52 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     put_int_or_null(o, w->has_wait ? sl->wait.cpu_ms : -1);
     guard_printf(o, ",\"requests\":%" APR_UINT64_T_FMT ",\"consistent\":%s",
                  sl->requests, w->consistent ? "true" : "false");
+    guard_puts(o, ",\"backend_timeout_ms\":");
+    put_int_or_null(o, sl->state == GUARD_WS_BUSY && sl->backend_timeout > 0
+                       ? apr_time_as_msec(sl->backend_timeout) : -1);
+    guard_puts(o, ",\"backend_action\":");
+    put_str_or_null(o, sl->state == GUARD_WS_BUSY && sl->backend_timeout > 0
+                       ? (sl->backend_action == GUARD_ACTION_LOG ? "log"
+                                                                 : "cut")
+                       : NULL);
     render_wait(w, o);
     guard_puts(o, "}");
+}
+
+static void render_cut(const guard_cut_view_t *v, guard_sink_t *o)
+{
+    const guard_cut_t *c = &v->cut;
+
+    guard_printf(o, "{\"time_ms\":%" APR_INT64_T_FMT ",\"child\":%d,"
+                 "\"thread\":%d,\"pid\":%d,\"tid\":%d,\"kind\":",
+                 (apr_int64_t)apr_time_as_msec(c->when), v->child, v->thread,
+                 v->pid, v->tid);
+    guard_put_json_str(o, guard_cut_kind_name(c->kind));
+    guard_puts(o, ",\"action\":");
+    guard_put_json_str(o, c->action == GUARD_ACTION_LOG ? "log" : "cut");
+    guard_printf(o, ",\"done\":%s,\"syscall\":",
+                 c->action == GUARD_ACTION_CUT && c->ok ? "true" : "false");
+    put_wait_field(o, c->sysname, sizeof(c->sysname));
+    guard_printf(o, ",\"fd\":%d,\"peer\":", c->fd);
+    put_wait_field(o, c->peer, sizeof(c->peer));
+    guard_puts(o, ",\"uri\":");
+    PUT_FIELD(o, c->uri);
+    guard_printf(o, ",\"blocked_ms\":%" APR_INT64_T_FMT ",\"idle_ms\":",
+                 c->blocked_ms);
+    put_int_or_null(o, c->idle_ms);
+    guard_printf(o, ",\"timeout_ms\":%" APR_INT64_T_FMT "}", c->timeout_ms);
+}
+
+static void render_cuts(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int i;
+
+    guard_puts(o, "\"backend_cuts\":[");
+    for (i = 0; i < s->ncuts; i++) {
+        guard_puts(o, i ? "," : "");
+        render_cut(&s->cuts[i], o);
+    }
+    guard_puts(o, "],");
 }
 
 static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
@@ -186,8 +231,15 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
                  ",\"stuck_total\":%" APR_UINT64_T_FMT
                  ",\"samples_total\":%" APR_UINT64_T_FMT
                  ",\"wakeups_total\":%" APR_UINT64_T_FMT
-                 ",\"restarts\":%u}", c->requests_total, c->stuck_total,
+                 ",\"restarts\":%u", c->requests_total, c->stuck_total,
                  c->samples_total, c->wakeups_total, c->restarts);
+    guard_printf(o, ",\"backend_cuts_total\":%" APR_UINT64_T_FMT
+                 ",\"backend_cuts\":{\"read\":%" APR_UINT64_T_FMT
+                 ",\"write\":%" APR_UINT64_T_FMT ",\"connect\":%"
+                 APR_UINT64_T_FMT "},\"backend_timeouts_logged_total\":%"
+                 APR_UINT64_T_FMT "}", c->cuts_total, c->cuts[GUARD_CUT_READ],
+                 c->cuts[GUARD_CUT_WRITE], c->cuts[GUARD_CUT_CONNECT],
+                 c->cuts_logged_total);
 }
 
 void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
@@ -209,6 +261,7 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
         render_worker(&s->workers[i], o);
     }
     guard_puts(o, "],");
+    render_cuts(s, o);
     render_counters(s, o);
     guard_puts(o, "}\n");
 }

@@ -201,6 +201,15 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
             c->wakeups_total);
     counter(o, "guard_restarts_total", "Graceful restarts survived.",
             c->restarts);
+    head(o, "guard_backend_cuts_total", "counter",
+         "Hung backend sockets cut by GuardBackendTimeout, by blocked call.");
+    guard_printf(o, "guard_backend_cuts_total{kind=\"read\"} %"
+                 APR_UINT64_T_FMT "\nguard_backend_cuts_total{kind=\"write\"} %"
+                 APR_UINT64_T_FMT "\nguard_backend_cuts_total{kind=\"connect\"} %"
+                 APR_UINT64_T_FMT "\n", c->cuts[0], c->cuts[1], c->cuts[2]);
+    counter(o, "guard_backend_timeouts_logged_total",
+            "Backend timeouts only reported (GuardBackendTimeout ... log).",
+            c->cuts_logged_total);
 }
 
 void guard_render_prometheus(const guard_snapshot_t *s, guard_sink_t *o)

@@ -43,7 +43,7 @@ def test_slots_for_every_child(make_server):
     assert len(js["children"]) >= 3, js["children"]
     for c in js["children"]:
         pid = c["pid"]
-        assert proc_comm(pid) == "apache2", "child %r is not a live apache2" % c
+        assert proc_comm(pid) == "apache2", "child %r: no live apache2" % c
         assert proc_ppid(pid) == s.master_pid, c
         assert c["generation"] == srv["generation"], c
         assert c["watchdog_tid"] in proc_threads(pid), \

@@ -14,5 +14,6 @@ Suite *guard_query_suite(void);
 Suite *guard_shm_suite(void);
 Suite *guard_render_suite(void);
 Suite *guard_inspect_suite(void);
+Suite *guard_cut_suite(void);
 
 #endif

@@ -1,0 +1,198 @@
+/* When a backend socket counts as hung, and the cut itself. */
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include "guard_unit.h"
+#include "guard_cut.h"
+#include "guard_syscall.h"
+
+#define SEC(n) apr_time_from_sec(n)
+#define MS(n) apr_time_from_msec(n)
+
+static const apr_time_t T0 = 1000000000000LL;   /* request start */
+
+static guard_wait_t backend(int fd, apr_uint64_t ino, apr_int64_t idle_ms)
+{
+    guard_wait_t w;
+
+    memset(&w, 0, sizeof(w));
+    w.kind = GUARD_WAIT_BACKEND;
+    w.call = GUARD_CALL_POLL;
+    w.fd = fd;
+    w.ino = ino;
+    w.idle_ms = idle_ms;
+    w.flags = idle_ms >= 0 ? GUARD_WAITF_TCP : GUARD_WAITF_UNIX;
+    return w;
+}
+
+static guard_wait_t other(guard_wait_kind_e kind)
+{
+    guard_wait_t w;
+
+    memset(&w, 0, sizeof(w));
+    w.kind = kind;
+    w.fd = -1;
+    return w;
+}
+
+static int feed(guard_track_t *t, guard_wait_t w, apr_time_t at)
+{
+    apr_interval_time_t blocked;
+
+    return guard_cut_track(t, &w, T0, at, SEC(2), &blocked);
+}
+
+START_TEST(silent_socket_due_after_timeout_once)
+{
+    guard_track_t t;
+
+    memset(&t, 0, sizeof(t));
+    /* First seen at 0.5 s with 0.5 s of silence: dated back to 0 s. */
+    ck_assert_int_eq(feed(&t, backend(7, 70, 500), T0 + MS(500)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, 1900), T0 + MS(1900)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, 2000), T0 + MS(2000)), 1);
+    ck_assert_int_eq(feed(&t, backend(7, 70, 2100), T0 + MS(2100)), 0);
+}
+END_TEST
+
+START_TEST(trickling_socket_never_due)
+{
+    guard_track_t t;
+    int ms;
+
+    memset(&t, 0, sizeof(t));
+    for (ms = 100; ms < 20000; ms += 100) {
+        ck_assert_int_eq(feed(&t, backend(7, 70, ms % 500), T0 + MS(ms)), 0);
+    }
+}
+END_TEST
+
+START_TEST(silence_not_dated_before_request)
+{
+    guard_track_t t;
+
+    memset(&t, 0, sizeof(t));
+    /* The backend connection is older than the request (keep-alive). */
+    ck_assert_int_eq(feed(&t, backend(7, 70, 60000), T0 + MS(1000)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, 61000), T0 + MS(2000)), 1);
+}
+END_TEST
+
+START_TEST(one_cpu_blip_keeps_tracking_two_end_it)
+{
+    guard_track_t t;
+
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(feed(&t, backend(7, 70, 0), T0 + MS(100)), 0);
+    ck_assert_int_eq(feed(&t, other(GUARD_WAIT_CPU), T0 + MS(200)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, 2200), T0 + MS(2300)), 1);
+
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(feed(&t, backend(7, 70, 0), T0 + MS(100)), 0);
+    ck_assert_int_eq(feed(&t, other(GUARD_WAIT_CPU), T0 + MS(200)), 0);
+    ck_assert_int_eq(feed(&t, other(GUARD_WAIT_CPU), T0 + MS(300)), 0);
+    /* Tracking restarts: silence on a unix socket counts from here. */
+    ck_assert_int_eq(feed(&t, backend(7, 70, -1), T0 + MS(2300)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, -1), T0 + MS(4200)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, -1), T0 + MS(4300)), 1);
+}
+END_TEST
+
+START_TEST(other_waits_and_sockets_restart_tracking)
+{
+    guard_track_t t;
+
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(feed(&t, backend(7, 70, -1), T0 + MS(100)), 0);
+    ck_assert_int_eq(feed(&t, other(GUARD_WAIT_SLEEP), T0 + MS(1000)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, -1), T0 + MS(1100)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 70, -1), T0 + MS(3000)), 0);
+    /* Same fd number, another socket: a new stretch. */
+    ck_assert_int_eq(feed(&t, backend(7, 71, -1), T0 + MS(3200)), 0);
+    ck_assert_int_eq(feed(&t, backend(7, 71, -1), T0 + MS(5200)), 1);
+    ck_assert_int_eq(feed(&t, other(GUARD_WAIT_CLIENT), T0 + MS(9000)), 0);
+}
+END_TEST
+
+START_TEST(new_request_starts_afresh)
+{
+    guard_track_t t;
+    guard_wait_t w = backend(7, 70, 5000);
+    apr_interval_time_t blocked;
+
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(guard_cut_track(&t, &w, T0, T0 + SEC(5), SEC(2),
+                                     &blocked), 1);
+    ck_assert_int_eq(blocked, SEC(5));
+    /* The next request on the same backend connection may be cut again. */
+    ck_assert_int_eq(guard_cut_track(&t, &w, T0 + SEC(6), T0 + SEC(9),
+                                     SEC(2), &blocked), 1);
+    ck_assert_int_eq(blocked, SEC(3));
+}
+END_TEST
+
+START_TEST(kind_of_blocked_call)
+{
+    guard_wait_t w = backend(7, 70, 0);
+
+    ck_assert_str_eq(guard_cut_kind_name(guard_cut_kind(&w)), "read");
+    w.flags |= GUARD_WAITF_WRITE;
+    ck_assert_str_eq(guard_cut_kind_name(guard_cut_kind(&w)), "write");
+    w.flags = 0;
+    w.call = GUARD_CALL_WRITE;
+    ck_assert_str_eq(guard_cut_kind_name(guard_cut_kind(&w)), "write");
+    w.call = GUARD_CALL_CONNECT;
+    ck_assert_str_eq(guard_cut_kind_name(guard_cut_kind(&w)), "connect");
+}
+END_TEST
+
+START_TEST(cut_wakes_the_peer_and_keeps_the_fd)
+{
+    int sv[2];
+    struct stat st;
+    char c;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fstat(sv[0], &st);
+    ck_assert_int_eq(guard_cut_socket(sv[0], (apr_uint64_t)st.st_ino), 0);
+    ck_assert_int_eq(read(sv[0], &c, 1), 0);        /* EOF, fd still open */
+    ck_assert_int_eq(read(sv[1], &c, 1), 0);
+    ck_assert_int_eq(fstat(sv[0], &st), 0);
+}
+END_TEST
+
+START_TEST(cut_refuses_another_socket_or_a_file)
+{
+    int sv[2], p[2];
+    struct stat st;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fstat(sv[0], &st);
+    ck_assert_int_eq(guard_cut_socket(sv[0], (apr_uint64_t)st.st_ino + 1),
+                     -1);
+    ck_assert_int_eq(write(sv[0], "x", 1), 1);      /* not shut down */
+    ck_assert_int_eq(pipe(p), 0);
+    fstat(p[0], &st);
+    ck_assert_int_eq(guard_cut_socket(p[0], (apr_uint64_t)st.st_ino), -1);
+    ck_assert_int_eq(guard_cut_socket(-1, 1), -1);
+}
+END_TEST
+
+Suite *guard_cut_suite(void)
+{
+    Suite *s = suite_create("cut");
+    TCase *tc = tcase_create("decide");
+
+    tcase_add_test(tc, silent_socket_due_after_timeout_once);
+    tcase_add_test(tc, trickling_socket_never_due);
+    tcase_add_test(tc, silence_not_dated_before_request);
+    tcase_add_test(tc, one_cpu_blip_keeps_tracking_two_end_it);
+    tcase_add_test(tc, other_waits_and_sockets_restart_tracking);
+    tcase_add_test(tc, new_request_starts_afresh);
+    tcase_add_test(tc, kind_of_blocked_call);
+    tcase_add_test(tc, cut_wakes_the_peer_and_keeps_the_fd);
+    tcase_add_test(tc, cut_refuses_another_socket_or_a_file);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -419,7 +419,6 @@ class Httpd:
         self.hanging = []
         self.blackholes = []
         self.master_pid = None
-        self.known_pids = set()
         self._layout()
         self.write_conf(snippet)
 
@@ -534,8 +533,6 @@ class Httpd:
             return pid and port_answers(self.port) and pid
         self.master_pid = wait_for(up, timeout, what="httpd to answer on %d"
                                    % self.port)
-        self.known_pids.add(self.master_pid)
-        self._remember_children()
         return self
 
     def _generations(self):
@@ -543,7 +540,6 @@ class Httpd:
 
     def graceful(self, timeout=20):
         before = self._generations()
-        self._remember_children()
         rc, out = self.run("-k", "graceful")
         if rc != 0:
             raise Fail("httpd -k graceful failed (rc %d): %s" % (rc, out))
@@ -551,12 +547,6 @@ class Httpd:
                  what="graceful restart to complete")
         wait_for(lambda: port_answers(self.port), timeout,
                  what="httpd to answer after graceful")
-
-    def _remember_children(self):
-        """Note our processes, so teardown can clean up even if the master
-        dies first."""
-        for pid in self.our_processes():
-            self.known_pids.add(pid)
 
     def our_processes(self):
         """Live processes started from this config (argv holds its path)."""
@@ -600,8 +590,9 @@ class Httpd:
 
     def kill_leftovers(self):
         """SIGKILL what is left of this server, by pid; return those pids."""
-        left = [p for p in set(self.our_processes()) | self.known_pids
-                if proc_alive(p) and p in self.our_processes()]
+        # A remembered pid counts only while its argv still names our config
+        # (pids get reused).
+        left = self.our_processes()
         for p in left:
             try:
                 os.kill(p, signal.SIGKILL)

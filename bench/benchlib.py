@@ -23,6 +23,10 @@ HTTPD_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
              "LC_ALL": "C"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# SIGTERM unwinds like an exception, so every server is stopped and every
+# temp dir removed by the context managers.
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+
 
 def guard_module():
     """Path of mod_guard.so: $GUARD_MODULE, else
@@ -213,6 +217,11 @@ class Httpd:
         with open(path, "w") as f:
             f.write(content)
         os.chmod(path, 0o644)
+        # opcache does not cache a file younger than 2 s
+        # (opcache.file_update_protection): make it old, or the first
+        # seconds of a run compile it on every request.
+        old = time.time() - 3600
+        os.utime(path, (old, old))
 
     def _wait_port(self, timeout):
         deadline = time.monotonic() + timeout
@@ -225,8 +234,12 @@ class Httpd:
                 return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("httpd %s did not come up on port %d; error_log:"
-                           "\n%s" % (self.name, self.port, self.log_text()))
+        out = ""
+        if self.proc and self.proc.poll() is not None:
+            out = self.proc.stdout.read().decode(errors="replace")[-3000:]
+        raise RuntimeError("httpd %s did not come up on port %d; output:\n"
+                           "%s\nerror_log:\n%s" % (self.name, self.port, out,
+                                                     self.log_text()))
 
     def log_text(self):
         try:
@@ -264,10 +277,14 @@ class Httpd:
         self.master_pid = self.proc.pid
         self._wait_port(timeout)
 
-    def stop(self, timeout=120):
+    def stop(self, timeout=60):
         """Stop cleanly so that valgrind writes its output."""
         if self.proc is not None:
             if self.proc.poll() is None:
+                # Let the last connection finish (lingering close, logging):
+                # -X runs the pool cleanups from the SIGTERM handler, which
+                # can deadlock in malloc if it lands inside a request.
+                time.sleep(2)
                 os.kill(self.proc.pid, signal.SIGTERM)
                 try:
                     self.proc.wait(timeout)

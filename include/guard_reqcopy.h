@@ -17,4 +17,13 @@
 char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
                            int flags);
 
+/**
+ * Replace the id of a PHP session file ("sess_<id>" in the last component
+ * of path) by a short stable hash, "sess_#1a2b3c4d": a session id is a
+ * credential. The same id always gives the same hash, so waiters of one
+ * session still read as one. In place; no stdio, no malloc (the watchdog
+ * calls it). Returns path.
+ */
+char *guard_redact_session(char *path);
+
 #endif

@@ -119,7 +119,7 @@ typedef struct {
     apr_uint64_t requests;        /* requests this slot has served, ever */
     apr_interval_time_t backend_timeout;  /* 0: off */
     apr_uint32_t backend_action;  /* GUARD_ACTION_CUT / _LOG */
-    apr_uint32_t pad1;
+    apr_uint32_t show_query;      /* GuardStatusShowQuery of the request */
     guard_req_t req;
 
     /* Written by the watchdog thread of the same child, under wseq. */

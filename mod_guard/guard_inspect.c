@@ -503,8 +503,9 @@ static void classify_cpu(const guard_inspect_req_t *req, apr_time_t now,
     apr_int64_t wall_ms = apr_time_as_msec(now - req->req_start);
 
     w->kind = GUARD_WAIT_CPU;
-    /* Ticks are 10 ms: allow for rounding on short requests. */
-    if (w->cpu_ms >= 0 && wall_ms > 0 && w->cpu_ms * 10 >= wall_ms * 8) {
+    /* At least half the wall time on CPU: a loop that shares a loaded
+     * core still counts as one. */
+    if (w->cpu_ms >= 0 && wall_ms > 0 && w->cpu_ms * 2 >= wall_ms) {
         w->flags |= GUARD_WAITF_SPINNING;
     }
 }

@@ -98,3 +98,35 @@ char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
     dst[out + tail] = '\0';
     return dst;
 }
+
+static int session_id_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == ',' || c == '-';
+}
+
+char *guard_redact_session(char *path)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *base = strrchr(path, '/'), *id, *end;
+    apr_uint32_t h = 2166136261u;
+    int i;
+
+    base = base ? base + 1 : path;
+    if (strncmp(base, "sess_", 5) != 0 || !session_id_char(base[5])) {
+        return path;
+    }
+    id = base + 5;
+    for (end = id; session_id_char(*end); end++) {
+        h = (h ^ (unsigned char)*end) * 16777619u;
+    }
+    if (*end != '\0' || end - id < 9) {
+        return path;   /* not an id we can shorten in place */
+    }
+    *id++ = '#';
+    for (i = 7; i >= 0; i--) {
+        *id++ = hex[(h >> (i * 4)) & 0xf];
+    }
+    *id = '\0';
+    return path;
+}

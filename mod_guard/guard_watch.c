@@ -12,6 +12,7 @@
 #include "guard_cut.h"
 #include "guard_duration.h"
 #include "guard_log.h"
+#include "guard_reqcopy.h"
 #include "guard_wait.h"
 #include "guard_watch.h"
 
@@ -194,6 +195,9 @@ static void sample(guard_watch_t *w, guard_slot_t *live,
     req.cpu_start_us = s->cpu_start_us;
     req.req_start = s->req_start;
     guard_inspect_thread(&w->ictx, &req, now, &wait);
+    if (!s->show_query) {
+        guard_redact_session(wait.path);
+    }
     if (same_req && guard_wait_same(&s->wait, &wait)) {
         guard_wait_carry(&s->wait, &wait);
     }

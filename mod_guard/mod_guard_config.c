@@ -144,9 +144,20 @@ static const char *set_backend_timeout(cmd_parms *cmd, void *dc,
                          &c->backend_timeout);
 }
 
-static const char *set_show_query(cmd_parms *cmd, void *dc, int on)
+static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
 {
-    ((guard_dir_conf_t *)dc)->show_query = on;
+    guard_dir_conf_t *c = dc;
+
+    if (!strcasecmp(arg, "on")) {
+        c->show_query = 1;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        c->show_query = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not On or Off",
+                            cmd->cmd->name, arg);
+    }
     return NULL;
 }
 
@@ -163,7 +174,7 @@ const command_rec guard_cmds[] = {
                    "How long a worker may stay blocked on one silent backend "
                    "socket before it is cut: a duration or Off (default), "
                    "then optionally cut (default) or log"),
-    AP_INIT_FLAG("GuardStatusShowQuery", set_show_query, NULL,
+    AP_INIT_TAKE1("GuardStatusShowQuery", set_show_query, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "On: keep query strings in the copy of request data shown "
                  "on the status page (default Off: shown as ?...)"),

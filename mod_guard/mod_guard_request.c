@@ -145,6 +145,7 @@ static int guard_post_read_request(request_rec *r)
     copy_request(&s->req, r, 0);
     s->backend_timeout = guard_conf_backend(r, &action);
     s->backend_action = (apr_uint32_t)action;
+    s->show_query = 0;
     s->requests++;
     s->state = GUARD_WS_BUSY;
     guard_seq_write_end(&s->seq);
@@ -181,6 +182,7 @@ static int guard_header_parser(request_rec *r)
     guard_seq_write_begin(&s->seq);
     s->backend_timeout = timeout;
     s->backend_action = (apr_uint32_t)action;
+    s->show_query = (apr_uint32_t)show;
     if (show) {
         guard_copy_sanitized(s->req.uri, sizeof(s->req.uri), r->unparsed_uri,
                              GUARD_COPY_URI | GUARD_COPY_SHOW_QUERY);

@@ -26,7 +26,9 @@ def test_prometheus_with_idle_busy_stuck(make_server):
                 w["wait"]["kind"] == "backend", timeout=5,
                 what="stuck backend request")
     s.hang("/sleep.php?us=10000000")
-    w, js = wait_worker(s, "/sleep.php", timeout=3)
+    w, js = wait_worker(s, "/sleep.php",
+                        lambda w: (w["elapsed_ms"] or 0) >= 200, timeout=3,
+                        what="sleeping request at least 200 ms old")
     assert w["stuck"] is False and w["state"] == "busy", w
 
     r = s.guard_get("prometheus")

@@ -142,10 +142,13 @@ def test_cpu_spin_is_diagnosed(make_server):
 
 
 @pytest.mark.slow
-def test_session_lock_chain(make_server):
+@pytest.mark.parametrize("show", [False, True], ids=["redacted", "shown"])
+def test_session_lock_chain(make_server, show):
     """seeds/001: the holder of a PHP session lock hangs on a backend; two
-    more requests of the session wait in flock() on the session file."""
-    s = make_server(WATCH)
+    more requests of the session wait in flock() on the session file. The
+    session id is a credential: the path shows a hash of it unless
+    GuardStatusShowQuery is On."""
+    s = make_server(WATCH + ("GuardStatusShowQuery On\n" if show else ""))
     bh = s.blackhole()
     sid = "guardtest%d" % int(time.time())
     cookie = {"Cookie": "PHPSESSID=" + sid}
@@ -164,9 +167,16 @@ def test_session_lock_chain(make_server):
         s.guard_json()), 5, what="holder on backend, 2 waiters on lock")
     h = find_worker(js, "/session_hold.php")
     assert h["wait"]["peer"] == "127.0.0.1:%d" % bh.port, h
+    paths = set()
     for w in workers_of(js, "/session_touch.php"):
         assert w["wait"]["syscall"] == "flock", w
-        assert w["wait"]["path"].endswith("/sess_" + sid), w
+        paths.add(w["wait"]["path"])
+        if show:
+            assert w["wait"]["path"].endswith("/sess_" + sid), w
+        else:
+            assert re.search(r"/sess_#[0-9a-f]{8}$", w["wait"]["path"]), w
+            for fmt in ("json", "auto", "prometheus", ""):
+                assert sid not in s.get("/guard-status?" + fmt).text, fmt
         assert w["wait"]["path"].startswith(s.root + "/sessions/"), w
         assert_live_worker(s, w)
         # /proc/locks has this waiter blocked on a FLOCK.
@@ -174,5 +184,6 @@ def test_session_lock_chain(make_server):
             locks = f.read()
         assert re.search(r"-> FLOCK\s+ADVISORY\s+WRITE\s+%d\s" % w["pid"],
                          locks), locks
+    assert len(paths) == 1, paths       # one session, one (hashed) path
     assert not holder.done.is_set()
     json.dumps(js)

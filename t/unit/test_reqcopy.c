@@ -148,6 +148,31 @@ START_TEST(copy_every_size)
 }
 END_TEST
 
+START_TEST(session_ids_become_hashes)
+{
+    char a[] = "/var/lib/php/sessions/sess_ab12cd34ef56gh78ij90kl12mn";
+    char b[] = "/var/lib/php/sessions/sess_ab12cd34ef56gh78ij90kl12mn";
+    char c[] = "/var/lib/php/sessions/sess_zz12cd34ef56gh78ij90kl12mn";
+    char short_id[] = "/tmp/sess_abc";
+    char other[] = "/tmp/session_ab12cd34ef56gh78ij90";
+    char dir[] = "/tmp/sess_ab12cd34ef56gh78ij90/file";
+
+    guard_redact_session(a);
+    guard_redact_session(b);
+    guard_redact_session(c);
+    ck_assert_int_eq(strncmp(a, "/var/lib/php/sessions/sess_#", 28), 0);
+    ck_assert_uint_eq(strlen(a), 28 + 8);
+    ck_assert_ptr_null(strstr(a, "ab12"));
+    ck_assert_str_eq(a, b);
+    ck_assert_str_ne(a, c);
+    ck_assert_str_eq(guard_redact_session(short_id), "/tmp/sess_abc");
+    ck_assert_str_eq(guard_redact_session(other),
+                     "/tmp/session_ab12cd34ef56gh78ij90");
+    ck_assert_str_eq(guard_redact_session(dir),
+                     "/tmp/sess_ab12cd34ef56gh78ij90/file");
+}
+END_TEST
+
 Suite *guard_reqcopy_suite(void)
 {
     Suite *s = suite_create("reqcopy");
@@ -157,6 +182,7 @@ Suite *guard_reqcopy_suite(void)
     tcase_add_test(tc, copy_dstlen_zero);
     tcase_add_test(tc, copy_long);
     tcase_add_test(tc, copy_every_size);
+    tcase_add_test(tc, session_ids_become_hashes);
     suite_add_tcase(s, tc);
     return s;
 }

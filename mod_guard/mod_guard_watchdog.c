@@ -153,6 +153,9 @@ static apr_status_t stop_watchdog(void *data)
         apr_thread_join(&rv, thread);
         thread = NULL;
         running = 0;
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server, GRD_WD_STOPPED
+                     ": watchdog of child %d (pid %d) stopped", watch.child,
+                     (int)watch.pid);
     }
     return APR_SUCCESS;
 }

@@ -153,6 +153,9 @@ ExtendedStatus On
 </Location>
 """
 
+# In every config, with the module or without: the cost of one more
+# <Location> section on each request is the operator's, not mod_guard's
+# (SetHandler is core; without the module the handler is simply unknown).
 GUARD_CONF = """\
 <Location /guard-status>
     SetHandler guard-status
@@ -200,7 +203,7 @@ class Httpd:
                 "php_admin_value %s %s" % kv
                 for kv in sorted((php_ini or {}).items()))) if php else "",
             status_conf=STATUS_CONF if status else "",
-            guard_conf=GUARD_CONF if guard else "")
+            guard_conf=GUARD_CONF)
         with open(self.conf, "w") as f:
             f.write(text)
         self.add_page("hello.php", HELLO_PHP)

@@ -6,96 +6,79 @@
 #define ELLIPSIS "..."
 #define REDACTED_LEN (sizeof(REDACTED) - 1)
 
-static int needs_escape(unsigned char c)
+/* Bytes copied as they are; the rest become "\xHH", and '?' may start a
+ * query to redact. One table look-up per byte: this runs at every request
+ * start. */
+static const unsigned char plain[256] = {
+    [0x20 ... 0x3e] = 1,        /* 0x3f is '?' */
+    [0x40 ... 0x5b] = 1,        /* 0x5c is backslash */
+    [0x5d ... 0x7e] = 1
+};
+
+/* Cut short: the whole tokens that fit before "...", which is itself cut
+ * when dst is smaller than it. */
+static char *cut_short(char *dst, apr_size_t room, apr_size_t keep)
 {
-    return c < 0x20 || c >= 0x7f || c == '\\';
-}
+    apr_size_t tail = room - keep < 3 ? room - keep : 3;
 
-static apr_size_t token_len(unsigned char c)
-{
-    return needs_escape(c) ? 4 : 1;
-}
-
-/* Where copying stops: the end, or the '?' of a query to redact. */
-static apr_size_t copy_span(const char *src, int flags, int *redact)
-{
-    apr_size_t n = strlen(src);
-    const char *q;
-
-    *redact = 0;
-    if ((flags & GUARD_COPY_URI) && !(flags & GUARD_COPY_SHOW_QUERY)
-        && (q = memchr(src, '?', n)) != NULL) {
-        *redact = 1;
-        n = (apr_size_t)(q - src);
-    }
-    return n;
-}
-
-static apr_size_t copied_len(const char *src, apr_size_t n)
-{
-    apr_size_t i, len = 0;
-
-    for (i = 0; i < n; i++) {
-        len += token_len((unsigned char)src[i]);
-    }
-    return len;
-}
-
-/* Whole tokens only, up to limit bytes: never half of a "\xHH". */
-static apr_size_t copy_tokens(char *dst, const char *src, apr_size_t n,
-                              apr_size_t limit)
-{
-    static const char hex[] = "0123456789abcdef";
-    apr_size_t i, out = 0;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)src[i];
-
-        if (out + token_len(c) > limit) {
-            break;
-        }
-        if (needs_escape(c)) {
-            dst[out++] = '\\';
-            dst[out++] = 'x';
-            dst[out++] = hex[c >> 4];
-            dst[out++] = hex[c & 0xf];
-        }
-        else {
-            dst[out++] = (char)c;
-        }
-    }
-    return out;
+    memcpy(dst + keep, ELLIPSIS, tail);
+    dst[keep + tail] = '\0';
+    return dst;
 }
 
 char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
                            int flags)
 {
-    apr_size_t room, n, out, tail;
-    int redact;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)(src ? src : "");
+    int redact = (flags & GUARD_COPY_URI) && !(flags & GUARD_COPY_SHOW_QUERY);
+    apr_size_t room, soft, out = 0, keep = 0;
 
     if (dstlen == 0) {
         return dst;
     }
-    if (src == NULL) {
-        src = "";
-    }
     room = dstlen - 1;
-    n = copy_span(src, flags, &redact);
-    if (copied_len(src, n) + (redact ? REDACTED_LEN : 0) <= room) {
-        out = copy_tokens(dst, src, n, room);
-        if (redact) {
-            memcpy(dst + out, REDACTED, REDACTED_LEN);
-            out += REDACTED_LEN;
-        }
+    /* Most request data is plain and short: copy it whole. */
+    for (out = 0; out < room && plain[p[out]]; out++) {
+    }
+    if (p[out] == '\0') {
+        memcpy(dst, p, out);
         dst[out] = '\0';
         return dst;
     }
-    /* Cut short: as much as fits before "...", which itself is cut when
-     * dst is smaller than it. */
-    out = copy_tokens(dst, src, n, room >= 3 ? room - 3 : 0);
-    tail = room - out < 3 ? room - out : 3;
-    memcpy(dst + out, ELLIPSIS, tail);
-    dst[out + tail] = '\0';
+    out = 0;
+    soft = room >= 3 ? room - 3 : 0;    /* where "..." still fits after */
+    for (; *p; p++) {
+        unsigned char c = *p;
+
+        if (plain[c] || (c == '?' && !redact)) {
+            if (out >= room) {
+                return cut_short(dst, room, keep);
+            }
+            dst[out++] = (char)c;
+        }
+        else if (c == '?') {
+            if (out + REDACTED_LEN > room) {
+                return cut_short(dst, room, keep);
+            }
+            memcpy(dst + out, REDACTED, REDACTED_LEN);
+            dst[out + REDACTED_LEN] = '\0';
+            return dst;
+        }
+        else {
+            if (out + 4 > room) {
+                return cut_short(dst, room, keep);
+            }
+            dst[out++] = '\\';
+            dst[out++] = 'x';
+            dst[out++] = hex[c >> 4];
+            dst[out++] = hex[c & 0xf];
+        }
+        if (out <= soft) {
+            keep = out;
+        }
+    }
+    dst[out] = '\0';
     return dst;
 }
 

@@ -23,33 +23,46 @@
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
 
-static __thread pid_t my_tid;
+/* A worker thread keeps its scoreboard index for life in every MPM, so
+ * its slot and tid are looked up once per thread. */
+typedef struct {
+    guard_slot_t *slot;
+    pid_t tid;
+} thread_self_t;
+
+static __thread thread_self_t self;
 
 static pid_t tid_self(void)
 {
-    if (!my_tid) {
-        my_tid = (pid_t)syscall(SYS_gettid);
+    if (!self.tid) {
+#ifdef SYS_gettid
+        self.tid = (pid_t)syscall(SYS_gettid);
+#else
+        self.tid = getpid();
+#endif
     }
-    return my_tid;
+    return self.tid;
 }
 
 static apr_int64_t thread_cpu_us(void)
 {
+#ifdef CLOCK_THREAD_CPUTIME_ID
     struct timespec ts;
 
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
-        return -1;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) {
+        return (apr_int64_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
     }
-    return (apr_int64_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
+#endif
+    return -1;
 }
 
 /* The slot of the worker serving c: its offset in the scoreboard. */
-static guard_slot_t *slot_of(conn_rec *c)
+static guard_slot_t *lookup_slot(conn_rec *c)
 {
     guard_shm_t *shm = guard_glue_shm();
     worker_score *ws;
 
-    if (!shm || !c->sbh || c->master || c->outgoing || !ap_scoreboard_image) {
+    if (!shm || !c->sbh || !ap_scoreboard_image) {
         return NULL;
     }
     ws = ap_get_scoreboard_worker(c->sbh);
@@ -57,6 +70,17 @@ static guard_slot_t *slot_of(conn_rec *c)
         return NULL;
     }
     return guard_shm_slot_at(shm, (int)(ws - ap_scoreboard_image->servers[0]));
+}
+
+static guard_slot_t *slot_of(conn_rec *c)
+{
+    if (c->master || c->outgoing) {
+        return NULL;
+    }
+    if (!self.slot) {
+        self.slot = lookup_slot(c);
+    }
+    return self.slot;
 }
 
 typedef struct {

@@ -132,7 +132,11 @@ static void claim_child(int child)
 static void *APR_THREAD_FUNC watchdog_main(apr_thread_t *t, void *data)
 {
     guard_child_t *c = &watch.shm->children[watch.child];
+#ifdef SYS_gettid
     pid_t tid = (pid_t)syscall(SYS_gettid);
+#else
+    pid_t tid = 0;
+#endif
 
     guard_seq_write_begin(&c->seq);
     c->watchdog_tid = tid;

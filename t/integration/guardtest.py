@@ -6,6 +6,7 @@ generated httpd.conf that includes the test's snippet, and the server is
 started and stopped for real with -k start / graceful / stop.
 """
 
+import errno
 import json
 import os
 import re
@@ -800,3 +801,278 @@ def norm_hex(s):
     sanitized()."""
     return re.sub(r"\\x([0-9a-fA-F]{2})",
                   lambda m: "\\x" + m.group(1).upper(), s)
+
+
+# ------------------------------------------------- more backends (cuts)
+
+
+class Responder:
+    """A loopback TCP server that runs handler(conn, info) in a thread per
+    accepted connection. info is a dict the handler may fill; the server
+    records 'accepted_at' and, when the handler returns, 'ended_at'.
+    Connections still open at release() are shut down and closed. Has the
+    release()/close() of a Blackhole, so Httpd.adopt() takes it."""
+
+    def __init__(self, handler, backlog=64):
+        self.handler = handler
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(backlog)
+        self.lsock.settimeout(0.1)
+        self.port = self.lsock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.conns = []
+        self.infos = []
+        self.threads = []
+        self.released_at = None
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @property
+    def accepted(self):
+        with self.lock:
+            return len(self.infos)
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                if self.stopping:
+                    return
+                time.sleep(0.05)
+                continue
+            c.settimeout(None)
+            info = {"accepted_at": time.monotonic()}
+            t = threading.Thread(target=self._serve, args=(c, info),
+                                 daemon=True)
+            with self.lock:
+                self.conns.append(c)
+                self.infos.append(info)
+                self.threads.append(t)
+            t.start()
+
+    def _serve(self, c, info):
+        try:
+            self.handler(c, info)
+        except OSError as e:
+            info["error"] = e
+        finally:
+            info["ended_at"] = time.monotonic()
+            with self.lock:
+                if c in self.conns:
+                    self.conns.remove(c)
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def wait_accepted(self, n=1, timeout=10):
+        return wait_for(lambda: self.accepted >= n, timeout,
+                        what="%d connection(s) on backend :%d"
+                        % (n, self.port))
+
+    def release(self):
+        with self.lock:
+            conns = list(self.conns)
+            if conns and self.released_at is None:
+                self.released_at = time.monotonic()
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in list(self.threads):
+            t.join(3)
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.release()
+        self.lsock.close()
+
+
+def read_until_eof(conn, info):
+    """Responder handler: never answer, read (and drop) until EOF; record
+    when EOF came ('eof_at') and how many bytes were read ('got')."""
+    got = 0
+    while True:
+        d = conn.recv(65536)
+        if not d:
+            info["eof_at"] = time.monotonic()
+            break
+        got += len(d)
+        info["got"] = got
+
+
+def trickle(nbytes, interval):
+    """Responder handler: send one byte every interval seconds, nbytes in
+    all, then close (the request line the client sends is drained)."""
+    def handler(conn, info):
+        conn.setblocking(False)
+        sent = 0
+        while sent < nbytes:
+            time.sleep(interval)
+            try:
+                while conn.recv(65536):
+                    pass
+            except (BlockingIOError, InterruptedError):
+                pass
+            conn.setblocking(True)
+            conn.sendall(b"x")
+            conn.setblocking(False)
+            sent += 1
+            info["sent"] = sent
+        conn.setblocking(True)
+        conn.shutdown(socket.SHUT_WR)
+        info["closed_at"] = time.monotonic()
+    return handler
+
+
+def answer_after(delay, data):
+    """Responder handler: wait delay seconds, send data, close."""
+    def handler(conn, info):
+        time.sleep(delay)
+        conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+        info["answered_at"] = time.monotonic()
+    return handler
+
+
+class NonReader:
+    """A loopback TCP listener that accepts and never reads: a writer to it
+    blocks once the socket buffers are full. Small receive buffer."""
+
+    def __init__(self, rcvbuf=4096):
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.lsock.settimeout(0.1)
+        self.port = self.lsock.getsockname()[1]
+        self.conns = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @property
+    def accepted(self):
+        with self.lock:
+            return len(self.conns)
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                if self.stopping:
+                    return
+                time.sleep(0.05)
+                continue
+            with self.lock:
+                self.conns.append(c)
+
+    def wait_accepted(self, n=1, timeout=10):
+        return wait_for(lambda: self.accepted >= n, timeout,
+                        what="%d connection(s) on non-reader :%d"
+                        % (n, self.port))
+
+    def unread(self):
+        """Bytes waiting unread in each accepted connection."""
+        import fcntl
+        import struct
+        import termios
+        out = []
+        with self.lock:
+            conns = list(self.conns)
+        for c in conns:
+            try:
+                buf = fcntl.ioctl(c.fileno(), termios.FIONREAD, b"\0" * 4)
+                out.append(struct.unpack("i", buf)[0])
+            except OSError:
+                out.append(None)
+        return out
+
+    def release(self):
+        """Close every connection (unread data makes it a reset)."""
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for c in conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.release()
+        self.lsock.close()
+
+
+class FullQueue:
+    """A loopback listener with backlog 0 that never accepts, its accept
+    queue filled from this process: a new connect() to it gets no SYN-ACK
+    (Linux drops SYNs to a listener whose accept queue is full, syncookies
+    or not), so it stays in SYN_SENT and retries for about two minutes.
+    fill() keeps connecting until one non-blocking connect stays pending
+    for probe seconds; that one is kept as proof."""
+
+    def __init__(self, probe=1.0, max_fill=64):
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(0)
+        self.port = self.lsock.getsockname()[1]
+        self.fillers = []
+        self.fill(probe, max_fill)
+
+    def fill(self, probe=1.0, max_fill=64):
+        for _ in range(max_fill):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            rc = c.connect_ex(("127.0.0.1", self.port))
+            self.fillers.append(c)
+            if rc == 0:
+                continue
+            if rc != errno.EINPROGRESS:
+                raise Fail("connect to full-queue listener: %s"
+                           % os.strerror(rc))
+            _, w, _ = select.select([], [c], [], probe)
+            if not w:
+                return len(self.fillers)
+            err = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                raise Fail("connect to full-queue listener failed: %s"
+                           % os.strerror(err))
+        raise Fail("accept queue of :%d never filled after %d connects"
+                   % (self.port, max_fill))
+
+    def still_full(self, probe=0.5):
+        """True when a fresh connect still does not complete in probe s."""
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            rc = c.connect_ex(("127.0.0.1", self.port))
+            if rc == 0:
+                return False
+            _, w, _ = select.select([], [c], [], probe)
+            return not w
+        finally:
+            c.close()
+
+    def release(self):
+        pass
+
+    def close(self):
+        for c in self.fillers:
+            c.close()
+        self.fillers = []
+        self.lsock.close()

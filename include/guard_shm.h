@@ -52,6 +52,7 @@ typedef enum {
 #define GUARD_WAITF_TCP       0x2   /* peer is TCP (idle_ms from TCP_INFO) */
 #define GUARD_WAITF_UNIX      0x4   /* unix-domain socket */
 #define GUARD_WAITF_WRITE     0x8   /* waiting to write (poll POLLOUT, write) */
+#define GUARD_WAITF_CONNECTING 0x10 /* TCP connect still in SYN_SENT */
 
 /** What a worker thread was seen blocked on. Written by the watchdog. */
 typedef struct {

@@ -36,7 +36,7 @@ static apr_time_t first_blocked(const guard_wait_t *w, apr_time_t req_start,
 
 static int data_moving(const guard_wait_t *w, apr_interval_time_t timeout)
 {
-    return (w->flags & GUARD_WAITF_TCP)
+    return (w->flags & GUARD_WAITF_TCP) && w->idle_ms >= 0
            && apr_time_from_msec(w->idle_ms) < timeout;
 }
 
@@ -74,7 +74,7 @@ int guard_cut_track(guard_track_t *t, const guard_wait_t *w,
 
 guard_cut_kind_e guard_cut_kind(const guard_wait_t *w)
 {
-    if (w->call == GUARD_CALL_CONNECT) {
+    if (w->call == GUARD_CALL_CONNECT || (w->flags & GUARD_WAITF_CONNECTING)) {
         return GUARD_CUT_CONNECT;
     }
     if (w->call == GUARD_CALL_WRITE || w->call == GUARD_CALL_TRANSFER

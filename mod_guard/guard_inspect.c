@@ -223,16 +223,129 @@ static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
     return 0;
 }
 
-static void tcp_idle(int fd, fd_view_t *v)
+/* "0100007F:1F90" (IPv4) or 32 hex digits ":port" (IPv6), as the kernel
+ * prints addresses in /proc/net/tcp: each 32-bit word in host order. */
+static int parse_proc_addr(const char *f, apr_size_t n, char *out,
+                           apr_size_t outlen)
+{
+    struct sockaddr_storage ss;
+    apr_size_t words = n == 13 ? 1 : n == 37 ? 4 : 0, i;
+    apr_uint32_t w[4];
+    char hex[9];
+
+    if (!words || f[words * 8] != ':') {
+        return -1;
+    }
+    hex[8] = '\0';
+    for (i = 0; i < words; i++) {
+        memcpy(hex, f + i * 8, 8);
+        w[i] = (apr_uint32_t)strtoul(hex, NULL, 16);
+    }
+    memset(&ss, 0, sizeof(ss));
+    if (words == 1) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, w, 4);
+        in->sin_port = htons((apr_uint16_t)strtoul(f + 9, NULL, 16));
+    }
+    else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+        in6->sin6_family = AF_INET6;
+        memcpy(&in6->sin6_addr, w, 16);
+        in6->sin6_port = htons((apr_uint16_t)strtoul(f + 33, NULL, 16));
+    }
+    format_sockaddr((struct sockaddr *)&ss, sizeof(ss), out, outlen);
+    return 0;
+}
+
+/* One line of /proc/net/tcp: "sl local rem st tx:rx tr:tm retr uid
+ * timeout inode ...". 0 when it is the socket with inode ino. */
+static int match_tcp_line(char *line, apr_uint64_t ino, char *out,
+                          apr_size_t outlen)
+{
+    char *field[10], *p = line;
+    int n = 0;
+
+    while (n < 10) {
+        while (*p == ' ') {
+            p++;
+        }
+        if (!*p) {
+            return -1;
+        }
+        field[n++] = p;
+        while (*p && *p != ' ') {
+            p++;
+        }
+        if (*p) {
+            *p++ = '\0';
+        }
+    }
+    if (strtoull(field[9], NULL, 10) != ino) {
+        return -1;
+    }
+    return parse_proc_addr(field[2], strlen(field[2]), out, outlen);
+}
+
+static int scan_tcp_table(const char *path, apr_uint64_t ino, char *out,
+                          apr_size_t outlen)
+{
+    char buf[4096], *line, *nl;
+    apr_size_t have = 0;
+    ssize_t n;
+    int found = -1, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        return -1;
+    }
+    while (found < 0 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+        have += (apr_size_t)n;
+        buf[have] = '\0';
+        for (line = buf; found < 0 && (nl = strchr(line, '\n')) != NULL;
+             line = nl + 1) {
+            *nl = '\0';
+            found = match_tcp_line(line, ino, out, outlen);
+        }
+        have = (apr_size_t)(buf + have - line);
+        memmove(buf, line, have);
+        if (have == sizeof(buf) - 1) {
+            have = 0;   /* no line is that long: skip it */
+        }
+    }
+    close(fd);
+    return found;
+}
+
+/* While connect() waits in SYN_SENT, getpeername() fails: the kernel's
+ * socket table still knows where it goes. */
+static void peer_from_proc_net(apr_uint64_t ino, char *out, apr_size_t len)
+{
+    if (scan_tcp_table("/proc/self/net/tcp", ino, out, len) != 0) {
+        scan_tcp_table("/proc/self/net/tcp6", ino, out, len);
+    }
+}
+
+static void tcp_state(int fd, fd_view_t *v)
 {
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
 
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0) {
-        v->flags |= GUARD_WAITF_TCP;
-        v->idle_ms = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent
-                     ? ti.tcpi_last_data_recv : ti.tcpi_last_data_sent;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
+        return;
     }
+    v->flags |= GUARD_WAITF_TCP;
+    if (ti.tcpi_state == TCP_SYN_SENT) {
+        /* No data has moved yet, and the idle times count from boot. */
+        v->flags |= GUARD_WAITF_CONNECTING;
+        if (!v->peer[0] && v->ino) {
+            peer_from_proc_net(v->ino, v->peer, sizeof(v->peer));
+        }
+        return;
+    }
+    v->idle_ms = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent
+                 ? ti.tcpi_last_data_recv : ti.tcpi_last_data_sent;
 }
 
 static void view_socket(const guard_inspect_ctx_t *ctx, int own, int fd,
@@ -261,7 +374,7 @@ static void view_socket(const guard_inspect_ctx_t *ctx, int own, int fd,
             v->flags |= GUARD_WAITF_UNIX;
         }
         else {
-            tcp_idle(fd, v);
+            tcp_state(fd, v);
         }
     }
 }
@@ -287,6 +400,7 @@ static void view_fd(const guard_inspect_ctx_t *ctx, int own, int fd,
     if (fstat(fd, &st) == 0) {
         v->ino = (apr_uint64_t)st.st_ino;
     }
+
     if (strncmp(link, "socket:", 7) == 0) {
         view_socket(ctx, own, fd, v);
     }

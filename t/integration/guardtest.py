@@ -813,14 +813,22 @@ class Responder:
     Connections still open at release() are shut down and closed. Has the
     release()/close() of a Blackhole, so Httpd.adopt() takes it."""
 
-    def __init__(self, handler, backlog=64):
+    def __init__(self, handler, backlog=64, unix_path=None):
         self.handler = handler
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
+        self.unix_path = unix_path
+        if unix_path:
+            # A unix-domain listener any user may connect to.
+            self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.lsock.bind(unix_path)
+            os.chmod(unix_path, 0o777)
+            self.port = None
+        else:
+            self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.lsock.bind(("127.0.0.1", 0))
+            self.port = self.lsock.getsockname()[1]
         self.lsock.listen(backlog)
         self.lsock.settimeout(0.1)
-        self.port = self.lsock.getsockname()[1]
         self.lock = threading.Lock()
         self.conns = []
         self.infos = []
@@ -873,8 +881,8 @@ class Responder:
 
     def wait_accepted(self, n=1, timeout=10):
         return wait_for(lambda: self.accepted >= n, timeout,
-                        what="%d connection(s) on backend :%d"
-                        % (n, self.port))
+                        what="%d connection(s) on backend %s"
+                        % (n, self.unix_path or self.port))
 
     def release(self):
         with self.lock:

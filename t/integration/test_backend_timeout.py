@@ -235,6 +235,39 @@ def test_write_is_cut(make_server):
     assert bc["peer"] == peer and bc["pid"] == pid, bc
 
 
+@pytest.mark.slow
+def test_unix_socket_read_is_cut(make_server):
+    """A unix-domain backend counts too. No kernel idle time there: it is
+    tracked from the first sample, at min(1 s, GuardStuckThreshold,
+    timeout) = 1 s of age, so with 1s it is cut at about 2 s."""
+    s = make_server(BASE + "GuardBackendTimeout 1s\n")
+    path = os.path.join(s.root, "run", "backend.sock")
+    bh = s.adopt(Responder(read_until_eof, unix_path=path))
+    h = timed(s, "/bt_read.php?unix=" + path)
+    bh.wait_accepted()
+    wait_done(h, 4, "the hung unix-socket read to come back")
+    el = h.elapsed()
+    assert 1.95 <= el <= 2.5, "response after %.3f s" % el
+    r = resp(h)
+    assert r.status == 200 and "got 0 bytes" in r.text and \
+        "timed_out=no" in r.text, r.text
+    info = bh.infos[0]
+    wait_for(lambda: "eof_at" in info, 3, what="EOF on the backend side")
+    assert bh.released_at is None
+    wait_for(lambda: cut_lines(s), 3, what="GRD0300 line")
+    time.sleep(0.3)
+    lines = cut_lines(s)
+    assert len(lines) == 1 and len(any_grd030(s)) == 1, any_grd030(s)
+    c = lines[0]
+    assert c["tag"] == "GRD0300" and c["kind"] == "read", c
+    assert path in c["peer"], c
+    assert c["idle"] == -1.0 and 1.0 <= c["blocked"] <= 1.5, c
+    js = s.guard_json()
+    assert js["counters"]["backend_cuts"]["read"] == 1, js["counters"]
+    bc = js["backend_cuts"][0]
+    assert bc["idle_ms"] is None and path in bc["peer"], bc
+
+
 # ---------------------------------------------------------- 3. connect
 
 

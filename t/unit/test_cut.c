@@ -115,6 +115,19 @@ START_TEST(other_waits_and_sockets_restart_tracking)
 }
 END_TEST
 
+START_TEST(connect_in_progress_counts_from_first_look)
+{
+    guard_track_t t;
+    guard_wait_t w = backend(7, 70, -1);
+
+    w.flags = GUARD_WAITF_TCP | GUARD_WAITF_CONNECTING;
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(feed(&t, w, T0 + MS(500)), 0);
+    ck_assert_int_eq(feed(&t, w, T0 + MS(2400)), 0);
+    ck_assert_int_eq(feed(&t, w, T0 + MS(2500)), 1);
+}
+END_TEST
+
 START_TEST(new_request_starts_afresh)
 {
     guard_track_t t;
@@ -143,6 +156,9 @@ START_TEST(kind_of_blocked_call)
     w.call = GUARD_CALL_WRITE;
     ck_assert_str_eq(guard_cut_kind_name(guard_cut_kind(&w)), "write");
     w.call = GUARD_CALL_CONNECT;
+    ck_assert_str_eq(guard_cut_kind_name(guard_cut_kind(&w)), "connect");
+    w.call = GUARD_CALL_POLL;
+    w.flags = GUARD_WAITF_TCP | GUARD_WAITF_CONNECTING;
     ck_assert_str_eq(guard_cut_kind_name(guard_cut_kind(&w)), "connect");
 }
 END_TEST
@@ -189,6 +205,7 @@ Suite *guard_cut_suite(void)
     tcase_add_test(tc, silence_not_dated_before_request);
     tcase_add_test(tc, one_cpu_blip_keeps_tracking_two_end_it);
     tcase_add_test(tc, other_waits_and_sockets_restart_tracking);
+    tcase_add_test(tc, connect_in_progress_counts_from_first_look);
     tcase_add_test(tc, new_request_starts_afresh);
     tcase_add_test(tc, kind_of_blocked_call);
     tcase_add_test(tc, cut_wakes_the_peer_and_keeps_the_fd);

@@ -23,6 +23,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <stdio.h>
 #include "guard_unit.h"
 #include "guard_inspect.h"
 #include "guard_wait.h"
@@ -201,6 +202,44 @@ START_TEST(epoll_on_silent_backend)
 }
 END_TEST
 
+/* A listener whose accept queue is full: the kernel drops new SYNs, so a
+ * connect() to it stays in SYN_SENT. */
+static int pending_connect(int *port)
+{
+    int l = listener(0, port), i, fd = -1;
+    struct sockaddr_in a;
+
+    (void)l;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(*port);
+    for (i = 0; i < 3; i++) {   /* the first fills the queue */
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fd, (struct sockaddr *)&a, sizeof(a));
+        usleep(100000);
+    }
+    return fd;
+}
+
+START_TEST(connect_in_progress_names_its_peer)
+{
+    int port, fd = pending_connect(&port);
+    blocker_t *b;
+    guard_wait_t w;
+    char peer[32];
+
+    b = start_blocker(B_SELECT, fd);   /* waits for readability, like a
+                                          client library after connect */
+    inspect(b, -1, NULL, 0, &w);
+    snprintf(peer, sizeof(peer), "127.0.0.1:%d", port);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    ck_assert(w.flags & GUARD_WAITF_CONNECTING);
+    ck_assert_str_eq(w.peer, peer);
+    ck_assert_int_eq(w.idle_ms, -1);
+}
+END_TEST
+
 START_TEST(own_connection_is_client)
 {
     int port, fd = silent_backend(&port);
@@ -293,17 +332,62 @@ START_TEST(condition_wait_is_futex)
 }
 END_TEST
 
+/* CPU time of a thread of this process, from its stat file. */
+static apr_int64_t task_cpu_ms(pid_t tid)
+{
+    char path[64], line[512], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    int i;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+    if (!(f = fopen(path, "r")) || !fgets(line, sizeof(line), f)) {
+        if (f) {
+            fclose(f);
+        }
+        return -1;
+    }
+    fclose(f);
+    p = strrchr(line, ')');
+    for (i = 0; p && i < 12; i++) {
+        p = strchr(p + 1, ' ');
+    }
+    if (!p || sscanf(p + 1, "%llu %llu", &ut, &st) != 2) {
+        return -1;
+    }
+    return (apr_int64_t)((ut + st) * 1000 / sysconf(_SC_CLK_TCK));
+}
+
 START_TEST(spinner_is_on_cpu)
 {
     blocker_t *b = start_blocker(B_SPIN, -1);
+    guard_inspect_ctx_t ctx;
+    guard_inspect_req_t req;
     guard_wait_t w;
     char text[128];
+    apr_int64_t cpu = 0;
+    int i, token;
 
-    inspect(b, -1, NULL, 0, &w);
+    /* A loaded machine gives the spinner less than a core: wait for the
+     * CPU time, and date the request back by that much, so the thread was
+     * on CPU all along, as a spinning request is. */
+    for (i = 0; i < 100 && (cpu = task_cpu_ms(b->tid)) < 300; i++) {
+        usleep(50000);
+    }
+    ck_assert(cpu >= 300);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.clk_tck = sysconf(_SC_CLK_TCK);
+    req.tid = b->tid;
+    req.client_fd = -1;
+    req.cpu_start_us = b->cpu_start_us;
+    req.req_start = apr_time_now() - apr_time_from_msec(cpu);
+    token = guard_inspect_begin();
+    ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), &w), 0);
+    guard_inspect_end(token);
     ck_assert_str_eq(guard_wait_kind_name(w.kind), "cpu");
-    ck_assert(w.cpu_ms >= 200);
+    ck_assert(w.cpu_ms >= 250);
     ck_assert(w.flags & GUARD_WAITF_SPINNING);
-    guard_wait_describe(&w, 300, text, sizeof(text));
+    guard_wait_describe(&w, cpu, text, sizeof(text));
     ck_assert_ptr_nonnull(strstr(text, "spinning"));
 }
 END_TEST
@@ -330,6 +414,7 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, poll_on_silent_backend);
     tcase_add_test(tc, select_on_silent_backend);
     tcase_add_test(tc, epoll_on_silent_backend);
+    tcase_add_test(tc, connect_in_progress_names_its_peer);
     tcase_add_test(tc, own_connection_is_client);
     tcase_add_test(tc, other_workers_connection_is_client);
     tcase_add_test(tc, sleep_is_sleep);

@@ -1,9 +1,12 @@
 <?php
 // GuardBackendTimeout: reads a backend until EOF with a 600 s stream
 // timeout (like seeds/001) and says how and when the reading ended.
+// port=: a loopback TCP port; or unix=: a unix-domain socket path.
 header("Content-Type: text/plain");
 $port = (int)($_GET["port"] ?? 0);
-$s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 10);
+$unix = $_GET["unix"] ?? "";     // a unix-domain socket path instead
+$s = stream_socket_client($unix !== "" ? "unix://$unix"
+                          : "tcp://127.0.0.1:$port", $errno, $errstr, 10);
 if (!$s) {
     http_response_code(502);
     echo "connect failed: $errstr\n";

@@ -258,12 +258,12 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (s.state != GUARD_WS_BUSY || s.req_start <= 0) {
         return 0;
     }
-    /* A quarter of the backend timeout: waits that cannot be dated back
-     * (connect in progress, unix sockets) are then cut at most a quarter
-     * late. */
+    /* An eighth of the backend timeout: waits that cannot be dated back
+     * (a connect in progress, unix sockets) are then cut at most an eighth
+     * (plus one interval) late. */
     after = w->sample_after;
-    if (s.backend_timeout > 0 && s.backend_timeout / 4 < after) {
-        after = s.backend_timeout / 4;
+    if (s.backend_timeout > 0 && s.backend_timeout / 8 < after) {
+        after = s.backend_timeout / 8;
     }
     if (now - s.req_start < after) {
         return s.req_start + after;

@@ -238,8 +238,9 @@ def test_write_is_cut(make_server):
 @pytest.mark.slow
 def test_unix_socket_read_is_cut(make_server):
     """A unix-domain backend counts too. No kernel idle time there: it is
-    tracked from the first sample, at min(1 s, GuardStuckThreshold,
-    timeout) = 1 s of age, so with 1s it is cut at about 2 s."""
+    tracked from the first sample that sees it (at most min(1 s,
+    GuardStuckThreshold, timeout) = 1 s of age), so with 1s it is cut
+    between 1 s and 2 s (+ a sample interval) after the request start."""
     s = make_server(BASE + "GuardBackendTimeout 1s\n")
     path = os.path.join(s.root, "run", "backend.sock")
     bh = s.adopt(Responder(read_until_eof, unix_path=path))
@@ -247,7 +248,7 @@ def test_unix_socket_read_is_cut(make_server):
     bh.wait_accepted()
     wait_done(h, 4, "the hung unix-socket read to come back")
     el = h.elapsed()
-    assert 1.95 <= el <= 2.5, "response after %.3f s" % el
+    assert 1.0 <= el <= 2.5, "response after %.3f s" % el
     r = resp(h)
     assert r.status == 200 and "got 0 bytes" in r.text and \
         "timed_out=no" in r.text, r.text
@@ -281,16 +282,20 @@ def test_connect_is_cut(make_server):
           for via in ("stream", "sockets")}
     wait_done(list(hs.values()), 5, "the hung connects to come back")
     pids = {}
+    # A connect still in SYN_SENT has no kernel idle time to date it back
+    # by: it counts from the first sample, taken at 1/8 of the timeout, so
+    # the cut may come up to timeout/8 + one interval after the timeout.
+    late = 2.0 / 8 + 0.1 + 0.3
     for via, h in hs.items():
         el = h.elapsed()
-        assert 1.95 <= el <= 2.5, \
+        assert 1.95 <= el <= 2.0 + late, \
             "%s: response after %.3f s (timeout 2 s)" % (via, el)
         r = resp(h)
         assert r.status == 200, r
         m = re.match(r"connect via %s failed after (\d+) ms: error=(\d+) "
                      r"\(([^)]*)\), pid=(\d+)" % via, r.text)
         assert m, (via, r.text)
-        assert 1800 <= int(m.group(1)) <= 2500, r.text
+        assert 1800 <= int(m.group(1)) <= 2000 + late * 1000, r.text
         pids[int(m.group(4))] = via
 
     wait_for(lambda: len(cut_lines(s)) >= 2, 3, what="2 GRD0300 lines")
@@ -309,8 +314,10 @@ def test_connect_is_cut(make_server):
                       ("uri", c["uri"] == "/bt_connect.php?..."),
                       ("blocked", 2.0 <= c["blocked"] <= 2.5),
                       # no data ever moved on a socket younger than the
-                      # request: its idle time cannot exceed the request's
-                      ("idle", 0 <= c["idle"] <= c["blocked"] + 0.5)):
+                      # request: its idle time is unknown (-1) or cannot
+                      # exceed the request's age
+                      ("idle", c["idle"] == -1.0 or
+                       0 <= c["idle"] <= c["blocked"] + 0.5)):
             if not ok:
                 bad.append("%s: log %s: %r" % (via, k, c[k]))
     js = s.guard_json()
@@ -319,7 +326,7 @@ def test_connect_is_cut(make_server):
         for k, ok in (("kind", bc["kind"] == "connect"),
                       ("peer", bc["peer"] == peer),
                       ("done", bc["done"] is True),
-                      ("idle_ms", bc["idle_ms"] is not None and
+                      ("idle_ms", bc["idle_ms"] is None or
                        0 <= bc["idle_ms"] <= bc["blocked_ms"] + 500)):
             if not ok:
                 bad.append("%s: json %s: %r" % (via, k, bc[k]))

@@ -229,6 +229,22 @@ class HangingRequest:
         self.sock.close()
 
 
+def accept_loop(server, take):
+    """Accept on server.lsock (with a short timeout) until server.stopping,
+    handing each connection to take(c). For the loopback test peers."""
+    while not server.stopping:
+        try:
+            c, _ = server.lsock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            if server.stopping:
+                return
+            time.sleep(0.05)
+            continue
+        take(c)
+
+
 class Blackhole:
     """A loopback TCP server that accepts and never answers. It drains what
     it is sent (so closing does not reset the peer). release() finally
@@ -844,25 +860,18 @@ class Responder:
             return len(self.infos)
 
     def _run(self):
-        while not self.stopping:
-            try:
-                c, _ = self.lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                if self.stopping:
-                    return
-                time.sleep(0.05)
-                continue
-            c.settimeout(None)
-            info = {"accepted_at": time.monotonic()}
-            t = threading.Thread(target=self._serve, args=(c, info),
-                                 daemon=True)
-            with self.lock:
-                self.conns.append(c)
-                self.infos.append(info)
-                self.threads.append(t)
-            t.start()
+        accept_loop(self, self._take)
+
+    def _take(self, c):
+        c.settimeout(None)
+        info = {"accepted_at": time.monotonic()}
+        t = threading.Thread(target=self._serve, args=(c, info),
+                             daemon=True)
+        with self.lock:
+            self.conns.append(c)
+            self.infos.append(info)
+            self.threads.append(t)
+        t.start()
 
     def _serve(self, c, info):
         try:
@@ -975,18 +984,11 @@ class NonReader:
             return len(self.conns)
 
     def _run(self):
-        while not self.stopping:
-            try:
-                c, _ = self.lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                if self.stopping:
-                    return
-                time.sleep(0.05)
-                continue
-            with self.lock:
-                self.conns.append(c)
+        accept_loop(self, self._take)
+
+    def _take(self, c):
+        with self.lock:
+            self.conns.append(c)
 
     def wait_accepted(self, n=1, timeout=10):
         return wait_for(lambda: self.accepted >= n, timeout,

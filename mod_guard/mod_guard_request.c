@@ -20,6 +20,7 @@
 #include "guard_reqcopy.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
+#include "mod_guard_request.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
 
@@ -31,6 +32,11 @@ typedef struct {
 } thread_self_t;
 
 static __thread thread_self_t self;
+
+guard_slot_t *guard_glue_thread_slot(void)
+{
+    return self.slot;
+}
 
 static pid_t tid_self(void)
 {

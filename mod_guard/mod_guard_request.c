@@ -13,6 +13,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_connection.h"
+#include "http_core.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "scoreboard.h"
@@ -25,29 +26,35 @@
 #include "mod_guard_watchdog.h"
 
 /* A worker thread keeps its scoreboard index for life in every MPM, so
- * its slot and tid are looked up once per thread. */
+ * its slot and tid are looked up once per thread. Initial-exec TLS: a
+ * plain %fs-relative load instead of a __tls_get_addr call in every hook
+ * (16 bytes of glibc's static TLS reserve, which exists for modules like
+ * this one). */
 typedef struct {
     guard_slot_t *slot;
     pid_t tid;
 } thread_self_t;
 
-static __thread thread_self_t self;
+static __thread thread_self_t self __attribute__((tls_model("initial-exec")));
+
+/* getpid() is a system call in glibc >= 2.25: read it once per child. */
+static pid_t child_pid;
 
 guard_slot_t *guard_glue_thread_slot(void)
 {
     return self.slot;
 }
 
-static pid_t tid_self(void)
+static pid_t gettid_once(thread_self_t *me)
 {
-    if (!self.tid) {
+    if (!me->tid) {
 #ifdef SYS_gettid
-        self.tid = (pid_t)syscall(SYS_gettid);
+        me->tid = (pid_t)syscall(SYS_gettid);
 #else
-        self.tid = getpid();
+        me->tid = getpid();
 #endif
     }
-    return self.tid;
+    return me->tid;
 }
 
 static apr_int64_t thread_cpu_us(void)
@@ -78,63 +85,47 @@ static guard_slot_t *lookup_slot(conn_rec *c)
     return guard_shm_slot_at(shm, (int)(ws - ap_scoreboard_image->servers[0]));
 }
 
-static guard_slot_t *slot_of(conn_rec *c)
+/* This thread's record, with its slot looked up; NULL for connections
+ * that are not a worker's own (HTTP/2 streams, proxy back-ends). */
+static thread_self_t *self_for(conn_rec *c)
 {
+    thread_self_t *me = &self;
+
     if (c->master || c->outgoing) {
         return NULL;
     }
-    if (!self.slot) {
-        self.slot = lookup_slot(c);
+    if (!me->slot && !(me->slot = lookup_slot(c))) {
+        return NULL;
     }
-    return self.slot;
+    gettid_once(me);
+    return me;
 }
 
-typedef struct {
-    guard_slot_t *slot;
-    int fd;
-} conn_note_t;
-
-static apr_status_t conn_ended(void *data)
-{
-    conn_note_t *n = data;
-    guard_slot_t *s = n->slot;
-
-    if (s->tid != tid_self() || s->client_fd != n->fd) {
-        return APR_SUCCESS;
-    }
-    guard_seq_write_begin(&s->seq);
-    s->state = GUARD_WS_IDLE;
-    s->client_fd = -1;
-    s->req_start = 0;
-    guard_seq_write_end(&s->seq);
-    return APR_SUCCESS;
-}
-
+/* No cleanup on the connection's pool: when the connection ends the
+ * scoreboard says so (SERVER_READY), and the snapshot and the watchdog
+ * read that (guard_glue_thread_released), so the slot is left as it is. */
 static int guard_pre_connection(conn_rec *c, void *csd)
 {
-    guard_slot_t *s = slot_of(c);
+    thread_self_t *me = self_for(c);
+    guard_slot_t *s;
     apr_os_sock_t fd = -1;
-    conn_note_t *n;
 
-    if (!s) {
+    if (!me) {
         return OK;
     }
+    s = me->slot;
     if (csd) {
         apr_os_sock_get(&fd, csd);
     }
     guard_seq_write_begin(&s->seq);
-    s->pid = getpid();
-    s->tid = tid_self();
+    s->pid = child_pid;
+    s->tid = me->tid;
     s->generation = guard_glue_generation();
     s->client_fd = fd;
     s->conn_start = apr_time_now();
     s->req_start = 0;
     s->state = GUARD_WS_READ;
     guard_seq_write_end(&s->seq);
-    n = apr_palloc(c->pool, sizeof(*n));
-    n->slot = s;
-    n->fd = fd;
-    apr_pool_cleanup_register(c->pool, n, conn_ended, apr_pool_cleanup_null);
     return OK;
 }
 
@@ -143,33 +134,94 @@ static const char *vhost_of(request_rec *r)
     return r->hostname ? r->hostname : r->server->server_hostname;
 }
 
+/* Fixed strings for what nearly every request says: a short memcpy
+ * instead of a byte-by-byte sanitized copy. */
+#define COPY_CONST(dst, str) memcpy((dst), (str), sizeof(str))
+
+static void copy_method(char *dst, apr_size_t len, request_rec *r)
+{
+    if (r->method_number == M_GET && !strcmp(r->method, "GET")) {
+        COPY_CONST(dst, "GET");
+    }
+    else if (r->method_number == M_POST && !strcmp(r->method, "POST")) {
+        COPY_CONST(dst, "POST");
+    }
+    else {
+        guard_copy_sanitized(dst, len, r->method, 0);
+    }
+}
+
+static void copy_protocol(char *dst, apr_size_t len, request_rec *r)
+{
+    if (!strcmp(r->protocol, "HTTP/1.1")) {
+        COPY_CONST(dst, "HTTP/1.1");
+    }
+    else if (!strcmp(r->protocol, "HTTP/1.0")) {
+        COPY_CONST(dst, "HTTP/1.0");
+    }
+    else {
+        guard_copy_sanitized(dst, len, r->protocol, 0);
+    }
+}
+
+/* The connection's own address was printed by APR: plain already. Only a
+ * module that changed it (mod_remoteip) needs the sanitized copy. */
+static void copy_client(char *dst, apr_size_t len, request_rec *r)
+{
+    const char *ip = r->useragent_ip;
+    apr_size_t n;
+
+    if (ip && ip == r->connection->client_ip && (n = strlen(ip)) < len) {
+        memcpy(dst, ip, n + 1);
+    }
+    else {
+        guard_copy_sanitized(dst, len, ip, 0);
+    }
+}
+
 static void copy_request(guard_req_t *q, request_rec *r, int show_query)
 {
-    guard_copy_sanitized(q->method, sizeof(q->method), r->method, 0);
+    copy_method(q->method, sizeof(q->method), r);
     guard_copy_sanitized(q->uri, sizeof(q->uri), r->unparsed_uri,
                          GUARD_COPY_URI
                          | (show_query ? GUARD_COPY_SHOW_QUERY : 0));
-    guard_copy_sanitized(q->protocol, sizeof(q->protocol), r->protocol, 0);
+    copy_protocol(q->protocol, sizeof(q->protocol), r);
     guard_copy_sanitized(q->vhost, sizeof(q->vhost), vhost_of(r), 0);
-    guard_copy_sanitized(q->client, sizeof(q->client), r->useragent_ip, 0);
+    copy_client(q->client, sizeof(q->client), r);
+}
+
+static int client_fd_of(conn_rec *c)
+{
+    apr_socket_t *csd = ap_get_conn_socket(c);
+    apr_os_sock_t fd = -1;
+
+    if (csd) {
+        apr_os_sock_get(&fd, csd);
+    }
+    return fd;
 }
 
 /* Very first at request start: the copy the page and the logs show. The
  * query is redacted here, before per-directory config is known; the
- * header_parser hook puts it back where GuardStatusShowQuery allows. */
+ * header_parser hook puts it back where GuardStatusShowQuery allows. The
+ * client's fd is set here too: under event the request may run on another
+ * thread than the one that saw the connection start. */
 static int guard_post_read_request(request_rec *r)
 {
+    thread_self_t *me;
     guard_slot_t *s;
     guard_watch_t *w;
     int action;
 
-    if (r->main || r->prev || !(s = slot_of(r->connection))) {
+    if (r->main || r->prev || !(me = self_for(r->connection))) {
         return DECLINED;
     }
+    s = me->slot;
     guard_seq_write_begin(&s->seq);
-    s->pid = getpid();
-    s->tid = tid_self();
+    s->pid = child_pid;
+    s->tid = me->tid;
     s->generation = guard_glue_generation();
+    s->client_fd = client_fd_of(r->connection);
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
     copy_request(&s->req, r, 0);
@@ -185,12 +237,14 @@ static int guard_post_read_request(request_rec *r)
     return DECLINED;
 }
 
+/* The slot, when this thread still serves r in it. */
 static guard_slot_t *own_slot(request_rec *r)
 {
-    guard_slot_t *s = slot_of(r->connection);
+    thread_self_t *me = &self;
+    guard_slot_t *s = me->slot;
 
-    if (!s || s->tid != tid_self() || s->req_start != r->request_time
-        || s->state != GUARD_WS_BUSY) {
+    if (!s || r->connection->master || s->tid != me->tid
+        || s->req_start != r->request_time || s->state != GUARD_WS_BUSY) {
         return NULL;
     }
     return s;
@@ -209,6 +263,10 @@ static int guard_header_parser(request_rec *r)
     }
     timeout = guard_conf_backend(r, &action);
     show = guard_conf_show_query(r);
+    if (timeout == s->backend_timeout
+        && (apr_uint32_t)action == s->backend_action && !show) {
+        return DECLINED;
+    }
     guard_seq_write_begin(&s->seq);
     s->backend_timeout = timeout;
     s->backend_action = (apr_uint32_t)action;
@@ -221,6 +279,7 @@ static int guard_header_parser(request_rec *r)
     return DECLINED;
 }
 
+/* The request is done; the connection (its age in conn_start) goes on. */
 static int guard_log_transaction(request_rec *r)
 {
     guard_slot_t *s;
@@ -231,13 +290,19 @@ static int guard_log_transaction(request_rec *r)
     guard_seq_write_begin(&s->seq);
     s->state = GUARD_WS_KEEPALIVE;
     s->req_start = 0;
-    s->conn_start = apr_time_now();
     guard_seq_write_end(&s->seq);
     return DECLINED;
 }
 
+static void guard_request_child_init(apr_pool_t *p, server_rec *s)
+{
+    child_pid = getpid();
+}
+
 void guard_request_register_hooks(apr_pool_t *p)
 {
+    ap_hook_child_init(guard_request_child_init, NULL, NULL,
+                       APR_HOOK_REALLY_FIRST);
     ap_hook_pre_connection(guard_pre_connection, NULL, NULL,
                            APR_HOOK_REALLY_FIRST);
     ap_hook_post_read_request(guard_post_read_request, NULL, NULL,

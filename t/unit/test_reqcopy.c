@@ -173,6 +173,57 @@ START_TEST(session_ids_become_hashes)
 }
 END_TEST
 
+/* The expected copy, one byte at a time, for strings that fit. */
+static void reference_copy(char *dst, const unsigned char *src, int uri)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (; *src; src++) {
+        if (*src == '?' && uri) {
+            strcpy(dst, "?...");
+            return;
+        }
+        if (*src >= 0x20 && *src < 0x7f && *src != '\\') {
+            *dst++ = (char)*src;
+        }
+        else {
+            *dst++ = '\\';
+            *dst++ = 'x';
+            *dst++ = hex[*src >> 4];
+            *dst++ = hex[*src & 0xf];
+        }
+    }
+    *dst = '\0';
+}
+
+/* The word-at-a-time fast path must see every byte value at every place
+ * of strings of 1 to 24 bytes, including the overlapping last word. */
+START_TEST(copy_every_byte_everywhere)
+{
+    unsigned char src[32];
+    char got[128], want[128];
+    int len, pos, c, uri;
+
+    for (len = 1; len <= 24; len++) {
+        for (pos = 0; pos < len; pos++) {
+            for (c = 1; c < 256; c++) {
+                memset(src, 'a', (size_t)len);
+                src[len] = '\0';
+                src[pos] = (unsigned char)c;
+                for (uri = 0; uri <= 1; uri++) {
+                    reference_copy(want, src, uri);
+                    guard_copy_sanitized(got, sizeof(got), (char *)src,
+                                         uri ? GUARD_COPY_URI : 0);
+                    ck_assert_msg(!strcmp(got, want), "len %d pos %d byte "
+                                  "0x%02x uri %d: \"%s\" != \"%s\"", len,
+                                  pos, c, uri, got, want);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 Suite *guard_reqcopy_suite(void)
 {
     Suite *s = suite_create("reqcopy");
@@ -182,6 +233,7 @@ Suite *guard_reqcopy_suite(void)
     tcase_add_test(tc, copy_dstlen_zero);
     tcase_add_test(tc, copy_long);
     tcase_add_test(tc, copy_every_size);
+    tcase_add_test(tc, copy_every_byte_everywhere);
     tcase_add_test(tc, session_ids_become_hashes);
     suite_add_tcase(s, tc);
     return s;

@@ -184,6 +184,8 @@ static void render_cut(const guard_snapshot_t *s, const guard_cut_view_t *v,
     guard_printf(o, " ago</td><td>%d</td><td>%d</td><td>%s</td><td>%s",
                  v->pid, v->tid, guard_cut_kind_name(c->kind),
                  c->action == GUARD_ACTION_LOG ? "logged"
+                 : c->action == GUARD_ACTION_CUT_HOLDER
+                 ? (c->ok ? "cut (lock holder)" : "cut failed")
                  : c->ok ? "cut" : "cut failed");
     guard_puts(o, "</td><td>");
     PUT_FIELD(o, c->sysname);

@@ -197,9 +197,11 @@ static void render_cut(const guard_cut_view_t *v, guard_sink_t *o)
                  v->pid, v->tid);
     guard_put_json_str(o, guard_cut_kind_name(c->kind));
     guard_puts(o, ",\"action\":");
-    guard_put_json_str(o, c->action == GUARD_ACTION_LOG ? "log" : "cut");
+    guard_put_json_str(o, c->action == GUARD_ACTION_LOG ? "log"
+                       : c->action == GUARD_ACTION_CUT_HOLDER ? "cut-holder"
+                       : "cut");
     guard_printf(o, ",\"done\":%s,\"syscall\":",
-                 c->action == GUARD_ACTION_CUT && c->ok ? "true" : "false");
+                 c->action != GUARD_ACTION_LOG && c->ok ? "true" : "false");
     put_wait_field(o, c->sysname, sizeof(c->sysname));
     guard_printf(o, ",\"fd\":%d,\"peer\":", c->fd);
     put_wait_field(o, c->peer, sizeof(c->peer));

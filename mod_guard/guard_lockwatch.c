@@ -52,12 +52,18 @@ void guard_lockwatch_mark(const guard_lock_rules_t *rules, guard_wait_t *w)
     w->lock_threshold_ms = (apr_uint32_t)(ms > 0 ? ms : 1);
 }
 
-int guard_lockwatch_is_waiter(const guard_slot_t *s, apr_time_t now)
+/* In a lock wait on a watched file, for however long. */
+static int watched_wait(const guard_slot_t *s)
 {
     return s->state == GUARD_WS_BUSY && s->req_start > 0
            && s->wait_req_start == s->req_start
            && s->wait.kind == GUARD_WAIT_LOCK
-           && (s->wait.flags & GUARD_WAITF_LOCKWATCH)
+           && (s->wait.flags & GUARD_WAITF_LOCKWATCH);
+}
+
+int guard_lockwatch_is_waiter(const guard_slot_t *s, apr_time_t now)
+{
+    return watched_wait(s)
            && now - s->wait.since
               >= apr_time_from_msec(s->wait.lock_threshold_ms);
 }
@@ -169,7 +175,9 @@ static void add_waiter(guard_watch_t *w, kept_t *k, int child, int thread,
     }
 }
 
-/* Step 3: the waiters of the kept chains, from the slots of all children. */
+/* Step 3: the waiters of the kept chains, from the slots of all children.
+ * One waiter past its threshold makes a chain; then every worker waiting
+ * for the same lock is part of it, however long it has waited so far. */
 static void gather_waiters(guard_watch_t *w, apr_time_t now, kept_t *k, int n)
 {
     int c, t, i, sl = (int)w->shm->hdr->server_limit;
@@ -181,7 +189,7 @@ static void gather_waiters(guard_watch_t *w, apr_time_t now, kept_t *k, int n)
             guard_slot_t *live = guard_shm_slot(w->shm, c, t);
 
             if (!maybe_waiter(live) || !guard_slot_read(live, &s)
-                || !guard_lockwatch_is_waiter(&s, now)) {
+                || !watched_wait(&s)) {
                 continue;
             }
             for (i = 0; i < n; i++) {
@@ -282,8 +290,7 @@ static void find_holder_slot(guard_watch_t *w, apr_time_t now, kept_t *k,
             k->next.holder_child = c;     /* an httpd child, at least */
             if (!guard_slot_read(live, &s) || s.pid != pid
                 || s.state != GUARD_WS_BUSY || s.req_start <= 0
-                || (guard_lockwatch_is_waiter(&s, now)
-                    && s.wait.ino == k->target.ino)) {
+                || (watched_wait(&s) && s.wait.ino == k->target.ino)) {
                 continue;
             }
             if (better_holder(&s, &k->holder, k->have_holder_slot)) {

@@ -32,6 +32,7 @@
 #define GRD_LOCK_CUT      "GRD0402"
 #define GRD_LOCK_CUT_FAILED "GRD0403"
 #define GRD_LOCK_FULL     "GRD0404"
+#define GRD_LOCK_ASK      "GRD0405"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
 

@@ -212,6 +212,7 @@ typedef struct {
     apr_time_t holder_req_start;  /* the holder's request; 0 none */
     char holder_comm[GUARD_COMM_LEN];   /* /proc/<pid>/comm outside httpd */
     char path[GUARD_PATH_LEN];    /* as the first waiter shows it */
+    char first_holder[96];        /* the holder the chain line named */
     guard_chain_waiter_t waiters[GUARD_CHAIN_WAITERS];
 } guard_chain_t;
 

@@ -159,6 +159,7 @@ int guard_chain_read(const guard_chain_t *src, guard_chain_t *dst)
     }
     dst->path[sizeof(dst->path) - 1] = '\0';
     dst->holder_comm[sizeof(dst->holder_comm) - 1] = '\0';
+    dst->first_holder[sizeof(dst->first_holder) - 1] = '\0';
     return key != 0 && key != ~(apr_uint64_t)0;
 }
 
@@ -260,7 +261,13 @@ char *guard_chain_format_cleared(const guard_chain_t *c, apr_time_t now,
 {
     char who[96], dur[32];
 
-    guard_chain_holder_text(c, who, sizeof(who));
+    /* The holder the chain line named: by now it may be gone. */
+    if (c->first_holder[0]) {
+        apr_cpystrn(who, c->first_holder, sizeof(who));
+    }
+    else {
+        guard_chain_holder_text(c, who, sizeof(who));
+    }
     apr_snprintf(buf, len, "lock wait cleared: %.*s after %s s (at most %u "
                  "worker%s waited; held by %s)",
                  (int)strnlen(c->path, sizeof(c->path)), c->path,

@@ -348,7 +348,7 @@ static void ask_cut(guard_watch_t *w, kept_t *k)
     __atomic_store_n(&k->holder_live->cut_holder_req, h->req_start,
                      __ATOMIC_RELEASE);
     k->next.holder_cut_asked++;
-    guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_CHAIN,
+    guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_ASK,
                     "cut-holder: asking the watchdog of pid %d to cut the "
                     "backend socket of tid %d", h->pid, h->tid);
 }
@@ -373,6 +373,8 @@ static void publish(guard_watch_t *w, apr_time_t now, kept_t *k)
     if (!k->next.reported) {
         k->next.reported = 1;
         k->next.reported_at = now;
+        guard_chain_holder_text(&k->next, k->next.first_holder,
+                                sizeof(k->next.first_holder));
         __atomic_add_fetch(&w->shm->hdr->lock_waits_total, 1,
                            __ATOMIC_RELAXED);
         guard_watch_say(w, GUARD_LOG_WARN, GRD_LOCK_CHAIN, "%s",

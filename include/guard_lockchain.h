@@ -10,7 +10,8 @@
  *   the entry of that lock; if there is none, it takes a free one with a
  *   compare-and-swap of 'key' from 0. Two watchdogs claiming the same lock
  *   at the same moment may both succeed on different entries: each then
- *   looks again, and the one on the higher index gives its entry back.
+ *   looks again, and one that sees the other gives its entry back (both
+ *   may; then the lock is claimed again at the next pass).
  * - owner: the keeper is 'owner' (child + 1), also swapped atomically. It
  *   alone writes the rest of the entry, under 'seq'; it logs the chain
  *   line once ('reported') and the cleared line once, when no worker of
@@ -38,8 +39,9 @@ guard_chain_t *guard_chain_find(const guard_shm_t *shm, apr_uint64_t dev,
 
 /**
  * The entry of a lock: found, or claimed for owner (then empty but for
- * dev, ino and owner). NULL when the table is full.
- * @param claimed  set to 1 when this call claimed it
+ * dev, ino and owner). NULL when the table is full, or when a claim of
+ * the same lock raced this one (try again at the next pass).
+ * @param claimed  set to 1 when this call claimed it, -1 when it raced
  */
 guard_chain_t *guard_chain_claim(guard_shm_t *shm, apr_uint64_t dev,
                                  apr_uint64_t ino, apr_uint32_t owner,

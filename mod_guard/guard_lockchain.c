@@ -55,19 +55,21 @@ static void init_entry(guard_chain_t *c, apr_uint64_t dev, apr_uint64_t ino,
     __atomic_store_n(&c->updated, now, __ATOMIC_RELEASE);
 }
 
-/* Two claims of one lock raced: the entry on the lower index stays. */
-static guard_chain_t *settle_race(guard_shm_t *shm, guard_chain_t *mine,
-                                  apr_uint64_t key)
+/* Another entry with the same key: a claim of the same lock raced ours.
+ * Keys are published by the compare-and-swap itself, so of two racing
+ * claims at least the later one sees the other. */
+static int claimed_elsewhere(const guard_shm_t *shm, const guard_chain_t *mine,
+                             apr_uint64_t key)
 {
     int i;
 
-    for (i = 0; &shm->chains[i] < mine; i++) {
-        if (holds(&shm->chains[i], key, mine->dev, mine->ino)) {
-            guard_chain_free(mine);
-            return &shm->chains[i];
+    for (i = 0; i < GUARD_CHAINS; i++) {
+        if (&shm->chains[i] != mine
+            && __atomic_load_n(&shm->chains[i].key, __ATOMIC_SEQ_CST) == key) {
+            return 1;
         }
     }
-    return mine;
+    return 0;
 }
 
 guard_chain_t *guard_chain_claim(guard_shm_t *shm, apr_uint64_t dev,
@@ -86,14 +88,17 @@ guard_chain_t *guard_chain_claim(guard_shm_t *shm, apr_uint64_t dev,
         apr_uint64_t zero = 0;
 
         c = &shm->chains[i];
-        /* Claim with a marker first: the key is published only once dev
-         * and ino are written, so holds() never sees a half-made entry. */
-        if (__atomic_compare_exchange_n(&c->key, &zero, ~(apr_uint64_t)0, 0,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        if (__atomic_compare_exchange_n(&c->key, &zero, key, 0,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+            if (claimed_elsewhere(shm, c, key)) {
+                /* Give it back; the next pass finds the other one (or,
+                 * if both racers gave theirs back, claims again). */
+                __atomic_store_n(&c->key, 0, __ATOMIC_RELEASE);
+                *claimed = -1;
+                return NULL;
+            }
             init_entry(c, dev, ino, owner, now);
-            __atomic_store_n(&c->key, key, __ATOMIC_RELEASE);
-            c = settle_race(shm, c, key);
-            *claimed = c == &shm->chains[i];
+            *claimed = 1;
             return c;
         }
     }

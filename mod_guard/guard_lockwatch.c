@@ -101,14 +101,15 @@ static void claim_own(guard_watch_t *w, apr_time_t now)
         }
         c = guard_chain_claim(w->shm, s.wait.dev, s.wait.ino, me(w), now,
                               &claimed);
-        if (!c) {
+        if (!c && claimed == 0) {
             guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_FULL,
                             "lock chain table full (%d chains): wait of "
                             "pid %d tid %d not tracked", GUARD_CHAINS,
                             s.pid, s.tid);
-            continue;
         }
-        guard_chain_take(c, me(w), now, 0, STALE_OWNER);
+        if (c) {
+            guard_chain_take(c, me(w), now, 0, STALE_OWNER);
+        }
     }
 }
 

@@ -372,6 +372,27 @@ START_TEST(chain_claim_find_take)
 }
 END_TEST
 
+START_TEST(chain_claim_race_gives_back)
+{
+    guard_shm_t *shm = make_shm();
+    apr_uint64_t key = guard_chain_key(1, 10);
+    int claimed;
+
+    /* Another child's claim of the same lock, key published, contents
+     * not yet written: this claim must not make a second chain. */
+    shm->chains[5].key = key;
+    ck_assert_ptr_null(guard_chain_claim(shm, 1, 10, 2, 1, &claimed));
+    ck_assert_int_eq(claimed, -1);
+    ck_assert_uint_eq(shm->chains[0].key, 0);
+    /* Once the other one is complete, it is found. */
+    shm->chains[5].dev = 1;
+    shm->chains[5].ino = 10;
+    ck_assert_ptr_eq(guard_chain_claim(shm, 1, 10, 2, 1, &claimed),
+                     &shm->chains[5]);
+    ck_assert_int_eq(claimed, 0);
+}
+END_TEST
+
 START_TEST(chain_table_full)
 {
     guard_shm_t *shm = make_shm();
@@ -510,6 +531,7 @@ Suite *guard_locks_suite(void)
     tcase_add_test(tc, glob_check_and_rules);
     tcase_add_test(tc, mark_sets_threshold);
     tcase_add_test(tc, chain_claim_find_take);
+    tcase_add_test(tc, chain_claim_race_gives_back);
     tcase_add_test(tc, chain_table_full);
     tcase_add_test(tc, chain_line_names_holder_and_backend);
     tcase_add_test(tc, chain_line_outside_httpd_and_ofd);

@@ -19,6 +19,9 @@ typedef enum {
 
 #define GUARD_ACTION_CUT  0
 #define GUARD_ACTION_LOG  1
+/* In a guard_cut_t only: cut asked by a lock chain (GuardLockWatch
+ * ... cut-holder), not by a timeout. */
+#define GUARD_ACTION_CUT_HOLDER 2
 
 /** Samples on CPU in a row that end a blocked stretch: a client library
  *  polling in short slices is seen on CPU once now and then, not twice. */

@@ -26,6 +26,13 @@
 #define GRD_CUT           "GRD0300"
 #define GRD_CUT_LOGGED    "GRD0301"
 #define GRD_CUT_FAILED    "GRD0302"
+/* GuardLockWatch. */
+#define GRD_LOCK_CHAIN    "GRD0400"
+#define GRD_LOCK_CLEARED  "GRD0401"
+#define GRD_LOCK_CUT      "GRD0402"
+#define GRD_LOCK_CUT_FAILED "GRD0403"
+#define GRD_LOCK_FULL     "GRD0404"
+#define GRD_LOCK_ASK      "GRD0405"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
 

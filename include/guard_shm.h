@@ -11,7 +11,7 @@
 #include <apr_time.h>
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  2
+#define GUARD_SHM_VERSION  3
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -21,6 +21,7 @@
 #define GUARD_PEER_LEN     64
 #define GUARD_PATH_LEN     192
 #define GUARD_SYSNAME_LEN  24
+#define GUARD_COMM_LEN     16
 
 typedef enum {
     GUARD_WS_EMPTY = 0,     /* never used, or its process is gone */
@@ -53,6 +54,8 @@ typedef enum {
 #define GUARD_WAITF_UNIX      0x4   /* unix-domain socket */
 #define GUARD_WAITF_WRITE     0x8   /* waiting to write (poll POLLOUT, write) */
 #define GUARD_WAITF_CONNECTING 0x10 /* TCP connect still in SYN_SENT */
+#define GUARD_WAITF_LOCKWATCH  0x20 /* lock wait on a GuardLockWatch file */
+#define GUARD_WAITF_CUT_HOLDER 0x40 /* ... whose rule says cut-holder */
 
 /** What a worker thread was seen blocked on. Written by the watchdog. */
 typedef struct {
@@ -67,6 +70,9 @@ typedef struct {
     apr_int64_t idle_ms;          /* TCP: no data either way for this long; -1 */
     apr_int64_t cpu_ms;           /* thread CPU since request start; -1 */
     apr_uint64_t ino;             /* inode of the fd (socket or file); 0 */
+    apr_uint64_t dev;             /* its device, guard_dev_make(major, minor) */
+    apr_uint32_t lock_threshold_ms;   /* GUARD_WAITF_LOCKWATCH: the rule's */
+    apr_uint32_t pad2;
     char sysname[GUARD_SYSNAME_LEN];
     char peer[GUARD_PEER_LEN];    /* "10.0.0.5:6379", "[::1]:80", "unix:/x" */
     char path[GUARD_PATH_LEN];    /* file of a file or lock wait */
@@ -134,6 +140,13 @@ typedef struct {
     apr_uint64_t cuts[3];         /* backend cuts by guard_cut_kind_e */
     apr_uint64_t cuts_logged;     /* timeouts only reported (action log) */
     guard_cut_t last_cut;
+    apr_uint64_t holder_cuts;     /* backend cuts asked by GuardLockWatch */
+
+    /* Written with atomics by any child's watchdog, outside both seqs:
+     * the req_start of this slot's request when a lock chain it holds asks
+     * for its backend socket to be cut (cut-holder). Only this child's
+     * watchdog can cut it; it sets the word back to 0. */
+    apr_time_t cut_holder_req;
 } guard_slot_t;
 
 typedef enum {
@@ -156,6 +169,53 @@ typedef struct {
     apr_time_t last_wake;
 } guard_child_t;
 
+#define GUARD_CHAINS         32  /* lock chains tracked at once */
+#define GUARD_CHAIN_WAITERS  16  /* waiters listed per chain (all counted) */
+
+/** A worker waiting in a lock chain, as the chain's owner last saw it. */
+typedef struct {
+    apr_int32_t child;
+    apr_int32_t thread;
+    apr_int32_t pid;
+    apr_int32_t tid;
+    apr_time_t since;             /* its lock wait began (first sample) */
+    apr_time_t req_start;
+} guard_chain_waiter_t;
+
+/**
+ * A lock chain: workers waiting past their GuardLockWatch threshold for
+ * one lock (device, inode), and who holds it. Entries are claimed with a
+ * compare-and-swap of 'key' (0: free) and kept by one watchdog at a time,
+ * 'owner' (child + 1, swapped atomically), which alone writes the rest
+ * under 'seq'. See guard_lockchain.h for the protocol.
+ */
+typedef struct {
+    apr_uint64_t key;             /* atomic: guard_chain_key(dev, ino); 0 */
+    apr_uint32_t owner;           /* atomic: child + 1 of its watchdog; 0 */
+    apr_uint32_t seq;
+    apr_time_t updated;           /* atomic: the owner's last update */
+
+    apr_uint64_t dev;
+    apr_uint64_t ino;
+    apr_uint32_t reported;        /* the chain line was logged */
+    apr_uint32_t lock_class;      /* guard_lock_class_e of the holder */
+    apr_uint32_t cut_holder;      /* a waiter's rule says cut-holder */
+    apr_uint32_t nwaiters;        /* waiters now (may exceed the list) */
+    apr_uint32_t max_waiters;     /* most waiters at once */
+    apr_uint32_t holder_cut_asked;    /* cut-holder asked for this holder */
+    apr_time_t appeared;          /* earliest wait of its waiters */
+    apr_time_t reported_at;
+    apr_int32_t holder_pid;       /* 0: not found; -1: OFD lock, no pid */
+    apr_int32_t holder_tid;       /* 0: not an httpd worker, or unknown */
+    apr_int32_t holder_child;     /* -1: not an httpd worker */
+    apr_int32_t holder_thread;
+    apr_time_t holder_req_start;  /* the holder's request; 0 none */
+    char holder_comm[GUARD_COMM_LEN];   /* /proc/<pid>/comm outside httpd */
+    char path[GUARD_PATH_LEN];    /* as the first waiter shows it */
+    char first_holder[96];        /* the holder the chain line named */
+    guard_chain_waiter_t waiters[GUARD_CHAIN_WAITERS];
+} guard_chain_t;
+
 typedef struct {
     apr_uint32_t magic;
     apr_uint32_t version;
@@ -166,6 +226,9 @@ typedef struct {
     apr_time_t created;           /* when the segment was made */
     apr_uint32_t generation;      /* newest generation the parent announced */
     apr_uint32_t restarts;        /* graceful restarts survived */
+    apr_uint32_t nchains;         /* GUARD_CHAINS */
+    apr_uint32_t pad;
+    apr_uint64_t lock_waits_total;    /* atomic: chains reported */
 } guard_shm_hdr_t;
 
 /** A view of the segment: pointers into it. */
@@ -173,7 +236,12 @@ typedef struct {
     guard_shm_hdr_t *hdr;
     guard_child_t *children;      /* [server_limit] */
     guard_slot_t *slots;          /* [server_limit * thread_limit] */
+    guard_chain_t *chains;        /* [GUARD_CHAINS] */
 } guard_shm_t;
+
+/** A device number as /proc/locks names it: major and minor. */
+#define guard_dev_make(major, minor) \
+    (((apr_uint64_t)(major) << 32) | (apr_uint32_t)(minor))
 
 /** Bytes needed for the given limits (both >= 1). */
 apr_size_t guard_shm_size(int server_limit, int thread_limit);

@@ -36,6 +36,8 @@ typedef struct {
     apr_int64_t elapsed_ms;       /* request age (busy), connection age
                                      (read, keepalive); -1 otherwise */
     apr_int64_t for_ms;           /* how long in the current wait; -1 */
+    int lock_chain;               /* waits in lock chain locks[N - 1]; 0 */
+    apr_int32_t lock_holder_pid;  /* that chain's holder: 0 none, -1 OFD */
     guard_slot_t slot;
 } guard_worker_view_t;
 
@@ -48,6 +50,8 @@ typedef struct {
     apr_uint64_t cuts[3];              /* by guard_cut_kind_e */
     apr_uint64_t cuts_total;
     apr_uint64_t cuts_logged_total;    /* GuardBackendTimeout ... log */
+    apr_uint64_t lock_waits_total;     /* lock chains reported */
+    apr_uint64_t holder_cuts_total;    /* GuardLockWatch ... cut-holder */
 } guard_counters_t;
 
 #define GUARD_RECENT_CUTS 32
@@ -61,6 +65,14 @@ typedef struct {
     guard_cut_t cut;
 } guard_cut_view_t;
 
+/** A reported lock chain, joined with the workers of the snapshot. */
+typedef struct {
+    guard_chain_t chain;
+    int holder;                   /* index in workers; -1: not a worker */
+    int waiters[GUARD_CHAIN_WAITERS];   /* index in workers; -1 */
+    apr_int64_t for_ms;           /* since its first waiter began */
+} guard_lock_view_t;
+
 typedef struct {
     apr_time_t now;
     apr_time_t shm_created;
@@ -73,6 +85,10 @@ typedef struct {
     int ncuts;
     guard_cut_view_t *cuts;       /* last cut of each slot, newest first,
                                      at most GUARD_RECENT_CUTS */
+    int nlocks;
+    guard_lock_view_t *locks;     /* reported lock chains */
+    int lock_waiters;             /* workers waiting in them */
+    apr_int64_t lock_wait_longest_ms;     /* 0 when none */
     int by_state[GUARD_WS_MAX];   /* workers per state */
     int busy;                     /* in a request */
     int stuck;
@@ -82,6 +98,13 @@ typedef struct {
  * Copy what the page shows. Counters are summed over all slots, of
  * running and gone children alike.
  */
+/**
+ * A worker's wait in words (guard_wait_describe), and for a lock chain's
+ * waiter ", waiting for lock held by pid N". "" when not sampled.
+ */
+char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
+                             apr_size_t len);
+
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now);

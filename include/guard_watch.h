@@ -10,6 +10,7 @@
 #include <apr_time.h>
 #include "guard_shm.h"
 #include "guard_inspect.h"
+#include "guard_lockrule.h"
 
 /** Where the watchdog reports: level is a GUARD_LOG_* value, tag a GRD*. */
 typedef void guard_watch_log_fn(void *baton, int level, const char *tag,
@@ -28,6 +29,10 @@ typedef struct {
     int debug;                    /* explain decisions through log */
     /* Optional: 1 when the MPM says the thread serves nothing now. */
     int (*thread_released)(void *baton, int child, int thread);
+    /* GuardLockWatch: the rules (NULL: none), and how young a request is
+     * first sampled so that a lock wait is dated within its threshold. */
+    const guard_lock_rules_t *lock_rules;
+    apr_interval_time_t lock_sample_after;   /* 0: no rules */
 
     /* Wake-up protocol with the request hooks (process-local memory). */
     apr_uint32_t starts;          /* bumped at every request start */
@@ -40,6 +45,11 @@ typedef struct {
  * @return when the next pass is due, or 0 when no request is in flight.
  */
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now);
+
+/** Log through w->log (debug only when w->debug). */
+void guard_watch_say(guard_watch_t *w, int level, const char *tag,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /** Request hooks call this after marking their slot busy. */
 void guard_watch_request_started(guard_watch_t *w);

@@ -4,6 +4,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "guard_lockrule.h"
 
 #define GUARD_DEFAULT_INTERVAL   apr_time_from_msec(100)
 #define GUARD_DEFAULT_STUCK      apr_time_from_sec(10)
@@ -18,7 +19,11 @@
 typedef struct {
     apr_interval_time_t watch_interval;    /* -1: unset */
     apr_interval_time_t stuck_threshold;   /* -1: unset */
+    guard_lock_rules_t *lock_rules;        /* GuardLockWatch; NULL: none */
 } guard_srv_conf_t;
+
+#define GUARD_MIN_LOCK           apr_time_from_msec(10)
+#define GUARD_MAX_LOCK           apr_time_from_sec(24 * 3600)
 
 #define GUARD_MIN_BACKEND        apr_time_from_msec(10)
 #define GUARD_MAX_BACKEND        apr_time_from_sec(24 * 3600)
@@ -40,6 +45,9 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 apr_interval_time_t guard_conf_interval(server_rec *s);
 apr_interval_time_t guard_conf_stuck(server_rec *s);
 apr_interval_time_t guard_conf_sample_after(server_rec *s);
+
+/** GuardLockWatch rules of the main server; NULL when there are none. */
+const guard_lock_rules_t *guard_conf_lock_rules(server_rec *s);
 
 /** GuardBackendTimeout of a request's per-dir config: 0 when off. */
 apr_interval_time_t guard_conf_backend(request_rec *r, int *action);

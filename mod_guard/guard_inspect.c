@@ -47,6 +47,7 @@ char *guard_fmt_long(char *p, long v)
 #include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -80,6 +81,7 @@ typedef struct {
     apr_uint32_t flags;
     apr_int64_t idle_ms;
     apr_uint64_t ino;
+    apr_uint64_t dev;
     char peer[GUARD_PEER_LEN];
     char path[GUARD_PATH_LEN];
 } fd_view_t;
@@ -399,6 +401,9 @@ static void view_fd(const guard_inspect_ctx_t *ctx, int own, int fd,
     cpy(v->path, link, sizeof(v->path));
     if (fstat(fd, &st) == 0) {
         v->ino = (apr_uint64_t)st.st_ino;
+        /* As /proc/locks prints it: the kernel's major:minor of the file
+         * system, which is what stat() reports for most file systems. */
+        v->dev = guard_dev_make(major(st.st_dev), minor(st.st_dev));
     }
 
     if (strncmp(link, "socket:", 7) == 0) {
@@ -589,6 +594,7 @@ static void classify_blocked(const guard_inspect_ctx_t *ctx,
     }
     w->fd = fd;
     w->ino = best.ino;
+    w->dev = best.dev;
     w->flags |= best.flags;
     w->idle_ms = best.idle_ms;
     cpy(w->peer, best.peer, sizeof(w->peer));

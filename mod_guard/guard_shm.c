@@ -16,11 +16,17 @@ static apr_size_t slots_offset(int server_limit)
            + GUARD_ALIGN(sizeof(guard_child_t) * (apr_size_t)server_limit);
 }
 
+static apr_size_t chains_offset(int server_limit, int thread_limit)
+{
+    return GUARD_ALIGN(slots_offset(server_limit)
+                       + sizeof(guard_slot_t) * (apr_size_t)server_limit
+                         * (apr_size_t)thread_limit);
+}
+
 apr_size_t guard_shm_size(int server_limit, int thread_limit)
 {
-    return slots_offset(server_limit)
-           + sizeof(guard_slot_t) * (apr_size_t)server_limit
-             * (apr_size_t)thread_limit;
+    return chains_offset(server_limit, thread_limit)
+           + sizeof(guard_chain_t) * GUARD_CHAINS;
 }
 
 void guard_shm_init(void *base, int server_limit, int thread_limit,
@@ -36,6 +42,7 @@ void guard_shm_init(void *base, int server_limit, int thread_limit,
     hdr->slot_size = sizeof(guard_slot_t);
     hdr->child_size = sizeof(guard_child_t);
     hdr->created = now;
+    hdr->nchains = GUARD_CHAINS;
 }
 
 int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
@@ -50,7 +57,8 @@ int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
            && hdr->server_limit == (apr_uint32_t)server_limit
            && hdr->thread_limit == (apr_uint32_t)thread_limit
            && hdr->slot_size == sizeof(guard_slot_t)
-           && hdr->child_size == sizeof(guard_child_t);
+           && hdr->child_size == sizeof(guard_child_t)
+           && hdr->nchains == GUARD_CHAINS;
 }
 
 void guard_shm_attach(guard_shm_t *shm, void *base)
@@ -60,6 +68,8 @@ void guard_shm_attach(guard_shm_t *shm, void *base)
     shm->hdr = base;
     shm->children = (guard_child_t *)(p + children_offset());
     shm->slots = (guard_slot_t *)(p + slots_offset(shm->hdr->server_limit));
+    shm->chains = (guard_chain_t *)(p + chains_offset(shm->hdr->server_limit,
+                                                      shm->hdr->thread_limit));
 }
 
 guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread)

@@ -1,7 +1,10 @@
 /* A copy of the shared memory for one page: only what renderers need. */
 #include <stdlib.h>
 #include <string.h>
+#include <apr_strings.h>
+#include "guard_lockchain.h"
 #include "guard_snapshot.h"
+#include "guard_wait.h"
 
 static void take_children(apr_pool_t *p, const guard_shm_t *shm,
                           guard_snapshot_t *s)
@@ -105,6 +108,7 @@ static void count_slot(guard_snapshot_t *s, const guard_slot_t *sl)
     s->counters.stuck_total += sl->stuck_total;
     s->counters.samples_total += sl->samples;
     s->counters.cuts_logged_total += sl->cuts_logged;
+    s->counters.holder_cuts_total += sl->holder_cuts;
     for (k = 0; k < 3; k++) {
         s->counters.cuts[k] += sl->cuts[k];
         s->counters.cuts_total += sl->cuts[k];
@@ -178,6 +182,92 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
     }
 }
 
+/* The worker view of (child, thread) still serving request req_start. */
+static int find_worker(const guard_snapshot_t *s, int child, int thread,
+                       apr_time_t req_start)
+{
+    int i;
+
+    for (i = 0; i < s->nworkers; i++) {
+        const guard_worker_view_t *w = &s->workers[i];
+
+        if (w->child == child && w->thread == thread) {
+            return w->slot.state == GUARD_WS_BUSY
+                   && w->slot.req_start == req_start ? i : -1;
+        }
+    }
+    return -1;
+}
+
+static void join_lock(guard_snapshot_t *s, int n, guard_lock_view_t *v)
+{
+    const guard_chain_t *c = &v->chain;
+    unsigned i, listed = c->nwaiters < GUARD_CHAIN_WAITERS
+                         ? c->nwaiters : GUARD_CHAIN_WAITERS;
+
+    v->holder = c->holder_child >= 0 && c->holder_req_start > 0
+                ? find_worker(s, c->holder_child, c->holder_thread,
+                              c->holder_req_start) : -1;
+    for (i = 0; i < GUARD_CHAIN_WAITERS; i++) {
+        v->waiters[i] = -1;
+    }
+    for (i = 0; i < listed; i++) {
+        int w = find_worker(s, c->waiters[i].child, c->waiters[i].thread,
+                            c->waiters[i].req_start);
+
+        v->waiters[i] = w;
+        if (w >= 0) {
+            s->workers[w].lock_chain = n + 1;
+            s->workers[w].lock_holder_pid = c->holder_pid;
+        }
+    }
+    v->for_ms = c->appeared > 0 ? apr_time_as_msec(s->now - c->appeared) : 0;
+    s->lock_waiters += (int)c->nwaiters;
+    if (v->for_ms > s->lock_wait_longest_ms) {
+        s->lock_wait_longest_ms = v->for_ms;
+    }
+}
+
+static void take_locks(apr_pool_t *p, const guard_shm_t *shm,
+                       guard_snapshot_t *s)
+{
+    int i;
+
+    s->counters.lock_waits_total = __atomic_load_n(
+        &shm->hdr->lock_waits_total, __ATOMIC_RELAXED);
+    s->locks = apr_pcalloc(p, sizeof(*s->locks) * GUARD_CHAINS);
+    for (i = 0; shm->chains && i < GUARD_CHAINS; i++) {
+        guard_lock_view_t *v = &s->locks[s->nlocks];
+
+        if (guard_chain_read(&shm->chains[i], &v->chain)
+            && v->chain.reported && v->chain.nwaiters > 0) {
+            join_lock(s, s->nlocks, v);
+            s->nlocks++;
+        }
+    }
+}
+
+char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
+                             apr_size_t len)
+{
+    apr_size_t n;
+
+    buf[0] = '\0';
+    if (!w->has_wait) {
+        return buf;
+    }
+    guard_wait_describe(&w->slot.wait, w->elapsed_ms, buf, len);
+    n = strlen(buf);
+    if (w->lock_chain > 0 && w->lock_holder_pid > 0) {
+        apr_snprintf(buf + n, len - n, ", waiting for lock held by pid %d",
+                     w->lock_holder_pid);
+    }
+    else if (w->lock_chain > 0 && w->lock_holder_pid < 0) {
+        apr_snprintf(buf + n, len - n, ", waiting for an OFD lock (no pid)");
+    }
+    return buf;
+}
+
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now)
@@ -191,6 +281,7 @@ guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
     s->cuts = apr_pcalloc(p, sizeof(*s->cuts) * GUARD_RECENT_CUTS);
     take_children(p, shm, s);
     take_slots(p, shm, s);
+    take_locks(p, shm, s);
     qsort(s->cuts, (size_t)s->ncuts, sizeof(*s->cuts), newest_first);
     return s;
 }

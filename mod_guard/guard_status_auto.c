@@ -83,7 +83,7 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     PUT_FIELD(o, " vhost=", r->vhost);
     PUT_FIELD(o, " client=", r->client);
     if (w->has_wait) {
-        guard_wait_describe(&w->slot.wait, w->elapsed_ms, text, sizeof(text));
+        guard_worker_wait_text(w, text, sizeof(text));
     }
     PUT_FIELD(o, " wait=", text);
     guard_puts(o, "\n");
@@ -113,6 +113,12 @@ static void render_totals(const guard_snapshot_t *s, guard_sink_t *o)
                  "BackendTimeoutsLogged: %" APR_UINT64_T_FMT "\n",
                  c->cuts_total, c->cuts[0], c->cuts[1], c->cuts[2],
                  c->cuts_logged_total);
+    guard_printf(o, "LockWaits: %d\nLockWaiters: %d\n"
+                 "LockWaitLongestMs: %" APR_INT64_T_FMT "\n"
+                 "LockWaitsTotal: %" APR_UINT64_T_FMT "\n"
+                 "LockHolderCutsTotal: %" APR_UINT64_T_FMT "\n", s->nlocks,
+                 s->lock_waiters, s->lock_wait_longest_ms,
+                 c->lock_waits_total, c->holder_cuts_total);
 }
 
 void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o)

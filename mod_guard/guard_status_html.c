@@ -2,6 +2,8 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_cut.h"
+#include "guard_lockchain.h"
+#include "guard_locks.h"
 #include "guard_status.h"
 #include "guard_wait.h"
 
@@ -125,9 +127,7 @@ static void render_wait(const guard_worker_view_t *w, guard_sink_t *o)
 {
     char text[WAIT_TEXT_LEN] = "";
 
-    if (w->has_wait) {
-        guard_wait_describe(&w->slot.wait, w->elapsed_ms, text, sizeof(text));
-    }
+    guard_worker_wait_text(w, text, sizeof(text));
     guard_puts(o, "<td>");
     guard_put_html(o, text);
     guard_puts(o, "</td><td>");
@@ -184,6 +184,8 @@ static void render_cut(const guard_snapshot_t *s, const guard_cut_view_t *v,
     guard_printf(o, " ago</td><td>%d</td><td>%d</td><td>%s</td><td>%s",
                  v->pid, v->tid, guard_cut_kind_name(c->kind),
                  c->action == GUARD_ACTION_LOG ? "logged"
+                 : c->action == GUARD_ACTION_CUT_HOLDER
+                 ? (c->ok ? "cut (lock holder)" : "cut failed")
                  : c->ok ? "cut" : "cut failed");
     guard_puts(o, "</td><td>");
     PUT_FIELD(o, c->sysname);
@@ -217,10 +219,77 @@ static void render_cuts(const guard_snapshot_t *s, guard_sink_t *o)
     guard_puts(o, "</table>\n");
 }
 
+static void render_lock_worker(const guard_snapshot_t *s, int i,
+                               guard_sink_t *o)
+{
+    const guard_worker_view_t *w = &s->workers[i];
+
+    PUT_FIELD(o, w->slot.req.method);
+    guard_puts(o, " ");
+    PUT_FIELD(o, w->slot.req.uri);
+}
+
+static void render_lock(const guard_snapshot_t *s, const guard_lock_view_t *v,
+                        guard_sink_t *o)
+{
+    const guard_chain_t *c = &v->chain;
+    char text[WAIT_TEXT_LEN];
+    unsigned i, listed = c->nwaiters < GUARD_CHAIN_WAITERS
+                         ? c->nwaiters : GUARD_CHAIN_WAITERS;
+
+    guard_puts(o, "<tr class=\"stuck\"><td>");
+    PUT_FIELD(o, c->path);
+    guard_printf(o, "</td><td>%s</td><td>", guard_lock_class_name(
+                 (int)c->lock_class));
+    guard_put_html(o, guard_chain_holder_text(c, text, sizeof(text)));
+    guard_puts(o, "</td><td>");
+    if (v->holder >= 0) {
+        const guard_worker_view_t *h = &s->workers[v->holder];
+
+        render_lock_worker(s, v->holder, o);
+        guard_puts(o, " (");
+        put_secs(o, h->elapsed_ms);
+        guard_puts(o, ")</td><td>");
+        guard_put_html(o, guard_worker_wait_text(h, text, sizeof(text)));
+    }
+    else {
+        guard_puts(o, "</td><td>");
+    }
+    guard_printf(o, "</td><td>%u:", c->nwaiters);
+    for (i = 0; i < listed; i++) {
+        guard_printf(o, "%s pid %d", i ? "," : "", c->waiters[i].pid);
+        if (v->waiters[i] >= 0) {
+            guard_puts(o, " ");
+            render_lock_worker(s, v->waiters[i], o);
+        }
+    }
+    guard_puts(o, "</td><td>");
+    put_secs(o, v->for_ms);
+    guard_puts(o, "</td></tr>\n");
+}
+
+static void render_locks(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int i;
+
+    if (!s->nlocks) {
+        return;
+    }
+    guard_puts(o, "<h2>Lock waits</h2>\n<table>\n<tr><th>File</th>"
+               "<th>Lock</th><th>Held by</th><th>Holder's request</th>"
+               "<th>Holder waits on</th><th>Waiters</th><th>Waiting for</th>"
+               "</tr>\n");
+    for (i = 0; i < s->nlocks; i++) {
+        render_lock(s, &s->locks[i], o);
+    }
+    guard_puts(o, "</table>\n");
+}
+
 void guard_render_html(const guard_snapshot_t *s, int refresh, guard_sink_t *o)
 {
     render_head(s, refresh, o);
     render_summary(s, o);
+    render_locks(s, o);
     render_table(s, o);
     render_cuts(s, o);
     guard_puts(o, "</body>\n</html>\n");

@@ -2,6 +2,8 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_cut.h"
+#include "guard_lockchain.h"
+#include "guard_locks.h"
 #include "guard_status.h"
 #include "guard_wait.h"
 
@@ -151,9 +153,15 @@ static void render_wait(const guard_worker_view_t *w, guard_sink_t *o)
     put_int_or_null(o, wt->idle_ms);
     guard_puts(o, ",\"for_ms\":");
     put_int_or_null(o, w->for_ms);
+    guard_puts(o, ",\"lock_holder_pid\":");
+    if (w->lock_chain > 0) {
+        guard_printf(o, "%d", w->lock_holder_pid);
+    }
+    else {
+        guard_puts(o, "null");
+    }
     guard_puts(o, ",\"text\":");
-    guard_put_json_str(o, guard_wait_describe(wt, w->elapsed_ms, text,
-                                              sizeof(text)));
+    guard_put_json_str(o, guard_worker_wait_text(w, text, sizeof(text)));
     guard_puts(o, "}");
 }
 
@@ -197,9 +205,11 @@ static void render_cut(const guard_cut_view_t *v, guard_sink_t *o)
                  v->pid, v->tid);
     guard_put_json_str(o, guard_cut_kind_name(c->kind));
     guard_puts(o, ",\"action\":");
-    guard_put_json_str(o, c->action == GUARD_ACTION_LOG ? "log" : "cut");
+    guard_put_json_str(o, c->action == GUARD_ACTION_LOG ? "log"
+                       : c->action == GUARD_ACTION_CUT_HOLDER ? "cut-holder"
+                       : "cut");
     guard_printf(o, ",\"done\":%s,\"syscall\":",
-                 c->action == GUARD_ACTION_CUT && c->ok ? "true" : "false");
+                 c->action != GUARD_ACTION_LOG && c->ok ? "true" : "false");
     put_wait_field(o, c->sysname, sizeof(c->sysname));
     guard_printf(o, ",\"fd\":%d,\"peer\":", c->fd);
     put_wait_field(o, c->peer, sizeof(c->peer));
@@ -223,6 +233,116 @@ static void render_cuts(const guard_snapshot_t *s, guard_sink_t *o)
     guard_puts(o, "],");
 }
 
+/* The request line of a worker view, or null. */
+static void put_request_of(const guard_snapshot_t *s, int i, guard_sink_t *o)
+{
+    const guard_req_t *r;
+    char line[GUARD_METHOD_LEN + GUARD_URI_LEN + GUARD_PROTO_LEN + 3];
+
+    if (i < 0) {
+        guard_puts(o, "null");
+        return;
+    }
+    r = &s->workers[i].slot.req;
+    apr_snprintf(line, sizeof(line), "%.*s %.*s %.*s",
+                 (int)strnlen(r->method, sizeof(r->method)), r->method,
+                 (int)strnlen(r->uri, sizeof(r->uri)), r->uri,
+                 (int)strnlen(r->protocol, sizeof(r->protocol)), r->protocol);
+    guard_put_json_str(o, line);
+}
+
+static void render_lock_holder(const guard_snapshot_t *s,
+                               const guard_lock_view_t *v, guard_sink_t *o)
+{
+    const guard_chain_t *c = &v->chain;
+    char text[WAIT_TEXT_LEN];
+
+    guard_printf(o, "\"holder\":{\"pid\":%d,\"tid\":", c->holder_pid);
+    put_int_or_null(o, c->holder_tid > 0 ? c->holder_tid : -1);
+    guard_printf(o, ",\"httpd\":%s,\"comm\":",
+                 c->holder_child >= 0 ? "true" : "false");
+    put_str_or_null(o, c->holder_comm[0] ? c->holder_comm : NULL);
+    guard_puts(o, ",\"request\":");
+    put_request_of(s, v->holder, o);
+    guard_puts(o, ",\"elapsed_ms\":");
+    put_int_or_null(o, v->holder >= 0 ? s->workers[v->holder].elapsed_ms : -1);
+    guard_puts(o, ",\"wait\":");
+    if (v->holder >= 0 && s->workers[v->holder].has_wait) {
+        const guard_worker_view_t *h = &s->workers[v->holder];
+
+        guard_puts(o, "{\"kind\":");
+        guard_put_json_str(o, guard_wait_kind_name(h->slot.wait.kind));
+        guard_puts(o, ",\"peer\":");
+        put_wait_field(o, h->slot.wait.peer, sizeof(h->slot.wait.peer));
+        guard_puts(o, ",\"idle_ms\":");
+        put_int_or_null(o, h->slot.wait.idle_ms);
+        guard_puts(o, ",\"for_ms\":");
+        put_int_or_null(o, h->for_ms);
+        guard_puts(o, ",\"text\":");
+        guard_put_json_str(o, guard_wait_describe(&h->slot.wait,
+                                                  h->elapsed_ms, text,
+                                                  sizeof(text)));
+        guard_puts(o, "}");
+    }
+    else {
+        guard_puts(o, "null");
+    }
+    guard_puts(o, ",\"text\":");
+    guard_put_json_str(o, guard_chain_holder_text(c, text, sizeof(text)));
+    guard_puts(o, "}");
+}
+
+static void render_lock_waiters(const guard_snapshot_t *s,
+                                const guard_lock_view_t *v, guard_sink_t *o)
+{
+    const guard_chain_t *c = &v->chain;
+    unsigned i, listed = c->nwaiters < GUARD_CHAIN_WAITERS
+                         ? c->nwaiters : GUARD_CHAIN_WAITERS;
+
+    guard_puts(o, "\"waiters\":[");
+    for (i = 0; i < listed; i++) {
+        const guard_chain_waiter_t *x = &c->waiters[i];
+
+        guard_printf(o, "%s{\"pid\":%d,\"tid\":%d,\"request\":",
+                     i ? "," : "", x->pid, x->tid);
+        put_request_of(s, v->waiters[i], o);
+        guard_printf(o, ",\"for_ms\":%" APR_INT64_T_FMT "}",
+                     apr_time_as_msec(s->now - x->since));
+    }
+    guard_puts(o, "]");
+}
+
+static void render_lock(const guard_snapshot_t *s, const guard_lock_view_t *v,
+                        guard_sink_t *o)
+{
+    const guard_chain_t *c = &v->chain;
+
+    guard_puts(o, "{\"path\":");
+    PUT_FIELD(o, c->path);
+    guard_printf(o, ",\"inode\":%" APR_UINT64_T_FMT ",\"device\":\"%x:%x\""
+                 ",\"class\":\"%s\",\"for_ms\":%" APR_INT64_T_FMT
+                 ",\"waiters_count\":%u,\"cut_holder\":%s,", c->ino,
+                 (unsigned)(c->dev >> 32), (unsigned)(c->dev & 0xffffffffu),
+                 guard_lock_class_name((int)c->lock_class), v->for_ms,
+                 c->nwaiters, c->cut_holder ? "true" : "false");
+    render_lock_holder(s, v, o);
+    guard_puts(o, ",");
+    render_lock_waiters(s, v, o);
+    guard_puts(o, "}");
+}
+
+static void render_locks(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    int i;
+
+    guard_puts(o, "\"lock_waits\":[");
+    for (i = 0; i < s->nlocks; i++) {
+        guard_puts(o, i ? "," : "");
+        render_lock(s, &s->locks[i], o);
+    }
+    guard_puts(o, "],");
+}
+
 static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
 {
     const guard_counters_t *c = &s->counters;
@@ -237,9 +357,12 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
                  ",\"backend_cuts\":{\"read\":%" APR_UINT64_T_FMT
                  ",\"write\":%" APR_UINT64_T_FMT ",\"connect\":%"
                  APR_UINT64_T_FMT "},\"backend_timeouts_logged_total\":%"
-                 APR_UINT64_T_FMT "}", c->cuts_total, c->cuts[GUARD_CUT_READ],
+                 APR_UINT64_T_FMT, c->cuts_total, c->cuts[GUARD_CUT_READ],
                  c->cuts[GUARD_CUT_WRITE], c->cuts[GUARD_CUT_CONNECT],
                  c->cuts_logged_total);
+    guard_printf(o, ",\"lock_waits_total\":%" APR_UINT64_T_FMT
+                 ",\"lock_holder_cuts_total\":%" APR_UINT64_T_FMT "}",
+                 c->lock_waits_total, c->holder_cuts_total);
 }
 
 void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
@@ -262,6 +385,7 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
     }
     guard_puts(o, "],");
     render_cuts(s, o);
+    render_locks(s, o);
     render_counters(s, o);
     guard_puts(o, "}\n");
 }

@@ -210,6 +210,25 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
     counter(o, "guard_backend_timeouts_logged_total",
             "Backend timeouts only reported (GuardBackendTimeout ... log).",
             c->cuts_logged_total);
+    counter(o, "guard_lock_waits_total",
+            "Lock chains reported by GuardLockWatch.", c->lock_waits_total);
+    counter(o, "guard_lock_holder_cuts_total",
+            "Backend sockets of lock holders cut (GuardLockWatch cut-holder).",
+            c->holder_cuts_total);
+}
+
+static void render_locks(const guard_snapshot_t *s, guard_sink_t *o)
+{
+    head(o, "guard_lock_chains", "gauge",
+         "Locks that workers wait for past their GuardLockWatch threshold.");
+    guard_printf(o, "guard_lock_chains %d\n", s->nlocks);
+    head(o, "guard_lock_waiters", "gauge",
+         "Workers waiting in those lock chains.");
+    guard_printf(o, "guard_lock_waiters %d\n", s->lock_waiters);
+    head(o, "guard_lock_wait_longest_seconds", "gauge",
+         "How long the longest lock chain has had waiters.");
+    guard_puts(o, "guard_lock_wait_longest_seconds");
+    put_seconds(o, s->lock_wait_longest_ms);
 }
 
 void guard_render_prometheus(const guard_snapshot_t *s, guard_sink_t *o)
@@ -217,6 +236,7 @@ void guard_render_prometheus(const guard_snapshot_t *s, guard_sink_t *o)
     render_summary(s, o);
     render_workers(s, o);
     render_counters(s, o);
+    render_locks(s, o);
     head(o, "guard_generation", "gauge", "Current server generation.");
     guard_printf(o, "guard_generation %u\n", s->server.generation);
     head(o, "guard_uptime_seconds", "gauge",

@@ -11,6 +11,7 @@
 #include <apr_strings.h>
 #include "guard_cut.h"
 #include "guard_duration.h"
+#include "guard_lockwatch.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "guard_wait.h"
@@ -63,8 +64,8 @@ static void futex_wake(apr_uint32_t *addr)
 
 #endif
 
-static void say(guard_watch_t *w, int level, const char *tag,
-                const char *fmt, ...)
+void guard_watch_say(guard_watch_t *w, int level, const char *tag,
+                     const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -91,7 +92,7 @@ static void report_stuck(guard_watch_t *w, const guard_slot_t *s,
     char what[256];
 
     describe(s, now, what, sizeof(what));
-    say(w, GUARD_LOG_WARN, GRD_STUCK,
+    guard_watch_say(w, GUARD_LOG_WARN, GRD_STUCK,
         "stuck request: pid %d tid %d \"%s %s\" vhost %s client %s "
         "running %.1f s (threshold %.1f s), waiting on: %s",
         s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
@@ -111,7 +112,7 @@ static void settle_unstuck(guard_watch_t *w, guard_slot_t *live,
     guard_seq_write_begin(&live->wseq);
     live->stuck = 0;
     guard_seq_write_end(&live->wseq);
-    say(w, GUARD_LOG_INFO, GRD_UNSTUCK,
+    guard_watch_say(w, GUARD_LOG_INFO, GRD_UNSTUCK,
         "stuck request ended: pid %d tid %d \"%s %s\"",
         s->pid, s->tid, s->req.method, s->req.uri);
 }
@@ -129,7 +130,7 @@ static void report_cut(guard_watch_t *w, const guard_slot_t *s,
 
     guard_duration_format(apr_time_from_msec(c->timeout_ms), timeout,
                           sizeof(timeout));
-    say(w, GUARD_LOG_WARN, tag,
+    guard_watch_say(w, GUARD_LOG_WARN, tag,
         "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
         "to %s blocked %.1f s, idle %.1f s, GuardBackendTimeout %s",
         what, s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
@@ -178,23 +179,42 @@ static void record_cut(guard_slot_t *live, const guard_cut_t *c)
     }
 }
 
+static void report_holder_cut(guard_watch_t *w, const guard_slot_t *s,
+                              const guard_cut_t *c)
+{
+    guard_watch_say(w, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
+                    : GRD_LOCK_CUT_FAILED,
+                    "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
+                    "lock others wait for (GuardLockWatch cut-holder): %s %s "
+                    "on fd %d to %s blocked %.1f s, idle %.1f s",
+                    c->ok ? "lock holder's backend cut"
+                    : "lock holder's backend cut failed (socket changed or "
+                      "gone)", s->pid, s->tid, s->req.method, s->req.uri,
+                    s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
+                    c->sysname, c->fd, c->peer[0] ? c->peer : "?",
+                    (double)c->blocked_ms / 1000,
+                    c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000);
+}
+
 static void sample(guard_watch_t *w, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now)
 {
     guard_inspect_req_t req;
     guard_wait_t wait;
     guard_track_t track = s->track;
-    guard_cut_t cut;
+    guard_cut_t cut, hcut;
     int same_req = s->wait_req_start == s->req_start;
     int now_stuck = now - s->req_start >= w->stuck_threshold;
     int newly_stuck = now_stuck && !(same_req && s->stuck);
-    int due;
+    int due, holder_cut;
 
     req.tid = s->tid;
     req.client_fd = s->client_fd;
     req.cpu_start_us = s->cpu_start_us;
     req.req_start = s->req_start;
     guard_inspect_thread(&w->ictx, &req, now, &wait);
+    /* The rules see the real path; pages and logs the redacted one. */
+    guard_lockwatch_mark(w->lock_rules, &wait);
     if (!s->show_query) {
         guard_redact_session(wait.path);
     }
@@ -202,6 +222,8 @@ static void sample(guard_watch_t *w, guard_slot_t *live,
         guard_wait_carry(&s->wait, &wait);
     }
     due = check_backend(s, &wait, &track, now, &cut);
+    holder_cut = !due && guard_lockwatch_cut_asked(live, s, &wait, now,
+                                                   &hcut);
     guard_seq_write_begin(&live->wseq);
     live->wait = wait;
     live->wait_req_start = s->req_start;
@@ -214,9 +236,16 @@ static void sample(guard_watch_t *w, guard_slot_t *live,
     if (due) {
         record_cut(live, &cut);
     }
+    if (holder_cut) {
+        live->last_cut = hcut;
+        live->holder_cuts += hcut.ok;
+    }
     guard_seq_write_end(&live->wseq);
     if (due) {
         report_cut(w, live, &cut);
+    }
+    if (holder_cut) {
+        report_holder_cut(w, live, &hcut);
     }
     if (newly_stuck) {
         report_stuck(w, live, now);
@@ -232,7 +261,7 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
         return;
     }
     describe(live, now, what, sizeof(what));
-    say(w, GUARD_LOG_DEBUG, GRD_SAMPLE,
+    guard_watch_say(w, GUARD_LOG_DEBUG, GRD_SAMPLE,
         "sampled tid %d \"%s %s\" age %" APR_INT64_T_FMT " ms: %s "
         "(for %" APR_INT64_T_FMT " ms)", live->tid, live->req.method,
         live->req.uri, apr_time_as_msec(now - live->req_start), what,
@@ -265,6 +294,9 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (s.backend_timeout > 0 && s.backend_timeout / 8 < after) {
         after = s.backend_timeout / 8;
     }
+    if (w->lock_sample_after > 0 && w->lock_sample_after < after) {
+        after = w->lock_sample_after;
+    }
     if (now - s.req_start < after) {
         return s.req_start + after;
     }
@@ -292,6 +324,7 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
     if (window >= 0) {
         guard_inspect_end(window);
     }
+    guard_lockwatch_pass(w, now);
     return next;
 }
 
@@ -353,9 +386,10 @@ void guard_watch_run(guard_watch_t *w)
         count_wakeup(w, now);
         next = guard_watch_pass(w, now);
         if (!next) {
-            say(w, GUARD_LOG_DEBUG, GRD_SLEEP,
+            guard_watch_say(w, GUARD_LOG_DEBUG, GRD_SLEEP,
                 "no request old enough in flight: sleeping until one starts");
         }
         guard_watch_sleep(w, seen, next);
     }
+    guard_lockwatch_stop(w);
 }

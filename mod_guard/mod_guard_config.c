@@ -27,6 +27,7 @@ void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add)
                                                    : b->watch_interval;
     c->stuck_threshold = a->stuck_threshold != UNSET ? a->stuck_threshold
                                                      : b->stuck_threshold;
+    c->lock_rules = a->lock_rules ? a->lock_rules : b->lock_rules;
     return c;
 }
 
@@ -161,6 +162,67 @@ static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* GuardLockWatch <path-or-glob> [threshold] [cut-holder] */
+static const char *parse_lock_args(cmd_parms *cmd, const char *a2,
+                                   const char *a3, guard_lock_rule_t *r)
+{
+    const char *err;
+
+    r->threshold = GUARD_LOCK_DEFAULT_THRESHOLD;
+    if (a2 && strcasecmp(a2, "cut-holder") != 0) {
+        err = parse_bounded(cmd, a2, GUARD_MIN_LOCK, GUARD_MAX_LOCK,
+                            &r->threshold);
+        if (err) {
+            return err;
+        }
+        a2 = NULL;
+    }
+    if (a2 && a3) {
+        return apr_psprintf(cmd->pool, "%s: unexpected \"%s\" after "
+                            "cut-holder", cmd->cmd->name, a3);
+    }
+    a2 = a2 ? a2 : a3;
+    if (a2 && strcasecmp(a2, "cut-holder") != 0) {
+        return apr_psprintf(cmd->pool, "%s: invalid action \"%s\": "
+                            "expected cut-holder", cmd->cmd->name, a2);
+    }
+    r->cut_holder = a2 != NULL;
+    return NULL;
+}
+
+static const char *set_lock_watch(cmd_parms *cmd, void *dc, const char *pat,
+                                  const char *a2, const char *a3)
+{
+    guard_srv_conf_t *c = srv_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    guard_lock_rule_t *r;
+
+    if (err) {
+        return err;
+    }
+    if (pat[0] != '/' || strlen(pat) >= GUARD_LOCK_PATTERN_LEN
+        || guard_glob_check(pat) != 0) {
+        return apr_psprintf(cmd->pool, "%s: invalid pattern \"%s\": expected "
+                            "an absolute path or glob, shorter than %d bytes",
+                            cmd->cmd->name, pat, GUARD_LOCK_PATTERN_LEN);
+    }
+    if (!c->lock_rules) {
+        c->lock_rules = apr_pcalloc(cmd->pool, sizeof(*c->lock_rules));
+    }
+    if (c->lock_rules->n >= GUARD_LOCK_RULES) {
+        return apr_psprintf(cmd->pool, "%s: too many patterns at \"%s\" "
+                            "(at most %d)", cmd->cmd->name, pat,
+                            GUARD_LOCK_RULES);
+    }
+    r = &c->lock_rules->rule[c->lock_rules->n];
+    if ((err = parse_lock_args(cmd, a2, a3, r)) != NULL) {
+        return err;
+    }
+    apr_cpystrn(r->pattern, pat, sizeof(r->pattern));
+    c->lock_rules->n++;
+    return NULL;
+}
+
 const command_rec guard_cmds[] = {
     AP_INIT_TAKE1("GuardWatchInterval", set_watch_interval, NULL, RSRC_CONF,
                   "How often the watchdog samples a worker whose request is "
@@ -178,8 +240,19 @@ const command_rec guard_cmds[] = {
                  RSRC_CONF | ACCESS_CONF,
                  "On: keep query strings in the copy of request data shown "
                  "on the status page (default Off: shown as ?...)"),
+    AP_INIT_TAKE123("GuardLockWatch", set_lock_watch, NULL, RSRC_CONF,
+                    "A lock file path or glob to watch, then optionally how "
+                    "long a worker may wait for its lock before the holder "
+                    "is reported (default 1s), then optionally cut-holder"),
     { NULL }
 };
+
+const guard_lock_rules_t *guard_conf_lock_rules(server_rec *s)
+{
+    const guard_lock_rules_t *r = srv_conf(s)->lock_rules;
+
+    return r && r->n > 0 ? r : NULL;
+}
 
 apr_interval_time_t guard_conf_interval(server_rec *s)
 {

@@ -185,6 +185,11 @@ static void setup_watch(guard_shm_t *shm, server_rec *s)
     watch.baton = s;
     watch.debug = APLOG_IS_LEVEL(s, APLOG_DEBUG);
     watch.thread_released = guard_glue_thread_released;
+    watch.lock_rules = guard_conf_lock_rules(s);
+    /* A lock wait is dated from the first sample that sees it: sampling
+     * from an eighth of the smallest threshold on reports it at most that
+     * (plus an interval) after the threshold. */
+    watch.lock_sample_after = guard_lock_rules_min(watch.lock_rules) / 8;
 }
 
 static void guard_child_init(apr_pool_t *pchild, server_rec *s)

@@ -26,6 +26,21 @@ BAD_VALUES = [
     ("GuardStuckThreshold", "99999999999999999999h"),
     ("GuardStuckThreshold", "10sec"),
     ("GuardStatusShowQuery", "maybe"),
+    ("GuardLockWatch", "relative/sess_*"),
+    ("GuardLockWatch", "/var/lock/[ab"),
+]
+
+# GuardLockWatch takes up to three words: (line, quoted value expected).
+BAD_LOCK_WATCH = [
+    ("GuardLockWatch /var/lock/* 5x", '"5x"'),
+    ("GuardLockWatch /var/lock/* 0", '"0"'),
+    ("GuardLockWatch /var/lock/* 5ms", '"5ms"'),
+    ("GuardLockWatch /var/lock/* 25h", '"25h"'),
+    ("GuardLockWatch /var/lock/* 1s kill", '"kill"'),
+    ("GuardLockWatch /var/lock/* cut-holder 1s", '"1s"'),
+    ("GuardLockWatch /var/lock/* 1s cut-holderx", '"cut-holderx"'),
+    ("\n".join("GuardLockWatch /var/lock/%d" % i for i in range(17)),
+     '"/var/lock/16"'),
 ]
 
 BAD_CONTEXTS = [
@@ -33,6 +48,10 @@ BAD_CONTEXTS = [
      "ServerName vh.example\nGuardWatchInterval 1s\n</VirtualHost>\n"),
     ("GuardStuckThreshold", "<VirtualHost 127.0.0.1:@PORT@>\n"
      "ServerName vh.example\nGuardStuckThreshold 5s\n</VirtualHost>\n"),
+    ("GuardLockWatch", "<VirtualHost 127.0.0.1:@PORT@>\n"
+     "ServerName vh.example\nGuardLockWatch /var/lock/*\n</VirtualHost>\n"),
+    ("GuardLockWatch", "<Location /x>\nGuardLockWatch /var/lock/*\n"
+     "</Location>\n"),
     ("GuardStuckThreshold", "<Location /x>\nGuardStuckThreshold 5s\n"
      "</Location>\n"),
     ("GuardWatchInterval", "<Directory \"@ROOT@/htdocs\">\n"
@@ -40,6 +59,10 @@ BAD_CONTEXTS = [
 ]
 
 GOOD = [
+    "GuardLockWatch /var/lib/php/sessions/sess_* 2s\n"
+    "GuardLockWatch /var/lock/apache2/* 500ms cut-holder\n"
+    "GuardLockWatch /run/lock/app.lck CUT-HOLDER\n"
+    "GuardLockWatch /run/lock/[a-c]?.lck 24h\n",
     "GuardWatchInterval 250ms\nGuardStuckThreshold 2s\n"
     "GuardStatusShowQuery On\n",
     "GuardWatchInterval 10ms\n",
@@ -85,6 +108,16 @@ def test_bad_context_refused(make_server, directive, snippet):
     assert rc != 0, "accepted:\n%s\n%s" % (snippet, out)
     assert directive in out, out
     assert "not allowed" in out or "cannot occur within" in out, out
+
+
+@pytest.mark.parametrize("line,quoted", BAD_LOCK_WATCH,
+                         ids=range(len(BAD_LOCK_WATCH)))
+def test_bad_lock_watch_refused(make_server, line, quoted):
+    s = make_server(line + "\n", start=False)
+    rc, out = s.configtest()
+    assert rc != 0, "accepted %r:\n%s" % (line, out)
+    assert "GuardLockWatch" in out and quoted in out, out
+    assert "Syntax OK" not in out
 
 
 @pytest.mark.parametrize("snippet", GOOD, ids=range(len(GOOD)))

@@ -145,6 +145,43 @@ static void setup(void)
     snap.stuck = 1;
 }
 
+/* A lock chain: workers[5] waits, held by workers[0]; the path is hostile. */
+static guard_lock_view_t lock_view;
+
+static void add_lock_chain(void)
+{
+    guard_chain_t *c = &lock_view.chain;
+
+    memset(&lock_view, 0, sizeof(lock_view));
+    apr_cpystrn(c->path, "/var/lock/<b>\"x\n", sizeof(c->path));
+    c->ino = 4242;
+    c->dev = guard_dev_make(0xfe, 1);
+    c->lock_class = 1;            /* flock */
+    c->reported = 1;
+    c->nwaiters = 1;
+    c->waiters[0].child = 1;
+    c->waiters[0].thread = 2;
+    c->waiters[0].pid = 200;
+    c->waiters[0].tid = 205;
+    c->waiters[0].since = NOW - apr_time_from_msec(650);
+    c->holder_pid = 100;
+    c->holder_tid = 100;
+    c->holder_child = 0;
+    c->holder_thread = 0;
+    c->appeared = NOW - apr_time_from_msec(650);
+    lock_view.holder = 0;
+    lock_view.waiters[0] = 5;
+    lock_view.for_ms = 650;
+    workers[5].lock_chain = 1;
+    workers[5].lock_holder_pid = 100;
+    workers[5].has_wait = 1;
+    snap.nlocks = 1;
+    snap.locks = &lock_view;
+    snap.lock_waiters = 1;
+    snap.lock_wait_longest_ms = 650;
+    snap.counters.lock_waits_total = 3;
+}
+
 static void teardown(void)
 {
     apr_pool_destroy(pool);
@@ -302,6 +339,53 @@ START_TEST(json_validator_rejects)
 }
 END_TEST
 
+static void check_prom(const char *text);
+
+START_TEST(lock_chain_in_every_format)
+{
+    const char *d;
+
+    add_lock_chain();
+    guard_render_json(&snap, out);
+    d = data();
+    ck_assert_msg(json_valid(d), "invalid JSON: %s", d);
+    ck_assert_has(d, "\"lock_waits\":[{\"path\":\"/var/lock/<b>\\\"x\\n\","
+                  "\"inode\":4242,\"device\":\"fe:1\",\"class\":\"flock\","
+                  "\"for_ms\":650,\"waiters_count\":1,\"cut_holder\":false,"
+                  "\"holder\":{\"pid\":100,\"tid\":100,\"httpd\":true,"
+                  "\"comm\":null,\"request\":\"GET " "/<script>alert(\\\"x\\\")"
+                  "</script> HTTP/1.1\",\"elapsed_ms\":12000,\"wait\":{"
+                  "\"kind\":\"backend\",\"peer\":\"10.0.0.5:6379\"");
+    ck_assert_has(d, "\"waiters\":[{\"pid\":200,\"tid\":205,\"request\":"
+                  "\"GET /session HTTP/1.1\",\"for_ms\":650}]}]");
+    ck_assert_has(d, "\"lock_holder_pid\":100,\"text\":\"flock on /var/lib/"
+                  "php/sessions/sess_ab12, waiting for lock held by pid 100\"");
+    ck_assert_has(d, "\"lock_waits_total\":3,\"lock_holder_cuts_total\":0}");
+
+    out = guard_sink_buffer(pool);
+    guard_render_html(&snap, 0, out);
+    d = data();
+    ck_assert_has(d, "<h2>Lock waits</h2>");
+    ck_assert_has(d, "/var/lock/&lt;b&gt;&quot;x");
+    ck_assert_lacks(d, "<b>");
+    ck_assert_has(d, "waiting for lock held by pid 100");
+
+    out = guard_sink_buffer(pool);
+    guard_render_prometheus(&snap, out);
+    check_prom(data());
+    ck_assert_has(data(), "\nguard_lock_waiters 1\n");
+    ck_assert_has(data(), "\nguard_lock_chains 1\n");
+    ck_assert_has(data(), "\nguard_lock_wait_longest_seconds 0.650\n");
+    ck_assert_has(data(), "\nguard_lock_waits_total 3\n");
+
+    out = guard_sink_buffer(pool);
+    guard_render_auto(&snap, out);
+    ck_assert_has(data(), "\nLockWaits: 1\nLockWaiters: 1\n");
+    ck_assert_has(data(), "wait=flock on /var/lib/php/sessions/sess_ab12, "
+                  "waiting for lock held by pid 100\n");
+}
+END_TEST
+
 START_TEST(json_is_valid)
 {
     guard_render_json(&snap, out);
@@ -329,7 +413,8 @@ START_TEST(json_server_and_summary)
                   "\"wakeups\":60},{\"child\":1,");
     ck_assert_has(j, "\"counters\":{\"requests_total\":1234,\"stuck_total\":5,"
                   "\"samples_total\":777,\"wakeups_total\":120,"
-                  "\"restarts\":1,\"backend_cuts_total\":0,\"backend_cuts\":{\"read\":0,\"write\":0,\"connect\":0},\"backend_timeouts_logged_total\":0}}");
+                  "\"restarts\":1,\"backend_cuts_total\":0,\"backend_cuts\":{\"read\":0,\"write\":0,\"connect\":0},\"backend_timeouts_logged_total\":0,"
+                  "\"lock_waits_total\":0,\"lock_holder_cuts_total\":0}}");
 }
 END_TEST
 
@@ -349,7 +434,8 @@ START_TEST(json_stuck_worker_escaped)
                   "\"cpu_ms\":1200,\"requests\":10,\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,"
                   "\"wait\":{\"kind\":\"backend\",\"syscall\":\"poll\","
                   "\"fd\":12,\"peer\":\"10.0.0.5:6379\",\"path\":null,"
-                  "\"idle_ms\":37200,\"for_ms\":3000,\"text\":\"poll on "
+                  "\"idle_ms\":37200,\"for_ms\":3000,\"lock_holder_pid\":null,"
+                  "\"text\":\"poll on "
                   "socket 10.0.0.5:6379 (idle 37.2 s)\"}}");
     ck_assert_lacks(j, "alert(\"x\")");
     ck_assert_lacks(j, "ev\"il");
@@ -378,12 +464,14 @@ START_TEST(json_cpu_and_lock_waits)
     j = data();
     ck_assert_has(j, "\"wait\":{\"kind\":\"cpu\",\"syscall\":null,"
                   "\"fd\":null,\"peer\":null,\"path\":null,\"idle_ms\":null,"
-                  "\"for_ms\":2400,\"text\":\"on CPU (spinning: 2.4 s CPU in "
+                  "\"for_ms\":2400,\"lock_holder_pid\":null,"
+                  "\"text\":\"on CPU (spinning: 2.4 s CPU in "
                   "2.5 s)\"}");
     ck_assert_has(j, "\"wait\":{\"kind\":\"lock\",\"syscall\":\"flock\","
                   "\"fd\":12,\"peer\":null,"
                   "\"path\":\"/var/lib/php/sessions/sess_ab12\","
-                  "\"idle_ms\":null,\"for_ms\":650,\"text\":\"flock on "
+                  "\"idle_ms\":null,\"for_ms\":650,\"lock_holder_pid\":null,"
+                  "\"text\":\"flock on "
                   "/var/lib/php/sessions/sess_ab12\"}");
 }
 END_TEST
@@ -579,6 +667,8 @@ START_TEST(auto_lines)
                   "SamplesTotal: 777\nWakeupsTotal: 120\nRestarts: 1\n"
                   "BackendCutsTotal: 0\nBackendCutsRead: 0\nBackendCutsWrite: 0\n"
                   "BackendCutsConnect: 0\nBackendTimeoutsLogged: 0\n"
+                  "LockWaits: 0\nLockWaiters: 0\nLockWaitLongestMs: 0\n"
+                  "LockWaitsTotal: 0\nLockHolderCutsTotal: 0\n"
                   "GuardScoreboard: !W_KRW\n");
 }
 END_TEST
@@ -598,7 +688,7 @@ START_TEST(auto_worker_lines)
                   "vhost=www.example.com client=10.0.0.4 wait=flock on "
                   "/var/lib/php/sessions/sess_ab12\n");
     ck_assert_int_eq(count(a, "Worker: "), 3);
-    ck_assert_int_eq(count(a, "\n"), 23);
+    ck_assert_int_eq(count(a, "\n"), 28);
 }
 END_TEST
 
@@ -609,7 +699,7 @@ START_TEST(auto_never_breaks_lines)
     memset(workers[0].slot.wait.peer, 'p', sizeof(workers[0].slot.wait.peer));
     snap.server.version = "Apache\r\nForged: 1";
     guard_render_auto(&snap, out);
-    ck_assert_int_eq(count(data(), "\n"), 23);
+    ck_assert_int_eq(count(data(), "\n"), 28);
     ck_assert_lacks(data(), "\r");
     ck_assert_has(data(), "ServerVersion: Apache  Forged: 1\n");
     ck_assert_has(data(),
@@ -708,6 +798,7 @@ Suite *guard_render_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, json_validator_rejects);
     tcase_add_test(tc, json_is_valid);
+    tcase_add_test(tc, lock_chain_in_every_format);
     tcase_add_test(tc, json_server_and_summary);
     tcase_add_test(tc, json_stuck_worker_escaped);
     tcase_add_test(tc, json_idle_worker_nulls);

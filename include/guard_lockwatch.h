@@ -1,0 +1,43 @@
+/*
+ * GuardLockWatch in the watchdog: mark a worker's lock wait on a watched
+ * file, keep the lock chains of the shared table (guard_lockchain.h) up to
+ * date, find their holders in /proc/locks and the slots of every child,
+ * log each chain once when it appears and once when it clears, and pass
+ * the cut-holder request to the holder's own watchdog. No malloc, no
+ * locks: stack buffers and atomics only.
+ */
+#ifndef GUARD_LOCKWATCH_H
+#define GUARD_LOCKWATCH_H
+
+#include <apr.h>
+#include <apr_time.h>
+#include "guard_cut.h"
+#include "guard_lockrule.h"
+#include "guard_shm.h"
+#include "guard_watch.h"
+
+/**
+ * At a sample, before the path is redacted: when w is a lock wait on a
+ * file that a rule matches, flag it with the rule's threshold and action.
+ */
+void guard_lockwatch_mark(const guard_lock_rules_t *rules, guard_wait_t *w);
+
+/** 1 when the slot copy s is a worker waiting past its rule's threshold. */
+int guard_lockwatch_is_waiter(const guard_slot_t *s, apr_time_t now);
+
+/** After the slots of a pass were sampled: the chains. */
+void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now);
+
+/** The watchdog ends: hand its chains over to the others. */
+void guard_lockwatch_stop(guard_watch_t *w);
+
+/**
+ * At a sample of this child's worker: 1 when a lock chain asked for the
+ * backend socket of this request (s, sampled as wait) to be cut; the
+ * request word is cleared. c says what to do, as for a backend timeout.
+ */
+int guard_lockwatch_cut_asked(guard_slot_t *live, const guard_slot_t *s,
+                              const guard_wait_t *wait, apr_time_t now,
+                              guard_cut_t *c);
+
+#endif

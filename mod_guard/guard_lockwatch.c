@@ -1,0 +1,459 @@
+/*
+ * Lock chains in the watchdog. Each pass: claim or take the chains of this
+ * child's waiters, adopt chains nobody keeps, then update the chains this
+ * watchdog keeps: their waiters (from the slots of every child), their
+ * holder (from /proc/locks, joined with the slots), and report.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include "guard_inspect.h"
+#include "guard_lockchain.h"
+#include "guard_lockwatch.h"
+#include "guard_locks.h"
+#include "guard_log.h"
+#include "guard_reqcopy.h"
+
+#define MAX_KEPT 8                 /* chains updated per pass */
+#define STALE_OWNER apr_time_from_sec(1)
+
+typedef struct {
+    guard_chain_t *live;
+    guard_chain_t next;            /* the contents to publish */
+    int own_waiters;
+    guard_lock_target_t target;
+    int have_holder_slot;
+    guard_slot_t holder;           /* the holder's slot, when in httpd */
+    guard_slot_t *holder_live;
+} kept_t;
+
+typedef struct {
+    kept_t *k;
+    int n;
+} scan_t;
+
+void guard_lockwatch_mark(const guard_lock_rules_t *rules, guard_wait_t *w)
+{
+    const guard_lock_rule_t *r;
+    apr_int64_t ms;
+
+    if (!rules || w->kind != GUARD_WAIT_LOCK || !w->path[0]
+        || !(r = guard_lock_rule_find(rules, w->path))) {
+        return;
+    }
+    ms = apr_time_as_msec(r->threshold);
+    w->flags |= GUARD_WAITF_LOCKWATCH | (r->cut_holder
+                                         ? GUARD_WAITF_CUT_HOLDER : 0);
+    w->lock_threshold_ms = (apr_uint32_t)(ms > 0 ? ms : 1);
+}
+
+/* In a lock wait on a watched file, for however long. */
+static int watched_wait(const guard_slot_t *s)
+{
+    return s->state == GUARD_WS_BUSY && s->req_start > 0
+           && s->wait_req_start == s->req_start
+           && s->wait.kind == GUARD_WAIT_LOCK
+           && (s->wait.flags & GUARD_WAITF_LOCKWATCH);
+}
+
+int guard_lockwatch_is_waiter(const guard_slot_t *s, apr_time_t now)
+{
+    return watched_wait(s)
+           && now - s->wait.since
+              >= apr_time_from_msec(s->wait.lock_threshold_ms);
+}
+
+/* A cheap look before a consistent copy: most slots wait on no lock. */
+static int maybe_waiter(const guard_slot_t *live)
+{
+    return __atomic_load_n(&live->wait.kind, __ATOMIC_RELAXED)
+           == GUARD_WAIT_LOCK
+           && (__atomic_load_n(&live->wait.flags, __ATOMIC_RELAXED)
+               & GUARD_WAITF_LOCKWATCH);
+}
+
+static apr_uint32_t me(const guard_watch_t *w)
+{
+    return (apr_uint32_t)w->child + 1;
+}
+
+/* Step 1: this child's waiters past their threshold claim their chains. */
+static void claim_own(guard_watch_t *w, apr_time_t now)
+{
+    int t, tl = (int)w->shm->hdr->thread_limit, claimed;
+    guard_slot_t s;
+
+    for (t = 0; t < tl; t++) {
+        guard_slot_t *live = guard_shm_slot(w->shm, w->child, t);
+        guard_chain_t *c;
+
+        if (!maybe_waiter(live)) {
+            continue;
+        }
+        guard_slot_read(live, &s);
+        if (s.pid != w->pid || !guard_lockwatch_is_waiter(&s, now)) {
+            continue;
+        }
+        c = guard_chain_claim(w->shm, s.wait.dev, s.wait.ino, me(w), now,
+                              &claimed);
+        if (!c && claimed == 0) {
+            guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_FULL,
+                            "lock chain table full (%d chains): wait of "
+                            "pid %d tid %d not tracked", GUARD_CHAINS,
+                            s.pid, s.tid);
+        }
+        if (c) {
+            guard_chain_take(c, me(w), now, 0, STALE_OWNER);
+        }
+    }
+}
+
+/* Step 2: the chains this watchdog keeps, adopting those nobody keeps. */
+static int collect_kept(guard_watch_t *w, apr_time_t now, kept_t *k)
+{
+    apr_interval_time_t orphan = 2 * w->interval;
+    int i, n = 0;
+
+    for (i = 0; i < GUARD_CHAINS && n < MAX_KEPT; i++) {
+        guard_chain_t *c = &w->shm->chains[i];
+        apr_uint64_t key = __atomic_load_n(&c->key, __ATOMIC_ACQUIRE);
+
+        if (key == 0 || key == ~(apr_uint64_t)0
+            || !guard_chain_take(c, me(w), now, orphan,
+                                 STALE_OWNER > orphan ? STALE_OWNER
+                                                      : orphan)) {
+            continue;
+        }
+        memset(&k[n], 0, sizeof(k[n]));
+        k[n].live = c;
+        guard_chain_read(c, &k[n].next);
+        k[n].next.nwaiters = 0;
+        k[n].next.cut_holder = 0;
+        k[n].next.appeared = k[n].next.reported ? k[n].next.appeared : 0;
+        k[n].target.dev = c->dev;
+        k[n].target.ino = c->ino;
+        n++;
+    }
+    return n;
+}
+
+static void add_waiter(guard_watch_t *w, kept_t *k, int child, int thread,
+                       const guard_slot_t *s)
+{
+    guard_chain_t *c = &k->next;
+
+    if (c->nwaiters < GUARD_CHAIN_WAITERS) {
+        guard_chain_waiter_t *x = &c->waiters[c->nwaiters];
+
+        x->child = child;
+        x->thread = thread;
+        x->pid = s->pid;
+        x->tid = s->tid;
+        x->since = s->wait.since;
+        x->req_start = s->req_start;
+    }
+    if (k->target.nwaiter_pids < GUARD_LOCK_TARGET_PIDS) {
+        k->target.waiter_pids[k->target.nwaiter_pids++] = s->pid;
+    }
+    c->nwaiters++;
+    if (!c->appeared || s->wait.since < c->appeared) {
+        c->appeared = s->wait.since;
+    }
+    if (s->wait.flags & GUARD_WAITF_CUT_HOLDER) {
+        c->cut_holder = 1;
+    }
+    if (!c->path[0]) {
+        memcpy(c->path, s->wait.path, sizeof(c->path));
+        c->path[sizeof(c->path) - 1] = '\0';
+    }
+    if (child == w->child) {
+        k->own_waiters++;
+    }
+}
+
+/* Step 3: the waiters of the kept chains, from the slots of all children.
+ * One waiter past its threshold makes a chain; then every worker waiting
+ * for the same lock is part of it, however long it has waited so far. */
+static void gather_waiters(guard_watch_t *w, apr_time_t now, kept_t *k, int n)
+{
+    int c, t, i, sl = (int)w->shm->hdr->server_limit;
+    int tl = (int)w->shm->hdr->thread_limit;
+    guard_slot_t s;
+
+    for (c = 0; c < sl; c++) {
+        for (t = 0; t < tl; t++) {
+            guard_slot_t *live = guard_shm_slot(w->shm, c, t);
+
+            if (!maybe_waiter(live) || !guard_slot_read(live, &s)
+                || !watched_wait(&s)) {
+                continue;
+            }
+            for (i = 0; i < n; i++) {
+                if (s.wait.ino == k[i].target.ino
+                    && s.wait.dev == k[i].target.dev) {
+                    add_waiter(w, &k[i], c, t, &s);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+static void match_line(void *baton, const char *line)
+{
+    scan_t *sc = baton;
+    guard_lock_line_t l;
+    int i;
+
+    if (guard_locks_parse_line(line, &l) != 0) {
+        return;
+    }
+    for (i = 0; i < sc->n; i++) {
+        guard_locks_match(&sc->k[i].target, 1, &l);
+    }
+}
+
+/* Step 4: one read of /proc/locks for all kept chains. */
+static void scan_proc_locks(kept_t *k, int n)
+{
+    scan_t sc = { k, n };
+    int fd = open("/proc/locks", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        return;
+    }
+    guard_read_lines(fd, match_line, &sc);
+    close(fd);
+}
+
+static void read_comm(pid_t pid, char *out, apr_size_t len)
+{
+    char path[48], raw[GUARD_COMM_LEN + 1], *p;
+    int fd;
+    ssize_t r;
+
+    out[0] = '\0';
+    p = guard_fmt_long(stpcpy(path, "/proc/"), pid);
+    strcpy(p, "/comm");
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        return;
+    }
+    r = read(fd, raw, sizeof(raw) - 1);
+    close(fd);
+    if (r <= 0) {
+        return;
+    }
+    raw[r] = '\0';
+    if ((p = strchr(raw, '\n')) != NULL) {
+        *p = '\0';
+    }
+    /* Any process may name itself anything: kept printable. */
+    guard_copy_sanitized(out, len, raw, 0);
+}
+
+/* Which thread of the holder process: the kernel records a lock per
+ * process (POSIX, flock) or per open file (OFD), never per thread. The
+ * busy worker of that pid that does not wait for this same lock; among
+ * several, one blocked on a backend, then the oldest request. */
+static int better_holder(const guard_slot_t *a, const guard_slot_t *best,
+                         int have)
+{
+    int a_backend = a->wait_req_start == a->req_start
+                    && a->wait.kind == GUARD_WAIT_BACKEND;
+    int b_backend = have && best->wait_req_start == best->req_start
+                    && best->wait.kind == GUARD_WAIT_BACKEND;
+
+    if (!have || a_backend != b_backend) {
+        return !have || a_backend;
+    }
+    return a->req_start < best->req_start;
+}
+
+static void find_holder_slot(guard_watch_t *w, apr_time_t now, kept_t *k,
+                             apr_int32_t pid)
+{
+    int c, t, sl = (int)w->shm->hdr->server_limit;
+    int tl = (int)w->shm->hdr->thread_limit;
+    guard_slot_t s;
+
+    for (c = 0; c < sl; c++) {
+        for (t = 0; t < tl; t++) {
+            guard_slot_t *live = guard_shm_slot(w->shm, c, t);
+
+            if (__atomic_load_n(&live->pid, __ATOMIC_RELAXED) != pid) {
+                continue;
+            }
+            k->next.holder_child = c;     /* an httpd child, at least */
+            if (!guard_slot_read(live, &s) || s.pid != pid
+                || s.state != GUARD_WS_BUSY || s.req_start <= 0
+                || (watched_wait(&s) && s.wait.ino == k->target.ino)) {
+                continue;
+            }
+            if (better_holder(&s, &k->holder, k->have_holder_slot)) {
+                k->holder = s;
+                k->holder_live = live;
+                k->have_holder_slot = 1;
+                k->next.holder_thread = t;
+                k->next.holder_child = c;
+            }
+        }
+    }
+}
+
+/* Step 5: who holds it. */
+static void join_holder(guard_watch_t *w, apr_time_t now, kept_t *k)
+{
+    const guard_lock_line_t *h = guard_locks_holder(&k->target);
+    guard_chain_t *c = &k->next;
+
+    c->holder_pid = h ? h->pid : 0;
+    c->holder_tid = 0;
+    c->holder_child = -1;
+    c->holder_thread = -1;
+    c->holder_req_start = 0;
+    c->holder_comm[0] = '\0';
+    if (!h) {
+        return;
+    }
+    c->lock_class = (apr_uint32_t)h->lock_class;
+    if (h->pid <= 0) {
+        return;
+    }
+    find_holder_slot(w, now, k, h->pid);
+    if (k->have_holder_slot) {
+        c->holder_tid = k->holder.tid;
+        c->holder_req_start = k->holder.req_start;
+    }
+    else if (c->holder_child < 0) {
+        read_comm(h->pid, c->holder_comm, sizeof(c->holder_comm));
+    }
+}
+
+/* cut-holder: only the holder's own watchdog can cut its socket; ask it. */
+static void ask_cut(guard_watch_t *w, kept_t *k)
+{
+    const guard_slot_t *h = &k->holder;
+
+    if (!k->next.cut_holder || !k->have_holder_slot
+        || h->wait_req_start != h->req_start
+        || h->wait.kind != GUARD_WAIT_BACKEND
+        || __atomic_load_n(&k->holder_live->cut_holder_req, __ATOMIC_ACQUIRE)
+           == h->req_start) {
+        return;
+    }
+    __atomic_store_n(&k->holder_live->cut_holder_req, h->req_start,
+                     __ATOMIC_RELEASE);
+    k->next.holder_cut_asked++;
+    guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_ASK,
+                    "cut-holder: asking the watchdog of pid %d to cut the "
+                    "backend socket of tid %d", h->pid, h->tid);
+}
+
+static void publish(guard_watch_t *w, apr_time_t now, kept_t *k)
+{
+    guard_chain_t *live = k->live;
+    char line[1024];
+
+    if (k->next.nwaiters == 0) {
+        if (k->next.reported) {
+            guard_watch_say(w, GUARD_LOG_WARN, GRD_LOCK_CLEARED, "%s",
+                            guard_chain_format_cleared(&k->next, now, line,
+                                                       sizeof(line)));
+        }
+        guard_chain_free(live);
+        return;
+    }
+    if (k->next.nwaiters > k->next.max_waiters) {
+        k->next.max_waiters = k->next.nwaiters;
+    }
+    if (!k->next.reported) {
+        k->next.reported = 1;
+        k->next.reported_at = now;
+        guard_chain_holder_text(&k->next, k->next.first_holder,
+                                sizeof(k->next.first_holder));
+        __atomic_add_fetch(&w->shm->hdr->lock_waits_total, 1,
+                           __ATOMIC_RELAXED);
+        guard_watch_say(w, GUARD_LOG_WARN, GRD_LOCK_CHAIN, "%s",
+                        guard_chain_format(&k->next, k->have_holder_slot
+                                           ? &k->holder : NULL, now, line,
+                                           sizeof(line)));
+    }
+    guard_chain_write_begin(live);
+    memcpy((char *)live + offsetof(guard_chain_t, dev),
+           (char *)&k->next + offsetof(guard_chain_t, dev),
+           sizeof(*live) - offsetof(guard_chain_t, dev));
+    guard_chain_write_end(live, now);
+    if (!k->own_waiters) {
+        /* Others still wait: one of their watchdogs takes it. */
+        guard_chain_release(live, me(w));
+    }
+}
+
+void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now)
+{
+    kept_t k[MAX_KEPT];
+    int i, n;
+
+    if (!w->lock_rules || !w->shm->chains) {
+        return;
+    }
+    claim_own(w, now);
+    if ((n = collect_kept(w, now, k)) == 0) {
+        return;
+    }
+    gather_waiters(w, now, k, n);
+    scan_proc_locks(k, n);
+    for (i = 0; i < n; i++) {
+        if (k[i].next.nwaiters > 0) {
+            join_holder(w, now, &k[i]);
+            ask_cut(w, &k[i]);
+        }
+        publish(w, now, &k[i]);
+    }
+}
+
+void guard_lockwatch_stop(guard_watch_t *w)
+{
+    int i;
+
+    if (!w->shm->chains) {
+        return;
+    }
+    for (i = 0; i < GUARD_CHAINS; i++) {
+        guard_chain_release(&w->shm->chains[i], me(w));
+    }
+}
+
+int guard_lockwatch_cut_asked(guard_slot_t *live, const guard_slot_t *s,
+                              const guard_wait_t *wait, apr_time_t now,
+                              guard_cut_t *c)
+{
+    apr_time_t asked = __atomic_load_n(&live->cut_holder_req,
+                                       __ATOMIC_ACQUIRE);
+
+    if (!asked) {
+        return 0;
+    }
+    __atomic_store_n(&live->cut_holder_req, 0, __ATOMIC_RELEASE);
+    if (asked != s->req_start || wait->kind != GUARD_WAIT_BACKEND) {
+        return 0;                 /* another request, or no longer blocked */
+    }
+    memset(c, 0, sizeof(*c));
+    c->when = now;
+    c->blocked_ms = apr_time_as_msec(now - wait->since);
+    c->idle_ms = (wait->flags & GUARD_WAITF_TCP) ? wait->idle_ms : -1;
+    c->timeout_ms = 0;
+    c->fd = wait->fd;
+    c->kind = guard_cut_kind(wait);
+    c->action = GUARD_ACTION_CUT_HOLDER;
+    memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
+    memcpy(c->peer, wait->peer, sizeof(c->peer));
+    memcpy(c->uri, s->req.uri, sizeof(c->uri));
+    c->ok = guard_cut_socket(wait->fd, wait->ino) == 0;
+    return 1;
+}

@@ -4,6 +4,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "guard_http_addr.h"
 
 #define GUARD_DEFAULT_INTERVAL   apr_time_from_msec(100)
 #define GUARD_DEFAULT_STUCK      apr_time_from_sec(10)
@@ -18,6 +19,9 @@
 typedef struct {
     apr_interval_time_t watch_interval;    /* -1: unset */
     apr_interval_time_t stuck_threshold;   /* -1: unset */
+    /* Out-of-band status listener (mod_guard_listen.c). */
+    const guard_ip_t *status_listen;       /* NULL: off */
+    apr_array_header_t *status_allow;      /* of guard_cidr_t; NULL: unset */
 } guard_srv_conf_t;
 
 #define GUARD_MIN_BACKEND        apr_time_from_msec(10)
@@ -46,5 +50,11 @@ apr_interval_time_t guard_conf_backend(request_rec *r, int *action);
 
 /** GuardStatusShowQuery of a request's merged per-dir config. */
 int guard_conf_show_query(request_rec *r);
+
+/** GuardStatusListen of the main server, or NULL when off. */
+const guard_ip_t *guard_conf_status_listen(server_rec *s);
+
+/** GuardStatusAllow of the main server (default: loopback); *n entries. */
+const guard_cidr_t *guard_conf_status_allow(server_rec *s, int *n);
 
 #endif

@@ -11,6 +11,8 @@
 
 /* Reading the request head may take this long from accept ... */
 #define GUARD_LISTEN_READ_TIME   apr_time_from_sec(2)
+/* ... or only this long while other connections wait to be accepted ... */
+#define GUARD_LISTEN_GRACE       apr_time_from_msec(250)
 /* ... writing the response this long once it is rendered ... */
 #define GUARD_LISTEN_WRITE_TIME  apr_time_from_sec(2)
 /* ... and waiting for the client to close after it, this long. */
@@ -21,6 +23,7 @@
 /** One accepted connection, served by guard_listen_serve. */
 typedef struct {
     int fd;                       /* non-blocking */
+    int listen_fd;                /* readable: more clients wait */
     int stop_fd;                  /* readable: the child is stopping */
     guard_ip_t peer;
     int allowed;                  /* the peer is in GuardStatusAllow */

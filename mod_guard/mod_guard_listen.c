@@ -207,6 +207,7 @@ static void accept_one(listener_t *l)
     guard_ip_from_sockaddr(&ss, sl, &c.peer);
     c.allowed = guard_cidr_match(l->allow, l->nallow, &c.peer);
     c.stop_fd = l->stop_fd;
+    c.listen_fd = l->lfd;
     c.pool = l->pool;
     c.server = l->server;
     guard_listen_serve(&c);

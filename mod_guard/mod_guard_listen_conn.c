@@ -4,7 +4,8 @@
  * serve, or with an error, then close. Every wait is a poll() bounded by
  * a deadline that also watches the child's stop eventfd, so a slow or
  * silent client costs this thread at most the deadlines in
- * mod_guard_listen.h, and never delays a child's exit.
+ * mod_guard_listen.h (and only GUARD_LISTEN_GRACE while other clients
+ * wait), and never delays a child's exit.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,15 +35,20 @@ typedef struct {
 } conn_t;
 
 /* Wait until the socket is ready for events, the deadline passes, or the
- * child stops. */
-static io_e wait_io(conn_t *cn, short events)
+ * child stops. With impatient set, another connection waiting on the
+ * listening socket cuts the deadline to GUARD_LISTEN_GRACE after accept:
+ * a silent client holds the thread only while nobody else needs it. */
+static io_e wait_io(conn_t *cn, short events, int impatient)
 {
-    struct pollfd p[2];
+    struct pollfd p[3];
+    int n = impatient && cn->c->listen_fd >= 0 ? 3 : 2;
 
     p[0].fd = cn->c->fd;
     p[0].events = events;
     p[1].fd = cn->c->stop_fd;
     p[1].events = POLLIN;
+    p[2].fd = cn->c->listen_fd;
+    p[2].events = POLLIN;
     for (;;) {
         apr_interval_time_t left = cn->deadline - apr_time_now();
         int rc;
@@ -50,14 +56,24 @@ static io_e wait_io(conn_t *cn, short events)
         if (left <= 0) {
             return IO_TIMEOUT;
         }
-        p[0].revents = p[1].revents = 0;
-        rc = poll(p, 2, (int)((left + 999) / 1000));
+        p[0].revents = p[1].revents = p[2].revents = 0;
+        rc = poll(p, n, (int)((left + 999) / 1000));
         if (rc < 0 && errno != EINTR) {
             return IO_ABORT;
         }
-        if (rc > 0) {
-            return p[1].revents ? IO_ABORT : IO_READY;
+        if (rc <= 0) {
+            continue;
         }
+        if (p[1].revents) {
+            return IO_ABORT;
+        }
+        if (p[0].revents) {
+            return IO_READY;
+        }
+        if (cn->deadline > cn->accepted + GUARD_LISTEN_GRACE) {
+            cn->deadline = cn->accepted + GUARD_LISTEN_GRACE;
+        }
+        n = 2;
     }
 }
 
@@ -74,7 +90,7 @@ static io_e read_head(conn_t *cn, guard_http_req_t *req)
             != GUARD_HTTP_MORE) {
             return IO_READY;
         }
-        if ((w = wait_io(cn, POLLIN)) != IO_READY) {
+        if ((w = wait_io(cn, POLLIN, 1)) != IO_READY) {
             return w;
         }
         n = recv(cn->c->fd, cn->buf + cn->len, sizeof(cn->buf) - cn->len, 0);
@@ -103,7 +119,7 @@ static int send_all(conn_t *cn, const char *data, apr_size_t len)
                  && errno != EINTR) {
             return 0;
         }
-        else if (wait_io(cn, POLLOUT) != IO_READY) {
+        else if (wait_io(cn, POLLOUT, 0) != IO_READY) {
             return 0;
         }
     }
@@ -122,7 +138,7 @@ static void linger(conn_t *cn)
     if (until < cn->deadline) {
         cn->deadline = until;
     }
-    while (wait_io(cn, POLLIN) == IO_READY) {
+    while (wait_io(cn, POLLIN, 1) == IO_READY) {
         ssize_t n = recv(cn->c->fd, sink, sizeof(sink), 0);
 
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {

@@ -3,6 +3,7 @@ served by a thread of mod_guard in each child, answers while every MPM
 worker is stuck, refuses clients outside the allow list, and survives
 malformed, huge, slow and flooding clients without hurting the watchdog."""
 
+import os
 import re
 import socket
 import time
@@ -330,6 +331,12 @@ def test_malformed_huge_slow_and_flood(make_server):
     flood_s = time.monotonic() - t0
     print("flood of %d: all closed within %.1f s" % (FLOOD, flood_s))
 
+    # Flagged on time: the flood did not delay the watchdog's pass.
+    m = re.findall(r"GRD0100: stuck request: .*backend.php.* running "
+                   r"(\d+\.\d) s \(threshold 2\.0 s\)", s.log_text())
+    assert m and float(m[0]) <= 2.5, (m, s.log_tail())
+    print("stuck flagged during the flood at %s s (threshold 2.0 s)" % m[0])
+
     # After the flood: answers fast, and the watchdog still samples.
     dt, js = timed_json(port)
     assert dt < 0.2, dt
@@ -402,3 +409,30 @@ def test_no_listener_by_default(make_server):
     s = make_server("")
     s.guard_json()
     assert s.count_log(r"GRD060[03]") == 0
+
+
+def test_idle_listener_costs_nothing(make_server):
+    """No periodic wake-up: the mod_guard threads of an idle child (the
+    watchdog and the listener) do not run at all."""
+    s, port = listen_server(make_server)
+    time.sleep(0.5)
+
+    def switches():
+        out = {}
+        for pid in s.children():
+            for tid in os.listdir("/proc/%d/task" % pid):
+                if int(tid) == pid:
+                    continue
+                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches",
+                                            "nonvoluntary_ctxt_switches")):
+                            out[(pid, tid, line.split(":")[0])] = \
+                                int(line.split()[1])
+        return out
+    a = switches()
+    assert len(a) >= 2 * 2 * 2, a      # 2 children x 2 threads x 2 counts
+    time.sleep(3)
+    b = switches()
+    woke = {k: b[k] - a[k] for k in a if k in b and b[k] != a[k]}
+    assert not woke, woke

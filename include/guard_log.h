@@ -35,5 +35,15 @@
 #define GRD_LOCK_ASK      "GRD0405"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
+/* Out-of-band status listener (GuardStatusListen). */
+#define GRD_LISTEN_OPEN     "GRD0600"
+#define GRD_LISTEN_FAILED   "GRD0601"
+#define GRD_LISTEN_CLOSED   "GRD0602"
+#define GRD_LISTEN_STARTED  "GRD0603"
+#define GRD_LISTEN_NOTHREAD "GRD0604"
+#define GRD_LISTEN_STOPPED  "GRD0605"
+#define GRD_LISTEN_SERVED   "GRD0606"
+#define GRD_LISTEN_REFUSED  "GRD0607"
+#define GRD_LISTEN_ERROR    "GRD0608"
 
 #endif

@@ -5,6 +5,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "guard_lockrule.h"
+#include "guard_http_addr.h"
 
 #define GUARD_DEFAULT_INTERVAL   apr_time_from_msec(100)
 #define GUARD_DEFAULT_STUCK      apr_time_from_sec(10)
@@ -20,6 +21,9 @@ typedef struct {
     apr_interval_time_t watch_interval;    /* -1: unset */
     apr_interval_time_t stuck_threshold;   /* -1: unset */
     guard_lock_rules_t *lock_rules;        /* GuardLockWatch; NULL: none */
+    /* Out-of-band status listener (mod_guard_listen.c). */
+    const guard_ip_t *status_listen;       /* NULL: off */
+    apr_array_header_t *status_allow;      /* of guard_cidr_t; NULL: unset */
 } guard_srv_conf_t;
 
 #define GUARD_MIN_LOCK           apr_time_from_msec(10)
@@ -54,5 +58,11 @@ apr_interval_time_t guard_conf_backend(request_rec *r, int *action);
 
 /** GuardStatusShowQuery of a request's merged per-dir config. */
 int guard_conf_show_query(request_rec *r);
+
+/** GuardStatusListen of the main server, or NULL when off. */
+const guard_ip_t *guard_conf_status_listen(server_rec *s);
+
+/** GuardStatusAllow of the main server (default: loopback); *n entries. */
+const guard_cidr_t *guard_conf_status_allow(server_rec *s, int *n);
 
 #endif

@@ -28,6 +28,8 @@ void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add)
     c->stuck_threshold = a->stuck_threshold != UNSET ? a->stuck_threshold
                                                      : b->stuck_threshold;
     c->lock_rules = a->lock_rules ? a->lock_rules : b->lock_rules;
+    c->status_listen = a->status_listen ? a->status_listen : b->status_listen;
+    c->status_allow = a->status_allow ? a->status_allow : b->status_allow;
     return c;
 }
 
@@ -223,6 +225,45 @@ static const char *set_lock_watch(cmd_parms *cmd, void *dc, const char *pat,
     return NULL;
 }
 
+static const char *set_status_listen(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    guard_ip_t *ip;
+
+    if (err) {
+        return err;
+    }
+    ip = apr_pcalloc(cmd->pool, sizeof(*ip));
+    if ((err = guard_ip_parse_listen(arg, ip)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid address \"%s\": %s",
+                            cmd->cmd->name, arg, err);
+    }
+    srv_conf(cmd->server)->status_listen = ip;
+    return NULL;
+}
+
+/* Called once per argument; every occurrence adds to the list. */
+static const char *set_status_allow(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    guard_srv_conf_t *c = srv_conf(cmd->server);
+    guard_cidr_t net;
+
+    if (err) {
+        return err;
+    }
+    if ((err = guard_cidr_parse(arg, &net)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid network \"%s\": %s",
+                            cmd->cmd->name, arg, err);
+    }
+    if (!c->status_allow) {
+        c->status_allow = apr_array_make(cmd->pool, 4, sizeof(net));
+    }
+    *(guard_cidr_t *)apr_array_push(c->status_allow) = net;
+    return NULL;
+}
+
 const command_rec guard_cmds[] = {
     AP_INIT_TAKE1("GuardWatchInterval", set_watch_interval, NULL, RSRC_CONF,
                   "How often the watchdog samples a worker whose request is "
@@ -244,6 +285,12 @@ const command_rec guard_cmds[] = {
                     "A lock file path or glob to watch, then optionally how "
                     "long a worker may wait for its lock before the holder "
                     "is reported (default 1s), then optionally cut-holder"),
+    AP_INIT_TAKE1("GuardStatusListen", set_status_listen, NULL, RSRC_CONF,
+                  "Address:port of the out-of-band status listener served "
+                  "by mod_guard's own thread in each child (default: none)"),
+    AP_INIT_ITERATE("GuardStatusAllow", set_status_allow, NULL, RSRC_CONF,
+                    "Networks (CIDR) whose clients the status listener "
+                    "answers (default: 127.0.0.0/8 ::1)"),
     { NULL }
 };
 
@@ -294,4 +341,22 @@ int guard_conf_show_query(request_rec *r)
                                                &guard_module);
 
     return c && c->show_query == 1;
+}
+
+const guard_ip_t *guard_conf_status_listen(server_rec *s)
+{
+    return srv_conf(s)->status_listen;
+}
+
+const guard_cidr_t *guard_conf_status_allow(server_rec *s, int *n)
+{
+    static guard_cidr_t loopback[2];
+    apr_array_header_t *a = srv_conf(s)->status_allow;
+
+    if (!a) {
+        *n = guard_cidr_loopback(loopback);
+        return loopback;
+    }
+    *n = a->nelts;
+    return (const guard_cidr_t *)a->elts;
 }

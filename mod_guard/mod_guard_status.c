@@ -1,6 +1,9 @@
 /*
- * The guard-status handler and the section in mod_status's page. A handler
- * reads: parse the query -> take a snapshot -> render.
+ * The guard-status handler and the section in mod_status's page, and the
+ * page producer they share with the out-of-band listener
+ * (mod_guard_listen.c): parse the query -> take a snapshot -> render.
+ * Whatever the handler serves, the listener serves too: new formats and
+ * query tokens belong in guard_page_prepare and render.
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -17,6 +20,7 @@
 #include "mod_guard.h"
 #include "mod_guard_config.h"
 #include "mod_guard_shm.h"
+#include "mod_guard_status.h"
 #include "mod_guard_watchdog.h"
 
 APLOG_USE_MODULE(guard);
@@ -28,11 +32,9 @@ static void write_to_request(void *ctx, const char *data, apr_size_t len)
     ap_rwrite(data, (int)len, ctx);
 }
 
-static void server_info(request_rec *r, const guard_shm_t *shm,
+static void server_info(server_rec *s, const guard_shm_t *shm,
                         guard_server_info_t *info)
 {
-    server_rec *s = ap_server_conf ? ap_server_conf : r->server;
-
     memset(info, 0, sizeof(*info));
     info->version = ap_get_server_description();
     info->mpm = ap_show_mpm();
@@ -47,20 +49,22 @@ static void server_info(request_rec *r, const guard_shm_t *shm,
     info->thread_released = guard_glue_thread_released;
 }
 
-static guard_snapshot_t *take_snapshot(request_rec *r, guard_shm_t *shm)
+/* The main server: directives of the page are server config only. */
+static server_rec *main_server(server_rec *s)
 {
-    guard_server_info_t info;
-
-    server_info(r, shm, &info);
-    return guard_snapshot_take(r->pool, shm, &info, apr_time_now());
+    return ap_server_conf ? ap_server_conf : s;
 }
 
-static int bad_query(request_rec *r, const char *msg)
+guard_snapshot_t *guard_page_snapshot(apr_pool_t *p, server_rec *s)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, GRD_BAD_QUERY ": %s", msg);
-    apr_table_setn(r->notes, "error-notes",
-                   ap_escape_html(r->pool, msg));
-    return HTTP_BAD_REQUEST;
+    guard_shm_t *shm = guard_glue_shm();
+    guard_server_info_t info;
+
+    if (!shm) {
+        return NULL;
+    }
+    server_info(main_server(s), shm, &info);
+    return guard_snapshot_take(p, shm, &info, apr_time_now());
 }
 
 static const char *content_type(guard_format_e f)
@@ -71,6 +75,28 @@ static const char *content_type(guard_format_e f)
     case GUARD_FMT_AUTO:       return "text/plain; charset=utf-8";
     default:                   return "text/html; charset=utf-8";
     }
+}
+
+void guard_page_prepare(guard_page_t *pg, apr_pool_t *p, server_rec *s,
+                        const char *args)
+{
+    const char *err;
+
+    memset(pg, 0, sizeof(*pg));
+    pg->pool = p;
+    pg->server = main_server(s);
+    pg->status = HTTP_OK;
+    if ((err = guard_query_parse(p, args, &pg->query)) != NULL) {
+        pg->status = HTTP_BAD_REQUEST;
+        pg->message = err;
+    }
+    else if (!guard_glue_shm()) {
+        pg->status = HTTP_SERVICE_UNAVAILABLE;
+        pg->message = "mod_guard has no shared memory";
+    }
+    pg->content_type = pg->status == HTTP_OK
+                       ? content_type(pg->query.format)
+                       : "text/plain; charset=utf-8";
 }
 
 static void render(const guard_snapshot_t *snap, const guard_query_t *q,
@@ -84,12 +110,21 @@ static void render(const guard_snapshot_t *snap, const guard_query_t *q,
     }
 }
 
+void guard_page_render(guard_page_t *pg, guard_sink_t *out)
+{
+    guard_snapshot_t *snap;
+
+    if (pg->status != HTTP_OK
+        || !(snap = guard_page_snapshot(pg->pool, pg->server))) {
+        return;
+    }
+    render(snap, &pg->query, out);
+}
+
 static int guard_status_handler(request_rec *r)
 {
-    guard_shm_t *shm;
-    guard_query_t q;
+    guard_page_t pg;
     guard_sink_t out;
-    const char *err;
 
     if (!r->handler || strcmp(r->handler, GUARD_HANDLER)) {
         return DECLINED;
@@ -98,33 +133,35 @@ static int guard_status_handler(request_rec *r)
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    if ((err = guard_query_parse(r->pool, r->args, &q)) != NULL) {
-        return bad_query(r, err);
+    guard_page_prepare(&pg, r->pool, r->server, r->args);
+    if (pg.status == HTTP_BAD_REQUEST) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, GRD_BAD_QUERY ": %s",
+                      pg.message);
+        apr_table_setn(r->notes, "error-notes",
+                       ap_escape_html(r->pool, pg.message));
     }
-    if (!(shm = guard_glue_shm())) {
-        return HTTP_SERVICE_UNAVAILABLE;
+    if (pg.status != HTTP_OK) {
+        return pg.status;
     }
-    ap_set_content_type(r, content_type(q.format));
+    ap_set_content_type(r, pg.content_type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (r->header_only) {
         return OK;
     }
     out.write = write_to_request;
     out.ctx = r;
-    render(take_snapshot(r, shm), &q, &out);
+    guard_page_render(&pg, &out);
     return OK;
 }
 
 /* A short section in mod_status's /server-status. */
 static int guard_status_hook(request_rec *r, int flags)
 {
-    guard_shm_t *shm = guard_glue_shm();
-    guard_snapshot_t *snap;
+    guard_snapshot_t *snap = guard_page_snapshot(r->pool, r->server);
 
-    if (!shm) {
+    if (!snap) {
         return OK;
     }
-    snap = take_snapshot(r, shm);
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "GuardWorkers: %d\nGuardBusyWorkers: %d\n"
                    "GuardStuckWorkers: %d\nGuardRequestsTotal: %"

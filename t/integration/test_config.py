@@ -28,6 +28,23 @@ BAD_VALUES = [
     ("GuardStatusShowQuery", "maybe"),
     ("GuardLockWatch", "relative/sess_*"),
     ("GuardLockWatch", "/var/lock/[ab"),
+    ("GuardStatusListen", "0.0.0.0:8099"),
+    ("GuardStatusListen", "[::]:8099"),
+    ("GuardStatusListen", "localhost:8099"),
+    ("GuardStatusListen", "127.0.0.1"),
+    ("GuardStatusListen", "127.0.0.1:0"),
+    ("GuardStatusListen", "127.0.0.1:65536"),
+    ("GuardStatusListen", "127.0.0.1:http"),
+    ("GuardStatusListen", "::1:8099"),
+    ("GuardStatusListen", "[127.0.0.1]:8099"),
+    ("GuardStatusListen", "127.1:8099"),
+    ("GuardStatusListen", "on"),
+    ("GuardStatusAllow", "10.0.0.1/8"),
+    ("GuardStatusAllow", "300.0.0.0/8"),
+    ("GuardStatusAllow", "10.0.0.0/33"),
+    ("GuardStatusAllow", "::1/129"),
+    ("GuardStatusAllow", "all"),
+    ("GuardStatusAllow", "localhost"),
 ]
 
 # GuardLockWatch takes up to three words: (line, quoted value expected).
@@ -56,6 +73,11 @@ BAD_CONTEXTS = [
      "</Location>\n"),
     ("GuardWatchInterval", "<Directory \"@ROOT@/htdocs\">\n"
      "GuardWatchInterval 1s\n</Directory>\n"),
+    ("GuardStatusListen", "<VirtualHost 127.0.0.1:@PORT@>\n"
+     "ServerName vh.example\nGuardStatusListen 127.0.0.1:8099\n"
+     "</VirtualHost>\n"),
+    ("GuardStatusAllow", "<Location /x>\nGuardStatusAllow 10.0.0.0/8\n"
+     "</Location>\n"),
 ]
 
 GOOD = [
@@ -77,6 +99,10 @@ GOOD = [
     "ServerName vh.example\nGuardStatusShowQuery On\n</VirtualHost>\n"
     "<Location /x>\nGuardStatusShowQuery On\n</Location>\n"
     "<Directory \"@ROOT@/htdocs\">\nGuardStatusShowQuery Off\n</Directory>\n",
+    "GuardStatusListen 127.0.0.1:8099\n",
+    "GuardStatusListen 8099\nGuardStatusAllow 10.0.0.0/8 ::1 127.0.0.1\n"
+    "GuardStatusAllow 192.168.7.16/28 fd00::/8 0.0.0.0/0\n",
+    "GuardStatusListen [::1]:65535\nGuardStatusAllow ::/0\n",
 ]
 
 

@@ -16,5 +16,7 @@ Suite *guard_render_suite(void);
 Suite *guard_inspect_suite(void);
 Suite *guard_cut_suite(void);
 Suite *guard_locks_suite(void);
+Suite *guard_http_suite(void);
+Suite *guard_http_addr_suite(void);
 
 #endif

@@ -223,8 +223,9 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     running = 1;
-    apr_pool_cleanup_register(pchild, NULL, stop_watchdog,
-                              apr_pool_cleanup_null);
+    /* A pre-cleanup: the thread's own pool is a subpool of pchild, and
+     * subpools are gone before pchild's ordinary cleanups run. */
+    apr_pool_pre_cleanup_register(pchild, NULL, stop_watchdog);
 }
 
 void guard_watchdog_register_hooks(apr_pool_t *p)

@@ -61,6 +61,8 @@ typedef struct {
     guard_cut_t cut;
 } guard_cut_view_t;
 
+struct guard_crash_view;
+
 typedef struct {
     apr_time_t now;
     apr_time_t shm_created;
@@ -76,6 +78,8 @@ typedef struct {
     int by_state[GUARD_WS_MAX];   /* workers per state */
     int busy;                     /* in a request */
     int stuck;
+    /* Crash records (guard_crash_view.h); NULL: none to show. */
+    const struct guard_crash_view *crash;
 } guard_snapshot_t;
 
 /**

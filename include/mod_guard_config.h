@@ -18,6 +18,8 @@
 typedef struct {
     apr_interval_time_t watch_interval;    /* -1: unset */
     apr_interval_time_t stuck_threshold;   /* -1: unset */
+    const char *crash_log;                 /* NULL: unset; "": Off */
+    int crash_history;                     /* -1: unset */
 } guard_srv_conf_t;
 
 #define GUARD_MIN_BACKEND        apr_time_from_msec(10)
@@ -40,6 +42,13 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 apr_interval_time_t guard_conf_interval(server_rec *s);
 apr_interval_time_t guard_conf_stuck(server_rec *s);
 apr_interval_time_t guard_conf_sample_after(server_rec *s);
+
+/** GuardCrashHistory: crash records kept. */
+int guard_conf_crash_history(server_rec *s);
+
+/** GuardCrashLog: a path (relative to ServerRoot), "" for Off, NULL when
+ *  unset (the error log). */
+const char *guard_conf_crash_log(server_rec *s);
 
 /** GuardBackendTimeout of a request's per-dir config: 0 when off. */
 apr_interval_time_t guard_conf_backend(request_rec *r, int *action);

@@ -1,6 +1,7 @@
 /* The JSON view of /guard-status; the schema is docs/json-schema.md. */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_crash_view.h"
 #include "guard_cut.h"
 #include "guard_status.h"
 #include "guard_wait.h"
@@ -237,9 +238,14 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
                  ",\"backend_cuts\":{\"read\":%" APR_UINT64_T_FMT
                  ",\"write\":%" APR_UINT64_T_FMT ",\"connect\":%"
                  APR_UINT64_T_FMT "},\"backend_timeouts_logged_total\":%"
-                 APR_UINT64_T_FMT "}", c->cuts_total, c->cuts[GUARD_CUT_READ],
+                 APR_UINT64_T_FMT, c->cuts_total, c->cuts[GUARD_CUT_READ],
                  c->cuts[GUARD_CUT_WRITE], c->cuts[GUARD_CUT_CONNECT],
                  c->cuts_logged_total);
+    if (s->crash) {
+        guard_printf(o, ",\"crashes_total\":%" APR_UINT64_T_FMT,
+                     s->crash->total);
+    }
+    guard_puts(o, "}");
 }
 
 void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
@@ -262,6 +268,9 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
     }
     guard_puts(o, "],");
     render_cuts(s, o);
+    if (s->crash) {
+        guard_crash_render_json(s->crash, o);
+    }
     render_counters(s, o);
     guard_puts(o, "}\n");
 }

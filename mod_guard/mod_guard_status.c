@@ -11,11 +11,14 @@
 #include "ap_mpm.h"
 #include "scoreboard.h"
 #include "mod_status.h"
+#include "guard_crash_view.h"
 #include "guard_log.h"
 #include "guard_query.h"
 #include "guard_status.h"
+#include "guard_status_crash.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
+#include "mod_guard_crash.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
 
@@ -50,9 +53,39 @@ static void server_info(request_rec *r, const guard_shm_t *shm,
 static guard_snapshot_t *take_snapshot(request_rec *r, guard_shm_t *shm)
 {
     guard_server_info_t info;
+    guard_crash_shm_t *c = guard_glue_crash_shm();
+    guard_snapshot_t *snap;
 
     server_info(r, shm, &info);
-    return guard_snapshot_take(r->pool, shm, &info, apr_time_now());
+    snap = guard_snapshot_take(r->pool, shm, &info, apr_time_now());
+    if (c) {
+        snap->crash = guard_crash_view_take(r->pool, c, info.generation,
+                                            snap->now, guard_symbolize_dladdr,
+                                            NULL);
+    }
+    return snap;
+}
+
+/* ?crash=<id> and ?child=<n>: HTML, or JSON when asked for. */
+static int render_selected(request_rec *r, const guard_snapshot_t *snap,
+                           const guard_query_t *q, guard_sink_t *out)
+{
+    const guard_crash_item_t *it = NULL;
+    int json = q->format == GUARD_FMT_JSON;
+
+    if (q->crash > 0) {
+        if (!snap->crash || !(it = guard_crash_view_find(
+                                  snap->crash, (apr_uint64_t)q->crash))) {
+            return HTTP_NOT_FOUND;
+        }
+        guard_render_crash_page(snap, it, json, out);
+        return OK;
+    }
+    if (q->child >= snap->server.server_limit) {
+        return HTTP_NOT_FOUND;
+    }
+    guard_render_child_page(snap, q->child, json, out);
+    return OK;
 }
 
 static int bad_query(request_rec *r, const char *msg)
@@ -104,6 +137,9 @@ static int guard_status_handler(request_rec *r)
     if (!(shm = guard_glue_shm())) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
+    if ((q.crash > 0 || q.child >= 0) && q.format != GUARD_FMT_JSON) {
+        q.format = GUARD_FMT_HTML;
+    }
     ap_set_content_type(r, content_type(q.format));
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (r->header_only) {
@@ -111,6 +147,9 @@ static int guard_status_handler(request_rec *r)
     }
     out.write = write_to_request;
     out.ctx = r;
+    if (q.crash > 0 || q.child >= 0) {
+        return render_selected(r, take_snapshot(r, shm), &q, &out);
+    }
     render(take_snapshot(r, shm), &q, &out);
     return OK;
 }

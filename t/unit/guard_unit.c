@@ -20,6 +20,7 @@ int main(void)
     srunner_add_suite(sr, guard_render_suite());
     srunner_add_suite(sr, guard_inspect_suite());
     srunner_add_suite(sr, guard_cut_suite());
+    srunner_add_suite(sr, guard_crash_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -15,5 +15,6 @@ Suite *guard_shm_suite(void);
 Suite *guard_render_suite(void);
 Suite *guard_inspect_suite(void);
 Suite *guard_cut_suite(void);
+Suite *guard_crash_suite(void);
 
 #endif

@@ -112,6 +112,8 @@ typedef struct {
     apr_uint32_t version;
     apr_uint32_t capacity;        /* crash records in the ring */
     apr_uint32_t proc_capacity;   /* process records */
+    apr_uint32_t children;        /* per-child last records (ServerLimit) */
+    apr_uint32_t pad0;
     apr_time_t created;
     apr_uint64_t next;            /* tickets taken: crashes ever (atomic) */
     apr_uint64_t by_signal[GUARD_CSIG_MAX];  /* atomic */
@@ -128,19 +130,27 @@ typedef struct {
     guard_crash_group_t *groups;  /* [GUARD_CRASH_GROUPS] */
     guard_proc_rec_t *procs;      /* [proc_capacity] */
     guard_crash_rec_t *recs;      /* [capacity] */
+    /* The first crash of the current process of each child slot: the
+     * parent reads it when it reaps that process, however many crashes
+     * went through the ring meanwhile (a slot holds one process at a time
+     * until the parent has seen it exit). */
+    guard_crash_rec_t *last;      /* [children] */
 } guard_crash_shm_t;
 
 /** Process records kept for a ring of capacity crash records. */
 int guard_crash_proc_capacity(int capacity);
 
-/** Bytes of a segment holding capacity records (>= 1). */
-apr_size_t guard_crash_shm_size(int capacity);
+/** Bytes of a segment holding capacity records (>= 1) for children
+ *  child slots (>= 1). */
+apr_size_t guard_crash_shm_size(int capacity, int children);
 
 /** Zero the segment and write its header. */
-void guard_crash_shm_init(void *base, int capacity, apr_time_t now);
+void guard_crash_shm_init(void *base, int capacity, int children,
+                          apr_time_t now);
 
-/** 1 when base holds a segment of this version and capacity. */
-int guard_crash_shm_matches(const void *base, apr_size_t size, int capacity);
+/** 1 when base holds a segment of this version and these sizes. */
+int guard_crash_shm_matches(const void *base, apr_size_t size, int capacity,
+                            int children);
 
 /** Fill the view from a segment made by guard_crash_shm_init. */
 void guard_crash_shm_attach(guard_crash_shm_t *c, void *base);
@@ -156,6 +166,14 @@ guard_csig_e guard_csig_of(int signo);
  */
 apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,
                                  guard_crash_rec_t **slot);
+
+/** Keep rec as the last crash of child slot rec->child (if in range). */
+void guard_crash_keep_last(guard_crash_shm_t *c, const guard_crash_rec_t *rec);
+
+/** Parent, once pid is reaped: its crash kept for child slot child.
+ *  @return 1 when there is one. */
+int guard_crash_last_of(const guard_crash_shm_t *c, int child, pid_t pid,
+                        guard_crash_rec_t *out);
 
 /** Fill in the frames of a published record (a second, short write). */
 void guard_crash_add_frames(guard_crash_rec_t *slot, apr_uint64_t ticket,

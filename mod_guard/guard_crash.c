@@ -33,16 +33,23 @@ static apr_size_t recs_off(int capacity)
                          * (apr_size_t)guard_crash_proc_capacity(capacity);
 }
 
-apr_size_t guard_crash_shm_size(int capacity)
+static apr_size_t last_off(int capacity)
 {
     return recs_off(capacity) + sizeof(guard_crash_rec_t) * (apr_size_t)capacity;
 }
 
-void guard_crash_shm_init(void *base, int capacity, apr_time_t now)
+apr_size_t guard_crash_shm_size(int capacity, int children)
+{
+    return last_off(capacity) + sizeof(guard_crash_rec_t) * (apr_size_t)children;
+}
+
+void guard_crash_shm_init(void *base, int capacity, int children,
+                          apr_time_t now)
 {
     guard_crash_hdr_t *h = base;
 
-    memset(base, 0, guard_crash_shm_size(capacity));
+    memset(base, 0, guard_crash_shm_size(capacity, children));
+    h->children = (apr_uint32_t)children;
     h->magic = GUARD_CRASH_MAGIC;
     h->version = GUARD_CRASH_VERSION;
     h->capacity = (apr_uint32_t)capacity;
@@ -50,14 +57,16 @@ void guard_crash_shm_init(void *base, int capacity, apr_time_t now)
     h->created = now;
 }
 
-int guard_crash_shm_matches(const void *base, apr_size_t size, int capacity)
+int guard_crash_shm_matches(const void *base, apr_size_t size, int capacity,
+                            int children)
 {
     const guard_crash_hdr_t *h = base;
 
-    return size >= guard_crash_shm_size(capacity)
+    return size >= guard_crash_shm_size(capacity, children)
            && h->magic == GUARD_CRASH_MAGIC
            && h->version == GUARD_CRASH_VERSION
-           && h->capacity == (apr_uint32_t)capacity;
+           && h->capacity == (apr_uint32_t)capacity
+           && h->children == (apr_uint32_t)children;
 }
 
 void guard_crash_shm_attach(guard_crash_shm_t *c, void *base)
@@ -68,6 +77,44 @@ void guard_crash_shm_attach(guard_crash_shm_t *c, void *base)
     c->groups = (guard_crash_group_t *)(b + groups_off());
     c->procs = (guard_proc_rec_t *)(b + procs_off());
     c->recs = (guard_crash_rec_t *)(b + recs_off((int)c->hdr->capacity));
+    c->last = (guard_crash_rec_t *)(b + last_off((int)c->hdr->capacity));
+}
+
+/* Copy everything but seq, which says who wrote it. */
+static void store_body(guard_crash_rec_t *dst, const guard_crash_rec_t *src)
+{
+    const apr_size_t off = sizeof(dst->seq);
+
+    memcpy((char *)dst + off, (const char *)src + off, sizeof(*dst) - off);
+}
+
+void guard_crash_keep_last(guard_crash_shm_t *c, const guard_crash_rec_t *rec)
+{
+    guard_crash_rec_t *l;
+
+    if (rec->child < 0 || rec->child >= (apr_int32_t)c->hdr->children) {
+        return;
+    }
+    l = &c->last[rec->child];
+    __atomic_store_n(&l->seq, 1, __ATOMIC_RELEASE);
+    store_body(l, rec);
+    __atomic_store_n(&l->seq, 2, __ATOMIC_RELEASE);
+}
+
+int guard_crash_last_of(const guard_crash_shm_t *c, int child, pid_t pid,
+                        guard_crash_rec_t *out)
+{
+    const guard_crash_rec_t *l;
+
+    if (child < 0 || child >= (int)c->hdr->children) {
+        return 0;
+    }
+    l = &c->last[child];
+    if (__atomic_load_n(&l->seq, __ATOMIC_ACQUIRE) == 0 || l->pid != pid) {
+        return 0;
+    }
+    memcpy(out, l, sizeof(*out));
+    return 1;
 }
 
 guard_csig_e guard_csig_of(int signo)
@@ -95,14 +142,6 @@ static int claim(apr_uint64_t *seq, apr_uint64_t want)
                                           __ATOMIC_ACQ_REL,
                                           __ATOMIC_ACQUIRE));
     return 1;
-}
-
-/* Copy everything but seq, which says who wrote it. */
-static void store_body(guard_crash_rec_t *dst, const guard_crash_rec_t *src)
-{
-    const apr_size_t off = sizeof(dst->seq);
-
-    memcpy((char *)dst + off, (const char *)src + off, sizeof(*dst) - off);
 }
 
 apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,

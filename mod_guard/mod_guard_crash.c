@@ -84,9 +84,19 @@ guard_crash_shm_t *guard_glue_crash_shm(void)
 
 /* ------------------------------------------------------------ the parent */
 
+static int server_limit(void)
+{
+    int v = 0;
+
+    if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &v) != APR_SUCCESS || v < 1) {
+        return 1;
+    }
+    return v;
+}
+
 static apr_status_t make_segment(server_rec *s, int cap)
 {
-    apr_size_t size = guard_crash_shm_size(cap);
+    apr_size_t size = guard_crash_shm_size(cap, server_limit());
     apr_status_t rv;
 
     rv = apr_shm_create(&retained->shm, size, NULL, s->process->pool);
@@ -98,7 +108,7 @@ static apr_status_t make_segment(server_rec *s, int cap)
         return rv;
     }
     guard_crash_shm_init(apr_shm_baseaddr_get(retained->shm), cap,
-                         apr_time_now());
+                         server_limit(), apr_time_now());
     guard_crash_shm_attach(&retained->view,
                            apr_shm_baseaddr_get(retained->shm));
     return APR_SUCCESS;
@@ -113,13 +123,14 @@ static int reuse_segment(server_rec *s, int cap, guard_crash_hdr_t *old)
         return 0;
     }
     base = apr_shm_baseaddr_get(retained->shm);
-    if (guard_crash_shm_matches(base, apr_shm_size_get(retained->shm), cap)) {
+    if (guard_crash_shm_matches(base, apr_shm_size_get(retained->shm), cap,
+                                server_limit())) {
         return 1;
     }
     memcpy(old, base, sizeof(*old));
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_CRASH_SHM
-                 ": GuardCrashHistory changed to %d: earlier crash records "
-                 "dropped, counts kept", cap);
+                 ": GuardCrashHistory or ServerLimit changed: earlier crash "
+                 "records dropped, counts kept");
     apr_shm_destroy(retained->shm);
     retained->shm = NULL;
     retained->ready = 0;
@@ -234,18 +245,29 @@ static void log_crash(server_rec *s, const guard_crash_rec_t *r)
 
 /* Records the process left, logged once each (the process is gone, so
  * nothing more will come from it). Returns how many; *signo the first's. */
+/* The crash the process kept in its child slot, and any other records it
+ * left in the ring (other threads crashing at the same time), logged once
+ * each: the process is gone, nothing more comes from it. Returns how many;
+ * *signo is the first one's signal. */
 static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
-                                   pid_t pid, apr_time_t since, int *signo)
+                                   int slot, pid_t pid, apr_time_t since,
+                                   int *signo)
 {
-    apr_uint64_t next = guard_crash_total(c), t;
+    apr_uint64_t next = guard_crash_total(c), t, first = 0;
     apr_uint64_t cap = c->hdr->capacity;
     guard_crash_rec_t r;
     apr_uint32_t n = 0;
 
     *signo = 0;
+    if (guard_crash_last_of(c, slot, pid, &r) && r.when >= since) {
+        log_crash(s, &r);
+        *signo = r.signo;
+        first = r.id;
+        n++;
+    }
     for (t = next > cap ? next - cap : 0; t < next; t++) {
         if (guard_crash_read(c, t, &r) != 0 && r.pid == pid
-            && r.when >= since) {
+            && r.when >= since && r.id != first) {
             log_crash(s, &r);
             if (!n++) {
                 *signo = r.signo;
@@ -291,7 +313,7 @@ static void child_ended(server_rec *s, guard_crash_shm_t *c, int slot,
     if (p && p->end != GUARD_PROC_RUNNING) {
         return;   /* told twice */
     }
-    n = log_records_of(s, c, pid, p ? p->started : 0, &signo);
+    n = log_records_of(s, c, slot, pid, p ? p->started : 0, &signo);
     if (p) {
         guard_crash_proc_end(p, now, n ? GUARD_PROC_CRASHED : GUARD_PROC_EXITED,
                              signo, n, requests_of_child(slot)
@@ -531,6 +553,7 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
     }
     fill_record(&rec, sig, si, uc, tid, 0);
     ticket = guard_crash_publish(c, &rec, &slot);
+    guard_crash_keep_last(c, &rec);
     write_all(report_fd, line, guard_crash_headline(&rec, line,
                                                     sizeof(line)));
     add_backtrace(c, &rec, slot, ticket);

@@ -30,13 +30,16 @@ static void teardown(void)
 static guard_crash_shm_t *make_ring(int cap)
 {
     guard_crash_shm_t *c = apr_pcalloc(pool, sizeof(*c));
-    void *base = apr_palloc(pool, guard_crash_shm_size(cap));
+    void *base = apr_palloc(pool, guard_crash_shm_size(cap, 4));
 
-    guard_crash_shm_init(base, cap, apr_time_now());
+    guard_crash_shm_init(base, cap, 4, apr_time_now());
     guard_crash_shm_attach(c, base);
-    ck_assert(guard_crash_shm_matches(base, guard_crash_shm_size(cap), cap));
-    ck_assert(!guard_crash_shm_matches(base, guard_crash_shm_size(cap),
-                                       cap + 1));
+    ck_assert(guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
+                                      cap, 4));
+    ck_assert(!guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
+                                       cap + 1, 4));
+    ck_assert(!guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
+                                       cap, 3));
     return c;
 }
 
@@ -94,6 +97,29 @@ START_TEST(ring_older_never_overwrites_newer)
     ck_assert_int_eq(c->recs[0].pid, 4444);
     ck_assert_uint_eq(guard_crash_total(c), 3);   /* still counted */
     ck_assert_int_eq(guard_crash_read(c, 2, &out), 0);
+}
+END_TEST
+
+START_TEST(last_per_child)
+{
+    guard_crash_shm_t *c = make_ring(2);
+    guard_crash_rec_t r, *slot, out;
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        make_rec(&r, SIGSEGV, 500 + i);
+        r.child = i % 2;
+        guard_crash_publish(c, &r, &slot);
+        guard_crash_keep_last(c, &r);
+    }
+    /* The ring lapped, the child slots still know their process's crash. */
+    ck_assert_int_eq(guard_crash_last_of(c, 1, 503, &out), 1);
+    ck_assert_uint_eq(out.id, 4);
+    ck_assert_int_eq(guard_crash_last_of(c, 0, 504, &out), 1);
+    ck_assert_int_eq(guard_crash_last_of(c, 0, 502, &out), 0);
+    ck_assert_int_eq(guard_crash_last_of(c, 3, 504, &out), 0);
+    r.child = 9;
+    guard_crash_keep_last(c, &r);   /* out of range: ignored */
 }
 END_TEST
 
@@ -406,6 +432,7 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, ring_keeps_newest);
     tcase_add_test(tc, ring_older_never_overwrites_newer);
     tcase_add_test(tc, ring_in_progress_is_shown);
+    tcase_add_test(tc, last_per_child);
     tcase_add_test(tc, ring_concurrent_writers);
     tcase_add_test(tc, frames_and_groups);
     tcase_add_test(tc, names);

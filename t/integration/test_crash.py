@@ -200,7 +200,9 @@ def test_crash_without_request_event(make_server, crashtest_so):
 def test_signal_to_idle_prefork_child(make_server):
     s = crash_server(make_server)
     assert_serving(s)
-    child = wait_for(lambda: s.children(), 10, what="a child")[0]
+    child = wait_for(lambda: s.guard_json()["children"], 10,
+                     what="a child")[0]["pid"]
+    time.sleep(0.5)    # its child_init (handlers) is surely over
     os.kill(child, signal.SIGSEGV)
     c = wait_crash(s, lambda c: c["pid"] == child, what="record of kill")
     assert c["request"] is None and c["si_code"] == "SI_USER", c

@@ -57,6 +57,8 @@ typedef struct {
     apr_uint64_t addr;            /* si_addr */
     apr_uint64_t ip;              /* instruction pointer of the fault */
     apr_uint64_t signature;       /* see guard_crash_signature() */
+    apr_int64_t handler_us;       /* time in the handler (report included);
+                                     -1 until it is done */
     apr_int32_t pid;
     apr_int32_t tid;
     apr_int32_t child;            /* scoreboard child slot; -1 unknown */

@@ -151,6 +151,13 @@ void guard_crash_render_json_one(const guard_crash_item_t *it,
                  it->complete ? "true" : "false",
                  it->symbolized ? "true" : "false");
     json_request(r, o);
+    guard_puts(o, ",\"handler_us\":");
+    if (r->handler_us >= 0) {
+        guard_printf(o, "%" APR_INT64_T_FMT, r->handler_us);
+    }
+    else {
+        guard_puts(o, "null");
+    }
     guard_puts(o, ",\"signature\":");
     if (r->flags & GUARD_CRASHF_FRAMES) {
         guard_printf(o, "\"%016" APR_UINT64_T_HEX_FMT "\"", r->signature);

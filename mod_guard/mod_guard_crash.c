@@ -426,6 +426,7 @@ static void fill_record(guard_crash_rec_t *r, int sig, const siginfo_t *si,
     r->signo = sig;
     r->si_code = si ? si->si_code : 0;
     r->elapsed_ms = -1;
+    r->handler_us = -1;
     r->flags = flags;
     if (si && si->si_code > 0) {
         r->addr = (apr_uint64_t)(apr_uintptr_t)si->si_addr;
@@ -558,6 +559,11 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
                                                     sizeof(line)));
     add_backtrace(c, &rec, slot, ticket);
     report_line(&rec, "end of report");
+    if (slot) {
+        /* One aligned word: readers see the old or the new value. */
+        __atomic_store_n(&slot->handler_us, (apr_int64_t)(
+                             now_signal_safe() - rec.when), __ATOMIC_RELEASE);
+    }
     chain(sig, si, tid);
     errno = saved_errno;
 }

@@ -26,6 +26,12 @@ BAD_VALUES = [
     ("GuardStuckThreshold", "99999999999999999999h"),
     ("GuardStuckThreshold", "10sec"),
     ("GuardStatusShowQuery", "maybe"),
+    ("GuardCrashHistory", "0"),
+    ("GuardCrashHistory", "-5"),
+    ("GuardCrashHistory", "65537"),
+    ("GuardCrashHistory", "12x"),
+    ("GuardCrashHistory", "99999999999999999999"),
+    ("GuardCrashLog", "|/bin/logger"),
 ]
 
 BAD_CONTEXTS = [
@@ -37,6 +43,9 @@ BAD_CONTEXTS = [
      "</Location>\n"),
     ("GuardWatchInterval", "<Directory \"@ROOT@/htdocs\">\n"
      "GuardWatchInterval 1s\n</Directory>\n"),
+    ("GuardCrashHistory", "<VirtualHost 127.0.0.1:@PORT@>\n"
+     "ServerName vh.example\nGuardCrashHistory 8\n</VirtualHost>\n"),
+    ("GuardCrashLog", "<Location /x>\nGuardCrashLog logs/c\n</Location>\n"),
 ]
 
 GOOD = [
@@ -50,6 +59,8 @@ GOOD = [
     "GuardStuckThreshold 1h\n",
     "GuardStuckThreshold 24h\n",
     "GuardStuckThreshold 1ms\n",
+    "GuardCrashHistory 1\nGuardCrashLog Off\n",
+    "GuardCrashHistory 65536\nGuardCrashLog logs/crash_log\n",
     "GuardStatusShowQuery Off\n<VirtualHost 127.0.0.1:@PORT@>\n"
     "ServerName vh.example\nGuardStatusShowQuery On\n</VirtualHost>\n"
     "<Location /x>\nGuardStatusShowQuery On\n</Location>\n"

@@ -38,7 +38,7 @@ void guard_cbuf_signal(guard_cbuf_t *b, int signo, int si_code);
 
 /**
  * The report's first line, in the error log's layout:
- * [2026-11-22 08:56:01.123 UTC] [guard:crit] [pid 1:tid 1] GRD0400: crash 7:
+ * [2026-11-22 08:56:01.123 UTC] [guard:crit] [pid 1:tid 1] GRD0500: crash 7:
  * SIGSEGV (SEGV_MAPERR) at 0x0, ip 0x..., child 0 thread 0 generation 0,
  * serving "GET /x" vhost "h" client "c" for 12 ms
  * ending with a newline. Returns the length.

@@ -27,11 +27,11 @@
 #define GRD_CUT_LOGGED    "GRD0301"
 #define GRD_CUT_FAILED    "GRD0302"
 /* Crashes. */
-#define GRD_CRASH         "GRD0400"
-#define GRD_CRASH_EXIT    "GRD0401"
-#define GRD_CRASH_STORM   "GRD0402"
-#define GRD_CRASH_SHM     "GRD0403"
-#define GRD_CRASH_SETUP   "GRD0404"
+#define GRD_CRASH         "GRD0500"
+#define GRD_CRASH_EXIT    "GRD0501"
+#define GRD_CRASH_STORM   "GRD0502"
+#define GRD_CRASH_SHM     "GRD0503"
+#define GRD_CRASH_SETUP   "GRD0504"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
 

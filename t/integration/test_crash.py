@@ -83,8 +83,8 @@ def wait_crash(server, pred, timeout=15, what="crash record"):
 def wait_exit_logged(server, n=1, timeout=15):
     wait_for(lambda: server.count_log(r"exit signal") >= n, timeout,
              what="%d 'exit signal' line(s) from httpd" % n)
-    wait_for(lambda: server.count_log(r"GRD0401") >= n, timeout,
-             what="%d GRD0401 line(s) from the parent" % n)
+    wait_for(lambda: server.count_log(r"GRD0501") >= n, timeout,
+             what="%d GRD0501 line(s) from the parent" % n)
 
 
 def assert_serving(server):
@@ -135,12 +135,12 @@ def test_prefork_php_crash(make_server, page, sig, codes, func):
     signo = {"SIGSEGV": 11, "SIGABRT": 6, "SIGBUS": 7}[sig]
     assert re.search(r"child pid %d exit signal .*\(%d\)"
                      % (c["pid"], signo), log), log
-    assert re.search(r"GRD0401: child pid %d .* crash %d: %s"
+    assert re.search(r"GRD0501: child pid %d .* crash %d: %s"
                      % (c["pid"], c["id"], sig), log), log
     # The report in the error log: headline and symbolized backtrace.
-    assert re.search(r"\[guard:crit\] \[pid %d:tid %d\] GRD0400: crash %d: "
+    assert re.search(r"\[guard:crit\] \[pid %d:tid %d\] GRD0500: crash %d: "
                      r"%s" % (c["pid"], c["tid"], c["id"], sig), log), log
-    assert "GRD0400: crash %d: end of report" % c["id"] in log
+    assert "GRD0500: crash %d: end of report" % c["id"] in log
     assert_serving(s)
     js = s.guard_json()
     assert js["counters"]["crashes_total"] == 1
@@ -192,7 +192,7 @@ def test_crash_without_request_event(make_server, crashtest_so):
     assert c["signal"] == "SIGSEGV" and c["request"] is None, c
     assert c["uri"] is None and c["client"] is None
     wait_exit_logged(s)
-    assert re.search(r"GRD0401: .* crash %d: SIGSEGV .* no request"
+    assert re.search(r"GRD0501: .* crash %d: SIGSEGV .* no request"
                      % c["id"], s.log_text())
     assert_serving(s)
 
@@ -279,9 +279,9 @@ def test_crash_storm(make_server):
     # One bug, one line: all 200 under one signature.
     groups = js["crash_groups"]
     assert groups[0]["count"] == STORM, groups
-    assert s.count_log(r"GRD0401") == STORM
-    assert s.count_log(r"GRD0400: crash \d+: end of report") == STORM
-    assert s.count_log(r"GRD0402: \d+ crashes in the last minute") >= 1
+    assert s.count_log(r"GRD0501") == STORM
+    assert s.count_log(r"GRD0500: crash \d+: end of report") == STORM
+    assert s.count_log(r"GRD0502: \d+ crashes in the last minute") >= 1
     samples = parse_prometheus(s.guard_get("prometheus").text)
     assert prom_values(samples, "guard_crashes_total",
                        signal="SIGSEGV") == [STORM]
@@ -321,10 +321,10 @@ def test_secrets_never_recorded(make_server):
     wait_exit_logged(s)
     assert c["uri"] == "/crash_ffi.php?...", c
     crash_log = open(os.path.join(s.root, "logs", "crash_log")).read()
-    assert "GRD0400: crash 1: SIGSEGV" in crash_log, crash_log
+    assert "GRD0500: crash 1: SIGSEGV" in crash_log, crash_log
     assert "end of report" in crash_log
     # The report went to GuardCrashLog, not to the error log.
-    assert s.count_log(r"GRD0400") == 0
+    assert s.count_log(r"GRD0500") == 0
     texts = [crash_log, s.log_text()]
     for q in ("", "json", "prometheus", "auto", "crash=1", "crash=1&json",
               "child=%d" % c["child"], "child=%d&json" % c["child"]):

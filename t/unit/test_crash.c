@@ -280,7 +280,7 @@ START_TEST(headline)
     ck_assert_uint_eq(n, strlen(line));
     ck_assert_int_eq(line[n - 1], '\n');
     ck_assert_ptr_nonnull(strstr(line, "[guard:crit] [pid 17109:tid 17109] "
-                                 "GRD0400: crash 7: SIGSEGV (SEGV_MAPERR) "
+                                 "GRD0500: crash 7: SIGSEGV (SEGV_MAPERR) "
                                  "at 0x0"));
     ck_assert_ptr_nonnull(strstr(line, "child 3 thread 0"));
     ck_assert_ptr_nonnull(strstr(line, ", no request"));

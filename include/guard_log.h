@@ -33,6 +33,13 @@
 #define GRD_LOCK_CUT_FAILED "GRD0403"
 #define GRD_LOCK_FULL     "GRD0404"
 #define GRD_LOCK_ASK      "GRD0405"
+
+/* Crashes. */
+#define GRD_CRASH         "GRD0500"
+#define GRD_CRASH_EXIT    "GRD0501"
+#define GRD_CRASH_STORM   "GRD0502"
+#define GRD_CRASH_SHM     "GRD0503"
+#define GRD_CRASH_SETUP   "GRD0504"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
 /* Out-of-band status listener (GuardStatusListen). */

@@ -72,6 +72,7 @@ typedef struct {
     int waiters[GUARD_CHAIN_WAITERS];   /* index in workers; -1 */
     apr_int64_t for_ms;           /* since its first waiter began */
 } guard_lock_view_t;
+struct guard_crash_view;
 
 typedef struct {
     apr_time_t now;
@@ -92,6 +93,8 @@ typedef struct {
     int by_state[GUARD_WS_MAX];   /* workers per state */
     int busy;                     /* in a request */
     int stuck;
+    /* Crash records (guard_crash_view.h); NULL: none to show. */
+    const struct guard_crash_view *crash;
 } guard_snapshot_t;
 
 /**

@@ -24,6 +24,8 @@ typedef struct {
     /* Out-of-band status listener (mod_guard_listen.c). */
     const guard_ip_t *status_listen;       /* NULL: off */
     apr_array_header_t *status_allow;      /* of guard_cidr_t; NULL: unset */
+    const char *crash_log;                 /* NULL: unset; "": Off */
+    int crash_history;                     /* -1: unset */
 } guard_srv_conf_t;
 
 #define GUARD_MIN_LOCK           apr_time_from_msec(10)
@@ -52,6 +54,13 @@ apr_interval_time_t guard_conf_sample_after(server_rec *s);
 
 /** GuardLockWatch rules of the main server; NULL when there are none. */
 const guard_lock_rules_t *guard_conf_lock_rules(server_rec *s);
+
+/** GuardCrashHistory: crash records kept. */
+int guard_conf_crash_history(server_rec *s);
+
+/** GuardCrashLog: a path (relative to ServerRoot), "" for Off, NULL when
+ *  unset (the error log). */
+const char *guard_conf_crash_log(server_rec *s);
 
 /** GuardBackendTimeout of a request's per-dir config: 0 when off. */
 apr_interval_time_t guard_conf_backend(request_rec *r, int *action);

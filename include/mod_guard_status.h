@@ -21,6 +21,7 @@ typedef struct {
     int status;                   /* HTTP_OK, or the error to answer */
     const char *content_type;     /* of the page, or of the error text */
     const char *message;          /* on an error: why, not escaped */
+    guard_snapshot_t *snap;       /* taken early for ?crash= / ?child= */
 } guard_page_t;
 
 /**

@@ -44,6 +44,66 @@ static int parse_refresh(const char *v, apr_size_t len)
     return n < REFRESH_MIN ? -1 : n;
 }
 
+/* Digits only, at most max; -1 when not. */
+static apr_int64_t parse_number(const char *v, apr_size_t len,
+                                apr_int64_t max)
+{
+    apr_int64_t n = 0;
+    apr_size_t i;
+
+    if (len == 0) {
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (v[i] - '0');
+        if (n > max) {
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* "crash=<id>" and "child=<n>": 1 when tok is one, *err when malformed. */
+static int parse_selector(apr_pool_t *p, const char *tok, apr_size_t len,
+                          guard_query_t *q, const char **err)
+{
+    static const struct {
+        const char *prefix;
+        apr_int64_t min, max;
+    } sel[] = {
+        { "crash=", 1, APR_INT64_C(999999999999) },
+        { "child=", 0, 1000000 },
+    };
+    apr_size_t i, plen;
+    apr_int64_t n;
+
+    for (i = 0; i < sizeof(sel) / sizeof(sel[0]); i++) {
+        plen = strlen(sel[i].prefix);
+        if (len < plen - 1 || memcmp(tok, sel[i].prefix, plen - 1) != 0
+            || (len > plen - 1 && tok[plen - 1] != '=')) {
+            continue;
+        }
+        n = len < plen ? -1 : parse_number(tok + plen, len - plen, sel[i].max);
+        if (n < sel[i].min) {
+            *err = apr_psprintf(p, "invalid %.*s \"%s\": expected a number",
+                                (int)plen - 1, sel[i].prefix,
+                                apr_pstrmemdup(p, tok, len));
+            return 1;
+        }
+        if (i == 0) {
+            q->crash = n;
+        }
+        else {
+            q->child = (int)n;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static const char *refresh_error(apr_pool_t *p, const char *tok,
                                  apr_size_t len)
 {
@@ -56,9 +116,13 @@ static const char *parse_token(apr_pool_t *p, const char *tok,
 {
     static const char prefix[] = "refresh=";
     const apr_size_t plen = sizeof(prefix) - 1;
+    const char *err = NULL;
     apr_size_t i;
     int n;
 
+    if (parse_selector(p, tok, len, q, &err)) {
+        return err;
+    }
     for (i = 0; i < FORMAT_COUNT; i++) {
         if (token_is(tok, len, formats[i].token)) {
             q->format = formats[i].format;
@@ -82,12 +146,14 @@ static const char *parse_token(apr_pool_t *p, const char *tok,
 const char *guard_query_parse(apr_pool_t *p, const char *args,
                               guard_query_t *q)
 {
-    guard_query_t parsed = { GUARD_FMT_HTML, 0 };
+    guard_query_t parsed = { GUARD_FMT_HTML, 0, 0, -1 };
     const char *err;
     apr_size_t len;
 
     q->format = GUARD_FMT_HTML;
     q->refresh = 0;
+    q->crash = 0;
+    q->child = -1;
     while (args != NULL && *args != '\0') {
         len = strcspn(args, "&;");
         if (len > 0 && (err = parse_token(p, args, len, &parsed)) != NULL) {

@@ -1,5 +1,6 @@
 /* The "Key: value" view of /guard-status for scripts, like mod_status ?auto. */
 #include <string.h>
+#include "guard_crash_view.h"
 #include "guard_status.h"
 #include "guard_wait.h"
 
@@ -128,6 +129,9 @@ void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o)
     put_line(o, "ServerVersion", s->server.version);
     put_line(o, "ServerMPM", s->server.mpm);
     render_totals(s, o);
+    if (s->crash) {
+        guard_crash_render_auto(s->crash, o);
+    }
     render_scoreboard(s, o);
     for (i = 0; i < s->nworkers; i++) {
         if (s->workers[i].slot.state == GUARD_WS_BUSY) {

@@ -1,6 +1,7 @@
 /* The HTML page of /guard-status: one self-contained document, no scripts. */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_crash_view.h"
 #include "guard_cut.h"
 #include "guard_lockchain.h"
 #include "guard_locks.h"
@@ -292,5 +293,8 @@ void guard_render_html(const guard_snapshot_t *s, int refresh, guard_sink_t *o)
     render_locks(s, o);
     render_table(s, o);
     render_cuts(s, o);
+    if (s->crash) {
+        guard_crash_render_html(s->crash, o);
+    }
     guard_puts(o, "</body>\n</html>\n");
 }

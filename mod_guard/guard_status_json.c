@@ -1,6 +1,7 @@
 /* The JSON view of /guard-status; the schema is docs/json-schema.md. */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_crash_view.h"
 #include "guard_cut.h"
 #include "guard_lockchain.h"
 #include "guard_locks.h"
@@ -361,8 +362,13 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
                  c->cuts[GUARD_CUT_WRITE], c->cuts[GUARD_CUT_CONNECT],
                  c->cuts_logged_total);
     guard_printf(o, ",\"lock_waits_total\":%" APR_UINT64_T_FMT
-                 ",\"lock_holder_cuts_total\":%" APR_UINT64_T_FMT "}",
+                 ",\"lock_holder_cuts_total\":%" APR_UINT64_T_FMT,
                  c->lock_waits_total, c->holder_cuts_total);
+    if (s->crash) {
+        guard_printf(o, ",\"crashes_total\":%" APR_UINT64_T_FMT,
+                     s->crash->total);
+    }
+    guard_puts(o, "}");
 }
 
 void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
@@ -386,6 +392,9 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
     guard_puts(o, "],");
     render_cuts(s, o);
     render_locks(s, o);
+    if (s->crash) {
+        guard_crash_render_json(s->crash, o);
+    }
     render_counters(s, o);
     guard_puts(o, "}\n");
 }

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_crash_view.h"
 #include "guard_status.h"
 #include "guard_wait.h"
 
@@ -237,6 +238,9 @@ void guard_render_prometheus(const guard_snapshot_t *s, guard_sink_t *o)
     render_workers(s, o);
     render_counters(s, o);
     render_locks(s, o);
+    if (s->crash) {
+        guard_crash_render_prometheus(s->crash, o);
+    }
     head(o, "guard_generation", "gauge", "Current server generation.");
     guard_printf(o, "guard_generation %u\n", s->server.generation);
     head(o, "guard_uptime_seconds", "gauge",

@@ -3,6 +3,8 @@
 #include "http_config.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
+#include <errno.h>
+#include "guard_crash.h"
 #include "guard_cut.h"
 #include "guard_duration.h"
 #include "mod_guard.h"
@@ -16,6 +18,7 @@ void *guard_create_srv_conf(apr_pool_t *p, server_rec *s)
 
     c->watch_interval = UNSET;
     c->stuck_threshold = UNSET;
+    c->crash_history = UNSET;
     return c;
 }
 
@@ -28,6 +31,9 @@ void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add)
     c->stuck_threshold = a->stuck_threshold != UNSET ? a->stuck_threshold
                                                      : b->stuck_threshold;
     c->lock_rules = a->lock_rules ? a->lock_rules : b->lock_rules;
+    c->crash_log = a->crash_log ? a->crash_log : b->crash_log;
+    c->crash_history = a->crash_history != UNSET ? a->crash_history
+                                                 : b->crash_history;
     c->status_listen = a->status_listen ? a->status_listen : b->status_listen;
     c->status_allow = a->status_allow ? a->status_allow : b->status_allow;
     return c;
@@ -264,6 +270,55 @@ static const char *set_status_allow(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_crash_log(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "off")) {
+        srv_conf(cmd->server)->crash_log = "";
+        return NULL;
+    }
+    if (!*arg || arg[0] == '|') {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a file path "
+                            "or Off", cmd->cmd->name, arg);
+    }
+    srv_conf(cmd->server)->crash_log = ap_server_root_relative(cmd->pool,
+                                                               arg);
+    if (!srv_conf(cmd->server)->crash_log) {
+        return apr_psprintf(cmd->pool, "%s: invalid path \"%s\"",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_crash_history(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long v;
+
+    if (err) {
+        return err;
+    }
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (!apr_isdigit(*arg) || *end || errno == ERANGE) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a number",
+                            cmd->cmd->name, arg);
+    }
+    if (v < GUARD_CRASH_HISTORY_MIN || v > GUARD_CRASH_HISTORY_MAX) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is out of range "
+                            "(%d to %d)", cmd->cmd->name, arg,
+                            GUARD_CRASH_HISTORY_MIN, GUARD_CRASH_HISTORY_MAX);
+    }
+    srv_conf(cmd->server)->crash_history = (int)v;
+    return NULL;
+}
+
 const command_rec guard_cmds[] = {
     AP_INIT_TAKE1("GuardWatchInterval", set_watch_interval, NULL, RSRC_CONF,
                   "How often the watchdog samples a worker whose request is "
@@ -291,8 +346,25 @@ const command_rec guard_cmds[] = {
     AP_INIT_ITERATE("GuardStatusAllow", set_status_allow, NULL, RSRC_CONF,
                     "Networks (CIDR) whose clients the status listener "
                     "answers (default: 127.0.0.0/8 ::1)"),
+    AP_INIT_TAKE1("GuardCrashLog", set_crash_log, NULL, RSRC_CONF,
+                  "Where crash reports are appended: a file, or Off "
+                  "(default: the main error log)"),
+    AP_INIT_TAKE1("GuardCrashHistory", set_crash_history, NULL, RSRC_CONF,
+                  "How many crash records are kept (default 64)"),
     { NULL }
 };
+
+int guard_conf_crash_history(server_rec *s)
+{
+    int v = srv_conf(s)->crash_history;
+
+    return v == UNSET ? GUARD_CRASH_HISTORY_DEFAULT : v;
+}
+
+const char *guard_conf_crash_log(server_rec *s)
+{
+    return srv_conf(s)->crash_log;
+}
 
 const guard_lock_rules_t *guard_conf_lock_rules(server_rec *s)
 {

@@ -14,11 +14,14 @@
 #include "ap_mpm.h"
 #include "scoreboard.h"
 #include "mod_status.h"
+#include "guard_crash_view.h"
 #include "guard_log.h"
 #include "guard_query.h"
 #include "guard_status.h"
+#include "guard_status_crash.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
+#include "mod_guard_crash.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_status.h"
 #include "mod_guard_watchdog.h"
@@ -58,13 +61,52 @@ static server_rec *main_server(server_rec *s)
 guard_snapshot_t *guard_page_snapshot(apr_pool_t *p, server_rec *s)
 {
     guard_shm_t *shm = guard_glue_shm();
+    guard_crash_shm_t *c = guard_glue_crash_shm();
     guard_server_info_t info;
+    guard_snapshot_t *snap;
 
     if (!shm) {
         return NULL;
     }
     server_info(main_server(s), shm, &info);
-    return guard_snapshot_take(p, shm, &info, apr_time_now());
+    snap = guard_snapshot_take(p, shm, &info, apr_time_now());
+    if (c) {
+        snap->crash = guard_crash_view_take(p, c, info.generation, snap->now,
+                                            guard_symbolize_dladdr, NULL);
+    }
+    return snap;
+}
+
+static int selects_one(const guard_query_t *q)
+{
+    return q->crash > 0 || q->child >= 0;
+}
+
+/* ?crash=<id> and ?child=<n> name something that may not exist: look
+ * before the status line is sent. */
+static int selected_exists(const guard_snapshot_t *snap,
+                           const guard_query_t *q)
+{
+    if (q->crash > 0) {
+        return snap->crash && guard_crash_view_find(
+                                  snap->crash, (apr_uint64_t)q->crash);
+    }
+    return q->child < snap->server.server_limit;
+}
+
+/* One crash record or one child's page: HTML, or JSON when asked for. */
+static void render_selected(const guard_snapshot_t *snap,
+                            const guard_query_t *q, guard_sink_t *out)
+{
+    int json = q->format == GUARD_FMT_JSON;
+
+    if (q->crash > 0) {
+        guard_render_crash_page(snap, guard_crash_view_find(
+                                    snap->crash, (apr_uint64_t)q->crash),
+                                json, out);
+        return;
+    }
+    guard_render_child_page(snap, q->child, json, out);
 }
 
 static const char *content_type(guard_format_e f)
@@ -94,6 +136,16 @@ void guard_page_prepare(guard_page_t *pg, apr_pool_t *p, server_rec *s,
         pg->status = HTTP_SERVICE_UNAVAILABLE;
         pg->message = "mod_guard has no shared memory";
     }
+    else if (selects_one(&pg->query)) {
+        if (pg->query.format != GUARD_FMT_JSON) {
+            pg->query.format = GUARD_FMT_HTML;
+        }
+        pg->snap = guard_page_snapshot(p, pg->server);
+        if (!pg->snap || !selected_exists(pg->snap, &pg->query)) {
+            pg->status = HTTP_NOT_FOUND;
+            pg->message = "no such crash record or child slot";
+        }
+    }
     pg->content_type = pg->status == HTTP_OK
                        ? content_type(pg->query.format)
                        : "text/plain; charset=utf-8";
@@ -114,8 +166,15 @@ void guard_page_render(guard_page_t *pg, guard_sink_t *out)
 {
     guard_snapshot_t *snap;
 
-    if (pg->status != HTTP_OK
-        || !(snap = guard_page_snapshot(pg->pool, pg->server))) {
+    if (pg->status != HTTP_OK) {
+        return;
+    }
+    snap = pg->snap ? pg->snap : guard_page_snapshot(pg->pool, pg->server);
+    if (!snap) {
+        return;
+    }
+    if (selects_one(&pg->query)) {
+        render_selected(snap, &pg->query, out);
         return;
     }
     render(snap, &pg->query, out);

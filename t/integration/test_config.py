@@ -45,6 +45,12 @@ BAD_VALUES = [
     ("GuardStatusAllow", "::1/129"),
     ("GuardStatusAllow", "all"),
     ("GuardStatusAllow", "localhost"),
+    ("GuardCrashHistory", "0"),
+    ("GuardCrashHistory", "-5"),
+    ("GuardCrashHistory", "65537"),
+    ("GuardCrashHistory", "12x"),
+    ("GuardCrashHistory", "99999999999999999999"),
+    ("GuardCrashLog", "|/bin/logger"),
 ]
 
 # GuardLockWatch takes up to three words: (line, quoted value expected).
@@ -78,6 +84,9 @@ BAD_CONTEXTS = [
      "</VirtualHost>\n"),
     ("GuardStatusAllow", "<Location /x>\nGuardStatusAllow 10.0.0.0/8\n"
      "</Location>\n"),
+    ("GuardCrashHistory", "<VirtualHost 127.0.0.1:@PORT@>\n"
+     "ServerName vh.example\nGuardCrashHistory 8\n</VirtualHost>\n"),
+    ("GuardCrashLog", "<Location /x>\nGuardCrashLog logs/c\n</Location>\n"),
 ]
 
 GOOD = [
@@ -103,6 +112,8 @@ GOOD = [
     "GuardStatusListen 8099\nGuardStatusAllow 10.0.0.0/8 ::1 127.0.0.1\n"
     "GuardStatusAllow 192.168.7.16/28 fd00::/8 0.0.0.0/0\n",
     "GuardStatusListen [::1]:65535\nGuardStatusAllow ::/0\n",
+    "GuardCrashHistory 1\nGuardCrashLog Off\n",
+    "GuardCrashHistory 65536\nGuardCrashLog logs/crash_log\n",
 ]
 
 

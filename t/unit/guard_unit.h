@@ -18,5 +18,6 @@ Suite *guard_cut_suite(void);
 Suite *guard_locks_suite(void);
 Suite *guard_http_suite(void);
 Suite *guard_http_addr_suite(void);
+Suite *guard_crash_suite(void);
 
 #endif

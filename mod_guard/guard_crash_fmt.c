@@ -1,0 +1,311 @@
+/*
+ * Text of crash reports, built in a caller's buffer by hand: snprintf may
+ * take locale locks and strsignal may malloc, neither belongs in a signal
+ * handler.
+ */
+#include <signal.h>
+#include <string.h>
+#include "guard_crash_fmt.h"
+#include "guard_log.h"
+
+const char *guard_signal_name(int signo)
+{
+    switch (signo) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS:  return "SIGBUS";
+    case SIGFPE:  return "SIGFPE";
+    case SIGILL:  return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSYS:  return "SIGSYS";
+    default:      return NULL;
+    }
+}
+
+/* Codes every signal may carry: sent by a process, not by the kernel. */
+static const char *common_code(int si_code)
+{
+    switch (si_code) {
+    case SI_USER:    return "SI_USER";
+    case SI_KERNEL:  return "SI_KERNEL";
+    case SI_QUEUE:   return "SI_QUEUE";
+    case SI_TIMER:   return "SI_TIMER";
+    case SI_MESGQ:   return "SI_MESGQ";
+    case SI_ASYNCIO: return "SI_ASYNCIO";
+    case SI_TKILL:   return "SI_TKILL";
+    default:         return NULL;
+    }
+}
+
+static const char *segv_code(int c)
+{
+    switch (c) {
+    case SEGV_MAPERR: return "SEGV_MAPERR";
+    case SEGV_ACCERR: return "SEGV_ACCERR";
+#ifdef SEGV_BNDERR
+    case SEGV_BNDERR: return "SEGV_BNDERR";
+#endif
+#ifdef SEGV_PKUERR
+    case SEGV_PKUERR: return "SEGV_PKUERR";
+#endif
+    default:          return NULL;
+    }
+}
+
+static const char *bus_code(int c)
+{
+    switch (c) {
+    case BUS_ADRALN: return "BUS_ADRALN";
+    case BUS_ADRERR: return "BUS_ADRERR";
+    case BUS_OBJERR: return "BUS_OBJERR";
+#ifdef BUS_MCEERR_AR
+    case BUS_MCEERR_AR: return "BUS_MCEERR_AR";
+    case BUS_MCEERR_AO: return "BUS_MCEERR_AO";
+#endif
+    default:         return NULL;
+    }
+}
+
+static const char *fpe_code(int c)
+{
+    switch (c) {
+    case FPE_INTDIV: return "FPE_INTDIV";
+    case FPE_INTOVF: return "FPE_INTOVF";
+    case FPE_FLTDIV: return "FPE_FLTDIV";
+    case FPE_FLTOVF: return "FPE_FLTOVF";
+    case FPE_FLTUND: return "FPE_FLTUND";
+    case FPE_FLTRES: return "FPE_FLTRES";
+    case FPE_FLTINV: return "FPE_FLTINV";
+    case FPE_FLTSUB: return "FPE_FLTSUB";
+    default:         return NULL;
+    }
+}
+
+static const char *ill_code(int c)
+{
+    switch (c) {
+    case ILL_ILLOPC: return "ILL_ILLOPC";
+    case ILL_ILLOPN: return "ILL_ILLOPN";
+    case ILL_ILLADR: return "ILL_ILLADR";
+    case ILL_ILLTRP: return "ILL_ILLTRP";
+    case ILL_PRVOPC: return "ILL_PRVOPC";
+    case ILL_PRVREG: return "ILL_PRVREG";
+    case ILL_COPROC: return "ILL_COPROC";
+    case ILL_BADSTK: return "ILL_BADSTK";
+    default:         return NULL;
+    }
+}
+
+const char *guard_si_code_name(int signo, int si_code)
+{
+    if (si_code <= 0 || si_code == SI_KERNEL) {
+        return common_code(si_code);
+    }
+    switch (signo) {
+    case SIGSEGV: return segv_code(si_code);
+    case SIGBUS:  return bus_code(si_code);
+    case SIGFPE:  return fpe_code(si_code);
+    case SIGILL:  return ill_code(si_code);
+    default:      return NULL;
+    }
+}
+
+void guard_cbuf_init(guard_cbuf_t *b, char *buf, apr_size_t size)
+{
+    b->buf = buf;
+    b->size = size;
+    b->len = 0;
+    if (size) {
+        buf[0] = '\0';
+    }
+}
+
+void guard_cbuf_strn(guard_cbuf_t *b, const char *s, apr_size_t max)
+{
+    apr_size_t i;
+
+    for (i = 0; i < max && s[i] && b->len + 1 < b->size; i++) {
+        b->buf[b->len++] = s[i];
+    }
+    if (b->size) {
+        b->buf[b->len] = '\0';
+    }
+}
+
+void guard_cbuf_str(guard_cbuf_t *b, const char *s)
+{
+    guard_cbuf_strn(b, s, (apr_size_t)-1);
+}
+
+static void put_unsigned(guard_cbuf_t *b, apr_uint64_t v, unsigned base,
+                         int min_digits)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[24];
+    int n = 0;
+
+    do {
+        tmp[n++] = digits[v % base];
+        v /= base;
+    } while (v || n < min_digits);
+    while (n > 0 && b->len + 1 < b->size) {
+        b->buf[b->len++] = tmp[--n];
+    }
+    if (b->size) {
+        b->buf[b->len] = '\0';
+    }
+}
+
+void guard_cbuf_dec(guard_cbuf_t *b, apr_int64_t v)
+{
+    if (v < 0) {
+        guard_cbuf_str(b, "-");
+        put_unsigned(b, (apr_uint64_t)0 - (apr_uint64_t)v, 10, 1);
+        return;
+    }
+    put_unsigned(b, (apr_uint64_t)v, 10, 1);
+}
+
+void guard_cbuf_hex(guard_cbuf_t *b, apr_uint64_t v)
+{
+    guard_cbuf_str(b, "0x");
+    put_unsigned(b, v, 16, 1);
+}
+
+/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm). */
+static void civil(apr_int64_t z, int *y, int *m, int *d)
+{
+    apr_int64_t era, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    yoe = z - era * 146097;
+    yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+    doy = (z - era * 146097) - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+void guard_cbuf_time(guard_cbuf_t *b, apr_time_t t)
+{
+    apr_int64_t secs = t / APR_USEC_PER_SEC, days = secs / 86400;
+    int y, m, d, sod = (int)(secs % 86400);
+
+    civil(days, &y, &m, &d);
+    put_unsigned(b, (apr_uint64_t)y, 10, 4);
+    guard_cbuf_str(b, "-");
+    put_unsigned(b, (apr_uint64_t)m, 10, 2);
+    guard_cbuf_str(b, "-");
+    put_unsigned(b, (apr_uint64_t)d, 10, 2);
+    guard_cbuf_str(b, " ");
+    put_unsigned(b, (apr_uint64_t)(sod / 3600), 10, 2);
+    guard_cbuf_str(b, ":");
+    put_unsigned(b, (apr_uint64_t)(sod / 60 % 60), 10, 2);
+    guard_cbuf_str(b, ":");
+    put_unsigned(b, (apr_uint64_t)(sod % 60), 10, 2);
+    guard_cbuf_str(b, ".");
+    put_unsigned(b, (apr_uint64_t)(t % APR_USEC_PER_SEC / 1000), 10, 3);
+}
+
+void guard_cbuf_signal(guard_cbuf_t *b, int signo, int si_code)
+{
+    const char *sn = guard_signal_name(signo);
+    const char *cn = guard_si_code_name(signo, si_code);
+
+    if (sn) {
+        guard_cbuf_str(b, sn);
+    }
+    else {
+        guard_cbuf_str(b, "signal ");
+        guard_cbuf_dec(b, signo);
+    }
+    guard_cbuf_str(b, " (");
+    if (cn) {
+        guard_cbuf_str(b, cn);
+    }
+    else {
+        guard_cbuf_str(b, "code ");
+        guard_cbuf_dec(b, si_code);
+    }
+    guard_cbuf_str(b, ")");
+}
+
+static void prefix(guard_cbuf_t *b, const guard_crash_rec_t *r)
+{
+    guard_cbuf_str(b, "[");
+    guard_cbuf_time(b, r->when);
+    guard_cbuf_str(b, " UTC] [guard:crit] [pid ");
+    guard_cbuf_dec(b, r->pid);
+    guard_cbuf_str(b, ":tid ");
+    guard_cbuf_dec(b, r->tid);
+    guard_cbuf_str(b, "] " GRD_CRASH ": crash ");
+    guard_cbuf_dec(b, (apr_int64_t)r->id);
+    guard_cbuf_str(b, ": ");
+}
+
+#define QUOTED(b, f) \
+    do { guard_cbuf_str(b, "\""); guard_cbuf_strn(b, f, sizeof(f)); \
+         guard_cbuf_str(b, "\""); } while (0)
+
+static void request_part(guard_cbuf_t *b, const guard_crash_rec_t *r)
+{
+    if (!(r->flags & GUARD_CRASHF_REQUEST)) {
+        guard_cbuf_str(b, ", no request");
+        return;
+    }
+    guard_cbuf_str(b, ", serving \"");
+    guard_cbuf_strn(b, r->req.method, sizeof(r->req.method));
+    guard_cbuf_str(b, " ");
+    guard_cbuf_strn(b, r->req.uri, sizeof(r->req.uri));
+    guard_cbuf_str(b, "\" vhost ");
+    QUOTED(b, r->req.vhost);
+    guard_cbuf_str(b, " client ");
+    QUOTED(b, r->req.client);
+    guard_cbuf_str(b, " for ");
+    guard_cbuf_dec(b, r->elapsed_ms);
+    guard_cbuf_str(b, " ms");
+}
+
+apr_size_t guard_crash_headline(const guard_crash_rec_t *r, char *buf,
+                                apr_size_t size)
+{
+    guard_cbuf_t b;
+
+    guard_cbuf_init(&b, buf, size - 1);   /* room for the newline */
+    prefix(&b, r);
+    guard_cbuf_signal(&b, r->signo, r->si_code);
+    guard_cbuf_str(&b, " at ");
+    guard_cbuf_hex(&b, r->addr);
+    guard_cbuf_str(&b, ", ip ");
+    guard_cbuf_hex(&b, r->ip);
+    guard_cbuf_str(&b, ", child ");
+    guard_cbuf_dec(&b, r->child);
+    guard_cbuf_str(&b, " thread ");
+    guard_cbuf_dec(&b, r->thread);
+    guard_cbuf_str(&b, " generation ");
+    guard_cbuf_dec(&b, r->generation);
+    request_part(&b, r);
+    if (r->flags & (GUARD_CRASHF_MINIMAL | GUARD_CRASHF_NESTED)) {
+        guard_cbuf_str(&b, r->flags & GUARD_CRASHF_NESTED
+                           ? " (inside the crash handler: minimal record)"
+                           : " (another thread was crashing: minimal record)");
+    }
+    buf[b.len++] = '\n';
+    buf[b.len] = '\0';
+    return b.len;
+}
+
+apr_size_t guard_crash_subline(const guard_crash_rec_t *r, const char *what,
+                               char *buf, apr_size_t size)
+{
+    guard_cbuf_t b;
+
+    guard_cbuf_init(&b, buf, size - 1);
+    prefix(&b, r);
+    guard_cbuf_str(&b, what);
+    buf[b.len++] = '\n';
+    buf[b.len] = '\0';
+    return b.len;
+}

@@ -1,0 +1,160 @@
+/* A copy of the crash segment for one page, newest first. */
+#include <stdlib.h>
+#include <string.h>
+#include "guard_crash_view.h"
+
+const char *guard_csig_label(int csig)
+{
+    static const char *const labels[GUARD_CSIG_MAX] = {
+        "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT", "other"
+    };
+
+    return csig >= 0 && csig < GUARD_CSIG_MAX ? labels[csig] : "other";
+}
+
+static void symbolize(guard_frame_sym_t *out, apr_uint64_t addr, int index,
+                      guard_symbolize_fn *sym, void *baton)
+{
+    if (!sym || !sym(baton, addr, index > 0, out)) {
+        memset(out, 0, sizeof(*out));
+        out->addr = addr;
+    }
+}
+
+static void take_item(apr_pool_t *p, guard_crash_item_t *it,
+                      apr_uint32_t generation, guard_symbolize_fn *sym,
+                      void *baton)
+{
+    apr_uint32_t k, n = it->rec.nframes;
+
+    if (n > GUARD_CRASH_FRAMES) {
+        n = it->rec.nframes = GUARD_CRASH_FRAMES;
+    }
+    /* Modules are loaded again at each restart, maybe elsewhere. */
+    it->symbolized = it->rec.generation == generation && sym != NULL;
+    it->syms = apr_pcalloc(p, sizeof(*it->syms) * (n ? n : 1));
+    for (k = 0; k < n; k++) {
+        symbolize(&it->syms[k], it->rec.frames[k], (int)k,
+                  it->symbolized ? sym : NULL, baton);
+    }
+}
+
+static void take_items(apr_pool_t *p, const guard_crash_shm_t *c,
+                       guard_crash_view_t *v, guard_symbolize_fn *sym,
+                       void *baton)
+{
+    apr_uint64_t t, cap = c->hdr->capacity;
+
+    v->items = apr_pcalloc(p, sizeof(*v->items) * (apr_size_t)cap);
+    for (t = 0; t < v->total && t < cap; t++) {
+        guard_crash_item_t *it = &v->items[v->nitems];
+        int got = guard_crash_read(c, v->total - 1 - t, &it->rec);
+
+        if (got == 0) {
+            continue;
+        }
+        it->complete = got == 1;
+        it->rec.req.method[GUARD_METHOD_LEN - 1] = '\0';
+        it->rec.req.uri[GUARD_URI_LEN - 1] = '\0';
+        it->rec.req.protocol[GUARD_PROTO_LEN - 1] = '\0';
+        it->rec.req.vhost[GUARD_VHOST_LEN - 1] = '\0';
+        it->rec.req.client[GUARD_CLIENT_LEN - 1] = '\0';
+        take_item(p, it, v->generation, sym, baton);
+        v->nitems++;
+    }
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+    const guard_crash_group_view_t *x = a, *y = b;
+
+    if (x->count != y->count) {
+        return x->count < y->count ? 1 : -1;
+    }
+    return x->last_id < y->last_id ? 1 : (x->last_id > y->last_id ? -1 : 0);
+}
+
+static void take_groups(apr_pool_t *p, const guard_crash_shm_t *c,
+                        guard_crash_view_t *v, guard_symbolize_fn *sym,
+                        void *baton)
+{
+    int i, k;
+
+    v->groups = apr_pcalloc(p, sizeof(*v->groups) * GUARD_CRASH_GROUPS);
+    for (i = 0; i < GUARD_CRASH_GROUPS; i++) {
+        const guard_crash_group_t *g = &c->groups[i];
+        guard_crash_group_view_t *gv = &v->groups[v->ngroups];
+
+        if (!__atomic_load_n(&g->key, __ATOMIC_ACQUIRE)
+            || !__atomic_load_n(&g->ready, __ATOMIC_ACQUIRE)) {
+            continue;
+        }
+        gv->key = g->key;
+        gv->count = __atomic_load_n(&g->count, __ATOMIC_RELAXED);
+        gv->last_id = g->last_id;
+        gv->last_time = g->last_time;
+        gv->signo = g->signo;
+        for (k = 0; k < GUARD_CRASH_SIG_FRAMES && g->frames[k]; k++) {
+            symbolize(&gv->syms[k], g->frames[k], k,
+                      g->generation == v->generation ? sym : NULL, baton);
+        }
+        gv->nframes = k;
+        v->ngroups++;
+    }
+    qsort(v->groups, v->ngroups, sizeof(*v->groups), by_count_desc);
+}
+
+static void take_procs(apr_pool_t *p, const guard_crash_shm_t *c,
+                       guard_crash_view_t *v)
+{
+    apr_uint64_t n = c->hdr->proc_next, cap = c->hdr->proc_capacity, k;
+
+    v->procs = apr_pcalloc(p, sizeof(*v->procs) * (apr_size_t)cap);
+    for (k = 0; k < n && k < cap; k++) {
+        guard_proc_rec_t *dst = &v->procs[v->nprocs];
+
+        guard_crash_proc_read(&c->procs[(n - 1 - k) % cap], dst);
+        if (dst->end != GUARD_PROC_NONE) {
+            v->nprocs++;
+        }
+    }
+}
+
+guard_crash_view_t *guard_crash_view_take(apr_pool_t *p,
+                                          const guard_crash_shm_t *c,
+                                          apr_uint32_t generation,
+                                          apr_time_t now,
+                                          guard_symbolize_fn *sym,
+                                          void *baton)
+{
+    guard_crash_view_t *v = apr_pcalloc(p, sizeof(*v));
+    int i;
+
+    v->now = now;
+    v->generation = generation;
+    v->capacity = (int)c->hdr->capacity;
+    v->total = guard_crash_total(c);
+    for (i = 0; i < GUARD_CSIG_MAX; i++) {
+        v->by_signal[i] = __atomic_load_n(&c->hdr->by_signal[i],
+                                          __ATOMIC_RELAXED);
+    }
+    v->rate_1m = c->hdr->rate_1m;
+    v->groups_full = c->hdr->groups_full;
+    take_items(p, c, v, sym, baton);
+    take_groups(p, c, v, sym, baton);
+    take_procs(p, c, v);
+    return v;
+}
+
+const guard_crash_item_t *guard_crash_view_find(const guard_crash_view_t *v,
+                                                apr_uint64_t id)
+{
+    int i;
+
+    for (i = 0; i < v->nitems; i++) {
+        if (v->items[i].rec.id == id) {
+            return &v->items[i];
+        }
+    }
+    return NULL;
+}

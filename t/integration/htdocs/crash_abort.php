@@ -1,0 +1,3 @@
+<?php
+// SIGABRT: abort() through FFI (needs ffi.enable=1).
+FFI::cdef("void abort(void);", "libc.so.6")->abort();

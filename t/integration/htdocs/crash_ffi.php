@@ -1,0 +1,4 @@
+<?php
+// SIGSEGV: strlen(NULL) through FFI (needs ffi.enable=1).
+$ffi = FFI::cdef("size_t strlen(const char *s);", "libc.so.6");
+echo $ffi->strlen(null);

@@ -1,0 +1,366 @@
+"""Crash capture against a real httpd: a worker that dies of SIGSEGV,
+SIGABRT, SIGBUS, SIGFPE or a stack overflow leaves a crash record (signal,
+request, frames) on /guard-status, a report in the crash log and one line
+of the parent, and still dies as it would have: httpd logs "exit signal",
+a core is written, the server keeps serving."""
+
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from guardtest import Fail, get, raw_exchange, build_request, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CRASHTEST_SRC = os.path.join(HERE, "..", "modules", "mod_crashtest.c")
+APXS = os.environ.get("APXS") or "/usr/bin/apxs"
+
+# The crash lines every test here expects in the error log.
+CRASH_LOG = [r"exit signal", r"GRD040[0-2]"]
+
+PHP_FFI = "php_admin_value ffi.enable 1\n"
+CRASHTEST_CONF = """\
+LoadModule crashtest_module {so}
+<Location /ct>
+    SetHandler crashtest
+</Location>
+"""
+
+
+@pytest.fixture(scope="session")
+def crashtest_so():
+    """mod_crashtest built with apxs in a scratch directory."""
+    d = tempfile.mkdtemp(prefix="crashtest-")
+    src = os.path.join(d, "mod_crashtest.c")
+    shutil.copy(CRASHTEST_SRC, src)
+    p = subprocess.run([APXS, "-c", "-o", "mod_crashtest.so", src], cwd=d,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        raise Fail("apxs -c mod_crashtest.c failed:\n%s"
+                   % p.stdout.decode("utf-8", "replace"))
+    so = os.path.join(d, ".libs", "mod_crashtest.so")
+    os.chmod(d, 0o755)
+    yield so
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def crash_server(make_server, mpm="prefork", snippet="", so=None, **kw):
+    conf = snippet
+    if mpm == "prefork":
+        conf = PHP_FFI + conf
+    if so:
+        conf = CRASHTEST_CONF.format(so=so) + conf
+    s = make_server(conf, mpm=mpm, **kw)
+    for r in CRASH_LOG:
+        s.expect_log(r)
+    return s
+
+
+def fire(server, path, **kw):
+    """Send a request that kills its worker: the connection just closes."""
+    try:
+        return raw_exchange(server.port, build_request(path, **kw), 20)
+    except OSError:
+        return b""
+
+
+def crashes(server):
+    return server.guard_json().get("crashes", [])
+
+
+def wait_crash(server, pred, timeout=15, what="crash record"):
+    def probe():
+        return [c for c in crashes(server) if pred(c)]
+    return wait_for(probe, timeout, interval=0.2, what=what)[0]
+
+
+def wait_exit_logged(server, n=1, timeout=15):
+    wait_for(lambda: server.count_log(r"exit signal") >= n, timeout,
+             what="%d 'exit signal' line(s) from httpd" % n)
+    wait_for(lambda: server.count_log(r"GRD0501") >= n, timeout,
+             what="%d GRD0501 line(s) from the parent" % n)
+
+
+def assert_serving(server):
+    r = server.get("/hello.txt")
+    assert r.status == 200, r
+
+
+def check_record(c, signal_name, uri_prefix, codes=None):
+    assert c["signal"] == signal_name, c
+    if codes:
+        assert c["si_code"] in codes, c
+    assert c["request"] is not None, c
+    assert c["uri"].startswith(uri_prefix), c
+    assert c["method"] == "GET"
+    assert c["vhost"] == "127.0.0.1"
+    assert c["client"] == "127.0.0.1"
+    assert c["pid"] > 0 and c["tid"] > 0
+    assert len(c["frames"]) >= 3, c
+    assert c["complete"] is True
+    for k in ("id", "time", "addr", "ip", "si_code"):
+        assert k in c
+
+
+# ---------------------------------------------------------------- prefork
+
+PREFORK_CASES = [
+    ("crash_ffi.php", "SIGSEGV", ["SEGV_MAPERR"], "ffi_call"),
+    ("crash_abort.php", "SIGABRT", ["SI_TKILL"], "abort"),
+    ("crash_bus.php?f=@ROOT@/sessions/bus", "SIGBUS", ["BUS_ADRERR"], None),
+    ("crash_stack.php", "SIGSEGV", ["SEGV_MAPERR", "SEGV_ACCERR"], None),
+]
+
+
+@pytest.mark.parametrize("page,sig,codes,func", PREFORK_CASES,
+                         ids=[c[0].split(".")[0] for c in PREFORK_CASES])
+def test_prefork_php_crash(make_server, page, sig, codes, func):
+    s = crash_server(make_server)
+    path = "/" + page.replace("@ROOT@", s.root)
+    fire(s, path)
+    c = wait_crash(s, lambda c: c["uri"] and c["uri"].startswith(
+        path.split("?")[0]), what="record of %s" % page)
+    check_record(c, sig, path.split("?")[0], codes)
+    if func:
+        names = [f["function"] or "" for f in c["frames"][:6]]
+        assert any(func in n for n in names), c["frames"]
+    wait_exit_logged(s)
+    log = s.log_text()
+    signo = {"SIGSEGV": 11, "SIGABRT": 6, "SIGBUS": 7}[sig]
+    assert re.search(r"child pid %d exit signal .*\(%d\)"
+                     % (c["pid"], signo), log), log
+    assert re.search(r"GRD0501: child pid %d .* crash %d: %s"
+                     % (c["pid"], c["id"], sig), log), log
+    # The report in the error log: headline and symbolized backtrace.
+    assert re.search(r"\[guard:crit\] \[pid %d:tid %d\] GRD0500: crash %d: "
+                     r"%s" % (c["pid"], c["tid"], c["id"], sig), log), log
+    assert "GRD0500: crash %d: end of report" % c["id"] in log
+    assert_serving(s)
+    js = s.guard_json()
+    assert js["counters"]["crashes_total"] == 1
+
+
+# ------------------------------------------------------------ event MPM
+
+EVENT_CASES = [
+    ("segv", "SIGSEGV", ["SEGV_MAPERR"], "crashtest_segv"),
+    ("fpe", "SIGFPE", ["FPE_INTDIV"], "crashtest_fpe"),
+    ("abort", "SIGABRT", ["SI_TKILL"], "abort"),
+    ("bus=@ROOT@/sessions/bus", "SIGBUS", ["BUS_ADRERR"], "crashtest_bus"),
+    ("stack", "SIGSEGV", ["SEGV_MAPERR", "SEGV_ACCERR"], "crashtest_"),
+]
+
+
+@pytest.mark.parametrize("kind,sig,codes,func", EVENT_CASES,
+                         ids=[c[0].split("=")[0] for c in EVENT_CASES])
+def test_event_module_crash(make_server, crashtest_so, kind, sig, codes,
+                            func):
+    s = crash_server(make_server, mpm="event", so=crashtest_so)
+    path = "/ct?" + kind.replace("@ROOT@", s.root)
+    fire(s, path)
+    c = wait_crash(s, lambda c: c["uri"] and c["uri"].startswith("/ct"),
+                   what="record of %s" % kind)
+    # The query is redacted: the copy shows "?...".
+    check_record(c, sig, "/ct?...", codes)
+    if func:
+        names = [f["function"] or "" for f in c["frames"][:6]]
+        assert any(func in n for n in names), c["frames"]
+    if sig != "SIGABRT":
+        # The first frame is the faulting instruction.
+        assert c["frames"][0]["addr"] == c["ip"], c
+    wait_exit_logged(s)
+    assert_serving(s)
+
+
+# ----------------------------------------------------- no request active
+
+
+def test_crash_without_request_event(make_server, crashtest_so):
+    s = crash_server(make_server, mpm="event", so=crashtest_so)
+    # Answered and logged; then the connection's end crashes (its reset
+    # may beat the response to the client).
+    fire(s, "/ct?after")
+    c = wait_crash(s, lambda c: True, what="record of ?after")
+    with open(os.path.join(s.root, "logs", "access_log")) as f:
+        assert re.search(r'"GET /ct\?after HTTP/1.1" 200', f.read())
+    assert c["signal"] == "SIGSEGV" and c["request"] is None, c
+    assert c["uri"] is None and c["client"] is None
+    wait_exit_logged(s)
+    assert re.search(r"GRD0501: .* crash %d: SIGSEGV .* no request"
+                     % c["id"], s.log_text())
+    assert_serving(s)
+
+
+def test_signal_to_idle_prefork_child(make_server):
+    s = crash_server(make_server)
+    assert_serving(s)
+    child = wait_for(lambda: s.guard_json()["children"], 10,
+                     what="a child")[0]["pid"]
+    time.sleep(0.5)    # its child_init (handlers) is surely over
+    os.kill(child, signal.SIGSEGV)
+    c = wait_crash(s, lambda c: c["pid"] == child, what="record of kill")
+    assert c["request"] is None and c["si_code"] == "SI_USER", c
+    assert c["addr"] == "0x0"
+    wait_exit_logged(s)
+    assert_serving(s)
+
+
+# ------------------------------------------------------------- core dump
+
+
+def test_core_file_still_written(make_server):
+    pattern = open("/proc/sys/kernel/core_pattern").read().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        pytest.skip("core_pattern %r does not write to the cwd" % pattern)
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    if hard != resource.RLIM_INFINITY and hard < 1 << 30:
+        pytest.skip("core size hard limit %d" % hard)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+    cores = tempfile.mkdtemp(prefix="guardcore-")
+    os.chmod(cores, 0o1777)
+    s = None
+    try:
+        s = crash_server(make_server, snippet="CoreDumpDirectory %s\n" % cores)
+        fire(s, "/crash_ffi.php")
+        wait_exit_logged(s)
+        assert "possible coredump in %s" % cores in s.log_text()
+        files = wait_for(lambda: [f for f in os.listdir(cores)
+                                  if f.startswith("core")], 15,
+                         what="a core file in %s" % cores)
+        assert files
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+        if s:
+            s.stop()    # -k stop reads the config, which names the dir
+        shutil.rmtree(cores, ignore_errors=True)
+
+
+# ------------------------------------------- storm, restart, secrets, pages
+
+STORM = 200
+
+
+def test_crash_storm(make_server):
+    import threading
+    from guardtest import parse_prometheus, prom_values
+    s = crash_server(make_server, snippet="GuardCrashHistory 16\n"
+                     "StartServers 8\nMinSpareServers 8\nMaxSpareServers 16\n")
+    left = list(range(STORM))
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if not left:
+                    return
+                i = left.pop()
+            fire(s, "/crash_ffi.php?n=%d" % i)
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    wait_exit_logged(s, STORM, timeout=60)
+    js = s.guard_json()
+    assert js["counters"]["crashes_total"] == STORM
+    recs = js["crashes"]
+    # The ring holds the newest 16, whole and in order.
+    assert [c["id"] for c in recs] == list(range(STORM, STORM - 16, -1))
+    for c in recs:
+        assert c["complete"] and c["signal"] == "SIGSEGV", c
+        assert c["uri"] == "/crash_ffi.php?...", c
+        assert len(c["frames"]) >= 3
+    # One bug, one line: all 200 under one signature.
+    groups = js["crash_groups"]
+    assert groups[0]["count"] == STORM, groups
+    assert s.count_log(r"GRD0501") == STORM
+    assert s.count_log(r"GRD0500: crash \d+: end of report") == STORM
+    assert s.count_log(r"GRD0502: \d+ crashes in the last minute") >= 1
+    samples = parse_prometheus(s.guard_get("prometheus").text)
+    assert prom_values(samples, "guard_crashes_total",
+                       signal="SIGSEGV") == [STORM]
+    assert_serving(s)
+
+
+def test_graceful_restart_keeps_history(make_server):
+    s = crash_server(make_server)
+    fire(s, "/crash_ffi.php")
+    fire(s, "/crash_abort.php")
+    wait_exit_logged(s, 2)
+    before = crashes(s)
+    assert len(before) == 2
+    s.graceful()
+    fire(s, "/crash_ffi.php")
+    wait_exit_logged(s, 3)
+    js = s.guard_json()
+    assert js["counters"]["crashes_total"] == 3
+    after = js["crashes"]
+    assert [c["id"] for c in after] == [3, 2, 1]
+    assert {c["signal"] for c in after} == {"SIGSEGV", "SIGABRT"}
+    old = [c for c in after if c["id"] == 1][0]
+    assert old["generation"] < after[0]["generation"]
+    # Frames of an earlier generation are shown as addresses only.
+    assert old["symbolized"] is False and old["frames"]
+    r = s.guard_get("crash=1")
+    assert r.status == 200 and "Crash 1" in r.text, r
+
+
+def test_secrets_never_recorded(make_server):
+    s = crash_server(make_server,
+                     snippet="GuardCrashLog @ROOT@/logs/crash_log\n")
+    fire(s, "/crash_ffi.php?token=SECRETQ1&x=1",
+         headers={"Authorization": "Bearer SECRETA2",
+                  "Cookie": "PHPSESSID=SECRETC3"})
+    c = wait_crash(s, lambda c: True)
+    wait_exit_logged(s)
+    assert c["uri"] == "/crash_ffi.php?...", c
+    crash_log = open(os.path.join(s.root, "logs", "crash_log")).read()
+    assert "GRD0500: crash 1: SIGSEGV" in crash_log, crash_log
+    assert "end of report" in crash_log
+    # The report went to GuardCrashLog, not to the error log.
+    assert s.count_log(r"GRD0500") == 0
+    texts = [crash_log, s.log_text()]
+    for q in ("", "json", "prometheus", "auto", "crash=1", "crash=1&json",
+              "child=%d" % c["child"], "child=%d&json" % c["child"]):
+        r = s.guard_get(q)
+        assert r.status == 200, (q, r)
+        texts.append(r.text)
+    for t in texts:
+        for secret in ("SECRETQ1", "SECRETA2", "SECRETC3"):
+            assert secret not in t
+
+
+def test_crash_and_child_pages(make_server):
+    s = crash_server(make_server)
+    s.get("/hello.php")
+    fire(s, "/crash_ffi.php?<b>x</b>")
+    c = wait_crash(s, lambda c: True)
+    wait_exit_logged(s)
+    one = s.guard_get("crash=%d&json" % c["id"]).json()["crash"]
+    assert one["id"] == c["id"] and one["frames"] == c["frames"]
+    assert any(f["function"] == "ffi_call" and f["module"].endswith(
+        "libffi.so.8") for f in one["frames"])
+    html = s.guard_get("crash=%d" % c["id"]).text
+    assert "SIGSEGV (SEGV_MAPERR) at 0x0" in html
+    assert "libffi.so.8+0x" in html and "(ffi_call+0x" in html
+    assert s.guard_get("crash=999").status == 404
+    assert s.guard_get("crash=abc").status == 400
+    assert s.guard_get("child=99999").status == 404
+    page = s.guard_get("child=%d&json" % c["child"]).json()
+    assert page["child"] == c["child"]
+    dead = [p for p in page["processes"] if p["pid"] == c["pid"]]
+    assert dead and dead[0]["end"] == "crashed", page
+    assert dead[0]["signal"] == "SIGSEGV" and dead[0]["crashes"] == 1
+    assert dead[0]["requests"] >= 1 and dead[0]["ended"]
+    assert [x["id"] for x in page["crashes"]] == [c["id"]]
+    main = s.guard_get().text
+    assert "<h2>Crashes</h2>" in main and "?crash=%d" % c["id"] in main
+    assert "<b>x</b>" not in main
+    auto = s.guard_get("auto").text
+    assert "CrashesTotal: 1" in auto

@@ -1,0 +1,447 @@
+/* Crash records: the ring, signatures, names, report text, the view and
+ * its renderers, and the selectors of the status query. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "guard_unit.h"
+#include "guard_crash.h"
+#include "guard_crash_fmt.h"
+#include "guard_crash_view.h"
+#include "guard_query.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+static guard_crash_shm_t *make_ring(int cap)
+{
+    guard_crash_shm_t *c = apr_pcalloc(pool, sizeof(*c));
+    void *base = apr_palloc(pool, guard_crash_shm_size(cap, 4));
+
+    guard_crash_shm_init(base, cap, 4, apr_time_now());
+    guard_crash_shm_attach(c, base);
+    ck_assert(guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
+                                      cap, 4));
+    ck_assert(!guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
+                                       cap + 1, 4));
+    ck_assert(!guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
+                                       cap, 3));
+    return c;
+}
+
+static void make_rec(guard_crash_rec_t *r, int signo, int pid)
+{
+    memset(r, 0, sizeof(*r));
+    r->when = apr_time_now();
+    r->signo = signo;
+    r->si_code = SEGV_MAPERR;
+    r->pid = pid;
+    r->tid = pid;
+    r->elapsed_ms = -1;
+}
+
+START_TEST(ring_keeps_newest)
+{
+    guard_crash_shm_t *c = make_ring(4);
+    guard_crash_rec_t r, *slot, out;
+    apr_uint64_t t;
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        make_rec(&r, i % 2 ? SIGBUS : SIGSEGV, 1000 + i);
+        t = guard_crash_publish(c, &r, &slot);
+        ck_assert_uint_eq(t, (apr_uint64_t)i);
+        ck_assert_ptr_nonnull(slot);
+        ck_assert_uint_eq(r.id, (apr_uint64_t)i + 1);
+    }
+    ck_assert_uint_eq(guard_crash_total(c), 10);
+    ck_assert_uint_eq(c->hdr->by_signal[GUARD_CSIG_SEGV], 5);
+    ck_assert_uint_eq(c->hdr->by_signal[GUARD_CSIG_BUS], 5);
+    for (t = 0; t < 6; t++) {
+        ck_assert_int_eq(guard_crash_read(c, t, &out), 0);
+    }
+    for (t = 6; t < 10; t++) {
+        ck_assert_int_eq(guard_crash_read(c, t, &out), 1);
+        ck_assert_int_eq(out.pid, 1000 + (int)t);
+        ck_assert_uint_eq(out.id, t + 1);
+    }
+}
+END_TEST
+
+START_TEST(ring_older_never_overwrites_newer)
+{
+    guard_crash_shm_t *c = make_ring(2);
+    guard_crash_rec_t r, *slot, out;
+
+    /* A writer of ticket 4 already holds record 0: ticket 2 arrives late. */
+    c->recs[0].seq = 2 * 4 + 2;
+    c->recs[0].pid = 4444;
+    c->hdr->next = 2;
+    make_rec(&r, SIGSEGV, 2222);
+    guard_crash_publish(c, &r, &slot);
+    ck_assert_ptr_null(slot);
+    ck_assert_int_eq(c->recs[0].pid, 4444);
+    ck_assert_uint_eq(guard_crash_total(c), 3);   /* still counted */
+    ck_assert_int_eq(guard_crash_read(c, 2, &out), 0);
+}
+END_TEST
+
+START_TEST(last_per_child)
+{
+    guard_crash_shm_t *c = make_ring(2);
+    guard_crash_rec_t r, *slot, out;
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        make_rec(&r, SIGSEGV, 500 + i);
+        r.child = i % 2;
+        guard_crash_publish(c, &r, &slot);
+        guard_crash_keep_last(c, &r);
+    }
+    /* The ring lapped, the child slots still know their process's crash. */
+    ck_assert_int_eq(guard_crash_last_of(c, 1, 503, &out), 1);
+    ck_assert_uint_eq(out.id, 4);
+    ck_assert_int_eq(guard_crash_last_of(c, 0, 504, &out), 1);
+    ck_assert_int_eq(guard_crash_last_of(c, 0, 502, &out), 0);
+    ck_assert_int_eq(guard_crash_last_of(c, 3, 504, &out), 0);
+    r.child = 9;
+    guard_crash_keep_last(c, &r);   /* out of range: ignored */
+}
+END_TEST
+
+START_TEST(ring_in_progress_is_shown)
+{
+    guard_crash_shm_t *c = make_ring(2);
+    guard_crash_rec_t out;
+
+    c->hdr->next = 1;
+    c->recs[0].seq = 1;     /* ticket 0 died mid-write */
+    c->recs[0].pid = 77;
+    ck_assert_int_eq(guard_crash_read(c, 0, &out), -1);
+    ck_assert_int_eq(out.pid, 77);
+}
+END_TEST
+
+#define THREADS 8
+#define PER_THREAD 2000
+
+static void *storm(void *arg)
+{
+    guard_crash_shm_t *c = arg;
+    guard_crash_rec_t r, *slot;
+    int i;
+
+    for (i = 0; i < PER_THREAD; i++) {
+        make_rec(&r, SIGSEGV, i);
+        r.tid = i;          /* pid == tid in every whole record */
+        r.ip = (apr_uint64_t)i * 3;
+        guard_crash_publish(c, &r, &slot);
+    }
+    return NULL;
+}
+
+START_TEST(ring_concurrent_writers)
+{
+    guard_crash_shm_t *c = make_ring(64);
+    pthread_t th[THREADS];
+    guard_crash_rec_t out;
+    apr_uint64_t t, total;
+    int i, whole = 0;
+
+    for (i = 0; i < THREADS; i++) {
+        pthread_create(&th[i], NULL, storm, c);
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+    }
+    total = guard_crash_total(c);
+    ck_assert_uint_eq(total, THREADS * PER_THREAD);
+    ck_assert_uint_eq(c->hdr->by_signal[GUARD_CSIG_SEGV], total);
+    for (t = total - 64; t < total; t++) {
+        if (guard_crash_read(c, t, &out) == 1) {
+            ck_assert_int_eq(out.pid, out.tid);
+            ck_assert_uint_eq(out.ip, (apr_uint64_t)out.pid * 3);
+            ck_assert_uint_eq(out.id, t + 1);
+            whole++;
+        }
+    }
+    ck_assert_int_eq(whole, 64);
+}
+END_TEST
+
+START_TEST(frames_and_groups)
+{
+    guard_crash_shm_t *c = make_ring(8);
+    guard_crash_rec_t r, *slot, out;
+    void *raw[6] = { (void *)0x10, (void *)0x20, (void *)0x1234,
+                     (void *)0x40, (void *)0x50, (void *)0x60 };
+    apr_uint64_t frames[GUARD_CRASH_FRAMES], sig, t;
+    int n, start, i;
+
+    n = guard_crash_trim_frames(raw, 6, 0x1234, frames, 32, &start);
+    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(start, 2);
+    ck_assert_uint_eq(frames[0], 0x1234);
+    n = guard_crash_trim_frames(raw, 6, 0x9999, frames, 3, &start);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(start, 0);
+
+    n = guard_crash_trim_frames(raw, 6, 0x1234, frames, 32, &start);
+    sig = guard_crash_signature(SIGSEGV, frames, n);
+    ck_assert_uint_ne(sig, 0);
+    ck_assert_uint_eq(sig, guard_crash_signature(SIGSEGV, frames, 3));
+    ck_assert_uint_ne(sig, guard_crash_signature(SIGBUS, frames, n));
+    for (i = 0; i < 5; i++) {
+        make_rec(&r, SIGSEGV, 10 + i);
+        t = guard_crash_publish(c, &r, &slot);
+        guard_crash_add_frames(slot, t, frames, n, sig);
+        guard_crash_count_group(c, sig, &r, frames, n);
+    }
+    make_rec(&r, SIGBUS, 99);
+    guard_crash_count_group(c, guard_crash_signature(SIGBUS, frames, n), &r,
+                            frames, n);
+    ck_assert_int_eq(guard_crash_read(c, 4, &out), 1);
+    ck_assert_uint_eq(out.nframes, 4);
+    ck_assert(out.flags & GUARD_CRASHF_FRAMES);
+    ck_assert_uint_eq(out.frames[1], 0x40);
+    ck_assert_uint_eq(c->groups[sig % GUARD_CRASH_GROUPS].count, 5);
+    ck_assert_uint_eq(c->groups[sig % GUARD_CRASH_GROUPS].last_id, 5);
+}
+END_TEST
+
+START_TEST(names)
+{
+    ck_assert_str_eq(guard_signal_name(SIGSEGV), "SIGSEGV");
+    ck_assert_str_eq(guard_signal_name(SIGABRT), "SIGABRT");
+    ck_assert_ptr_null(guard_signal_name(SIGUSR1));
+    ck_assert_str_eq(guard_si_code_name(SIGSEGV, SEGV_MAPERR), "SEGV_MAPERR");
+    ck_assert_str_eq(guard_si_code_name(SIGBUS, BUS_ADRERR), "BUS_ADRERR");
+    ck_assert_str_eq(guard_si_code_name(SIGFPE, FPE_INTDIV), "FPE_INTDIV");
+    ck_assert_str_eq(guard_si_code_name(SIGABRT, SI_TKILL), "SI_TKILL");
+    ck_assert_str_eq(guard_si_code_name(SIGSEGV, SI_USER), "SI_USER");
+    ck_assert_str_eq(guard_si_code_name(SIGSEGV, SI_KERNEL), "SI_KERNEL");
+    ck_assert_ptr_null(guard_si_code_name(SIGSEGV, 77));
+}
+END_TEST
+
+START_TEST(cbuf_bounded)
+{
+    char buf[8];
+    guard_cbuf_t b;
+
+    guard_cbuf_init(&b, buf, sizeof(buf));
+    guard_cbuf_dec(&b, -42);
+    guard_cbuf_hex(&b, 0xbeefULL);
+    ck_assert_str_eq(buf, "-420xbe");
+    ck_assert_uint_eq(b.len, 7);
+}
+END_TEST
+
+START_TEST(cbuf_time)
+{
+    char buf[40];
+    guard_cbuf_t b;
+
+    guard_cbuf_init(&b, buf, sizeof(buf));
+    guard_cbuf_time(&b, 0);
+    ck_assert_str_eq(buf, "1970-01-01 00:00:00.000");
+    guard_cbuf_init(&b, buf, sizeof(buf));
+    /* 2024-02-29 23:59:58.5 UTC: a leap day */
+    guard_cbuf_time(&b, APR_INT64_C(1709251198) * APR_USEC_PER_SEC + 500000);
+    ck_assert_str_eq(buf, "2024-02-29 23:59:58.500");
+}
+END_TEST
+
+START_TEST(headline)
+{
+    guard_crash_rec_t r;
+    char line[1024];
+    apr_size_t n;
+
+    make_rec(&r, SIGSEGV, 17109);
+    r.id = 7;
+    r.child = 3;
+    r.thread = 0;
+    n = guard_crash_headline(&r, line, sizeof(line));
+    ck_assert_uint_eq(n, strlen(line));
+    ck_assert_int_eq(line[n - 1], '\n');
+    ck_assert_ptr_nonnull(strstr(line, "[guard:crit] [pid 17109:tid 17109] "
+                                 "GRD0500: crash 7: SIGSEGV (SEGV_MAPERR) "
+                                 "at 0x0"));
+    ck_assert_ptr_nonnull(strstr(line, "child 3 thread 0"));
+    ck_assert_ptr_nonnull(strstr(line, ", no request"));
+    r.flags |= GUARD_CRASHF_REQUEST;
+    r.elapsed_ms = 12;
+    strcpy(r.req.method, "GET");
+    strcpy(r.req.uri, "/crash.php?...");
+    strcpy(r.req.vhost, "example.org");
+    strcpy(r.req.client, "10.0.0.1");
+    guard_crash_headline(&r, line, sizeof(line));
+    ck_assert_ptr_nonnull(strstr(line, "serving \"GET /crash.php?...\" vhost "
+                                 "\"example.org\" client \"10.0.0.1\" for "
+                                 "12 ms\n"));
+    /* Small buffers truncate, still ending in a newline. */
+    n = guard_crash_headline(&r, line, 40);
+    ck_assert_uint_eq(n, 39);
+    ck_assert_int_eq(line[38], '\n');
+}
+END_TEST
+
+START_TEST(symbolize_dladdr)
+{
+    guard_frame_sym_t f;
+    void *fn = dlsym(RTLD_DEFAULT, "apr_pool_create_ex");
+
+    ck_assert_ptr_nonnull(fn);
+    ck_assert_int_eq(guard_symbolize_dladdr(NULL,
+                     (apr_uint64_t)(apr_uintptr_t)fn + 4, 1, &f), 1);
+    ck_assert_str_eq(f.function, "apr_pool_create_ex");
+    ck_assert_uint_eq(f.func_offset, 4);
+    ck_assert_ptr_nonnull(strstr(f.module, "libapr-1"));
+    ck_assert_int_eq(guard_symbolize_dladdr(NULL, 0, 0, &f), 0);
+    /* The faulting instruction is looked up as it is. */
+    ck_assert_int_eq(guard_symbolize_dladdr(NULL,
+                     (apr_uint64_t)(apr_uintptr_t)fn, 0, &f), 1);
+    ck_assert_str_eq(f.function, "apr_pool_create_ex");
+}
+END_TEST
+
+static void sink_write(void *ctx, const char *d, apr_size_t n)
+{
+    (void)ctx; (void)d; (void)n;
+}
+
+START_TEST(view_and_render)
+{
+    guard_crash_shm_t *c = make_ring(4);
+    guard_crash_rec_t r, *slot;
+    guard_crash_view_t *v;
+    guard_sink_t *o;
+    const char *txt;
+    apr_uint64_t frames[2] = { 0, 0 };
+    int i;
+
+    frames[0] = (apr_uint64_t)(apr_uintptr_t)dlsym(RTLD_DEFAULT,
+                                                   "apr_pool_create_ex");
+    for (i = 0; i < 6; i++) {
+        apr_uint64_t t;
+
+        make_rec(&r, SIGSEGV, 100 + i);
+        r.child = i % 2;
+        if (i == 5) {
+            r.flags |= GUARD_CRASHF_REQUEST;
+            strcpy(r.req.method, "GET");
+            strcpy(r.req.uri, "/<script>\"x\\x0A");
+            strcpy(r.req.vhost, "v");
+            strcpy(r.req.client, "c");
+            r.elapsed_ms = 3;
+        }
+        t = guard_crash_publish(c, &r, &slot);
+        guard_crash_add_frames(slot, t, frames, 1,
+                               guard_crash_signature(SIGSEGV, frames, 1));
+        guard_crash_count_group(c, guard_crash_signature(SIGSEGV, frames, 1),
+                                &r, frames, 1);
+    }
+    guard_crash_proc_start(c, 1, 105, 0, apr_time_now(), 10);
+    v = guard_crash_view_take(pool, c, 0, apr_time_now(),
+                              guard_symbolize_dladdr, NULL);
+    ck_assert_int_eq(v->nitems, 4);
+    ck_assert_uint_eq(v->items[0].rec.id, 6);     /* newest first */
+    ck_assert_uint_eq(v->items[3].rec.id, 3);
+    ck_assert_int_eq(v->ngroups, 1);
+    ck_assert_uint_eq(v->groups[0].count, 6);
+    ck_assert_int_eq(v->nprocs, 1);
+    ck_assert_ptr_nonnull(guard_crash_view_find(v, 4));
+    ck_assert_ptr_null(guard_crash_view_find(v, 2));
+    ck_assert_str_eq(v->items[0].syms[0].function, "apr_pool_create_ex");
+
+    o = guard_sink_buffer(pool);
+    guard_crash_render_json(v, o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "\"signal\":\"SIGSEGV\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"si_code\":\"SEGV_MAPERR\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"uri\":\"/<script>\\\"x\\\\x0A\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"function\":\"apr_pool_create_ex\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"count\":6"));
+
+    o = guard_sink_buffer(pool);
+    guard_crash_render_html(v, o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_null(strstr(txt, "<script>"));
+    ck_assert_ptr_nonnull(strstr(txt, "/&lt;script&gt;&quot;x"));
+    ck_assert_ptr_nonnull(strstr(txt, "?crash=6"));
+
+    o = guard_sink_buffer(pool);
+    guard_crash_render_prometheus(v, o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "guard_crashes_total{signal=\"SIGSEGV\"}"
+                                      " 6\n"));
+    /* The old generation's frames are not resolved. */
+    v = guard_crash_view_take(pool, c, 1, apr_time_now(),
+                              guard_symbolize_dladdr, NULL);
+    ck_assert_int_eq(v->items[0].symbolized, 0);
+    ck_assert_int_eq(v->items[0].syms[0].resolved, 0);
+    (void)sink_write;
+}
+END_TEST
+
+START_TEST(query_selectors)
+{
+    guard_query_t q;
+
+    ck_assert_ptr_null(guard_query_parse(pool, "crash=12&json", &q));
+    ck_assert_int_eq(q.crash, 12);
+    ck_assert_int_eq(q.child, -1);
+    ck_assert_int_eq(q.format, GUARD_FMT_JSON);
+    ck_assert_ptr_null(guard_query_parse(pool, "child=0", &q));
+    ck_assert_int_eq(q.child, 0);
+    ck_assert_int_eq(q.crash, 0);
+    ck_assert_ptr_null(guard_query_parse(pool, "crashx=1;children", &q));
+    ck_assert_int_eq(q.crash, 0);
+    ck_assert_int_eq(q.child, -1);
+    ck_assert_ptr_nonnull(guard_query_parse(pool, "crash=0", &q));
+    ck_assert_ptr_nonnull(guard_query_parse(pool, "crash=", &q));
+    ck_assert_ptr_nonnull(guard_query_parse(pool, "crash", &q));
+    ck_assert_ptr_nonnull(guard_query_parse(pool, "child=-1", &q));
+    ck_assert_ptr_nonnull(guard_query_parse(pool, "child=1x", &q));
+    ck_assert_ptr_nonnull(guard_query_parse(pool,
+                          "crash=99999999999999999999999", &q));
+}
+END_TEST
+
+Suite *guard_crash_suite(void)
+{
+    Suite *s = suite_create("crash");
+    TCase *tc = tcase_create("crash");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, ring_keeps_newest);
+    tcase_add_test(tc, ring_older_never_overwrites_newer);
+    tcase_add_test(tc, ring_in_progress_is_shown);
+    tcase_add_test(tc, last_per_child);
+    tcase_add_test(tc, ring_concurrent_writers);
+    tcase_add_test(tc, frames_and_groups);
+    tcase_add_test(tc, names);
+    tcase_add_test(tc, cbuf_bounded);
+    tcase_add_test(tc, cbuf_time);
+    tcase_add_test(tc, headline);
+    tcase_add_test(tc, symbolize_dladdr);
+    tcase_add_test(tc, view_and_render);
+    tcase_add_test(tc, query_selectors);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -22,7 +22,7 @@ CRASHTEST_SRC = os.path.join(HERE, "..", "modules", "mod_crashtest.c")
 APXS = os.environ.get("APXS") or "/usr/bin/apxs"
 
 # The crash lines every test here expects in the error log.
-CRASH_LOG = [r"exit signal", r"GRD040[0-2]"]
+CRASH_LOG = [r"exit signal", r"GRD050[0-2]"]
 
 PHP_FFI = "php_admin_value ffi.enable 1\n"
 CRASHTEST_CONF = """\

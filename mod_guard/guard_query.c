@@ -23,27 +23,6 @@ static int token_is(const char *tok, apr_size_t len, const char *word)
     return strlen(word) == len && memcmp(tok, word, len) == 0;
 }
 
-/* Digits only, stopping as soon as the value is out of range. */
-static int parse_refresh(const char *v, apr_size_t len)
-{
-    apr_size_t i;
-    int n = 0;
-
-    if (len == 0) {
-        return -1;
-    }
-    for (i = 0; i < len; i++) {
-        if (v[i] < '0' || v[i] > '9') {
-            return -1;
-        }
-        n = n * 10 + (v[i] - '0');
-        if (n > REFRESH_MAX) {
-            return -1;
-        }
-    }
-    return n < REFRESH_MIN ? -1 : n;
-}
-
 /* Digits only, at most max; -1 when not. */
 static apr_int64_t parse_number(const char *v, apr_size_t len,
                                 apr_int64_t max)
@@ -64,6 +43,13 @@ static apr_int64_t parse_number(const char *v, apr_size_t len,
         }
     }
     return n;
+}
+
+static int parse_refresh(const char *v, apr_size_t len)
+{
+    apr_int64_t n = parse_number(v, len, REFRESH_MAX);
+
+    return n < REFRESH_MIN ? -1 : (int)n;
 }
 
 /* "crash=<id>" and "child=<n>": 1 when tok is one, *err when malformed. */

@@ -17,6 +17,12 @@ typedef struct {
     const guard_slot_t *slots;    /* this child's slots: their client_fd */
     int nslots;
     long clk_tck;                 /* sysconf(_SC_CLK_TCK) */
+    /* Optional: 1 when the MPM says thread t of this child serves no
+     * connection now; its slot's client_fd is then stale (the fd number
+     * may already be a backend socket). */
+    int (*thread_released)(void *baton, int child, int thread);
+    void *baton;
+    int child;
 } guard_inspect_ctx_t;
 
 /** What the thread to sample is doing in its request. */

@@ -218,7 +218,9 @@ static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
         const guard_slot_t *s = &ctx->slots[i];
 
         if (s->state != GUARD_WS_EMPTY && s->state != GUARD_WS_IDLE
-            && s->client_fd == fd) {
+            && s->client_fd == fd
+            && !(ctx->thread_released
+                 && ctx->thread_released(ctx->baton, ctx->child, i))) {
             return 1;
         }
     }

@@ -210,6 +210,8 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     }
     watch.ictx.slots = guard_shm_slot(shm, watch.child, 0);
     watch.ictx.nslots = (int)shm->hdr->thread_limit;
+    watch.ictx.thread_released = guard_glue_thread_released;
+    watch.ictx.child = watch.child;
     claim_child(watch.child);
     /* The new thread inherits this mask: it never takes a signal. */
     sigfillset(&all);

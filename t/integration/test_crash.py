@@ -71,7 +71,14 @@ def fire(server, path, **kw):
 
 
 def crashes(server):
-    return server.guard_json().get("crashes", [])
+    """The crash list; [] when the probe itself met the dying child (its
+    connection reset or closed unanswered), so that callers poll again."""
+    try:
+        return server.guard_json().get("crashes", [])
+    except (OSError, Fail) as e:
+        if isinstance(e, Fail) and "no complete HTTP response" not in str(e):
+            raise
+        return []
 
 
 def wait_crash(server, pred, timeout=15, what="crash record"):

@@ -33,6 +33,7 @@
 #define GRD_LOCK_CUT_FAILED "GRD0403"
 #define GRD_LOCK_FULL     "GRD0404"
 #define GRD_LOCK_ASK      "GRD0405"
+#define GRD_LOCK_OFD      "GRD0406"
 
 /* Crashes. */
 #define GRD_CRASH         "GRD0500"

@@ -11,7 +11,7 @@
 #include <apr_time.h>
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  3
+#define GUARD_SHM_VERSION  4
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -194,6 +194,12 @@ typedef struct {
     apr_uint32_t owner;           /* atomic: child + 1 of its watchdog; 0 */
     apr_uint32_t seq;
     apr_time_t updated;           /* atomic: the owner's last update */
+    /* OFD locks (no pid in /proc/locks): the process that holds one, as
+     * its own watchdog says, and when it last said so (guard_lockofd.h).
+     * Atomic; written by any watchdog, never by the owner's copy. */
+    apr_int32_t ofd_pid;
+    apr_uint32_t ofd_pad;
+    apr_time_t ofd_seen;
 
     apr_uint64_t dev;
     apr_uint64_t ino;
@@ -205,6 +211,7 @@ typedef struct {
     apr_uint32_t holder_cut_asked;    /* cut-holder asked for this holder */
     apr_time_t appeared;          /* earliest wait of its waiters */
     apr_time_t reported_at;
+    apr_time_t ofd_since;         /* first pass that found no OFD holder */
     apr_int32_t holder_pid;       /* 0: not found; -1: OFD lock, no pid */
     apr_int32_t holder_tid;       /* 0: not an httpd worker, or unknown */
     apr_int32_t holder_child;     /* -1: not an httpd worker */

@@ -51,6 +51,8 @@ static void init_entry(guard_chain_t *c, apr_uint64_t dev, apr_uint64_t ino,
     c->holder_child = -1;
     c->holder_thread = -1;
     guard_seq_write_end(&c->seq);
+    __atomic_store_n(&c->ofd_pid, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->ofd_seen, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&c->owner, owner, __ATOMIC_RELEASE);
     __atomic_store_n(&c->updated, now, __ATOMIC_RELEASE);
 }
@@ -182,7 +184,7 @@ char *guard_chain_holder_text(const guard_chain_t *c, char *buf,
                               apr_size_t len)
 {
     if (c->holder_pid == -1) {
-        apr_cpystrn(buf, "an OFD lock (no pid)", len);
+        apr_cpystrn(buf, "an OFD lock outside httpd's workers (no pid)", len);
     }
     else if (c->holder_pid == 0) {
         apr_cpystrn(buf, "nobody found in /proc/locks", len);

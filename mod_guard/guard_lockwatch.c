@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "guard_inspect.h"
 #include "guard_lockchain.h"
+#include "guard_lockofd.h"
 #include "guard_lockwatch.h"
 #include "guard_locks.h"
 #include "guard_log.h"
@@ -21,6 +22,11 @@
 
 #define MAX_KEPT 8                 /* chains updated per pass */
 #define STALE_OWNER apr_time_from_sec(1)
+/* How long an OFD holder's word stays good, and how long a new OFD chain
+ * waits for it before its line is logged without a holder: a few passes
+ * of the holder's watchdog. */
+#define OFD_FRESH(w) (3 * (w)->interval + apr_time_from_msec(100))
+#define OFD_GRACE(w) (2 * (w)->interval + apr_time_from_msec(50))
 
 typedef struct {
     guard_chain_t *live;
@@ -305,6 +311,52 @@ static void find_holder_slot(guard_watch_t *w, apr_time_t now, kept_t *k,
     }
 }
 
+/* An OFD lock: the pid its holder's watchdog gave, while fresh; else -1. */
+static apr_int32_t ofd_holder(guard_watch_t *w, const kept_t *k,
+                              apr_time_t now)
+{
+    apr_time_t seen = __atomic_load_n(&k->live->ofd_seen, __ATOMIC_ACQUIRE);
+    apr_int32_t pid = __atomic_load_n(&k->live->ofd_pid, __ATOMIC_RELAXED);
+
+    if (pid > 0 && seen > 0 && now - seen <= OFD_FRESH(w)) {
+        if (w->debug && k->live->holder_pid != pid) {
+            guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_OFD,
+                            "OFD lock on %s: the watchdog of pid %d says "
+                            "its process holds it", k->next.path, pid);
+        }
+        return pid;
+    }
+    return -1;
+}
+
+/* Step 0: the OFD chains that this process holds the lock of. */
+static void announce_ofd(guard_watch_t *w, apr_time_t now)
+{
+    int i;
+
+    for (i = 0; i < GUARD_CHAINS; i++) {
+        guard_chain_t *c = &w->shm->chains[i];
+        apr_uint64_t key = __atomic_load_n(&c->key, __ATOMIC_ACQUIRE);
+
+        if (key == 0 || key == ~(apr_uint64_t)0
+            || __atomic_load_n(&c->lock_class, __ATOMIC_RELAXED)
+               != GUARD_LOCK_OFD
+            || !guard_lockofd_held(c->dev, c->ino)
+            || __atomic_load_n(&c->key, __ATOMIC_ACQUIRE) != key) {
+            continue;
+        }
+        __atomic_store_n(&c->ofd_pid, (apr_int32_t)w->pid, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->ofd_seen, now, __ATOMIC_RELEASE);
+    }
+}
+
+/* The chain line waits a little for an OFD holder's watchdog. */
+static int holder_settled(guard_watch_t *w, const kept_t *k, apr_time_t now)
+{
+    return k->next.holder_pid != -1 || !k->next.ofd_since
+           || now - k->next.ofd_since >= OFD_GRACE(w);
+}
+
 /* Step 5: who holds it. */
 static void join_holder(guard_watch_t *w, apr_time_t now, kept_t *k)
 {
@@ -321,10 +373,14 @@ static void join_holder(guard_watch_t *w, apr_time_t now, kept_t *k)
         return;
     }
     c->lock_class = (apr_uint32_t)h->lock_class;
-    if (h->pid <= 0) {
+    if (h->pid == -1 && (c->holder_pid = ofd_holder(w, k, now)) == -1) {
+        c->ofd_since = c->ofd_since ? c->ofd_since : now;
         return;
     }
-    find_holder_slot(w, now, k, h->pid);
+    if (c->holder_pid <= 0) {
+        return;
+    }
+    find_holder_slot(w, now, k, c->holder_pid);
     if (k->have_holder_slot) {
         c->holder_tid = k->holder.tid;
         c->holder_req_start = k->holder.req_start;
@@ -371,7 +427,7 @@ static void publish(guard_watch_t *w, apr_time_t now, kept_t *k)
     if (k->next.nwaiters > k->next.max_waiters) {
         k->next.max_waiters = k->next.nwaiters;
     }
-    if (!k->next.reported) {
+    if (!k->next.reported && holder_settled(w, k, now)) {
         k->next.reported = 1;
         k->next.reported_at = now;
         guard_chain_holder_text(&k->next, k->next.first_holder,
@@ -402,6 +458,7 @@ void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now)
     if (!w->lock_rules || !w->shm->chains) {
         return;
     }
+    announce_ofd(w, now);
     claim_own(w, now);
     if ((n = collect_kept(w, now, k)) == 0) {
         return;

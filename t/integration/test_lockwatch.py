@@ -32,10 +32,13 @@ CHAIN_RE = r"\[guard:warn\].* GRD0400: lock wait: "
 CLEARED_RE = r"\[guard:warn\].* GRD0401: lock wait cleared: "
 
 HOLDER_PY = r"""
-import fcntl, os, sys, time
+import fcntl, os, struct, sys, time
 f = open(sys.argv[1], "r+")
 if sys.argv[2] == "flock":
     fcntl.flock(f, fcntl.LOCK_EX)
+elif sys.argv[2] == "ofd":
+    # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD)
+    fcntl.fcntl(f, 38, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 0, 0))
 else:
     fcntl.lockf(f, fcntl.LOCK_EX)
 sys.stdout.write("locked\n")
@@ -45,8 +48,8 @@ sys.stdin.read()
 
 
 class OutsideHolder:
-    """A process outside httpd that holds a lock on path (flock or a POSIX
-    lock) until stop()."""
+    """A process outside httpd that holds a lock on path (flock, a POSIX
+    lock or an OFD lock) until stop()."""
 
     def __init__(self, path, how):
         self.p = subprocess.Popen([sys.executable, "-c", HOLDER_PY, path,
@@ -309,3 +312,89 @@ def test_unwatched_or_short_waits_are_not_chains(make_server, holders):
     ext2.stop()
     time.sleep(0.5)
     assert s.count_log(r"GRD040") == 0, s.log_tail()
+
+
+@pytest.mark.slow
+def test_ofd_holder_named(make_server):
+    """An OFD lock has no pid in /proc/locks: the watchdog of the child
+    whose open file holds it names it, and the chain says which worker,
+    which request and which backend, as for flock."""
+    s = make_server(LOCKS)
+    path = lock_file(s, "ofd.lck")
+    bh = s.blackhole()
+    holder = s.hang("/lock_ofd.php?f=ofd.lck&port=%d" % bh.port)
+    bh.wait_accepted()
+    sent = time.monotonic()
+    for _ in range(2):
+        s.hang("/lock_ofd.php?f=ofd.lck")
+
+    def named(js):
+        c = chain_of(js, "ofd.lck")
+        return (c and len(c["waiters"]) == 2 and c["holder"]["httpd"]
+                and c["holder"]["wait"]
+                and c["holder"]["wait"]["kind"] == "backend")
+    # The holder's watchdog answers within a couple of watch intervals.
+    js = wait_chain(s, named, sent + REPORT_WITHIN + 0.3 - time.monotonic(),
+                    "an OFD lock chain naming its holder")
+    c = chain_of(js, "ofd.lck")
+    # The query is not shown: the holder is the one on the backend.
+    h = [w for w in workers_of(js, "/lock_ofd.php")
+         if w["wait"] and w["wait"]["kind"] == "backend"]
+    assert len(h) == 1 and h[0]["state"] == "busy", js["workers"]
+    h = h[0]
+    assert c["class"] == "ofd", c
+    assert c["holder"]["pid"] == h["pid"] and c["holder"]["tid"] == h["tid"]
+    assert c["holder"]["request"].startswith("GET /lock_ofd.php?"), c
+    assert c["holder"]["wait"]["peer"] == "127.0.0.1:%d" % bh.port, c
+    waiters = [w for w in workers_of(js, "/lock_ofd.php")
+               if w["pid"] != h["pid"]]
+    assert len(waiters) == 2, js["workers"]
+    for w in waiters:
+        assert w["wait"]["kind"] == "lock" and \
+            w["wait"]["syscall"] == "fcntl", w
+        assert w["wait"]["lock_holder_pid"] == h["pid"], w
+    # /proc/locks itself has no pid for it: the name came from the holder.
+    with open("/proc/locks") as f:
+        assert re.search(r"^\d+: OFDLCK\s+ADVISORY\s+WRITE\s+-1\s+[0-9a-f]+:"
+                         r"[0-9a-f]+:%d " % c["inode"], f.read(), re.M)
+    line = wait_for(lambda: re.findall(CHAIN_RE + ".*", s.log_text()), 1,
+                    what="GRD0400 line")
+    assert len(line) == 1, line
+    assert "2 workers (pids " in line[0] and "(ofd lock, " in line[0], line
+    assert "held by pid %d tid %d (GET /lock_ofd.php?... HTTP/1.1" \
+        % (h["pid"], h["tid"]) in line[0], line
+
+    bh.release()
+    wait_for(lambda: s.count_log(CLEARED_RE), 5, what="GRD0401 line")
+    cleared = re.findall(CLEARED_RE + ".*", s.log_text())[0]
+    assert "held by pid %d tid %d)" % (h["pid"], h["tid"]) in cleared, \
+        cleared
+    wait_for(lambda: chains(s) == [], 3, what="no lock chain left")
+    assert holder.done.wait(10) and b"fcntl 0" in holder.response, \
+        holder.response
+
+
+@pytest.mark.slow
+def test_ofd_holder_outside_httpd(make_server, holders):
+    """An OFD lock that no child holds (another program): said so, with
+    no pid, after the holders' watchdogs had their chance."""
+    s = make_server(LOCKS)
+    path = lock_file(s, "ofd-ext.lck")
+    ext = OutsideHolder(path, "ofd")
+    holders.append(ext)
+    sent = time.monotonic()
+    s.hang("/lock_ofd.php?f=ofd-ext.lck")
+    js = wait_chain(s, lambda js: chain_of(js, "ofd-ext.lck"),
+                    sent + REPORT_WITHIN - time.monotonic(),
+                    "a lock chain on the OFD lock")
+    c = chain_of(js, "ofd-ext.lck")
+    assert c["class"] == "ofd", c
+    line = wait_for(lambda: re.findall(CHAIN_RE + ".*", s.log_text()), 2,
+                    what="GRD0400 line")[0]
+    assert "(ofd lock, " in line, line
+    assert "held by an OFD lock outside httpd's workers (no pid)" in line, \
+        line
+    c = chain_of(s.guard_json(), "ofd-ext.lck")
+    assert c["holder"]["pid"] == -1 and c["holder"]["httpd"] is False, c
+    ext.stop()
+    wait_for(lambda: s.count_log(CLEARED_RE), 3, what="GRD0401 line")

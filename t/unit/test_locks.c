@@ -1,10 +1,20 @@
 /* GuardLockWatch: /proc/locks lines, globs, the chain table, log text. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <apr_strings.h>
 #include "guard_unit.h"
 #include "guard_lockchain.h"
+#include "guard_lockofd.h"
 #include "guard_lockrule.h"
 #include "guard_locks.h"
 #include "guard_lockwatch.h"
@@ -480,7 +490,8 @@ START_TEST(chain_line_outside_httpd_and_ofd)
     c.lock_class = GUARD_LOCK_OFD;
     guard_chain_format(&c, NULL, now, buf, sizeof(buf));
     ck_assert_msg(strstr(buf, "(ofd lock, waiting 41.0 s) held by an OFD "
-                         "lock (no pid)") != NULL, "%s", buf);
+                         "lock outside httpd's workers (no pid)") != NULL,
+                  "%s", buf);
     /* More waiters than listed: the count is exact, the list ends in ... */
     c.nwaiters = GUARD_CHAIN_WAITERS + 4;
     guard_chain_format(&c, NULL, now, buf, sizeof(buf));
@@ -513,6 +524,114 @@ START_TEST(waiter_needs_its_threshold)
 }
 END_TEST
 
+START_TEST(parse_fdinfo_lock_lines)
+{
+    guard_lock_line_t l;
+
+    ck_assert_int_eq(guard_lockofd_parse_fdinfo(
+        "lock:\t1: OFDLCK ADVISORY  WRITE -1 fe:00:10953499 0 EOF", &l), 0);
+    ck_assert_int_eq(l.lock_class, GUARD_LOCK_OFD);
+    ck_assert_int_eq(l.pid, -1);
+    ck_assert_int_eq(l.write, 1);
+    ck_assert_uint_eq(l.ino, 10953499);
+    ck_assert_int_eq(guard_lockofd_parse_fdinfo(
+        "lock:\t2: FLOCK  ADVISORY  READ 77 00:1b:12 0 EOF", &l), 0);
+    ck_assert_int_eq(l.lock_class, GUARD_LOCK_FLOCK);
+    ck_assert_int_eq(l.pid, 77);
+    ck_assert_int_eq(guard_lockofd_parse_fdinfo("ino:\t10953499", &l), -1);
+    ck_assert_int_eq(guard_lockofd_parse_fdinfo("pos:\t0", &l), -1);
+    ck_assert_int_eq(guard_lockofd_parse_fdinfo("lock:", &l), -1);
+    ck_assert_int_eq(guard_lockofd_parse_fdinfo("lock:\tgarbage", &l), -1);
+}
+END_TEST
+
+static int ofd_lock(int fd, short type)
+{
+    struct flock fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+static int temp_file(char *path, apr_uint64_t *dev, apr_uint64_t *ino)
+{
+    struct stat st;
+    int fd;
+
+    strcpy(path, "/tmp/guard-ofd-XXXXXX");
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    *dev = guard_dev_make(major(st.st_dev), minor(st.st_dev));
+    *ino = (apr_uint64_t)st.st_ino;
+    return fd;
+}
+
+/* For real: this process's own open files, locked or not. */
+START_TEST(ofd_held_through_own_file)
+{
+    char path[32], path2[32];
+    apr_uint64_t dev, ino, dev2, ino2;
+    int fd = temp_file(path, &dev, &ino), fd2, other;
+
+    other = temp_file(path2, &dev2, &ino2);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino), 0);
+    ck_assert_int_eq(ofd_lock(fd, F_WRLCK), 0);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino), 1);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino2), 0);
+    ck_assert_int_eq(guard_lockofd_held(dev + 1, ino), 0);
+    /* Another open file of the same inode holds nothing itself. */
+    fd2 = open(path, O_RDWR);
+    ck_assert_int_ge(fd2, 0);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino), 1);
+    ck_assert_int_eq(ofd_lock(fd, F_UNLCK), 0);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino), 0);
+    /* flock() and POSIX locks are not OFD locks. */
+    ck_assert_int_eq(flock(fd2, LOCK_EX), 0);
+    ck_assert_int_eq(lockf(other, F_LOCK, 0), 0);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino), 0);
+    ck_assert_int_eq(guard_lockofd_held(dev2, ino2), 0);
+    close(fd2);
+    close(other);
+    close(fd);
+    unlink(path);
+    unlink(path2);
+}
+END_TEST
+
+/* A lock another process holds on a file this one has open too. */
+START_TEST(ofd_held_by_another_process)
+{
+    char path[32], c = 0;
+    apr_uint64_t dev, ino;
+    int fd = temp_file(path, &dev, &ino), go[2], done[2], status;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_eq(pipe(done), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int mine = open(path, O_RDWR);
+
+        _exit(mine < 0 || ofd_lock(mine, F_WRLCK) != 0
+              || write(go[1], "x", 1) != 1 || read(done[0], &c, 1) != 1);
+    }
+    ck_assert_int_eq(read(go[0], &c, 1), 1);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino), 0);
+    ck_assert_int_eq(ofd_lock(fd, F_WRLCK), -1);   /* it is held */
+    ck_assert_int_eq(write(done[1], "x", 1), 1);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(ofd_lock(fd, F_WRLCK), 0);
+    ck_assert_int_eq(guard_lockofd_held(dev, ino), 1);
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
 Suite *guard_locks_suite(void)
 {
     Suite *s = suite_create("locks");
@@ -536,6 +655,9 @@ Suite *guard_locks_suite(void)
     tcase_add_test(tc, chain_line_names_holder_and_backend);
     tcase_add_test(tc, chain_line_outside_httpd_and_ofd);
     tcase_add_test(tc, waiter_needs_its_threshold);
+    tcase_add_test(tc, parse_fdinfo_lock_lines);
+    tcase_add_test(tc, ofd_held_through_own_file);
+    tcase_add_test(tc, ofd_held_by_another_process);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from guardtest import (find_worker, parse_prometheus, prom_values,
+from guardtest import (find_worker, get, parse_prometheus, prom_values,
                        proc_comm, wait_for, workers_of)
+from test_crash import CRASHTEST_CONF, crashtest_so  # noqa: F401 (fixture)
 
 LOCKS = """\
 StartServers 6
@@ -398,3 +399,57 @@ def test_ofd_holder_outside_httpd(make_server, holders):
     assert c["holder"]["pid"] == -1 and c["holder"]["httpd"] is False, c
     ext.stop()
     wait_for(lambda: s.count_log(CLEARED_RE), 3, what="GRD0401 line")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["flock", "ofd"])
+def test_holder_thread_under_event(make_server, crashtest_so, how):
+    """Under event every waiter and the holder may be threads of one
+    process: the kernel names the process (or, for OFD, nobody); the
+    holder is the thread of that process that is busy and not waiting
+    for the lock itself. A younger busy thread on another backend is not
+    taken for it."""
+    s = make_server(CRASHTEST_CONF.format(so=crashtest_so) + """\
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 16
+MinSpareThreads 1
+MaxSpareThreads 16
+MaxRequestWorkers 16
+GuardWatchInterval 100ms
+GuardLockWatch @ROOT@/locks/*.lck
+""", mpm="event")
+    path = lock_file(s, "ev-%s.lck" % how)
+    bh, other = s.blackhole(), s.blackhole()
+    holder = s.hang("/ct?%s=%s,%d" % (how, path, bh.port))
+    bh.wait_accepted()
+    sent = time.monotonic()
+    for _ in range(2):
+        s.hang("/ct?%s=%s" % (how, path))
+    # Another request of the same process, blocked on another backend.
+    s.hang("/ct?%s=%s,%d" % (how, lock_file(s, "free.lck"), other.port))
+    other.wait_accepted()
+
+    def named(js):
+        c = chain_of(js, "ev-%s.lck" % how)
+        return (c and len(c["waiters"]) == 2 and c["holder"]["httpd"]
+                and c["holder"]["tid"])
+    js = wait_chain(s, named, sent + REPORT_WITHIN + 0.3 - time.monotonic(),
+                    "a lock chain naming the holder thread")
+    c = chain_of(js, "ev-%s.lck" % how)
+    assert c["class"] == how, c
+    busy = workers_of(js, "/ct?")
+    assert len(busy) == 4 and len({w["pid"] for w in busy}) == 1, busy
+    h = [w for w in busy if w["wait"] and w["wait"]["kind"] == "backend"
+         and w["wait"]["peer"] == "127.0.0.1:%d" % bh.port]
+    assert len(h) == 1, busy
+    assert (c["holder"]["pid"], c["holder"]["tid"]) == \
+        (h[0]["pid"], h[0]["tid"]), (c, h)
+    assert c["holder"]["wait"]["peer"] == "127.0.0.1:%d" % bh.port, c
+    assert sorted(w["tid"] for w in c["waiters"]) == sorted(
+        w["tid"] for w in busy if w["wait"] and w["wait"]["kind"] == "lock")
+    bh.release()
+    other.release()
+    wait_for(lambda: s.count_log(CLEARED_RE), 5, what="GRD0401 line")
+    assert holder.done.wait(10) and b"locked" in holder.response
+    assert get(s.port, "/ct?%s=%s" % (how, path)).text == "locked\n"

@@ -3,14 +3,24 @@
  * threaded MPMs (PHP runs under prefork only). SetHandler crashtest, then
  * ?segv, ?fpe, ?abort, ?bus=<scratch file>, ?stack, or ?after (a SIGSEGV
  * once the request is over, when the connection closes: "no request").
+ * For the lock tests: ?flock=<file>[,<port>] or ?ofd=<file>[,<port>] takes
+ * that lock on the file, waiting for it, then with a port reads from a
+ * backend on 127.0.0.1 while holding it.
  * Never load it in a real server.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_protocol.h"
@@ -71,6 +81,62 @@ static apr_status_t crash_later(void *data)
     return APR_SUCCESS;
 }
 
+/* Until the backend answers or closes (or two minutes pass). */
+static void read_backend(int port)
+{
+    struct sockaddr_in sa;
+    struct timeval tv = { 120, 0 };
+    char buf[256];
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0) {
+        return;
+    }
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0
+        && write(s, "GET / HTTP/1.0\r\n\r\n", 18) == 18) {
+        (void)!read(s, buf, sizeof(buf));
+    }
+    close(s);
+}
+
+static int take_lock(int fd, int ofd)
+{
+    struct flock fl;
+
+    if (!ofd) {
+        return flock(fd, LOCK_EX);
+    }
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    return fcntl(fd, F_OFD_SETLKW, &fl);
+}
+
+/* "<file>[,<port>]" */
+static const char *lock_and_hold(request_rec *r, const char *arg, int ofd)
+{
+    char *path = apr_pstrdup(r->pool, arg), *comma = strchr(path, ',');
+    int port = comma ? atoi(comma + 1) : 0, fd, rc;
+
+    if (comma) {
+        *comma = '\0';
+    }
+    if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+        return "open failed\n";
+    }
+    rc = take_lock(fd, ofd);
+    if (rc == 0 && port > 0) {
+        read_backend(port);
+    }
+    close(fd);
+    return rc == 0 ? "locked\n" : "lock failed\n";
+}
+
 static int crashtest_handler(request_rec *r)
 {
     const char *a = r->args ? r->args : "";
@@ -92,6 +158,11 @@ static int crashtest_handler(request_rec *r)
     }
     else if (!strcmp(a, "stack")) {
         crashtest_sink = crashtest_step(0, NULL);
+    }
+    else if (!strncmp(a, "flock=", 6) || !strncmp(a, "ofd=", 4)) {
+        ap_set_content_type(r, "text/plain");
+        ap_rputs(lock_and_hold(r, strchr(a, '=') + 1, a[0] == 'o'), r);
+        return OK;
     }
     else if (!strcmp(a, "after")) {
         apr_pool_cleanup_register(r->connection->pool, NULL, crash_later,

@@ -47,6 +47,18 @@ void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 void *guard_create_dir_conf(apr_pool_t *p, char *dir);
 void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add);
 
+/** Before the configuration is read (pre_config): forget the last one. */
+void guard_conf_read_begins(void);
+
+/**
+ * 1 when a request's GuardBackendTimeout or GuardStatusShowQuery may
+ * differ from its virtual host's: set in a <Directory>, <Location> or
+ * <Files> section, or possibly in .htaccess files (AllowOverride Options
+ * or an AllowOverrideList naming GuardBackendTimeout). After the
+ * configuration was read.
+ */
+int guard_conf_dir_values_vary(server_rec *s);
+
 /** Effective values (defaults applied) of the main server. */
 apr_interval_time_t guard_conf_interval(server_rec *s);
 apr_interval_time_t guard_conf_stuck(server_rec *s);

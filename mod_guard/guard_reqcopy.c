@@ -38,11 +38,11 @@ char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
         return dst;
     }
     room = dstlen - 1;
-    /* Most request data is plain and short: copy it whole. */
+    /* Most request data is plain and short: copied as it is scanned. */
     for (out = 0; out < room && plain[p[out]]; out++) {
+        dst[out] = (char)p[out];
     }
     if (p[out] == '\0') {
-        memcpy(dst, p, out);
         dst[out] = '\0';
         return dst;
     }

@@ -1,6 +1,7 @@
 /* Directives: one setter each, strict parsing, defaults at use. */
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include <errno.h>
@@ -132,12 +133,24 @@ static const char *parse_action(cmd_parms *cmd, const char *arg, int *out)
     return NULL;
 }
 
+/* A per-directory GuardBackendTimeout or GuardStatusShowQuery was seen
+ * in a section of the configuration read last. */
+static int dir_sections_used;
+
+static void note_dir_context(cmd_parms *cmd)
+{
+    if (cmd->path) {
+        dir_sections_used = 1;
+    }
+}
+
 static const char *set_backend_timeout(cmd_parms *cmd, void *dc,
                                        const char *arg, const char *action)
 {
     guard_dir_conf_t *c = dc;
     const char *err;
 
+    note_dir_context(cmd);
     if (!strcasecmp(arg, "off")) {
         if (action) {
             return apr_psprintf(cmd->pool, "%s: \"Off\" takes no action, "
@@ -157,6 +170,7 @@ static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
 {
     guard_dir_conf_t *c = dc;
 
+    note_dir_context(cmd);
     if (!strcasecmp(arg, "on")) {
         c->show_query = 1;
     }
@@ -431,4 +445,44 @@ const guard_cidr_t *guard_conf_status_allow(server_rec *s, int *n)
     }
     *n = a->nelts;
     return (const guard_cidr_t *)a->elts;
+}
+
+void guard_conf_read_begins(void)
+{
+    dir_sections_used = 0;
+}
+
+/* AllowOverride lets .htaccess files of this section set
+ * GuardBackendTimeout (OR_OPTIONS, or AllowOverrideList naming it). */
+static int htaccess_may_set(ap_conf_vector_t *sec)
+{
+    core_dir_config *d = ap_get_core_module_config(sec);
+
+    return d && ((d->override & OR_OPTIONS)
+                 || (d->override_list
+                     && apr_table_get(d->override_list,
+                                      "GuardBackendTimeout")));
+}
+
+int guard_conf_dir_values_vary(server_rec *s)
+{
+    int i;
+
+    if (dir_sections_used) {
+        return 1;
+    }
+    for (; s; s = s->next) {
+        core_server_config *sc = ap_get_core_module_config(s->module_config);
+        ap_conf_vector_t **secs = (ap_conf_vector_t **)sc->sec_dir->elts;
+
+        if (htaccess_may_set(s->lookup_defaults)) {
+            return 1;
+        }
+        for (i = 0; i < sc->sec_dir->nelts; i++) {
+            if (htaccess_may_set(secs[i])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }

@@ -75,7 +75,7 @@ static int installed;
 static int report_fd = -1;       /* inherited from the parent */
 static int my_child = -1;
 static pid_t owner;              /* tid of the thread in the handler */
-static __thread int altstack_done;
+static __thread int altstack_done __attribute__((tls_model("initial-exec")));
 
 guard_crash_shm_t *guard_glue_crash_shm(void)
 {
@@ -600,20 +600,9 @@ static void ensure_altstack(void)
     }
 }
 
-static int crash_pre_connection(conn_rec *c, void *csd)
+void guard_crash_thread_init(void)
 {
-    if (!altstack_done) {
-        ensure_altstack();
-    }
-    return OK;
-}
-
-static int crash_post_read_request(request_rec *r)
-{
-    if (!altstack_done) {
-        ensure_altstack();
-    }
-    return DECLINED;
+    ensure_altstack();
 }
 
 /* The first backtrace() dlopens libgcc_s with malloc; the first
@@ -696,8 +685,4 @@ void guard_crash_register_hooks(apr_pool_t *p)
     ap_hook_post_config(crash_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(crash_child_init, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_status(crash_child_status, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_pre_connection(crash_pre_connection, NULL, NULL,
-                           APR_HOOK_REALLY_FIRST);
-    ap_hook_post_read_request(crash_post_read_request, NULL, NULL,
-                              APR_HOOK_REALLY_FIRST);
 }

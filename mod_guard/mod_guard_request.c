@@ -15,15 +15,20 @@
 #include "http_connection.h"
 #include "http_core.h"
 #include "http_protocol.h"
+#include "http_log.h"
 #include "http_request.h"
 #include "scoreboard.h"
 #include "apr_portable.h"
+#include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
+#include "mod_guard_crash.h"
 #include "mod_guard_request.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
+
+APLOG_USE_MODULE(guard);
 
 /* A worker thread keeps its scoreboard index for life in every MPM, so
  * its slot and tid are looked up once per thread. Initial-exec TLS: a
@@ -33,6 +38,7 @@
 typedef struct {
     guard_slot_t *slot;
     pid_t tid;
+    int init;                     /* the thread's first hook has run */
 } thread_self_t;
 
 static __thread thread_self_t self __attribute__((tls_model("initial-exec")));
@@ -86,11 +92,17 @@ static guard_slot_t *lookup_slot(conn_rec *c)
 }
 
 /* This thread's record, with its slot looked up; NULL for connections
- * that are not a worker's own (HTTP/2 streams, proxy back-ends). */
+ * that are not a worker's own (HTTP/2 streams, proxy back-ends). Every
+ * thread that serves connections, those included, gets its alternate
+ * signal stack at its first. */
 static thread_self_t *self_for(conn_rec *c)
 {
     thread_self_t *me = &self;
 
+    if (!me->init) {
+        me->init = 1;
+        guard_crash_thread_init();
+    }
     if (c->master || c->outgoing) {
         return NULL;
     }
@@ -299,6 +311,35 @@ static void guard_request_child_init(apr_pool_t *p, server_rec *s)
     child_pid = getpid();
 }
 
+static int guard_request_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                    apr_pool_t *ptemp)
+{
+    guard_conf_read_begins();
+    return OK;
+}
+
+/* The request start took its virtual host's values; a second look once
+ * per-directory config is merged is only needed where they may differ.
+ * Hooks are registered anew at every configuration cycle, so this one is
+ * added (after the others: it declines) only when the one just read
+ * needs it. */
+static int guard_request_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                     apr_pool_t *ptemp, server_rec *s)
+{
+    int vary = guard_conf_dir_values_vary(s);
+
+    if (vary) {
+        ap_hook_header_parser(guard_header_parser, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, GRD_DIR_PASS
+                 ": per-directory GuardBackendTimeout/GuardStatusShowQuery "
+                 "%s", vary ? "in use or allowed in .htaccess: requests are "
+                 "looked at again after per-directory configuration"
+                 : "not used: the virtual host's values apply");
+    return OK;
+}
+
 void guard_request_register_hooks(apr_pool_t *p)
 {
     ap_hook_child_init(guard_request_child_init, NULL, NULL,
@@ -307,8 +348,10 @@ void guard_request_register_hooks(apr_pool_t *p)
                            APR_HOOK_REALLY_FIRST);
     ap_hook_post_read_request(guard_post_read_request, NULL, NULL,
                               APR_HOOK_REALLY_FIRST);
-    ap_hook_header_parser(guard_header_parser, NULL, NULL,
-                          APR_HOOK_REALLY_FIRST);
+    ap_hook_pre_config(guard_request_pre_config, NULL, NULL,
+                       APR_HOOK_MIDDLE);
+    ap_hook_post_config(guard_request_post_config, NULL, NULL,
+                        APR_HOOK_MIDDLE);
     ap_hook_log_transaction(guard_log_transaction, NULL, NULL,
                             APR_HOOK_REALLY_LAST);
 }

@@ -821,6 +821,33 @@ GuardBackendTimeout Off
         lines[0]["timeout"] == "1s", lines[0]
 
 
+# Only where a request's values may differ from its virtual host's is it
+# looked at again once per-directory config is merged (GRD0005 says which).
+DIR_PASS = [
+    ("", False),
+    ("<Location /x>\nGuardBackendTimeout 5s\n</Location>\n", True),
+    ("<Location /x>\nGuardStatusShowQuery On\n</Location>\n", True),
+    ("<Directory \"@ROOT@/htdocs\">\nAllowOverride Options\n</Directory>\n",
+     True),
+    ("<Directory \"@ROOT@/htdocs\">\nAllowOverride All\n</Directory>\n", True),
+    ("<Directory \"@ROOT@/htdocs\">\nAllowOverride None\n"
+     "AllowOverrideList GuardBackendTimeout\n</Directory>\n", True),
+    ("<Directory \"@ROOT@/htdocs\">\nAllowOverride FileInfo\n</Directory>\n",
+     False),
+    ("<VirtualHost *:@PORT@>\nGuardBackendTimeout 5s\n</VirtualHost>\n",
+     False),
+]
+
+
+@pytest.mark.parametrize("snippet,again", DIR_PASS)
+def test_per_directory_pass_only_when_needed(make_server, snippet, again):
+    s = make_server(snippet)
+    lines = re.findall(r"GRD0005: .*", s.log_text())
+    assert lines, s.log_tail()
+    want = "in use or allowed in .htaccess" if again else "not used"
+    assert all(want in l for l in lines), lines
+
+
 # ---------------------------------------------------------- 10. config
 
 BAD = [

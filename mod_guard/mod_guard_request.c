@@ -213,9 +213,9 @@ static int client_fd_of(conn_rec *c)
     return fd;
 }
 
-/* Very first at request start: the copy the page and the logs show. The
- * query is redacted here, before per-directory config is known; the
- * header_parser hook puts it back where GuardStatusShowQuery allows. The
+/* Very first at request start: the copy the page and the logs show, with
+ * the virtual host's GuardBackendTimeout and GuardStatusShowQuery; the
+ * header_parser hook, where registered, applies per-directory ones. The
  * client's fd is set here too: under event the request may run on another
  * thread than the one that saw the connection start. */
 static int guard_post_read_request(request_rec *r)
@@ -223,7 +223,7 @@ static int guard_post_read_request(request_rec *r)
     thread_self_t *me;
     guard_slot_t *s;
     guard_watch_t *w;
-    int action;
+    int action, show;
 
     if (r->main || r->prev || !(me = self_for(r->connection))) {
         return DECLINED;
@@ -236,10 +236,11 @@ static int guard_post_read_request(request_rec *r)
     s->client_fd = client_fd_of(r->connection);
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
-    copy_request(&s->req, r, 0);
+    show = guard_conf_show_query(r);
+    copy_request(&s->req, r, show);
     s->backend_timeout = guard_conf_backend(r, &action);
     s->backend_action = (apr_uint32_t)action;
-    s->show_query = 0;
+    s->show_query = (apr_uint32_t)show;
     s->requests++;
     s->state = GUARD_WS_BUSY;
     guard_seq_write_end(&s->seq);
@@ -276,16 +277,18 @@ static int guard_header_parser(request_rec *r)
     timeout = guard_conf_backend(r, &action);
     show = guard_conf_show_query(r);
     if (timeout == s->backend_timeout
-        && (apr_uint32_t)action == s->backend_action && !show) {
+        && (apr_uint32_t)action == s->backend_action
+        && (apr_uint32_t)show == s->show_query) {
         return DECLINED;
     }
     guard_seq_write_begin(&s->seq);
     s->backend_timeout = timeout;
     s->backend_action = (apr_uint32_t)action;
-    s->show_query = (apr_uint32_t)show;
-    if (show) {
+    if ((apr_uint32_t)show != s->show_query) {
+        s->show_query = (apr_uint32_t)show;
         guard_copy_sanitized(s->req.uri, sizeof(s->req.uri), r->unparsed_uri,
-                             GUARD_COPY_URI | GUARD_COPY_SHOW_QUERY);
+                             GUARD_COPY_URI
+                             | (show ? GUARD_COPY_SHOW_QUERY : 0));
     }
     guard_seq_write_end(&s->seq);
     return DECLINED;

@@ -478,7 +478,10 @@ def plot_distribution(values_ms, title, xlabel, path, target=None,
     ax2.set_xlabel(xlabel)
     ax2.set_ylabel("fraction <= x")
     ax2.set_ylim(0, 1.02)
+    from matplotlib.ticker import MaxNLocator
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in (ax1, ax2):
+        ax.set_xlim(left=min(0, v[0]), right=max(v[-1], target or 0) * 1.05)
         ax.grid(alpha=0.3)
         if target is not None:
             ax.axvline(target, color="#cc3311", linestyle="--",

@@ -137,6 +137,7 @@ DocumentRoot "{root}/htdocs"
 {php_conf}
 {status_conf}
 {guard_conf}
+{extra_conf}
 """
 
 PHP_CONF = """\
@@ -164,6 +165,21 @@ GUARD_CONF = """\
 
 HELLO_PHP = "<?php echo \"Hello, world\\n\";\n"
 
+# Every feature of mod_guard on. The timeout and the lock threshold are not
+# reached by the benchmarks that use this: what they measure is the cost of
+# having them configured (request hooks, the watchdog's bookkeeping, the
+# listener thread, the crash handlers and alternate stacks; crash capture
+# is always on).
+GUARD_ALL = """\
+GuardBackendTimeout 5s
+GuardLockWatch @ROOT@/sessions/sess_*
+GuardStatusListen 127.0.0.1:{listen}
+"""
+
+
+def guard_all_conf():
+    return GUARD_ALL.format(listen=free_port())
+
 
 class Httpd:
     """One server in its own temp dir. Use as a context manager (or call
@@ -171,7 +187,8 @@ class Httpd:
     """
 
     def __init__(self, name, mpm="prefork", php=True, guard=False,
-                 status=False, mpm_conf="", loglevel="warn", php_ini=None):
+                 status=False, mpm_conf="", loglevel="warn", php_ini=None,
+                 extra_conf="", modules=()):
         self.name = name
         self.mpm = mpm
         self.guard = guard
@@ -193,8 +210,14 @@ class Httpd:
         if status:
             mods.append("LoadModule status_module %s/mod_status.so"
                         % MODULES_DIR)
+        for m in modules:
+            mods.append("LoadModule %s_module %s/mod_%s.so"
+                        % (m, MODULES_DIR, m))
         if guard:
             mods.append("LoadModule guard_module %s" % guard_module())
+        for d in ("sessions",):
+            os.makedirs(os.path.join(self.root, d), 0o755, exist_ok=True)
+            shutil.chown(os.path.join(self.root, d), RUN_USER, RUN_USER)
         text = CONF.format(
             name=name, root=self.root, port=self.port, mpm=mpm,
             moddir=MODULES_DIR, modules="\n".join(mods), mpm_conf=mpm_conf,
@@ -203,11 +226,13 @@ class Httpd:
                 "php_admin_value %s %s" % kv
                 for kv in sorted((php_ini or {}).items()))) if php else "",
             status_conf=STATUS_CONF if status else "",
-            guard_conf=GUARD_CONF)
+            guard_conf=GUARD_CONF,
+            extra_conf=extra_conf.replace("@ROOT@", self.root))
         with open(self.conf, "w") as f:
             f.write(text)
         self.add_page("hello.php", HELLO_PHP)
         self.add_page("index.html", "hello\n")
+        self.add_page("hello.txt", "Hello, world\n")
 
     def __enter__(self):
         return self
@@ -394,7 +419,90 @@ def smaps_rollup_kb(pid, key):
     return None
 
 
+# ---------------------------------------------------------------- limits
+
+def raise_nofile(n=65536):
+    """Raise this process's open-file limit (inherited by the httpd it
+    starts): thousands of connections need more than the usual 1024."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(n, soft)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 # ---------------------------------------------------------------- results
+
+OUT_DIR = os.environ.get("BENCH_OUT") or os.path.join(HERE, "out")
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+
+def out_path(name):
+    """Path of an output file in bench/out/ (or $BENCH_OUT)."""
+    os.makedirs(OUT_DIR, exist_ok=True)
+    return os.path.join(OUT_DIR, name)
+
+
+def pyplot():
+    """matplotlib.pyplot with the Agg backend (no display), or None with a
+    message when python3-matplotlib is missing: the figures are still
+    printed and written, only the PNG is left out."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("no matplotlib (apt-get install python3-matplotlib): no plot")
+        return None
+    return plt
+
+
+def plot_distribution(values_ms, title, xlabel, path, target=None,
+                      target_label=None):
+    """Histogram and empirical CDF of one sample (ms) side by side; an
+    optional vertical target line. Returns the path, or None."""
+    plt = pyplot()
+    if plt is None or not values_ms:
+        return None
+    v = sorted(values_ms)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax1.hist(v, bins=min(30, max(5, len(v) // 2)), color="#4477aa",
+             edgecolor="white")
+    ax1.set_xlabel(xlabel)
+    ax1.set_ylabel("count")
+    ax2.step(v, [(i + 1) / float(len(v)) for i in range(len(v))],
+             where="post", color="#4477aa")
+    ax2.set_xlabel(xlabel)
+    ax2.set_ylabel("fraction <= x")
+    ax2.set_ylim(0, 1.02)
+    from matplotlib.ticker import MaxNLocator
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
+    for ax in (ax1, ax2):
+        ax.set_xlim(left=min(0, v[0]), right=max(v[-1], target or 0) * 1.05)
+        ax.grid(alpha=0.3)
+        if target is not None:
+            ax.axvline(target, color="#cc3311", linestyle="--",
+                       label=target_label or "target")
+    if target is not None:
+        ax2.legend(loc="lower right")
+    fig.suptitle("%s (n=%d)" % (title, len(v)))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    log("wrote %s" % path)
+    return path
+
+
+def percentile(values, p):
+    """Nearest-rank percentile."""
+    v = sorted(values)
+    if not v:
+        return None
+    k = max(0, min(len(v) - 1, int(-(-p * len(v) // 100)) - 1))
+    return v[k]
 
 ROWS_FILE = os.environ.get("BENCH_ROWS")
 

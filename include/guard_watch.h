@@ -16,9 +16,23 @@
 typedef void guard_watch_log_fn(void *baton, int level, const char *tag,
                                 const char *msg);
 
+/* A worker whose wait has not changed is looked at again after a quarter
+ * of the time it has spent in it, but at least every GUARD_WATCH_MAX_GAP
+ * (and never more often than the interval); see guard_watch_next_look. */
+#define GUARD_WATCH_MAX_GAP apr_time_from_sec(1)
+
+/** When the watchdog next looks at one worker of its child. */
+typedef struct {
+    apr_time_t req_start;         /* the request this was decided for */
+    apr_time_t due;
+} guard_watch_sched_t;
+
 typedef struct {
     guard_shm_t *shm;
     int child;                    /* this process's child slot */
+    /* Optional: [thread_limit] per-worker schedule (NULL: every worker
+     * old enough is sampled at every pass). Process-local memory. */
+    guard_watch_sched_t *sched;
     pid_t pid;
     apr_interval_time_t interval;         /* between samples of a worker */
     apr_interval_time_t sample_after;     /* younger requests are not sampled */
@@ -39,6 +53,18 @@ typedef struct {
     apr_uint32_t sleeping;        /* 1 while asleep with nothing in flight */
     apr_uint32_t stop;
 } guard_watch_t;
+
+/**
+ * After a sample: how long until the next look at this worker. The
+ * interval while the wait changes, while it is on CPU, while its
+ * GuardBackendTimeout runs on a backend socket or a GuardLockWatch rule
+ * watches its lock wait; else a quarter of the time it has spent in the
+ * same wait, at most GUARD_WATCH_MAX_GAP (thousands of workers asleep on
+ * one slow thing cost little).
+ */
+apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
+                                          const guard_slot_t *s,
+                                          apr_time_t now);
 
 /**
  * Sample every request of this child that is old enough, flag stuck ones.

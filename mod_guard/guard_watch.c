@@ -300,12 +300,41 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (now - s.req_start < after) {
         return s.req_start + after;
     }
+    if (w->sched && w->sched[thread].req_start == s.req_start
+        && now < w->sched[thread].due
+        && !__atomic_load_n(&live->cut_holder_req, __ATOMIC_ACQUIRE)) {
+        return w->sched[thread].due;
+    }
     if (*window < 0) {
         *window = guard_inspect_begin();
     }
     sample(w, live, &s, now);
     debug_sample(w, live, now);
-    return now + w->interval;
+    if (!w->sched) {
+        return now + w->interval;
+    }
+    w->sched[thread].req_start = s.req_start;
+    w->sched[thread].due = now + guard_watch_next_look(w, live, now);
+    return w->sched[thread].due;
+}
+
+apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
+                                          const guard_slot_t *s,
+                                          apr_time_t now)
+{
+    const guard_wait_t *wt = &s->wait;
+    apr_interval_time_t gap;
+
+    if (wt->kind == GUARD_WAIT_NONE || wt->kind == GUARD_WAIT_CPU
+        || (wt->kind == GUARD_WAIT_BACKEND && s->backend_timeout > 0)
+        || (wt->flags & GUARD_WAITF_LOCKWATCH) || wt->since <= 0) {
+        return w->interval;
+    }
+    gap = (now - wt->since) / 4;
+    if (gap > GUARD_WATCH_MAX_GAP) {
+        gap = GUARD_WATCH_MAX_GAP;
+    }
+    return gap > w->interval ? gap : w->interval;
 }
 
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)

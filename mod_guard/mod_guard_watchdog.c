@@ -164,7 +164,7 @@ static apr_status_t stop_watchdog(void *data)
     return APR_SUCCESS;
 }
 
-static void setup_watch(guard_shm_t *shm, server_rec *s)
+static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
 {
     int gen = 0;
 
@@ -173,6 +173,8 @@ static void setup_watch(guard_shm_t *shm, server_rec *s)
     main_server = s;
     memset(&watch, 0, sizeof(watch));
     watch.shm = shm;
+    watch.sched = apr_pcalloc(p, shm->hdr->thread_limit
+                                 * sizeof(*watch.sched));
     watch.child = -1;
     watch.pid = getpid();
     watch.interval = guard_conf_interval(s);
@@ -201,7 +203,7 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     if (!shm) {
         return;
     }
-    setup_watch(shm, s);
+    setup_watch(pchild, shm, s);
     if ((watch.child = find_child_slot()) < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, GRD_WD_FAILED
                      ": pid %d not found in the scoreboard: no watchdog",

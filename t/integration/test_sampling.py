@@ -1,5 +1,6 @@
 """When the watchdog samples: once a request is older than
-min(1 s, GuardStuckThreshold), then every GuardWatchInterval."""
+min(1 s, GuardStuckThreshold), then every GuardWatchInterval while the
+wait changes, less often while it does not."""
 
 import time
 
@@ -63,3 +64,24 @@ def test_watch_interval_paces_samples(make_server, interval, period, low,
     n = js["counters"]["samples_total"] - n0
     assert low <= n <= high * dt / period, \
         "%d samples in %.2f s with GuardWatchInterval %s" % (n, dt, interval)
+
+
+@pytest.mark.slow
+def test_long_unchanged_waits_are_sampled_less_often(make_server):
+    """A worker that stays in the same wait is looked at after a quarter of
+    the time it has been in it (at least every second): thousands of
+    sleeping workers cost little. A request with a GuardBackendTimeout on
+    a backend keeps the full pace (test_backend_timeout's cut latency)."""
+    s = make_server(BASE + "GuardStuckThreshold 1s\n")
+    s.hang("/sleep.php?us=9000000")
+    w, js = wait_worker(s, "/sleep.php",
+                        lambda w: sleeping(w) and w["elapsed_ms"] >= 3000,
+                        timeout=6, what="a sleep sampled for 3 s")
+    n0 = js["counters"]["samples_total"]
+    time.sleep(2.0)
+    w, js = wait_worker(s, "/sleep.php", sleeping, timeout=1)
+    n = js["counters"]["samples_total"] - n0
+    # 20 at the 100 ms interval; in the same wait for 2 to 4 s: 500 ms to
+    # 1 s apart.
+    assert 1 <= n <= 6, "%d samples in 2 s of an unchanged sleep" % n
+    assert w["wait"]["kind"] == "sleep" and w["stuck"] is True, w

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include "guard_unit.h"
 #include "guard_cut.h"
+#include "guard_watch.h"
 #include "guard_syscall.h"
 
 #define SEC(n) apr_time_from_sec(n)
@@ -195,6 +196,49 @@ START_TEST(cut_refuses_another_socket_or_a_file)
 }
 END_TEST
 
+/* Thousands of workers asleep on one slow thing: looked at less often the
+ * longer they stay, unless a timeout or a lock rule needs them on time. */
+START_TEST(next_look_backs_off_only_when_nothing_is_due)
+{
+    guard_watch_t w;
+    guard_slot_t s;
+    apr_time_t now = apr_time_from_sec(1000);
+    apr_interval_time_t iv = apr_time_from_msec(100);
+
+    memset(&w, 0, sizeof(w));
+    memset(&s, 0, sizeof(s));
+    w.interval = iv;
+    s.wait.kind = GUARD_WAIT_SLEEP;
+    s.wait.since = now - apr_time_from_msec(200);
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), iv);
+    s.wait.since = now - apr_time_from_sec(2);
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now),
+                     apr_time_from_msec(500));
+    s.wait.since = now - apr_time_from_sec(60);
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), GUARD_WATCH_MAX_GAP);
+    /* A backend wait backs off without a timeout, not with one. */
+    s.wait.kind = GUARD_WAIT_BACKEND;
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), GUARD_WATCH_MAX_GAP);
+    s.backend_timeout = apr_time_from_sec(30);
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), iv);
+    /* A watched lock wait, the CPU, and nothing known: every interval. */
+    s.backend_timeout = 0;
+    s.wait.kind = GUARD_WAIT_LOCK;
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), GUARD_WATCH_MAX_GAP);
+    s.wait.flags = GUARD_WAITF_LOCKWATCH;
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), iv);
+    s.wait.flags = 0;
+    s.wait.kind = GUARD_WAIT_CPU;
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), iv);
+    s.wait.kind = GUARD_WAIT_NONE;
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), iv);
+    /* Never more often than a long interval. */
+    w.interval = apr_time_from_sec(5);
+    s.wait.kind = GUARD_WAIT_FUTEX;
+    ck_assert_int_eq(guard_watch_next_look(&w, &s, now), w.interval);
+}
+END_TEST
+
 Suite *guard_cut_suite(void)
 {
     Suite *s = suite_create("cut");
@@ -210,6 +254,7 @@ Suite *guard_cut_suite(void)
     tcase_add_test(tc, kind_of_blocked_call);
     tcase_add_test(tc, cut_wakes_the_peer_and_keeps_the_fd);
     tcase_add_test(tc, cut_refuses_another_socket_or_a_file);
+    tcase_add_test(tc, next_look_backs_off_only_when_nothing_is_due);
     suite_add_tcase(s, tc);
     return s;
 }

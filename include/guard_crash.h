@@ -228,6 +228,13 @@ guard_proc_rec_t *guard_crash_proc_start(guard_crash_shm_t *c, int child,
 guard_proc_rec_t *guard_crash_proc_find(guard_crash_shm_t *c, int child,
                                         pid_t pid);
 
+/** Parent: crash records of p's process are those of its pid and child
+ * slot written after this time: when the previous process of that slot
+ * ended (0 if none is known). Not p->started, which the parent notes
+ * after fork(): the new process may have crashed before. */
+apr_time_t guard_crash_proc_since(const guard_crash_shm_t *c,
+                                  const guard_proc_rec_t *p);
+
 /** Parent: how a process ended. */
 void guard_crash_proc_end(guard_proc_rec_t *p, apr_time_t now,
                           apr_uint32_t end, int signo, apr_uint32_t crashes,

@@ -5,9 +5,11 @@
  */
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include "guard_crash.h"
 
 #define READ_TRIES 8
+#define CLAIM_WAIT_MS 50
 #define ALIGN8(n) (((n) + 7) & ~(apr_size_t)7)
 
 int guard_crash_proc_capacity(int capacity)
@@ -129,19 +131,32 @@ guard_csig_e guard_csig_of(int signo)
     }
 }
 
-/* Move seq from below 'want' to 'want'; fail if a newer ticket holds it. */
+/* Move seq from below 'want' to 'want'; fail if a newer ticket holds it.
+ * An older ticket still being written (odd) is waited for a while: its
+ * writer is far more likely preempted than dead, and taking the record
+ * now would let it finish its copy over ours. nanosleep is
+ * async-signal-safe. */
 static int claim(apr_uint64_t *seq, apr_uint64_t want)
 {
     apr_uint64_t cur = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+    int waited = 0;
 
-    do {
+    for (;;) {
         if (cur >= want) {
             return 0;
         }
-    } while (!__atomic_compare_exchange_n(seq, &cur, want, 1,
-                                          __ATOMIC_ACQ_REL,
-                                          __ATOMIC_ACQUIRE));
-    return 1;
+        if ((cur & 1) && waited++ < CLAIM_WAIT_MS) {
+            struct timespec ms = { 0, 1000000 };
+
+            nanosleep(&ms, NULL);
+            cur = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+            continue;
+        }
+        if (__atomic_compare_exchange_n(seq, &cur, want, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            return 1;
+        }
+    }
 }
 
 apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,
@@ -149,6 +164,7 @@ apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,
 {
     apr_uint64_t t = __atomic_fetch_add(&c->hdr->next, 1, __ATOMIC_ACQ_REL);
     guard_crash_rec_t *r = &c->recs[t % c->hdr->capacity];
+    apr_uint64_t seq;
 
     __atomic_fetch_add(&c->hdr->by_signal[guard_csig_of(rec->signo)], 1,
                        __ATOMIC_RELAXED);
@@ -158,7 +174,13 @@ apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,
         return t;
     }
     store_body(r, rec);
-    __atomic_store_n(&r->seq, 2 * t + 2, __ATOMIC_RELEASE);
+    /* Done, unless a newer ticket took the record meanwhile (it waited
+     * CLAIM_WAIT_MS for us): seq never goes back to an older ticket. */
+    seq = 2 * t + 1;
+    if (!__atomic_compare_exchange_n(&r->seq, &seq, 2 * t + 2, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        return t;
+    }
     *slot = r;
     return t;
 }
@@ -337,6 +359,25 @@ guard_proc_rec_t *guard_crash_proc_find(guard_crash_shm_t *c, int child,
         }
     }
     return NULL;
+}
+
+apr_time_t guard_crash_proc_since(const guard_crash_shm_t *c,
+                                  const guard_proc_rec_t *p)
+{
+    apr_uint64_t n = c->hdr->proc_next, cap = c->hdr->proc_capacity, k;
+    int seen = 0;
+
+    for (k = 0; k < n && k < cap; k++) {
+        const guard_proc_rec_t *q = &c->procs[(n - 1 - k) % cap];
+
+        if (q == p) {
+            seen = 1;
+        }
+        else if (seen && q->child == p->child) {
+            return q->ended;
+        }
+    }
+    return 0;
 }
 
 void guard_crash_proc_end(guard_proc_rec_t *p, apr_time_t now,

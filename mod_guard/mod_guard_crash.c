@@ -267,6 +267,7 @@ static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
     }
     for (t = next > cap ? next - cap : 0; t < next; t++) {
         if (guard_crash_read(c, t, &r) != 0 && r.pid == pid
+            && (r.child == slot || r.child < 0)
             && r.when >= since && r.id != first) {
             log_crash(s, &r);
             if (!n++) {
@@ -313,7 +314,8 @@ static void child_ended(server_rec *s, guard_crash_shm_t *c, int slot,
     if (p && p->end != GUARD_PROC_RUNNING) {
         return;   /* told twice */
     }
-    n = log_records_of(s, c, slot, pid, p ? p->started : 0, &signo);
+    n = log_records_of(s, c, slot, pid,
+                       p ? guard_crash_proc_since(c, p) : 0, &signo);
     if (p) {
         guard_crash_proc_end(p, now, n ? GUARD_PROC_CRASHED : GUARD_PROC_EXITED,
                              signo, n, requests_of_child(slot)

@@ -60,6 +60,8 @@ def make_server(request):
         if bad:
             problems.append("unexpected lines in %s:\n  %s"
                             % (s.error_log, "\n  ".join(bad)))
+        for where, text in s.sanitizer_reports():
+            problems.append("sanitizer report in %s:\n%s" % (where, text))
     failed = problems or getattr(request.node, "rep_call", None) is None \
         or request.node.rep_call.failed
     for s in servers:

@@ -34,6 +34,72 @@ RUN_GROUP = "www-data"
 HTTPD_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
              "LC_ALL": "C"}
 
+
+def read_build_env(build_dir):
+    """The KEY="value" lines configure wrote to <build>/guard-build.env
+    ({} for a build directory configured before that file existed)."""
+    out = {}
+    try:
+        with open(os.path.join(build_dir, "guard-build.env")) as f:
+            for line in f:
+                m = re.match(r'^(\w+)="(.*)"$', line.strip())
+                if m:
+                    out[m.group(1)] = m.group(2)
+    except OSError:
+        pass
+    return out
+
+
+BUILD_ENV = read_build_env(GUARD_BUILD_DIR)
+# A --enable-sanitizers build: mod_guard.so needs the ASan and UBSan
+# runtimes, and ASan's must be the first library of the process, so httpd
+# (not built with ASan) runs with them preloaded.
+# Ahead of them, t/sanitizer/nodeepbind.c: PHP loads its extensions with
+# RTLD_DEEPBIND, which ASan refuses.
+SANITIZED = bool(BUILD_ENV.get("GUARD_SANITIZERS"))
+SANITIZER_PRELOAD = " ".join(
+    p for p in (BUILD_ENV.get("GUARD_SANITIZER_SHIM"),
+                BUILD_ENV.get("GUARD_SANITIZER_PRELOAD")) if p)
+
+# Options of both runtimes (each parses its own variable).
+# - handle_*=0: no sanitizer signal handlers. The crash tests crash
+#   children on purpose; mod_guard's handlers and httpd's "exit signal" and
+#   core dump must see those signals as in production, and a deliberate
+#   crash is not a sanitizer report.
+# - use_sigaltstack=0: the runtime would give each thread an alternate
+#   stack and unmap whatever alternate stack the thread has at its exit;
+#   mod_guard sets up (and keeps) its own, as it does in production.
+# - disable_coredump=0: ASan would set RLIMIT_CORE to 0 (its shadow memory
+#   is excluded from a core anyway); test_crash checks the core is written.
+SAN_COMMON_OPTIONS = ("handle_segv=0:handle_sigbus=0:handle_sigfpe=0:"
+                      "handle_sigill=0:handle_abort=0:"
+                      "allow_user_segv_handler=1:use_sigaltstack=0:"
+                      "disable_coredump=0:print_stacktrace=1")
+# - verify_asan_link_order=0: the shim comes before the ASan runtime; it
+#   defines dlopen only, so ASan's malloc and the rest still interpose.
+# - detect_leaks=0: httpd does not destroy its process and configuration
+#   pools before a process exits, and PHP and the other modules keep their
+#   process-lifetime allocations: every process would report leaks that
+#   are not leaks. mod_guard's own code is checked for leaks by the unit
+#   tests (LeakSanitizer in the sanitizer build, valgrind in
+#   `make unit-valgrind`).
+ASAN_EXTRA_OPTIONS = ("verify_asan_link_order=0:detect_leaks=0:"
+                      "halt_on_error=1")
+UBSAN_EXTRA_OPTIONS = "halt_on_error=1"
+
+# ASan writes its reports to <server>/sanitizer/asan.<pid> (log_path). With
+# gcc's separate runtimes UBSan ignores log_path and writes to stderr, which
+# is the error log in every httpd process once the config is read: the
+# audit looks for both.
+SAN_LOG_RE = re.compile(r": runtime error: |==\d+==ERROR: \w+Sanitizer|"
+                        r"^SUMMARY: \w+Sanitizer")
+
+# The one multiplier of the harness's waiting times: sanitized code and a
+# preloaded ASan make everything slower (start, fork, every malloc). What
+# a test asserts stays the same; only how long it waits for it grows.
+TIME_SCALE = float(os.environ.get("GUARD_TEST_TIME_SCALE")
+                   or (1.5 if SANITIZED else 1.0))
+
 # Log lines that fail a test unless it declared them expected.
 BAD_LOG_RE = re.compile(
     r"^\[[^\]]*\] \[[\w.-]*:(error|crit|alert|emerg)\]|exit signal")
@@ -46,6 +112,7 @@ class Fail(AssertionError):
 def wait_for(fn, timeout, interval=0.1, what="condition"):
     """Call fn until it returns something true; return that, or fail after
     timeout with the last value seen."""
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -432,6 +499,8 @@ class Httpd:
         self.snippet_path = os.path.join(self.root, "conf", "test.conf")
         self.error_log = os.path.join(self.root, "logs", "error_log")
         self.pidfile = os.path.join(self.root, "logs", "httpd.pid")
+        self.san_dir = os.path.join(self.root, "sanitizer")
+        self.san_log_seen = 0     # error log bytes already taken
         self.expected_log = []
         self.hanging = []
         self.blackholes = []
@@ -448,6 +517,12 @@ class Httpd:
         sess = os.path.join(self.root, "sessions")
         shutil.chown(sess, RUN_USER, RUN_GROUP)
         os.chmod(sess, 0o700)
+        if SANITIZED:
+            # Reports are written by the children too, after they dropped
+            # root.
+            os.makedirs(self.san_dir, exist_ok=True)
+            shutil.chown(self.san_dir, RUN_USER, RUN_GROUP)
+            os.chmod(self.san_dir, 0o755)
         if os.path.isdir(HTDOCS_SRC):
             for name in os.listdir(HTDOCS_SRC):
                 dst = os.path.join(self.root, "htdocs", name)
@@ -505,10 +580,21 @@ class Httpd:
 
     # -- control
 
+    def env(self):
+        """The environment of the httpd processes."""
+        env = dict(HTTPD_ENV)
+        if SANITIZED:
+            env["LD_PRELOAD"] = SANITIZER_PRELOAD
+            env["ASAN_OPTIONS"] = "%s:%s:log_path=%s/asan" % (
+                SAN_COMMON_OPTIONS, ASAN_EXTRA_OPTIONS, self.san_dir)
+            env["UBSAN_OPTIONS"] = "%s:%s" % (SAN_COMMON_OPTIONS,
+                                              UBSAN_EXTRA_OPTIONS)
+        return env
+
     def run(self, *args, timeout=60):
         """Run the httpd binary on this config; return (rc, stdout+stderr)."""
         p = subprocess.run([HTTPD_BIN, "-f", self.conf] + list(args),
-                           env=HTTPD_ENV, cwd=self.root,
+                           env=self.env(), cwd=self.root,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=timeout)
         return p.returncode, p.stdout.decode("utf-8", "replace")
@@ -653,6 +739,35 @@ class Httpd:
     def expect_log(self, regex):
         """Declare that log lines matching regex are expected (not audited)."""
         self.expected_log.append(re.compile(regex))
+
+    def sanitizer_reports(self):
+        """[(where, text)] of every sanitizer report: ASan's files (one per
+        process, asan.<pid>) and UBSan's lines in the error log (each with
+        the stack trace that follows it)."""
+        out = []
+        try:
+            names = sorted(os.listdir(self.san_dir))
+        except OSError:
+            names = []
+        for name in names:
+            path = os.path.join(self.san_dir, name)
+            with open(path, "rb") as f:
+                out.append((path, f.read().decode("utf-8", "replace")))
+        lines = self.log_text()[self.san_log_seen:].splitlines()
+        for i, line in enumerate(lines):
+            if SAN_LOG_RE.search(line):
+                out.append((self.error_log, "\n".join(lines[i:i + 30])))
+        return out
+
+    def take_sanitizer_reports(self):
+        """The reports so far, which the teardown audit then ignores: for
+        a test that causes them on purpose."""
+        out = self.sanitizer_reports()
+        self.san_log_seen = len(self.log_text())
+        for path, _ in out:
+            if path != self.error_log:
+                os.remove(path)
+        return out
 
     def unexpected_log_lines(self):
         bad = []

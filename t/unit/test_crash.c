@@ -100,6 +100,27 @@ START_TEST(ring_older_never_overwrites_newer)
 }
 END_TEST
 
+/* A writer that died mid-record (its handler faulted, or it was killed)
+ * holds its record only for a while: a newer ticket takes it over. */
+START_TEST(ring_dead_writer_is_taken_over)
+{
+    guard_crash_shm_t *c = make_ring(2);
+    guard_crash_rec_t r, *slot, out;
+    apr_time_t t0 = apr_time_now();
+
+    c->recs[0].seq = 2 * 0 + 1;    /* ticket 0, never finished */
+    c->recs[0].pid = 1111;
+    c->hdr->next = 2;
+    make_rec(&r, SIGSEGV, 2222);
+    guard_crash_publish(c, &r, &slot);
+    ck_assert_ptr_eq(slot, &c->recs[0]);
+    ck_assert(apr_time_now() - t0 >= apr_time_from_msec(40));
+    ck_assert_int_eq(guard_crash_read(c, 2, &out), 1);
+    ck_assert_int_eq(out.pid, 2222);
+    ck_assert_int_eq(guard_crash_read(c, 0, &out), 0);
+}
+END_TEST
+
 START_TEST(last_per_child)
 {
     guard_crash_shm_t *c = make_ring(2);
@@ -399,6 +420,27 @@ START_TEST(view_and_render)
 }
 END_TEST
 
+/* The parent notes a process after fork(): a crash of the new process
+ * may be older than its record's start, never older than the end of the
+ * slot's previous process. */
+START_TEST(proc_since_is_previous_end)
+{
+    guard_crash_shm_t *c = make_ring(4);
+    guard_proc_rec_t *a, *b, *d, *e;
+
+    a = guard_crash_proc_start(c, 0, 100, 0, 1000, 0);
+    d = guard_crash_proc_start(c, 1, 101, 0, 1100, 0);
+    ck_assert_int_eq(guard_crash_proc_since(c, a), 0);
+    ck_assert_int_eq(guard_crash_proc_since(c, d), 0);
+    guard_crash_proc_end(a, 2000, GUARD_PROC_CRASHED, SIGSEGV, 1, 0);
+    b = guard_crash_proc_start(c, 0, 102, 0, 5000, 0);
+    e = guard_crash_proc_start(c, 1, 103, 0, 5100, 0);
+    ck_assert_int_eq(guard_crash_proc_since(c, b), 2000);
+    ck_assert_int_eq(guard_crash_proc_since(c, e), 0);   /* d runs on */
+    ck_assert_int_eq(guard_crash_proc_since(c, a), 0);
+}
+END_TEST
+
 START_TEST(query_selectors)
 {
     guard_query_t q;
@@ -432,6 +474,7 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, ring_keeps_newest);
     tcase_add_test(tc, ring_older_never_overwrites_newer);
     tcase_add_test(tc, ring_in_progress_is_shown);
+    tcase_add_test(tc, ring_dead_writer_is_taken_over);
     tcase_add_test(tc, last_per_child);
     tcase_add_test(tc, ring_concurrent_writers);
     tcase_add_test(tc, frames_and_groups);
@@ -441,6 +484,7 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, headline);
     tcase_add_test(tc, symbolize_dladdr);
     tcase_add_test(tc, view_and_render);
+    tcase_add_test(tc, proc_since_is_previous_end);
     tcase_add_test(tc, query_selectors);
     suite_add_tcase(s, tc);
     return s;

@@ -33,9 +33,18 @@ typedef struct {
     int mode;
     volatile pid_t tid;
     volatile apr_int64_t cpu_start_us;
+    volatile int stop;
+    pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } blocker_t;
+
+/* The blockers of the running test, stopped by its teardown: with
+ * CK_FORK=no (valgrind) every test runs in one process, and a blocker
+ * left spinning or holding its memory would outlive its test. */
+static blocker_t *started[4];
+static int nstarted;
+static int lock_holder = -1;
 
 enum { B_POLL, B_SELECT, B_EPOLL, B_SLEEP, B_FLOCK, B_READ, B_ACCEPT,
        B_COND, B_SPIN };
@@ -66,6 +75,11 @@ static void block_in_epoll(int fd)
     epoll_wait(ep, &out, 1, -1);
 }
 
+static void unlock_mutex(void *mu)
+{
+    pthread_mutex_unlock(mu);
+}
+
 static void *blocker_main(void *data)
 {
     blocker_t *b = data;
@@ -85,10 +99,11 @@ static void *blocker_main(void *data)
     case B_ACCEPT: accept(b->fd, NULL, NULL); break;
     case B_COND:
         pthread_mutex_lock(&b->mu);
+        pthread_cleanup_push(unlock_mutex, &b->mu);
         pthread_cond_wait(&b->cv, &b->mu);
-        pthread_mutex_unlock(&b->mu);
+        pthread_cleanup_pop(1);
         break;
-    case B_SPIN:   for (;;) { __asm__ volatile(""); } break;
+    case B_SPIN:   while (!b->stop) { __asm__ volatile(""); } break;
     }
     return NULL;
 }
@@ -98,20 +113,41 @@ static void *blocker_main(void *data)
 static blocker_t *start_blocker(int mode, int fd)
 {
     blocker_t *b = calloc(1, sizeof(*b));
-    pthread_t t;
     int i;
 
+    ck_assert_int_lt(nstarted, 4);
     b->fd = fd;
     b->mode = mode;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
-    pthread_create(&t, NULL, blocker_main, b);
-    pthread_detach(t);
+    ck_assert_int_eq(pthread_create(&b->thread, NULL, blocker_main, b), 0);
+    started[nstarted++] = b;
     for (i = 0; i < 200 && !b->tid; i++) {
         usleep(5000);
     }
     usleep(mode == B_SPIN ? 300000 : 100000);
     return b;
+}
+
+/* Every call a blocker makes is a cancellation point but flock, which
+ * returns once the holder's descriptor is closed. */
+static void stop_blockers(void)
+{
+    if (lock_holder >= 0) {
+        close(lock_holder);
+        lock_holder = -1;
+    }
+    while (nstarted > 0) {
+        blocker_t *b = started[--nstarted];
+
+        b->stop = 1;
+        pthread_cancel(b->thread);
+        pthread_join(b->thread, NULL);
+        if (b->fd >= 0) {
+            close(b->fd);
+        }
+        free(b);
+    }
 }
 
 static int listener(int backlog, int *port)
@@ -285,6 +321,7 @@ START_TEST(flock_names_the_file)
     blocker_t *b;
     guard_wait_t w;
 
+    lock_holder = holder;
     ck_assert_int_eq(flock(holder, LOCK_EX), 0);
     b = start_blocker(B_FLOCK, waiter);
     inspect(b, -1, NULL, 0, &w);
@@ -411,6 +448,7 @@ Suite *guard_inspect_suite(void)
     TCase *tc = tcase_create("threads");
 
     tcase_set_timeout(tc, 20);
+    tcase_add_checked_fixture(tc, NULL, stop_blockers);
     tcase_add_test(tc, poll_on_silent_backend);
     tcase_add_test(tc, select_on_silent_backend);
     tcase_add_test(tc, epoll_on_silent_backend);

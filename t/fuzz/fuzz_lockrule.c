@@ -48,8 +48,8 @@ static void check_quoted(const char *path)
     free(longer);
 }
 
-/* Patterns whose meaning fnmatch shares: no ranges that run backwards,
- * nothing but these bytes. */
+/* Patterns whose meaning fnmatch shares: nothing but these bytes, no
+ * ranges, and no quoted '/' (glibc: "\\/" matches "/", "*\\/" does not). */
 static int comparable(const char *pat, const char *path)
 {
     size_t i;
@@ -59,7 +59,7 @@ static int comparable(const char *pat, const char *path)
         return 0;
     }
     for (i = 0; pat[i]; i++) {
-        if (pat[i] == '-') {
+        if (pat[i] == '\\' && pat[i + 1] == '/') {
             return 0;
         }
     }

@@ -268,11 +268,26 @@ static void request_part(guard_cbuf_t *b, const guard_crash_rec_t *r)
     guard_cbuf_str(b, " ms");
 }
 
+/* A buffer with no room for a character and the newline gets "". */
+static int too_small(char *buf, apr_size_t size)
+{
+    if (size >= 2) {
+        return 0;
+    }
+    if (size == 1) {
+        buf[0] = '\0';
+    }
+    return 1;
+}
+
 apr_size_t guard_crash_headline(const guard_crash_rec_t *r, char *buf,
                                 apr_size_t size)
 {
     guard_cbuf_t b;
 
+    if (too_small(buf, size)) {
+        return 0;
+    }
     guard_cbuf_init(&b, buf, size - 1);   /* room for the newline */
     prefix(&b, r);
     guard_cbuf_signal(&b, r->signo, r->si_code);
@@ -302,6 +317,9 @@ apr_size_t guard_crash_subline(const guard_crash_rec_t *r, const char *what,
 {
     guard_cbuf_t b;
 
+    if (too_small(buf, size)) {
+        return 0;
+    }
     guard_cbuf_init(&b, buf, size - 1);
     prefix(&b, r);
     guard_cbuf_str(&b, what);

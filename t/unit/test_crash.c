@@ -322,6 +322,26 @@ START_TEST(headline)
 }
 END_TEST
 
+/* Found by fuzz_reqcopy: a 1-byte buffer got the newline and the NUL. */
+START_TEST(headline_tiny_buffer)
+{
+    guard_crash_rec_t r;
+    char line[4];
+
+    make_rec(&r, SIGSEGV, 17109);
+    memset(line, 'z', sizeof(line));
+    ck_assert_uint_eq(guard_crash_headline(&r, line, 1), 0);
+    ck_assert_int_eq(line[0], '\0');
+    ck_assert_int_eq(line[1], 'z');
+    ck_assert_uint_eq(guard_crash_subline(&r, "backtrace:", line + 2, 1), 0);
+    ck_assert_int_eq(line[2], '\0');
+    ck_assert_int_eq(line[3], 'z');
+    ck_assert_uint_eq(guard_crash_headline(&r, line, 0), 0);
+    ck_assert_uint_eq(guard_crash_headline(&r, line, 2), 1);
+    ck_assert_str_eq(line, "\n");
+}
+END_TEST
+
 START_TEST(symbolize_dladdr)
 {
     guard_frame_sym_t f;
@@ -482,6 +502,7 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, cbuf_bounded);
     tcase_add_test(tc, cbuf_time);
     tcase_add_test(tc, headline);
+    tcase_add_test(tc, headline_tiny_buffer);
     tcase_add_test(tc, symbolize_dladdr);
     tcase_add_test(tc, view_and_render);
     tcase_add_test(tc, proc_since_is_previous_end);

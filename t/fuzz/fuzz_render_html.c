@@ -1,0 +1,39 @@
+/*
+ * The HTML renderers (the page, ?crash=<id>, ?child=<n>) on a snapshot of
+ * hostile strings: every '<' must open a tag the renderer writes, every
+ * '&' an entity of the escaper, and the tags must be the same as with
+ * the special bytes of the strings replaced.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "guard_status.h"
+#include "guard_status_crash.h"
+#include "fuzz_check.h"
+#include "fuzz_snapshot.h"
+
+static void render_page(const fz_snapshot_t *fs, guard_sink_t *o)
+{
+    guard_render_html(fs->snap, fs->refresh, o);
+}
+
+static void render_crash(const fz_snapshot_t *fs, guard_sink_t *o)
+{
+    if (fs->item) {
+        guard_render_crash_page(fs->snap, fs->item, 0, o);
+    }
+}
+
+static void render_child(const fz_snapshot_t *fs, guard_sink_t *o)
+{
+    guard_render_child_page(fs->snap, fs->child, 0, o);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_render_and_check("html", data, size, render_page, fz_html_check);
+    fz_render_and_check("html crash page", data, size, render_crash,
+                        fz_html_check);
+    fz_render_and_check("html child page", data, size, render_child,
+                        fz_html_check);
+    return 0;
+}

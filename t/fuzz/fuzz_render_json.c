@@ -1,0 +1,41 @@
+/*
+ * The JSON renderers (?json, ?crash=<id>&json, ?child=<n>&json) on a
+ * snapshot of hostile strings: the output must be one strict JSON value,
+ * and no string may change its structure.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "guard_status.h"
+#include "guard_status_crash.h"
+#include "fuzz_check.h"
+#include "fuzz_snapshot.h"
+
+static void render_page(const fz_snapshot_t *fs, guard_sink_t *o)
+{
+    guard_render_json(fs->snap, o);
+}
+
+static void render_crash(const fz_snapshot_t *fs, guard_sink_t *o)
+{
+    if (fs->item) {
+        guard_render_crash_page(fs->snap, fs->item, 1, o);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+}
+
+static void render_child(const fz_snapshot_t *fs, guard_sink_t *o)
+{
+    guard_render_child_page(fs->snap, fs->child, 1, o);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_render_and_check("json", data, size, render_page, fz_json_check);
+    fz_render_and_check("json crash page", data, size, render_crash,
+                        fz_json_check);
+    fz_render_and_check("json child page", data, size, render_child,
+                        fz_json_check);
+    return 0;
+}

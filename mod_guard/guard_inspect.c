@@ -10,6 +10,7 @@
 #include "guard_config.h"
 #include <string.h>
 #include "guard_inspect.h"
+#include "guard_reqcopy.h"
 #include "guard_proc.h"
 #include "guard_syscall.h"
 
@@ -190,7 +191,8 @@ static void format_sockaddr(const struct sockaddr *sa, socklen_t len,
             path[0] = '@';        /* abstract namespace */
         }
         p = stpcpy(p, "unix:");
-        cpy(p, path, outlen - 5);
+        /* Any process may bind any name: kept printable for the logs. */
+        guard_copy_sanitized(p, outlen - 5, path, 0);
     }
 }
 
@@ -400,7 +402,9 @@ static void view_fd(const guard_inspect_ctx_t *ctx, int own, int fd,
         return;
     }
     link[n] = '\0';
-    cpy(v->path, link, sizeof(v->path));
+    /* A file may be named anything, newlines included: kept printable
+     * for the logs (the GuardLockWatch globs see this form too). */
+    guard_copy_sanitized(v->path, sizeof(v->path), link, 0);
     if (fstat(fd, &st) == 0) {
         v->ino = (apr_uint64_t)st.st_ino;
         /* As /proc/locks prints it: the kernel's major:minor of the file

@@ -333,6 +333,27 @@ START_TEST(flock_names_the_file)
 }
 END_TEST
 
+/* A file named with a newline: the path is kept printable, so that the
+ * lock-chain and stuck lines of the error log stay one line each. */
+START_TEST(odd_file_name_is_escaped)
+{
+    char path[] = "/tmp/guard-unit-a\nb-XXXXXX";
+    int holder = mkstemp(path), waiter = open(path, O_RDWR);
+    blocker_t *b;
+    guard_wait_t w;
+
+    lock_holder = holder;
+    ck_assert_int_eq(flock(holder, LOCK_EX), 0);
+    b = start_blocker(B_FLOCK, waiter);
+    inspect(b, -1, NULL, 0, &w);
+    unlink(path);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "lock");
+    ck_assert_ptr_null(strchr(w.path, '\n'));
+    ck_assert_msg(strncmp(w.path, "/tmp/guard-unit-a\\x0ab-", 23) == 0,
+                  "%s", w.path);
+}
+END_TEST
+
 START_TEST(pipe_read_is_pipe)
 {
     int p[2];
@@ -457,6 +478,7 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, other_workers_connection_is_client);
     tcase_add_test(tc, sleep_is_sleep);
     tcase_add_test(tc, flock_names_the_file);
+    tcase_add_test(tc, odd_file_name_is_escaped);
     tcase_add_test(tc, pipe_read_is_pipe);
     tcase_add_test(tc, accept_is_listener);
     tcase_add_test(tc, condition_wait_is_futex);

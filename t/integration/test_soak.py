@@ -278,6 +278,9 @@ def test_soak_mixed_load(make_server):
         "counts": counts, "errors": errs, "crashes": crashed,
         "cuts": cnt["backend_cuts_total"] - c0["backend_cuts_total"],
         "stuck_total": cnt["stuck_total"] - c0["stuck_total"],
+        "lock_waits_total": cnt["lock_waits_total"],
+        "requests_total": cnt["requests_total"] - c0["requests_total"],
+        "guard_shm_bytes": guard_shm_bytes(s),
         "children_before": len(before["fds"]),
         "children_after": len(after["fds"]),
         "children_seen": len(samples), "lived_through": len(kept),
@@ -544,6 +547,8 @@ def ended_as(s, js, killed):
         assert r.status == 200, r
         for p in r.json()["processes"]:
             if p["pid"] in killed:
+                # What a dead process served is known (null while it runs).
+                assert isinstance(p["requests"], int), p
                 out[p["pid"]] = (p["end"], p["signal"])
     return out
 
@@ -578,6 +583,8 @@ def test_soak_kill9_prefork(make_server):
     assert errs["read"] + errs["write"] <= len(killed), (len(killed), res)
 
     js = check_after_kills(s, killed, before_maps, base_fds)
+    assert js["counters"]["requests_total"] >= res["requests"], \
+        (js["counters"], res["requests"])
     ends = ended_as(s, js, killed)
     assert ends, "no killed pid in any ?child= list"
     assert set(ends.values()) == {("exited", None)}, ends
@@ -669,6 +676,8 @@ def test_soak_kill9_event(make_server):
         2 * len(killed), resh
 
     js = check_after_kills(s, killed, before_maps, base_fds)
+    assert js["counters"]["requests_total"] >= res["requests"], \
+        (js["counters"], res["requests"])
     ends = ended_as(s, js, killed)
     assert ends, "no killed pid in any ?child= list"
     assert set(ends.values()) == {("exited", None)}, ends

@@ -7,6 +7,9 @@
 --   crash_every=N   every Nth request crashes its worker (alternately
 --                   crash_ffi.php and crash_abort.php); 0: never
 --   hung_every=N    every Nth request reads a silent backend (hung=PATH)
+--   held_every=N    every Nth request takes the session "soakheld" and
+--                   reads a silent backend while holding it (held=PATH)
+--   waiter_every=N  every Nth request touches the session "soakheld"
 --   status_every=N  every Nth request renders /guard-status?json
 --   normal=a,b,c    the other requests cycle through these kinds:
 --                   php, txt, session
@@ -26,6 +29,7 @@ verified = false
 local threads = {}
 local cfg = {}
 local quota, crash_every, hung_every, status_every = 0, 0, 0, 0
+local held_every, waiter_every = 0, 0
 local normal = {}
 local reqs = {}
 local sessions = {}
@@ -51,6 +55,8 @@ function init(args)
     crash_every = num("crash_every", 0)
     hung_every = num("hung_every", 0)
     status_every = num("status_every", 0)
+    held_every = num("held_every", 0)
+    waiter_every = num("waiter_every", 0)
     local h = {}
     if cfg.close == "1" then
         h["Connection"] = "close"
@@ -63,6 +69,15 @@ function init(args)
     if cfg.hung then
         reqs.hung = wrk.format("GET", cfg.hung, h)
     end
+    local hh = {}
+    for k, v in pairs(h) do
+        hh[k] = v
+    end
+    hh["Cookie"] = "PHPSESSID=soakheld"
+    if cfg.held then
+        reqs.held = wrk.format("GET", cfg.held, hh)
+    end
+    reqs.waiter = wrk.format("GET", "/session_touch.php", hh)
     nsess = num("sessions", 4)
     for i = 1, nsess do
         local hs = {}
@@ -86,6 +101,12 @@ local function pick(n)
     end
     if hung_every > 0 and n % hung_every == 0 then
         return "hung"
+    end
+    if held_every > 0 and n % held_every == 0 then
+        return "held"
+    end
+    if waiter_every > 0 and n % waiter_every == 0 then
+        return "waiter"
     end
     if status_every > 0 and n % status_every == 0 then
         return "status"

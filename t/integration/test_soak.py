@@ -42,17 +42,21 @@ php_admin_value ffi.enable 1
 GuardStuckThreshold 5s
 GuardWatchInterval 100ms
 GuardBackendTimeout 1s
-GuardLockWatch @ROOT@/sessions/sess_* 2s
+GuardLockWatch @ROOT@/sessions/sess_* 500ms
 """
 
 # The mix of the long run: per wrk thread, every 2000th request crashes
 # (alternately SIGSEGV and SIGABRT), every 1000th reads a silent backend,
-# every 100th renders ?json; the rest cycle over hello.php, hello.txt and
-# a session page whose 8 ids are shared by all connections.
+# every 9001st does so holding a session lock that every 499th waits
+# for (a lock chain for GuardLockWatch, unwound by the cut), every 100th
+# renders ?json; the rest cycle over hello.php, hello.txt and a session
+# page whose 8 ids are shared by all connections.
 THREADS = 2
 CONNECTIONS = 24
 CRASH_EVERY = 2000
 HUNG_EVERY = 1000
+HELD_EVERY = 9001
+WAITER_EVERY = 499
 STATUS_EVERY = 100
 
 # Per child, fds a busy worker may hold beyond its idle set: the client
@@ -86,6 +90,20 @@ def snapshot(s):
             "fds": {p: fd_count(p) for p in kids},
             "maps": {p: shared_maps(p) for p in kids},
             "targets": {p: fd_targets(p) for p in kids}}
+
+
+def idle_snapshot(s, n=3, pause=0.3):
+    """snapshot() with each child's fewest fds over n looks: an fd seen
+    once (a connection being closed) is not part of the idle set."""
+    snap = snapshot(s)
+    for _ in range(n - 1):
+        time.sleep(pause)
+        again = snapshot(s)
+        for p, k in list(snap["fds"].items()):
+            if p in again["fds"] and again["fds"][p] < k:
+                snap["fds"][p] = again["fds"][p]
+                snap["targets"][p] = again["targets"][p]
+    return snap
 
 
 def warm_up(s, bh):
@@ -172,7 +190,7 @@ def test_soak_mixed_load(make_server):
     warm_up(s, bh)
     c0 = s.guard_json()["counters"]
     acc0 = access_counts(s)
-    before = snapshot(s)
+    before = idle_snapshot(s)
     base_max = max(before["fds"].values())
 
     sampler = FdSampler(s, interval=2.0)
@@ -180,6 +198,8 @@ def test_soak_mixed_load(make_server):
             quota=total // THREADS, crash_every=CRASH_EVERY,
             hung_every=HUNG_EVERY, status_every=STATUS_EVERY,
             hung="/bt_read.php?port=%d" % bh.port,
+            held_every=HELD_EVERY, waiter_every=WAITER_EVERY,
+            held="/session_hold.php?port=%d" % bh.port,
             normal="php,txt,session", sessions=8)
     try:
         res = w.wait(7200)
@@ -190,7 +210,7 @@ def test_soak_mixed_load(make_server):
     js = settle(s, timeout=30)
     counts = res["counts"]
     crashed = counts.get("crash_ffi", 0) + counts.get("crash_abort", 0)
-    hung = counts.get("hung", 0)
+    hung = counts.get("hung", 0) + counts.get("held", 0)
 
     # wrk: every answer a 200; the only broken connections are those of
     # the crashing requests.
@@ -238,15 +258,27 @@ def test_soak_mixed_load(make_server):
     bad = {k: v for k, v in acc.items() if k[1] != 200}
     assert not bad, bad
     for kind, path in (("php", "/hello.php"), ("txt", "/hello.txt"),
-                       ("session", "/session_touch.php"),
-                       ("hung", "/bt_read.php")):
+                       ("hung", "/bt_read.php"),
+                       ("held", "/session_hold.php")):
         assert acc.get((path, 200), 0) == counts.get(kind, 0), \
             (kind, acc, counts)
+    assert acc.get(("/session_touch.php", 200), 0) == \
+        counts.get("session", 0) + counts.get("waiter", 0), (acc, counts)
     assert acc.get(("/guard-status", 200), 0) >= counts.get("status", 0)
     for p in ("/crash_ffi.php", "/crash_abort.php"):
         assert not any(k[0] == p for k in acc), acc
     assert cnt["requests_total"] - c0["requests_total"] >= served, \
         (cnt, served)
+
+    # Lock chains (the held sessions, and any other wait past 500 ms):
+    # each reported once and cleared once, none left.
+    log = s.log_text()
+    chains = len(re.findall(r"GRD0400: lock wait: ", log))
+    cleared = len(re.findall(r"GRD0401: lock wait cleared: ", log))
+    assert chains == cleared == cnt["lock_waits_total"] - \
+        c0["lock_waits_total"], (chains, cleared, cnt)
+    assert js["lock_waits"] == [], js["lock_waits"]
+    assert "GRD0404" not in log
 
     # No slot busy but the status request, nothing stuck (settle()), and
     # ?auto agrees.
@@ -560,7 +592,7 @@ def test_soak_kill9_prefork(make_server):
     js = warm_up(s, bh)
     before_maps = shared_maps(s.master_pid)
     master_fds = fd_count(s.master_pid)
-    base_fds = max(fd_count(p) for p in s.children())
+    base_fds = max(idle_snapshot(s)["fds"].values())
 
     w = Wrk(s.port, threads=THREADS, connections=CONNECTIONS,
             hung_every=200, status_every=STATUS_EVERY,
@@ -639,7 +671,7 @@ def test_soak_kill9_event(make_server):
     js = settle(s)
     before_maps = shared_maps(s.master_pid)
     master_fds = fd_count(s.master_pid)
-    base_fds = max(fd_count(p) for p in s.children())
+    base_fds = max(idle_snapshot(s)["fds"].values())
 
     # Normal requests on kept-alive connections, and beside them two
     # connections that only send requests hung on the backend, one

@@ -375,6 +375,7 @@ def test_soak_restarts_under_load(make_server):
     from guardtest import free_port
     lport = free_port()
     s = soak_server(make_server, RESTART.replace("@LPORT@", str(lport)))
+    bh = s.blackhole()
     # One crash before the restarts: its record must stay.
     try:
         s.get("/crash_ffi.php")
@@ -410,11 +411,19 @@ def test_soak_restarts_under_load(make_server):
         assert r["symbolized"] is False, r   # an earlier generation's
         history.append(j)
 
-    def phase(how, n, pause, close):
-        """n restarts while wrk runs; wrk's result."""
+    def cuts():
+        return status_json(s)["counters"]["backend_cuts_total"]
+
+    def phase(how, n, pause, close, hung=False):
+        """n restarts while wrk runs; wrk's result. With hung, every
+        1000th request reads a silent backend: each must be cut, by the
+        watchdog of whichever generation's child serves it."""
+        cuts0 = cuts()
         w = Wrk(s.port, threads=THREADS, connections=CONNECTIONS,
                 status_every=STATUS_EVERY, normal="php,txt,session",
-                sessions=8, close=1 if close else 0)
+                sessions=8, close=1 if close else 0,
+                hung_every=HUNG_EVERY if hung else 0,
+                hung="/bt_read.php?port=%d" % bh.port)
         try:
             time.sleep(1)
             for i in range(n):
@@ -433,17 +442,20 @@ def test_soak_restarts_under_load(make_server):
         assert errs["timeout"] == 0, (how, res)
         assert set(res["statuses"]) == {"200"}, (how, res)
         res["seconds"] = round(w.elapsed, 1)
+        settle(s)
+        res["cuts"] = cuts() - cuts0
+        assert res["cuts"] == res["counts"].get("hung", 0), (how, res)
         return res
 
     # Keep-alive connections: a restart may close each open connection
     # once, as a request is sent on it (the client's usual retry case).
     half = GRACEFULS // 2
-    ka = phase("graceful", half, 0.5, close=False)
+    ka = phase("graceful", half, 0.5, close=False, hung=True)
     assert ka["errors"]["read"] + ka["errors"]["write"] <= \
         CONNECTIONS * half, ka
     # A connection per request: a graceful restart loses nothing at all
     # (the listeners stay open, old children finish what they accepted).
-    cl = phase("graceful", GRACEFULS - half, 0.5, close=True)
+    cl = phase("graceful", GRACEFULS - half, 0.5, close=True, hung=True)
     assert cl["errors"] == {"connect": 0, "read": 0, "write": 0,
                             "status": 0, "timeout": 0}, cl
     # -k restart kills the children at once: each open connection breaks,
@@ -488,9 +500,9 @@ def test_soak_restarts_under_load(make_server):
     report("restarts", {
         "gracefuls": GRACEFULS, "full_restarts": FULL_RESTARTS,
         "keepalive_gracefuls": {k: ka[k] for k in ("requests", "seconds",
-                                                   "errors")},
+                                                   "errors", "cuts")},
         "close_gracefuls": {k: cl[k] for k in ("requests", "seconds",
-                                               "errors")},
+                                               "errors", "cuts")},
         "full_restarts_run": {k: full[k] for k in ("requests", "seconds",
                                                    "errors")},
         "master_fds": master_fds, "shm_maps": master_maps,

@@ -237,6 +237,8 @@ def test_soak_mixed_load(make_server):
     assert by_sig["SIGABRT"] == counts.get("crash_abort", 0), by_sig
     cs = js["crash_summary"]
     assert cs["total"] == crashed, cs
+    assert sum(g["count"] for g in js["crash_groups"]) == crashed, \
+        js["crash_groups"]
     assert cs["kept"] == min(crashed, cs["capacity"]), cs
     assert len(js["crashes"]) == cs["kept"], cs
 
@@ -279,6 +281,17 @@ def test_soak_mixed_load(make_server):
         c0["lock_waits_total"], (chains, cleared, cnt)
     assert js["lock_waits"] == [], js["lock_waits"]
     assert "GRD0404" not in log
+
+    # ?prometheus passes promtool and says the same.
+    from guardtest import parse_prometheus, prom_values, promtool_check
+    text = s.guard_get("prometheus").text
+    rc, out = promtool_check(text)
+    assert rc == 0, out
+    m = parse_prometheus(text)
+    assert sum(prom_values(m, "guard_crashes_total")) == crashed
+    assert prom_values(m, "guard_backend_cuts_total", kind="read") == \
+        [cnt["backend_cuts"]["read"]], text
+    assert prom_values(m, "guard_lock_chains") == [0.0], text
 
     # No slot busy but the status request, nothing stuck (settle()), and
     # ?auto agrees.
@@ -540,9 +553,16 @@ def kills():
     return 100 if soaklib.long_mode() else 20
 
 
+MONOTONIC = ("requests_total", "samples_total", "wakeups_total",
+             "backend_cuts_total", "lock_waits_total", "crashes_total")
+
+
 def kill_children(s, n, rng):
-    """SIGKILL n random children, one every 0.2-0.6 s; their pids."""
+    """SIGKILL n random children, one every 0.2-0.6 s; their pids. Between
+    kills, the counters never go down (a dead child's slots keep what it
+    counted)."""
     killed = []
+    last = None
     for _ in range(n):
         kids = [p for p in s.children() if p not in killed]
         if kids:
@@ -553,6 +573,13 @@ def kill_children(s, n, rng):
             except ProcessLookupError:
                 pass
         time.sleep(rng.uniform(0.2, 0.6))
+        js = json_or_none(s)
+        if js is not None:
+            c = js["counters"]
+            if last is not None:
+                down = [k for k in MONOTONIC if c[k] < last[k]]
+                assert not down, (down, last, c)
+            last = c
     return killed
 
 

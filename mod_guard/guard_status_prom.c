@@ -200,7 +200,7 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
             "Worker samples the watchdogs took.", c->samples_total);
     counter(o, "guard_watchdog_wakeups_total", "Watchdog wake-ups.",
             c->wakeups_total);
-    counter(o, "guard_restarts_total", "Graceful restarts survived.",
+    counter(o, "guard_restarts_total", "Restarts survived.",
             c->restarts);
     head(o, "guard_backend_cuts_total", "counter",
          "Hung backend sockets cut by GuardBackendTimeout, by blocked call.");

@@ -24,6 +24,8 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "soak: long runs under load (sized "
+                            "by GUARD_SOAK_REQUESTS, GUARD_SOAK=long)")
 
 
 @pytest.fixture

@@ -323,11 +323,11 @@ def test_ofd_holder_named(make_server):
     s = make_server(LOCKS)
     path = lock_file(s, "ofd.lck")
     bh = s.blackhole()
-    holder = s.hang("/lock_ofd.php?f=ofd.lck&port=%d" % bh.port)
+    holder = s.hang("/lock_posix.php?ofd=1&f=ofd.lck&port=%d" % bh.port)
     bh.wait_accepted()
     sent = time.monotonic()
     for _ in range(2):
-        s.hang("/lock_ofd.php?f=ofd.lck")
+        s.hang("/lock_posix.php?ofd=1&f=ofd.lck")
 
     def named(js):
         c = chain_of(js, "ofd.lck")
@@ -339,15 +339,15 @@ def test_ofd_holder_named(make_server):
                     "an OFD lock chain naming its holder")
     c = chain_of(js, "ofd.lck")
     # The query is not shown: the holder is the one on the backend.
-    h = [w for w in workers_of(js, "/lock_ofd.php")
+    h = [w for w in workers_of(js, "/lock_posix.php")
          if w["wait"] and w["wait"]["kind"] == "backend"]
     assert len(h) == 1 and h[0]["state"] == "busy", js["workers"]
     h = h[0]
     assert c["class"] == "ofd", c
     assert c["holder"]["pid"] == h["pid"] and c["holder"]["tid"] == h["tid"]
-    assert c["holder"]["request"].startswith("GET /lock_ofd.php?"), c
+    assert c["holder"]["request"].startswith("GET /lock_posix.php?"), c
     assert c["holder"]["wait"]["peer"] == "127.0.0.1:%d" % bh.port, c
-    waiters = [w for w in workers_of(js, "/lock_ofd.php")
+    waiters = [w for w in workers_of(js, "/lock_posix.php")
                if w["pid"] != h["pid"]]
     assert len(waiters) == 2, js["workers"]
     for w in waiters:
@@ -362,7 +362,7 @@ def test_ofd_holder_named(make_server):
                     what="GRD0400 line")
     assert len(line) == 1, line
     assert "2 workers (pids " in line[0] and "(ofd lock, " in line[0], line
-    assert "held by pid %d tid %d (GET /lock_ofd.php?... HTTP/1.1" \
+    assert "held by pid %d tid %d (GET /lock_posix.php?... HTTP/1.1" \
         % (h["pid"], h["tid"]) in line[0], line
 
     bh.release()
@@ -384,7 +384,7 @@ def test_ofd_holder_outside_httpd(make_server, holders):
     ext = OutsideHolder(path, "ofd")
     holders.append(ext)
     sent = time.monotonic()
-    s.hang("/lock_ofd.php?f=ofd-ext.lck")
+    s.hang("/lock_posix.php?ofd=1&f=ofd-ext.lck")
     js = wait_chain(s, lambda js: chain_of(js, "ofd-ext.lck"),
                     sent + REPORT_WITHIN - time.monotonic(),
                     "a lock chain on the OFD lock")

@@ -314,22 +314,32 @@ START_TEST(sleep_is_sleep)
 }
 END_TEST
 
-START_TEST(flock_names_the_file)
+/* A thread of this process blocked in flock() on a fresh file named after
+ * tmpl (mkstemp), as the inspector sees it. */
+static void flock_wait_on(char *tmpl, guard_wait_t *w, int *fd)
 {
-    char path[] = "/tmp/guard-unit-lockXXXXXX";
-    int holder = mkstemp(path), waiter = open(path, O_RDWR);
+    int holder = mkstemp(tmpl), waiter = open(tmpl, O_RDWR);
     blocker_t *b;
-    guard_wait_t w;
 
     lock_holder = holder;
     ck_assert_int_eq(flock(holder, LOCK_EX), 0);
     b = start_blocker(B_FLOCK, waiter);
-    inspect(b, -1, NULL, 0, &w);
-    unlink(path);
+    inspect(b, -1, NULL, 0, w);
+    unlink(tmpl);
+    *fd = waiter;
+}
+
+START_TEST(flock_names_the_file)
+{
+    char path[] = "/tmp/guard-unit-lockXXXXXX";
+    guard_wait_t w;
+    int fd;
+
+    flock_wait_on(path, &w, &fd);
     ck_assert_str_eq(guard_wait_kind_name(w.kind), "lock");
     ck_assert_str_eq(w.sysname, "flock");
     ck_assert_str_eq(w.path, path);
-    ck_assert_int_eq(w.fd, waiter);
+    ck_assert_int_eq(w.fd, fd);
 }
 END_TEST
 
@@ -338,15 +348,10 @@ END_TEST
 START_TEST(odd_file_name_is_escaped)
 {
     char path[] = "/tmp/guard-unit-a\nb-XXXXXX";
-    int holder = mkstemp(path), waiter = open(path, O_RDWR);
-    blocker_t *b;
     guard_wait_t w;
+    int fd;
 
-    lock_holder = holder;
-    ck_assert_int_eq(flock(holder, LOCK_EX), 0);
-    b = start_blocker(B_FLOCK, waiter);
-    inspect(b, -1, NULL, 0, &w);
-    unlink(path);
+    flock_wait_on(path, &w, &fd);
     ck_assert_str_eq(guard_wait_kind_name(w.kind), "lock");
     ck_assert_ptr_null(strchr(w.path, '\n'));
     ck_assert_msg(strncmp(w.path, "/tmp/guard-unit-a\\x0ab-", 23) == 0,

@@ -119,6 +119,10 @@ int guard_chain_take(guard_chain_t *c, apr_uint32_t owner, apr_time_t now,
     if (cur == 0 ? age < orphan : age < stale) {
         return 0;
     }
+    /* Fresh again before the new owner shows: a watchdog that sees the
+     * new owner then sees it fresh, and does not take it over in turn
+     * (each then logging the chain cleared). */
+    __atomic_store_n(&c->updated, now, __ATOMIC_RELEASE);
     if (!__atomic_compare_exchange_n(&c->owner, &cur, owner, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
         return 0;

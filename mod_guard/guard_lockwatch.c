@@ -137,7 +137,11 @@ static int collect_kept(guard_watch_t *w, apr_time_t now, kept_t *k)
         }
         memset(&k[n], 0, sizeof(k[n]));
         k[n].live = c;
-        guard_chain_read(c, &k[n].next);
+        if (!guard_chain_read(c, &k[n].next)) {
+            /* Freed by its keeper since the key was read. */
+            guard_chain_release(c, me(w));
+            continue;
+        }
         k[n].next.nwaiters = 0;
         k[n].next.cut_holder = 0;
         k[n].next.appeared = k[n].next.reported ? k[n].next.appeared : 0;

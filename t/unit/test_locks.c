@@ -368,17 +368,48 @@ START_TEST(chain_claim_find_take)
                                       apr_time_from_sec(1)), 0);
     ck_assert_int_eq(guard_chain_take(c, 3, now + apr_time_from_sec(2), 0,
                                       apr_time_from_sec(1)), 1);
-    /* Without owner: taken only once orphaned for long enough. */
+    /* Without owner: taken only once orphaned for long enough (counted
+     * from the last take or update). */
     guard_chain_release(c, 3);
-    ck_assert_int_eq(guard_chain_take(c, 4, now + apr_time_from_sec(2),
+    ck_assert_int_eq(guard_chain_take(c, 4, now + apr_time_from_sec(4),
                                       apr_time_from_sec(3),
                                       apr_time_from_sec(1)), 0);
-    ck_assert_int_eq(guard_chain_take(c, 4, now + apr_time_from_sec(4),
+    ck_assert_int_eq(guard_chain_take(c, 4, now + apr_time_from_sec(5),
                                       apr_time_from_sec(3),
                                       apr_time_from_sec(1)), 1);
     guard_chain_free(a);
     ck_assert_ptr_null(guard_chain_find(shm, 1, 10));
     ck_assert_ptr_eq(guard_chain_find(shm, 2, 10), c);
+}
+END_TEST
+
+/* The soak's bug: an owner whose child stopped sampling leaves its entry
+ * stale; every watchdog passing by within the same moment took it over
+ * in turn (each seeing it stale), and each logged the chain cleared. */
+START_TEST(chain_stale_taken_once)
+{
+    guard_shm_t *shm = make_shm();
+    apr_time_t now = apr_time_from_sec(100), later;
+    apr_interval_time_t orphan = apr_time_from_msec(200);
+    apr_interval_time_t stale = apr_time_from_sec(1);
+    guard_chain_t *a;
+    int claimed, w, took = 0;
+
+    a = guard_chain_claim(shm, 1, 10, 1, now, &claimed);
+    ck_assert_ptr_nonnull(a);
+    later = now + apr_time_from_sec(3);
+    for (w = 2; w <= 9; w++) {
+        took += guard_chain_take(a, (apr_uint32_t)w, later, orphan, stale);
+    }
+    ck_assert_int_eq(took, 1);
+    ck_assert_uint_eq(a->owner, 2);
+    /* Freed by its keeper: the others do not take it as an orphan. */
+    guard_chain_free(a);
+    for (w = 3; w <= 9; w++) {
+        ck_assert_int_eq(guard_chain_take(a, (apr_uint32_t)w,
+                                          later + apr_time_from_msec(1),
+                                          orphan, stale), 0);
+    }
 }
 END_TEST
 
@@ -650,6 +681,7 @@ Suite *guard_locks_suite(void)
     tcase_add_test(tc, glob_check_and_rules);
     tcase_add_test(tc, mark_sets_threshold);
     tcase_add_test(tc, chain_claim_find_take);
+    tcase_add_test(tc, chain_stale_taken_once);
     tcase_add_test(tc, chain_claim_race_gives_back);
     tcase_add_test(tc, chain_table_full);
     tcase_add_test(tc, chain_line_names_holder_and_backend);

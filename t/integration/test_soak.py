@@ -60,8 +60,9 @@ WAITER_EVERY = 499
 STATUS_EVERY = 100
 
 # Per child, fds a busy worker may hold beyond its idle set: the client
-# connection, a backend socket, a session file, and one spare.
-BUSY_FDS = 4
+# connection, a backend socket, a session file, and what the watchdog
+# opens for a moment (/proc files, /proc/locks).
+BUSY_FDS = 6
 
 
 @pytest.fixture(autouse=True)

@@ -777,3 +777,65 @@ def test_soak_kill9_event(make_server):
         "hung_statuses": resh["statuses"], "cuts": cuts,
         "ends_listed": len(ends), "shm_maps": before_maps,
         "master_fds": master_fds, "child_fds_max": base_fds})
+
+
+# ------------------------------- 4. a backend call on a closed listener's fd
+
+
+def listener_fd(s, pid):
+    """The fd number of the server's listening socket in process pid."""
+    inode = None
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if parts[3] == "0A" and \
+                    int(parts[1].split(":")[1], 16) == s.port:
+                inode = parts[9]
+    for fd, target in fd_targets(pid).items():
+        if target == "socket:" and os.readlink(
+                "/proc/%d/fd/%d" % (pid, fd)) == "socket:[%s]" % inode:
+            return fd
+    return None
+
+
+def test_soak_cut_after_graceful_signal(make_server):
+    """A graceful restart makes a prefork child close its listeners while
+    its request goes on; a backend socket the request opens afterwards
+    takes the listener's fd number. It is still cut (it was taken for the
+    listener, never cut, and the child hung on it for good)."""
+    from guardtest import Response
+    s = soak_server(make_server, """\
+<IfModule mpm_prefork_module>
+    StartServers 4
+    MinSpareServers 4
+    MaxSpareServers 8
+</IfModule>
+GuardStuckThreshold 5s
+GuardWatchInterval 100ms
+GuardBackendTimeout 1s
+""")
+    bh = s.blackhole()
+    kids = s.children()
+    lfd = {p: listener_fd(s, p) for p in kids}
+    h = s.hang("/bt_read_late.php?delay_ms=1500&port=%d" % bh.port,
+               timeout=30)
+    from guardtest import wait_worker
+    w, _ = wait_worker(s, "/bt_read_late.php", timeout=5)
+    restart(s, "graceful")
+    bh.wait_accepted(1, timeout=10)
+    assert h.done.wait(10), "the backend read after the graceful restart " \
+        "was never cut"
+    r = Response(h.response)
+    assert r.status == 200 and r.text.startswith("eof after"), r
+    cut = re.compile(r"GRD0300: backend cut: pid %d .* on fd (\d+) "
+                     % w["pid"])
+    m = wait_for(lambda: cut.search(s.log_text()), 5, what="the GRD0300 line")
+    # The case this is about: the backend socket had the listener's fd.
+    assert int(m.group(1)) == lfd.get(w["pid"]), (m.group(0), lfd)
+    # The old child then ends, and leaves nothing behind.
+    h.close()
+    wait_for(lambda: not proc_alive(w["pid"]), 10,
+             what="the old child %d to exit" % w["pid"])
+    js = settle(s)
+    assert all(c["pid"] != w["pid"] for c in js["children"]), js["children"]
+    assert s.unexpected_log_lines() == []

@@ -244,12 +244,21 @@ def test_soak_mixed_load(make_server):
     assert cs["kept"] == min(crashed, cs["capacity"]), cs
     assert len(js["crashes"]) == cs["kept"], cs
 
-    # Cuts: one per hung request, each logged once, the backend saw each.
+    # Cuts: one per hung request, counted even when the next request of
+    # that child crashes at once; the backend saw each.
     assert cnt["backend_cuts_total"] - c0["backend_cuts_total"] == hung, \
         (cnt, counts)
     assert cnt["backend_cuts"]["read"] == cnt["backend_cuts_total"], cnt
-    assert cut_line_count(s) == hung
     assert bh.accepted == hung, (bh.accepted, hung)
+    # Each logged once (a child that crashes right after a cut may die
+    # before its watchdog writes the line), naming the request that was
+    # cut, not the one its worker went on to.
+    lines = re.findall(r"GRD0300: backend cut: pid \d+ tid \d+ "
+                       r"\"GET ([^\"?]*)", s.log_text())
+    assert hung - crashed <= len(lines) <= hung, (len(lines), hung)
+    wrong = [u for u in lines
+             if u not in ("/bt_read.php", "/session_hold.php")]
+    assert not wrong, wrong
 
     # The access log: every request of every kind but the crashes, 200.
     def logged():

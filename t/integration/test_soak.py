@@ -336,6 +336,7 @@ def test_soak_mixed_load(make_server):
         "rate": round(res["requests"] / t_load),
         "counts": counts, "errors": errs, "crashes": crashed,
         "cuts": cnt["backend_cuts_total"] - c0["backend_cuts_total"],
+        "cut_lines": len(lines), "lock_chains": chains,
         "stuck_total": cnt["stuck_total"] - c0["stuck_total"],
         "lock_waits_total": cnt["lock_waits_total"],
         "requests_total": cnt["requests_total"] - c0["requests_total"],

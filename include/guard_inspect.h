@@ -12,7 +12,9 @@
 #include "guard_shm.h"
 
 typedef struct {
-    const int *listen_fds;        /* the server's listening sockets */
+    const int *listen_fds;        /* the server's listening sockets at
+                                   * child start (informative: a listener
+                                   * is recognized by SO_ACCEPTCONN) */
     int nlisten;
     const guard_slot_t *slots;    /* this child's slots: their client_fd */
     int nslots;

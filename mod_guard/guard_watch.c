@@ -162,9 +162,10 @@ static int check_backend(const guard_slot_t *s, const guard_wait_t *wait,
     memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
     memcpy(c->peer, wait->peer, sizeof(c->peer));
     memcpy(c->uri, s->req.uri, sizeof(c->uri));
-    if (c->action == GUARD_ACTION_CUT) {
-        c->ok = guard_cut_socket(wait->fd, wait->ino) == 0;
-    }
+    /* Counted as done before it is done (sample()): the worker runs on at
+     * once, and its next request may end the process before this thread
+     * gets to count. */
+    c->ok = c->action == GUARD_ACTION_CUT;
     return 1;
 }
 
@@ -241,11 +242,21 @@ static void sample(guard_watch_t *w, guard_slot_t *live,
         live->holder_cuts += hcut.ok;
     }
     guard_seq_write_end(&live->wseq);
+    if (due && cut.ok && guard_cut_socket(wait.fd, wait.ino) != 0) {
+        cut.ok = 0;
+        guard_seq_write_begin(&live->wseq);
+        live->last_cut.ok = 0;
+        if (cut.kind < GUARD_CUT_KINDS) {
+            live->cuts[cut.kind]--;
+        }
+        guard_seq_write_end(&live->wseq);
+    }
+    /* From the copy: once cut, the worker may be in its next request. */
     if (due) {
-        report_cut(w, live, &cut);
+        report_cut(w, s, &cut);
     }
     if (holder_cut) {
-        report_holder_cut(w, live, &hcut);
+        report_holder_cut(w, s, &hcut);
     }
     if (newly_stuck) {
         report_stuck(w, live, now);

@@ -171,11 +171,6 @@ def rss_kib(pid):
     return None
 
 
-def live_children(server):
-    """Children of the master, from /proc."""
-    return sorted(server.children())
-
-
 class FdSampler:
     """Samples the fd count of every child every interval seconds, in a
     thread, until stop(): per pid, the list of (seconds, count)."""
@@ -321,8 +316,3 @@ def access_counts(server):
             key = (m.group(2).split("?")[0], int(m.group(3)))
             out[key] = out.get(key, 0) + 1
     return out
-
-
-def wait_count(fn, n, timeout, what):
-    return wait_for(lambda: fn() >= n and fn(), timeout, interval=0.2,
-                    what=what)

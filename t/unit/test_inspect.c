@@ -385,6 +385,37 @@ START_TEST(accept_is_listener)
 }
 END_TEST
 
+/* A prefork child closes its listeners at a graceful restart while its
+ * request goes on; the request's backend socket then takes the fd number
+ * the listener had. Still a backend (and so cut), not a listener. */
+START_TEST(backend_on_old_listener_fd_is_backend)
+{
+    int port, fd = silent_backend(&port);
+    int listen_fds[1];
+    blocker_t *b = start_blocker(B_POLL, fd);
+    guard_inspect_ctx_t ctx;
+    guard_inspect_req_t req;
+    guard_wait_t w;
+    int token;
+
+    listen_fds[0] = fd;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.listen_fds = listen_fds;
+    ctx.nlisten = 1;
+    ctx.clk_tck = sysconf(_SC_CLK_TCK);
+    req.tid = b->tid;
+    req.client_fd = -1;
+    req.cpu_start_us = b->cpu_start_us;
+    req.req_start = apr_time_now() - apr_time_from_msec(300);
+    token = guard_inspect_begin();
+    ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), &w),
+                     0);
+    guard_inspect_end(token);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    ck_assert_int_eq(w.fd, fd);
+}
+END_TEST
+
 START_TEST(condition_wait_is_futex)
 {
     blocker_t *b = start_blocker(B_COND, -1);
@@ -486,6 +517,7 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, odd_file_name_is_escaped);
     tcase_add_test(tc, pipe_read_is_pipe);
     tcase_add_test(tc, accept_is_listener);
+    tcase_add_test(tc, backend_on_old_listener_fd_is_backend);
     tcase_add_test(tc, condition_wait_is_futex);
     tcase_add_test(tc, spinner_is_on_cpu);
     tcase_add_test(tc, vanished_thread_is_unknown);

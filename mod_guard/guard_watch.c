@@ -326,6 +326,12 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     }
     w->sched[thread].req_start = s.req_start;
     w->sched[thread].due = now + guard_watch_next_look(w, live, now);
+    /* Never past the moment the request becomes stuck: the stuck line and
+     * counter come on time, as the page's age-based flag does. */
+    if (!live->stuck && s.req_start + w->stuck_threshold > now
+        && s.req_start + w->stuck_threshold < w->sched[thread].due) {
+        w->sched[thread].due = s.req_start + w->stuck_threshold;
+    }
     return w->sched[thread].due;
 }
 

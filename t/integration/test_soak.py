@@ -624,6 +624,19 @@ def check_after_kills(s, killed, before_maps, base_fds, threshold_s=2):
     return js
 
 
+def check_kills_settled(s, killed, before_maps, base_fds, res, master_fds):
+    """check_after_kills, then: every request counted, every killed pid
+    listed as exited (not crashed), the master's fds as before."""
+    js = check_after_kills(s, killed, before_maps, base_fds)
+    assert js["counters"]["requests_total"] >= res["requests"], \
+        (js["counters"], res["requests"])
+    ends = ended_as(s, js, killed)
+    assert ends, "no killed pid in any ?child= list"
+    assert set(ends.values()) == {("exited", None)}, ends
+    assert fd_count(s.master_pid) == master_fds
+    return js, ends
+
+
 def ended_as(s, js, killed):
     """How ?child=<n>&json says each killed pid ended, where it still
     lists it (each slot keeps its last processes)."""
@@ -668,13 +681,8 @@ def test_soak_kill9_prefork(make_server):
     # prefork: a kill breaks at most the one connection of that child.
     assert errs["read"] + errs["write"] <= len(killed), (len(killed), res)
 
-    js = check_after_kills(s, killed, before_maps, base_fds)
-    assert js["counters"]["requests_total"] >= res["requests"], \
-        (js["counters"], res["requests"])
-    ends = ended_as(s, js, killed)
-    assert ends, "no killed pid in any ?child= list"
-    assert set(ends.values()) == {("exited", None)}, ends
-    assert fd_count(s.master_pid) == master_fds
+    js, ends = check_kills_settled(s, killed, before_maps, base_fds, res,
+                                   master_fds)
     # Cuts: one per hung request that was not killed, each logged once.
     cuts = js["counters"]["backend_cuts_total"]
     hung = res["counts"].get("hung", 0)
@@ -761,13 +769,8 @@ def test_soak_kill9_event(make_server):
     assert resh["errors"]["read"] + resh["errors"]["write"] <= \
         2 * len(killed), resh
 
-    js = check_after_kills(s, killed, before_maps, base_fds)
-    assert js["counters"]["requests_total"] >= res["requests"], \
-        (js["counters"], res["requests"])
-    ends = ended_as(s, js, killed)
-    assert ends, "no killed pid in any ?child= list"
-    assert set(ends.values()) == {("exited", None)}, ends
-    assert fd_count(s.master_pid) == master_fds
+    js, ends = check_kills_settled(s, killed, before_maps, base_fds, res,
+                                   master_fds)
     cuts = js["counters"]["backend_cuts_total"]
     answered = resh["statuses"].get("502", 0)
     assert answered <= cuts <= hung, (answered, cuts, hung)

@@ -74,11 +74,15 @@ int guard_conf_crash_history(server_rec *s);
  *  unset (the error log). */
 const char *guard_conf_crash_log(server_rec *s);
 
-/** GuardBackendTimeout of a request's per-dir config: 0 when off. */
-apr_interval_time_t guard_conf_backend(request_rec *r, int *action);
+/** What a request's per-dir config (as merged so far) says. */
+typedef struct {
+    apr_interval_time_t backend_timeout;   /* GuardBackendTimeout; 0: off */
+    int backend_action;                    /* GUARD_ACTION_CUT / _LOG */
+    int show_query;                        /* GuardStatusShowQuery On */
+} guard_req_conf_t;
 
-/** GuardStatusShowQuery of a request's merged per-dir config. */
-int guard_conf_show_query(request_rec *r);
+/** One look-up of the request's per-dir config for all of it. */
+void guard_conf_request(request_rec *r, guard_req_conf_t *out);
 
 /** GuardStatusListen of the main server, or NULL when off. */
 const guard_ip_t *guard_conf_status_listen(server_rec *s);

@@ -408,25 +408,18 @@ apr_interval_time_t guard_conf_sample_after(server_rec *s)
     return stuck < GUARD_SAMPLE_AFTER ? stuck : GUARD_SAMPLE_AFTER;
 }
 
-apr_interval_time_t guard_conf_backend(request_rec *r, int *action)
+void guard_conf_request(request_rec *r, guard_req_conf_t *out)
 {
     guard_dir_conf_t *c = ap_get_module_config(r->per_dir_config,
                                                &guard_module);
 
-    if (!c || c->backend_timeout <= 0) {
-        *action = GUARD_ACTION_CUT;
-        return 0;
+    out->backend_timeout = 0;
+    out->backend_action = GUARD_ACTION_CUT;
+    out->show_query = c && c->show_query == 1;
+    if (c && c->backend_timeout > 0) {
+        out->backend_timeout = c->backend_timeout;
+        out->backend_action = c->backend_action;
     }
-    *action = c->backend_action;
-    return c->backend_timeout;
-}
-
-int guard_conf_show_query(request_rec *r)
-{
-    guard_dir_conf_t *c = ap_get_module_config(r->per_dir_config,
-                                               &guard_module);
-
-    return c && c->show_query == 1;
 }
 
 const guard_ip_t *guard_conf_status_listen(server_rec *s)

@@ -223,7 +223,7 @@ static int guard_post_read_request(request_rec *r)
     thread_self_t *me;
     guard_slot_t *s;
     guard_watch_t *w;
-    int action, show;
+    guard_req_conf_t rc;
 
     if (r->main || r->prev || !(me = self_for(r->connection))) {
         return DECLINED;
@@ -236,11 +236,11 @@ static int guard_post_read_request(request_rec *r)
     s->client_fd = client_fd_of(r->connection);
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
-    show = guard_conf_show_query(r);
-    copy_request(&s->req, r, show);
-    s->backend_timeout = guard_conf_backend(r, &action);
-    s->backend_action = (apr_uint32_t)action;
-    s->show_query = (apr_uint32_t)show;
+    guard_conf_request(r, &rc);
+    copy_request(&s->req, r, rc.show_query);
+    s->backend_timeout = rc.backend_timeout;
+    s->backend_action = (apr_uint32_t)rc.backend_action;
+    s->show_query = (apr_uint32_t)rc.show_query;
     s->requests++;
     s->state = GUARD_WS_BUSY;
     guard_seq_write_end(&s->seq);
@@ -268,27 +268,25 @@ static guard_slot_t *own_slot(request_rec *r)
 static int guard_header_parser(request_rec *r)
 {
     guard_slot_t *s;
-    int action, show;
-    apr_interval_time_t timeout;
+    guard_req_conf_t rc;
 
     if (r->main || !(s = own_slot(r))) {
         return DECLINED;
     }
-    timeout = guard_conf_backend(r, &action);
-    show = guard_conf_show_query(r);
-    if (timeout == s->backend_timeout
-        && (apr_uint32_t)action == s->backend_action
-        && (apr_uint32_t)show == s->show_query) {
+    guard_conf_request(r, &rc);
+    if (rc.backend_timeout == s->backend_timeout
+        && (apr_uint32_t)rc.backend_action == s->backend_action
+        && (apr_uint32_t)rc.show_query == s->show_query) {
         return DECLINED;
     }
     guard_seq_write_begin(&s->seq);
-    s->backend_timeout = timeout;
-    s->backend_action = (apr_uint32_t)action;
-    if ((apr_uint32_t)show != s->show_query) {
-        s->show_query = (apr_uint32_t)show;
+    s->backend_timeout = rc.backend_timeout;
+    s->backend_action = (apr_uint32_t)rc.backend_action;
+    if ((apr_uint32_t)rc.show_query != s->show_query) {
+        s->show_query = (apr_uint32_t)rc.show_query;
         guard_copy_sanitized(s->req.uri, sizeof(s->req.uri), r->unparsed_uri,
                              GUARD_COPY_URI
-                             | (show ? GUARD_COPY_SHOW_QUERY : 0));
+                             | (rc.show_query ? GUARD_COPY_SHOW_QUERY : 0));
     }
     guard_seq_write_end(&s->seq);
     return DECLINED;

@@ -18,6 +18,14 @@ char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
                            int flags);
 
 /**
+ * The fast path of guard_copy_sanitized: copy src into dst when it is
+ * plain already (printable ASCII without '?' and backslash) and fits.
+ * @return 1 when dst holds src as it is; 0 otherwise (dst may then hold
+ *         part of it, and the caller writes it anew).
+ */
+int guard_copy_verbatim(char *dst, apr_size_t dstlen, const char *src);
+
+/**
  * Replace the id of a PHP session file ("sess_<id>" in the last component
  * of path) by a short stable hash, "sess_#1a2b3c4d": a session id is a
  * credential. The same id always gives the same hash, so waiters of one

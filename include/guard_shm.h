@@ -271,8 +271,16 @@ guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread);
 guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index);
 
 /** Begin / end a write under a sequence counter (single writer). */
-void guard_seq_write_begin(apr_uint32_t *seq);
-void guard_seq_write_end(apr_uint32_t *seq);
+static APR_INLINE void guard_seq_write_begin(apr_uint32_t *seq)
+{
+    __atomic_add_fetch(seq, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static APR_INLINE void guard_seq_write_end(apr_uint32_t *seq)
+{
+    __atomic_add_fetch(seq, 1, __ATOMIC_RELEASE);
+}
 
 /** Read a sequence counter for a reader; odd means a write is under way. */
 apr_uint32_t guard_seq_read_begin(const apr_uint32_t *seq);

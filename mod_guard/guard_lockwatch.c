@@ -454,6 +454,19 @@ static void publish(guard_watch_t *w, apr_time_t now, kept_t *k)
     }
 }
 
+/* Nearly always: no chain at all, and the two walks over them are
+ * skipped. */
+static int any_chain(const guard_watch_t *w)
+{
+    apr_uint64_t any = 0;
+    int i;
+
+    for (i = 0; i < GUARD_CHAINS; i++) {
+        any |= __atomic_load_n(&w->shm->chains[i].key, __ATOMIC_RELAXED);
+    }
+    return any != 0;
+}
+
 void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now)
 {
     kept_t k[MAX_KEPT];
@@ -462,9 +475,11 @@ void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now)
     if (!w->lock_rules || !w->shm->chains) {
         return;
     }
-    announce_ofd(w, now);
+    if (any_chain(w)) {
+        announce_ofd(w, now);
+    }
     claim_own(w, now);
-    if ((n = collect_kept(w, now, k)) == 0) {
+    if (!any_chain(w) || (n = collect_kept(w, now, k)) == 0) {
         return;
     }
     gather_waiters(w, now, k, n);

@@ -26,6 +26,110 @@ static char *cut_short(char *dst, apr_size_t room, apr_size_t keep)
     return dst;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Sixteen bytes at a time: non-zero when one of them is not plain. The
+ * signed compare takes bytes from 0x80 up (negative) with those below
+ * 0x20. */
+static int odd16(__m128i v)
+{
+    __m128i bad = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('?')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+    return _mm_movemask_epi8(bad);
+}
+
+/* n >= 8 bytes of p, checked and copied in 16-byte blocks; the last block
+ * may overlap the one before, and 8 to 16 bytes are two 8-byte words. */
+static int copy_words(char *dst, const unsigned char *p, apr_size_t n)
+{
+    apr_uint64_t lo, hi;
+    __m128i v;
+    apr_size_t i;
+    int odd = 0;
+
+    if (n <= 16) {
+        memcpy(&lo, p, 8);
+        memcpy(&hi, p + n - 8, 8);
+        memcpy(dst, &lo, 8);
+        memcpy(dst + n - 8, &hi, 8);
+        return odd16(_mm_set_epi64x((long long)hi, (long long)lo));
+    }
+    for (i = 0; i + 16 < n; i += 16) {
+        v = _mm_loadu_si128((const __m128i *)(p + i));
+        odd |= odd16(v);
+        _mm_storeu_si128((__m128i *)(dst + i), v);
+    }
+    v = _mm_loadu_si128((const __m128i *)(p + n - 16));
+    _mm_storeu_si128((__m128i *)(dst + n - 16), v);
+    return odd | odd16(v);
+}
+#else
+/* Eight bytes at a time: non-zero when one of the bytes of w is not
+ * plain. Each term is exact as an any-test (the classic "has less / has
+ * more / has zero" word tricks). */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static apr_uint64_t odd8(apr_uint64_t w)
+{
+    apr_uint64_t q = w ^ (ONES * '?'), b = w ^ (ONES * '\\');
+
+    return (((w - ONES * 0x20) & ~w)          /* < 0x20 */
+            | (w + ONES) | w                  /* > 0x7e */
+            | ((q - ONES) & ~q)               /* '?' */
+            | ((b - ONES) & ~b))              /* backslash */
+           & HIGHS;
+}
+
+/* n >= 8 bytes of p, checked and copied in words; the last word may
+ * overlap the one before. */
+static int copy_words(char *dst, const unsigned char *p, apr_size_t n)
+{
+    apr_uint64_t w, odd = 0;
+    apr_size_t i;
+
+    for (i = 0; i + 8 < n; i += 8) {
+        memcpy(&w, p + i, 8);
+        odd |= odd8(w);
+        memcpy(dst + i, &w, 8);
+    }
+    memcpy(&w, p + n - 8, 8);
+    memcpy(dst + n - 8, &w, 8);
+    return (odd | odd8(w)) != 0;
+}
+#endif
+
+int guard_copy_verbatim(char *dst, apr_size_t dstlen, const char *src)
+{
+    const unsigned char *p = (const unsigned char *)src;
+    apr_size_t n, i;
+    int odd = 0;
+
+    if (!src || dstlen == 0 || (n = strnlen(src, dstlen)) >= dstlen) {
+        return 0;
+    }
+    if (n >= 8) {
+        /* Copied as it is checked. A refusal leaves dst to the caller,
+         * who writes it anew. */
+        odd = copy_words(dst, p, n);
+        dst[n] = '\0';
+        return !odd;
+    }
+    for (i = 0; i < n; i++) {
+        odd |= !plain[p[i]];
+    }
+    if (odd) {
+        return 0;
+    }
+    memcpy(dst, src, n + 1);
+    return 1;
+}
+
 char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
                            int flags)
 {
@@ -37,15 +141,11 @@ char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
     if (dstlen == 0) {
         return dst;
     }
-    room = dstlen - 1;
-    /* Most request data is plain and short: copied as it is scanned. */
-    for (out = 0; out < room && plain[p[out]]; out++) {
-        dst[out] = (char)p[out];
-    }
-    if (p[out] == '\0') {
-        dst[out] = '\0';
+    /* Most request data is plain and short: copied as it is. */
+    if (guard_copy_verbatim(dst, dstlen, (const char *)p)) {
         return dst;
     }
+    room = dstlen - 1;
     out = 0;
     soft = room >= 3 ? room - 3 : 0;    /* where "..." still fits after */
     for (; *p; p++) {

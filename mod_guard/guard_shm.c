@@ -91,17 +91,6 @@ guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index)
     return &shm->slots[index];
 }
 
-void guard_seq_write_begin(apr_uint32_t *seq)
-{
-    __atomic_add_fetch(seq, 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-void guard_seq_write_end(apr_uint32_t *seq)
-{
-    __atomic_add_fetch(seq, 1, __ATOMIC_RELEASE);
-}
-
 apr_uint32_t guard_seq_read_begin(const apr_uint32_t *seq)
 {
     return __atomic_load_n(seq, __ATOMIC_ACQUIRE);

@@ -6,6 +6,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "http_protocol.h"
 #include "http_log.h"
 #include "http_request.h"
+#include "ap_mpm.h"
 #include "scoreboard.h"
 #include "apr_portable.h"
 #include "guard_log.h"
@@ -31,36 +33,36 @@
 APLOG_USE_MODULE(guard);
 
 /* A worker thread keeps its scoreboard index for life in every MPM, so
- * its slot and tid are looked up once per thread. Initial-exec TLS: a
- * plain %fs-relative load instead of a __tls_get_addr call in every hook
- * (16 bytes of glibc's static TLS reserve, which exists for modules like
- * this one). */
+ * its slot and tid are looked up once per thread, and the slot's pid, tid
+ * and generation written then. Initial-exec TLS: a plain %fs-relative
+ * load instead of a __tls_get_addr call in every hook (a few bytes of
+ * glibc's static TLS reserve, which exists for modules like this one). */
 typedef struct {
     guard_slot_t *slot;
     pid_t tid;
     int init;                     /* the thread's first hook has run */
+    int vhost_plain;              /* slot->req.vhost is a verbatim copy */
 } thread_self_t;
 
 static __thread thread_self_t self __attribute__((tls_model("initial-exec")));
 
-/* getpid() is a system call in glibc >= 2.25: read it once per child. */
+/* Read once per child: getpid() is a system call in glibc >= 2.25, and
+ * only an async MPM (event) moves a connection between threads. */
 static pid_t child_pid;
+static int mpm_async;
 
 guard_slot_t *guard_glue_thread_slot(void)
 {
     return self.slot;
 }
 
-static pid_t gettid_once(thread_self_t *me)
+static pid_t own_tid(void)
 {
-    if (!me->tid) {
 #ifdef SYS_gettid
-        me->tid = (pid_t)syscall(SYS_gettid);
+    return (pid_t)syscall(SYS_gettid);
 #else
-        me->tid = getpid();
+    return getpid();
 #endif
-    }
-    return me->tid;
 }
 
 static apr_int64_t thread_cpu_us(void)
@@ -91,11 +93,31 @@ static guard_slot_t *lookup_slot(conn_rec *c)
     return guard_shm_slot_at(shm, (int)(ws - ap_scoreboard_image->servers[0]));
 }
 
-/* This thread's record, with its slot looked up; NULL for connections
- * that are not a worker's own (HTTP/2 streams, proxy back-ends). Every
- * thread that serves connections, those included, gets its alternate
- * signal stack at its first. */
-static thread_self_t *self_for(conn_rec *c)
+/* The thread's first connection: its slot, which says from now on which
+ * process and thread it is. */
+static thread_self_t *claim_slot(thread_self_t *me, conn_rec *c)
+{
+    guard_slot_t *s = lookup_slot(c);
+
+    if (!s) {
+        return NULL;
+    }
+    me->tid = own_tid();
+    me->vhost_plain = 0;
+    guard_seq_write_begin(&s->seq);
+    s->pid = child_pid;
+    s->tid = me->tid;
+    s->generation = guard_glue_generation();
+    guard_seq_write_end(&s->seq);
+    me->slot = s;
+    return me;
+}
+
+/* This thread's record, with its slot; NULL for connections that are not
+ * a worker's own (HTTP/2 streams, proxy back-ends). Every thread that
+ * serves connections, those included, gets its alternate signal stack at
+ * its first. */
+static APR_INLINE thread_self_t *self_for(conn_rec *c)
 {
     thread_self_t *me = &self;
 
@@ -106,11 +128,7 @@ static thread_self_t *self_for(conn_rec *c)
     if (c->master || c->outgoing) {
         return NULL;
     }
-    if (!me->slot && !(me->slot = lookup_slot(c))) {
-        return NULL;
-    }
-    gettid_once(me);
-    return me;
+    return me->slot ? me : claim_slot(me, c);
 }
 
 /* No cleanup on the connection's pool: when the connection ends the
@@ -130,9 +148,6 @@ static int guard_pre_connection(conn_rec *c, void *csd)
         apr_os_sock_get(&fd, csd);
     }
     guard_seq_write_begin(&s->seq);
-    s->pid = child_pid;
-    s->tid = me->tid;
-    s->generation = guard_glue_generation();
     s->client_fd = fd;
     s->conn_start = apr_time_now();
     s->req_start = 0;
@@ -147,15 +162,19 @@ static const char *vhost_of(request_rec *r)
 }
 
 /* Fixed strings for what nearly every request says: a short memcpy
- * instead of a byte-by-byte sanitized copy. */
+ * instead of a sanitized copy. httpd numbers a method M_GET only when it
+ * is exactly "GET" or "HEAD", M_POST only when it is "POST". */
 #define COPY_CONST(dst, str) memcpy((dst), (str), sizeof(str))
 
 static void copy_method(char *dst, apr_size_t len, request_rec *r)
 {
-    if (r->method_number == M_GET && !strcmp(r->method, "GET")) {
+    if (r->method_number == M_GET && r->method[0] == 'G') {
         COPY_CONST(dst, "GET");
     }
-    else if (r->method_number == M_POST && !strcmp(r->method, "POST")) {
+    else if (r->method_number == M_GET) {
+        COPY_CONST(dst, "HEAD");
+    }
+    else if (r->method_number == M_POST) {
         COPY_CONST(dst, "POST");
     }
     else {
@@ -163,16 +182,37 @@ static void copy_method(char *dst, apr_size_t len, request_rec *r)
     }
 }
 
+/* "HTTP/1.x", compared a byte at a time: never read past its end. */
+static int is_http1x(const char *p)
+{
+    return p[0] == 'H' && p[1] == 'T' && p[2] == 'T' && p[3] == 'P'
+           && p[4] == '/' && p[5] == '1' && p[6] == '.'
+           && (p[7] == '1' || p[7] == '0') && p[8] == '\0';
+}
+
 static void copy_protocol(char *dst, apr_size_t len, request_rec *r)
 {
-    if (!strcmp(r->protocol, "HTTP/1.1")) {
-        COPY_CONST(dst, "HTTP/1.1");
-    }
-    else if (!strcmp(r->protocol, "HTTP/1.0")) {
-        COPY_CONST(dst, "HTTP/1.0");
+    if (is_http1x(r->protocol)) {
+        memcpy(dst, r->protocol, sizeof("HTTP/1.1"));
     }
     else {
         guard_copy_sanitized(dst, len, r->protocol, 0);
+    }
+}
+
+/* Most workers serve one virtual host over and over: when the slot holds
+ * the same name verbatim already, it is left as it is. */
+static void copy_vhost(char *dst, apr_size_t len, thread_self_t *me,
+                       request_rec *r)
+{
+    const char *v = vhost_of(r);
+
+    if (me->vhost_plain && v && strcmp(dst, v) == 0) {
+        return;
+    }
+    me->vhost_plain = guard_copy_verbatim(dst, len, v);
+    if (!me->vhost_plain) {
+        guard_copy_sanitized(dst, len, v, 0);
     }
 }
 
@@ -191,14 +231,15 @@ static void copy_client(char *dst, apr_size_t len, request_rec *r)
     }
 }
 
-static void copy_request(guard_req_t *q, request_rec *r, int show_query)
+static void copy_request(guard_req_t *q, thread_self_t *me, request_rec *r,
+                         int show_query)
 {
     copy_method(q->method, sizeof(q->method), r);
     guard_copy_sanitized(q->uri, sizeof(q->uri), r->unparsed_uri,
                          GUARD_COPY_URI
                          | (show_query ? GUARD_COPY_SHOW_QUERY : 0));
     copy_protocol(q->protocol, sizeof(q->protocol), r);
-    guard_copy_sanitized(q->vhost, sizeof(q->vhost), vhost_of(r), 0);
+    copy_vhost(q->vhost, sizeof(q->vhost), me, r);
     copy_client(q->client, sizeof(q->client), r);
 }
 
@@ -215,9 +256,9 @@ static int client_fd_of(conn_rec *c)
 
 /* Very first at request start: the copy the page and the logs show, with
  * the virtual host's GuardBackendTimeout and GuardStatusShowQuery; the
- * header_parser hook, where registered, applies per-directory ones. The
- * client's fd is set here too: under event the request may run on another
- * thread than the one that saw the connection start. */
+ * header_parser hook, where registered, applies per-directory ones. Under
+ * an async MPM the request may run on another thread than the one that
+ * saw the connection start, so the client's fd is set again. */
 static int guard_post_read_request(request_rec *r)
 {
     thread_self_t *me;
@@ -229,15 +270,14 @@ static int guard_post_read_request(request_rec *r)
         return DECLINED;
     }
     s = me->slot;
+    guard_conf_request(r, &rc);
     guard_seq_write_begin(&s->seq);
-    s->pid = child_pid;
-    s->tid = me->tid;
-    s->generation = guard_glue_generation();
-    s->client_fd = client_fd_of(r->connection);
+    if (mpm_async) {
+        s->client_fd = client_fd_of(r->connection);
+    }
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
-    guard_conf_request(r, &rc);
-    copy_request(&s->req, r, rc.show_query);
+    copy_request(&s->req, me, r, rc.show_query);
     s->backend_timeout = rc.backend_timeout;
     s->backend_action = (apr_uint32_t)rc.backend_action;
     s->show_query = (apr_uint32_t)rc.show_query;
@@ -307,9 +347,34 @@ static int guard_log_transaction(request_rec *r)
     return DECLINED;
 }
 
+/* A prefork child's worker is the process's only thread until mod_guard
+ * starts its own. From then on glibc brackets every blocking system call
+ * of the worker (accept, read, writev, poll, close ...) with two atomic
+ * updates of its cancellation type, in case the thread is cancelled while
+ * blocked. Nothing in httpd cancels a worker: with cancellation disabled
+ * and the type already asynchronous (which, disabled, never acts), the
+ * brackets find nothing to change. Threaded MPMs are left as they are. */
+static void worker_not_cancellable(server_rec *s)
+{
+    int threaded = 0, old;
+
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS
+        || threaded != AP_MPMQ_NOT_SUPPORTED) {
+        return;
+    }
+    if (pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old) == 0) {
+        pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+    }
+}
+
 static void guard_request_child_init(apr_pool_t *p, server_rec *s)
 {
+    int async = 0;
+
     child_pid = getpid();
+    mpm_async = ap_mpm_query(AP_MPMQ_IS_ASYNC, &async) == APR_SUCCESS
+                && async;
+    worker_not_cancellable(s);
 }
 
 static int guard_request_pre_config(apr_pool_t *pconf, apr_pool_t *plog,

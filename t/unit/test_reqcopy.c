@@ -224,6 +224,37 @@ START_TEST(copy_every_byte_everywhere)
 }
 END_TEST
 
+/* The fast path says when it copied: only plain text that fits whole. */
+START_TEST(verbatim_only_when_plain_and_fits)
+{
+    static const struct {
+        const char *src;
+        apr_size_t dstlen;
+        int want;
+    } v[] = {
+        { "abc", 4, 1 }, { "abc", 3, 0 }, { "", 1, 1 }, { "abc", 0, 0 },
+        { NULL, 8, 0 }, { "a?c", 8, 0 }, { "a\\c", 8, 0 },
+        { "0123456789abcdef", 17, 1 }, { "0123456789abcdef", 16, 0 },
+        { "0123456789abcdefghi?", 64, 0 }, { "0123456789abcdefghi~", 64, 1 },
+        { "/hello.php", 256, 1 }, { "127.0.0.1", 128, 1 },
+    };
+    char got[64];
+    int i;
+
+    for (i = 0; i < COUNT(v); i++) {
+        memset(got, GUARD_BYTE, sizeof(got));
+        ck_assert_int_eq(guard_copy_verbatim(got, v[i].dstlen, v[i].src),
+                         v[i].want);
+        if (v[i].want) {
+            ck_assert_str_eq(got, v[i].src);
+        }
+        if (v[i].dstlen < sizeof(got)) {
+            ck_assert_int_eq(got[v[i].dstlen], GUARD_BYTE);
+        }
+    }
+}
+END_TEST
+
 Suite *guard_reqcopy_suite(void)
 {
     Suite *s = suite_create("reqcopy");
@@ -234,6 +265,7 @@ Suite *guard_reqcopy_suite(void)
     tcase_add_test(tc, copy_long);
     tcase_add_test(tc, copy_every_size);
     tcase_add_test(tc, copy_every_byte_everywhere);
+    tcase_add_test(tc, verbatim_only_when_plain_and_fits);
     tcase_add_test(tc, session_ids_become_hashes);
     suite_add_tcase(s, tc);
     return s;

@@ -130,23 +130,14 @@ int guard_copy_verbatim(char *dst, apr_size_t dstlen, const char *src)
     return 1;
 }
 
-char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
-                           int flags)
+/* Byte by byte, with escapes, redaction and the cut; dstlen >= 1. */
+static char *copy_escaped(char *dst, apr_size_t dstlen,
+                          const unsigned char *p, int flags)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)(src ? src : "");
     int redact = (flags & GUARD_COPY_URI) && !(flags & GUARD_COPY_SHOW_QUERY);
-    apr_size_t room, soft, out = 0, keep = 0;
+    apr_size_t room = dstlen - 1, soft, out = 0, keep = 0;
 
-    if (dstlen == 0) {
-        return dst;
-    }
-    /* Most request data is plain and short: copied as it is. */
-    if (guard_copy_verbatim(dst, dstlen, (const char *)p)) {
-        return dst;
-    }
-    room = dstlen - 1;
-    out = 0;
     soft = room >= 3 ? room - 3 : 0;    /* where "..." still fits after */
     for (; *p; p++) {
         unsigned char c = *p;
@@ -180,6 +171,17 @@ char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
     }
     dst[out] = '\0';
     return dst;
+}
+
+char *guard_copy_sanitized(char *dst, apr_size_t dstlen, const char *src,
+                           int flags)
+{
+    /* Most request data is plain and short: copied as it is. */
+    if (dstlen == 0 || guard_copy_verbatim(dst, dstlen, src)) {
+        return dst;
+    }
+    return copy_escaped(dst, dstlen,
+                        (const unsigned char *)(src ? src : ""), flags);
 }
 
 static int session_id_char(char c)

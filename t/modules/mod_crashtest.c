@@ -5,13 +5,15 @@
  * once the request is over, when the connection closes: "no request").
  * For the lock tests: ?flock=<file>[,<port>] or ?ofd=<file>[,<port>] takes
  * that lock on the file, waiting for it, then with a port reads from a
- * backend on 127.0.0.1 while holding it.
+ * backend on 127.0.0.1 while holding it. ?cancel says the worker
+ * thread's cancellation state and type.
  * Never load it in a real server.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +139,22 @@ static const char *lock_and_hold(request_rec *r, const char *arg, int ofd)
     return rc == 0 ? "locked\n" : "lock failed\n";
 }
 
+/* "state=enable|disable type=deferred|async" of the calling thread, left
+ * as they were. */
+static const char *cancel_state(request_rec *r)
+{
+    int st, ty, x;
+
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &st);
+    pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &ty);
+    pthread_setcanceltype(ty, &x);
+    pthread_setcancelstate(st, &x);
+    return apr_psprintf(r->pool, "state=%s type=%s\n",
+                        st == PTHREAD_CANCEL_DISABLE ? "disable" : "enable",
+                        ty == PTHREAD_CANCEL_ASYNCHRONOUS ? "async"
+                                                          : "deferred");
+}
+
 static int crashtest_handler(request_rec *r)
 {
     const char *a = r->args ? r->args : "";
@@ -162,6 +180,11 @@ static int crashtest_handler(request_rec *r)
     else if (!strncmp(a, "flock=", 6) || !strncmp(a, "ofd=", 4)) {
         ap_set_content_type(r, "text/plain");
         ap_rputs(lock_and_hold(r, strchr(a, '=') + 1, a[0] == 'o'), r);
+        return OK;
+    }
+    else if (!strcmp(a, "cancel")) {
+        ap_set_content_type(r, "text/plain");
+        ap_rputs(cancel_state(r), r);
         return OK;
     }
     else if (!strcmp(a, "after")) {

@@ -34,7 +34,9 @@ void guard_lockwatch_stop(guard_watch_t *w);
 /**
  * At a sample of this child's worker: 1 when a lock chain asked for the
  * backend socket of this request (s, sampled as wait) to be cut; the
- * request word is cleared. c says what to do, as for a backend timeout.
+ * request word is cleared. c says what to do, as for a backend timeout:
+ * the caller counts the cut, then shuts the socket down (c->ok is 1 until
+ * that fails).
  */
 int guard_lockwatch_cut_asked(guard_slot_t *live, const guard_slot_t *s,
                               const guard_wait_t *wait, apr_time_t now,

@@ -197,6 +197,24 @@ static void report_holder_cut(guard_watch_t *w, const guard_slot_t *s,
                     c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000);
 }
 
+/* A cut is counted before its shutdown(): once the socket is cut the
+ * worker may end its request at once, and whoever looks then must see the
+ * count. A shutdown() that fails takes the count back. */
+static void shutdown_counted(guard_slot_t *live, guard_cut_t *c, int fd,
+                             apr_uint64_t ino, apr_uint64_t *counter)
+{
+    if (!c->ok || guard_cut_socket(fd, ino) == 0) {
+        return;
+    }
+    c->ok = 0;
+    guard_seq_write_begin(&live->wseq);
+    live->last_cut.ok = 0;
+    if (counter) {
+        (*counter)--;
+    }
+    guard_seq_write_end(&live->wseq);
+}
+
 static void sample(guard_watch_t *w, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now)
 {
@@ -242,14 +260,13 @@ static void sample(guard_watch_t *w, guard_slot_t *live,
         live->holder_cuts += hcut.ok;
     }
     guard_seq_write_end(&live->wseq);
-    if (due && cut.ok && guard_cut_socket(wait.fd, wait.ino) != 0) {
-        cut.ok = 0;
-        guard_seq_write_begin(&live->wseq);
-        live->last_cut.ok = 0;
-        if (cut.kind < GUARD_CUT_KINDS) {
-            live->cuts[cut.kind]--;
-        }
-        guard_seq_write_end(&live->wseq);
+    if (due) {
+        shutdown_counted(live, &cut, wait.fd, wait.ino,
+                         cut.kind < GUARD_CUT_KINDS ? &live->cuts[cut.kind]
+                                                    : NULL);
+    }
+    if (holder_cut) {
+        shutdown_counted(live, &hcut, wait.fd, wait.ino, &live->holder_cuts);
     }
     /* From the copy: once cut, the worker may be in its next request. */
     if (due) {

@@ -34,4 +34,13 @@ typedef struct {
  */
 int guard_proc_parse_stat(const char *buf, guard_stat_line_t *out);
 
+/**
+ * The fds an epoll instance watches, from its /proc/<pid>/fdinfo/<fd>:
+ * the "tfd: <fd> events: ..." lines, in order, at most max of them.
+ * Other lines, and tfd lines whose number is malformed or over INT_MAX,
+ * are skipped. buf may be NULL.
+ * @return how many were stored in fds
+ */
+int guard_proc_epoll_fds(const char *buf, int *fds, int max);
+
 #endif

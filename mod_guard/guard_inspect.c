@@ -485,21 +485,16 @@ static void pick_fdset(const guard_inspect_ctx_t *ctx, int own,
 static void pick_epoll(const guard_inspect_ctx_t *ctx, int own, int epfd,
                        fd_view_t *best, int *fd)
 {
-    char path[48], buf[2048], *p = buf;
-    int seen = 0;
+    char path[48], buf[2048];
+    int fds[MAX_CANDIDATES], i, n;
 
     if (read_file(self_path(path, "/proc/self/fdinfo/", epfd), buf,
                   sizeof(buf)) < 0) {
         return;
     }
-    while ((p = strstr(p, "tfd:")) != NULL && seen++ < MAX_CANDIDATES) {
-        char *end;
-        long t = strtol(p + 4, &end, 10);
-
-        if (end != p + 4 && t >= 0) {
-            consider(ctx, own, (int)t, 0, best, fd);
-        }
-        p = end;
+    n = guard_proc_epoll_fds(buf, fds, MAX_CANDIDATES);
+    for (i = 0; i < n; i++) {
+        consider(ctx, own, fds[i], 0, best, fd);
     }
 }
 

@@ -1,4 +1,5 @@
 /* Parsers of /proc/<pid>/task/<tid>/{syscall,stat}. Pure: they take text. */
+#include <limits.h>
 #include <string.h>
 #include "guard_proc.h"
 
@@ -179,4 +180,39 @@ int guard_proc_parse_stat(const char *buf, guard_stat_line_t *out)
     }
     *out = st;
     return 0;
+}
+
+/* "tfd: <n> events: ..." at a line start: n, or -1. */
+static int epoll_tfd(const char *line)
+{
+    const char *p = line + 4;
+    apr_uint64_t v;
+
+    if (strncmp(line, "tfd:", 4) != 0) {
+        return -1;
+    }
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    p = parse_udec(p, &v);
+    if (p == NULL || !(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\0')
+        || v > INT_MAX) {
+        return -1;
+    }
+    return (int)v;
+}
+
+int guard_proc_epoll_fds(const char *buf, int *fds, int max)
+{
+    const char *line = buf;
+    int n = 0, fd;
+
+    while (line != NULL && *line != '\0' && n < max) {
+        if ((fd = epoll_tfd(line)) >= 0) {
+            fds[n++] = fd;
+        }
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    return n;
 }

@@ -1,6 +1,8 @@
 /* Parsers of /proc/<pid>/task/<tid>/syscall and stat. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include "guard_unit.h"
 #include "guard_proc.h"
@@ -226,6 +228,66 @@ START_TEST(stat_live)
 }
 END_TEST
 
+static const struct {
+    const char *text;
+    int n;
+    int fds[4];
+} epoll_cases[] = {
+    { "pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t3075\n"
+      "tfd:        5 events:       19 data:                5  pos:0 "
+      "ino:1b1b sdev:8\n"
+      "tfd:       12 events:       19 data:                c  pos:0 "
+      "ino:1b1c sdev:8\n", 2, { 5, 12 } },
+    { "tfd: 7", 1, { 7 } },
+    { "tfd:\t0 events: 1\n", 1, { 0 } },
+    /* Malformed numbers and lines that only mention tfd are skipped. */
+    { "tfd: -3 events: 1\ntfd: x\ntfd: 9x events\n"
+      "tfd: 2147483648 events: 1\n xtfd: 4\nino: tfd: 5\n"
+      "tfd: 99999999999999999999999 events: 1\ntfd: 2147483647\n", 1,
+      { 2147483647 } },
+    { "", 0, { 0 } },
+    { NULL, 0, { 0 } },
+    /* At most max (3 here). */
+    { "tfd: 1\ntfd: 2\ntfd: 3\ntfd: 4\n", 3, { 1, 2, 3 } },
+};
+
+START_TEST(epoll_fdinfo)
+{
+    int fds[3] = { -1, -1, -1 }, i, n;
+
+    n = guard_proc_epoll_fds(epoll_cases[_i].text, fds, 3);
+    ck_assert_int_eq(n, epoll_cases[_i].n);
+    for (i = 0; i < n; i++) {
+        ck_assert_int_eq(fds[i], epoll_cases[_i].fds[i]);
+    }
+}
+END_TEST
+
+/* The kernel's own text for an epoll instance watching two pipes. */
+START_TEST(epoll_fdinfo_live)
+{
+    int ep = epoll_create1(0), p[2], fds[4], n, i;
+    struct epoll_event ev = { .events = EPOLLIN };
+    char path[64], buf[2048];
+
+    ck_assert_int_ge(ep, 0);
+    ck_assert_int_eq(pipe(p), 0);
+    for (i = 0; i < 2; i++) {
+        ev.data.fd = p[i];
+        ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_ADD, p[i], &ev), 0);
+    }
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
+    ck_assert_int_eq(read_proc(path, buf, sizeof(buf)), 0);
+    n = guard_proc_epoll_fds(buf, fds, 4);
+    ck_assert_msg(n == 2, "%d fds in: %s", n, buf);
+    ck_assert_int_eq(fds[0] + fds[1], p[0] + p[1]);
+    ck_assert(fds[0] == p[0] || fds[0] == p[1]);
+    close(p[0]);
+    close(p[1]);
+    close(ep);
+}
+END_TEST
+
 Suite *guard_proc_suite(void)
 {
     Suite *s = suite_create("proc");
@@ -239,6 +301,10 @@ Suite *guard_proc_suite(void)
     tcase_add_loop_test(tc, stat_valid, 0, COUNT(stat_ok));
     tcase_add_loop_test(tc, stat_malformed, 0, COUNT(stat_bad));
     tcase_add_test(tc, stat_live);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("epoll");
+    tcase_add_loop_test(tc, epoll_fdinfo, 0, COUNT(epoll_cases));
+    tcase_add_test(tc, epoll_fdinfo_live);
     suite_add_tcase(s, tc);
     return s;
 }

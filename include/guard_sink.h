@@ -67,6 +67,10 @@ void guard_put_json_str(guard_sink_t *o, const char *s);
  *  UTF-8 sequence cut at max is escaped byte by byte. */
 void guard_put_json_strn(guard_sink_t *o, const char *s, apr_size_t max);
 
+/** The inside of such a string, without the quotes: for a string written
+ *  in parts that each end in ASCII. */
+void guard_put_json_chars(guard_sink_t *o, const char *s, apr_size_t max);
+
 /** A Prometheus label value (no quotes): backslash, '"' and newline escaped. */
 void guard_put_prom_label(guard_sink_t *o, const char *s);
 

@@ -231,18 +231,14 @@ static apr_size_t utf8_len(const unsigned char *s, apr_size_t avail)
     return n;
 }
 
-/* JSON: 1 for a byte that is escaped, 2 for one that starts UTF-8 or is
- * escaped when it does not. */
-enum { JSON_PLAIN, JSON_ESCAPE, JSON_HIGH };
+/* JSON: the bytes that are escaped, and those that start UTF-8 or are
+ * escaped when they do not. NUL ends the string. */
+enum { JSON_PLAIN, JSON_ESCAPE, JSON_HIGH, JSON_END };
 
-static unsigned char json_class(unsigned char c)
-{
-    if (c >= 0x80) {
-        return JSON_HIGH;
-    }
-    return c < 0x20 || c == 0x7f || c == '"' || c == '\\' ? JSON_ESCAPE
-                                                          : JSON_PLAIN;
-}
+static const unsigned char json_class[256] = {
+    [0] = JSON_END, [1 ... 0x1f] = JSON_ESCAPE, ['"'] = JSON_ESCAPE,
+    ['\\'] = JSON_ESCAPE, [0x7f] = JSON_ESCAPE, [0x80 ... 0xff] = JSON_HIGH
+};
 
 static void put_json_escape(guard_sink_t *o, unsigned char c)
 {
@@ -261,18 +257,20 @@ static void put_json_escape(guard_sink_t *o, unsigned char c)
     guard_putn(o, u, sizeof(u));
 }
 
-void guard_put_json_strn(guard_sink_t *o, const char *s, apr_size_t max)
+void guard_put_json_chars(guard_sink_t *o, const char *s, apr_size_t max)
 {
     const unsigned char *p = (const unsigned char *)s;
     apr_size_t i = 0, run = 0, n;
 
-    guard_putc(o, '"');
-    while (i < max && p[i]) {
-        unsigned char k = json_class(p[i]);
+    while (i < max) {
+        unsigned char k = json_class[p[i]];
 
         if (k == JSON_PLAIN) {
             i++;
             continue;
+        }
+        if (k == JSON_END) {
+            break;
         }
         if (k == JSON_HIGH && (n = utf8_len(p + i, max - i)) > 0) {
             i += n;
@@ -283,6 +281,12 @@ void guard_put_json_strn(guard_sink_t *o, const char *s, apr_size_t max)
         run = ++i;
     }
     guard_putn(o, s + run, i - run);
+}
+
+void guard_put_json_strn(guard_sink_t *o, const char *s, apr_size_t max)
+{
+    guard_putc(o, '"');
+    guard_put_json_chars(o, s, max);
     guard_putc(o, '"');
 }
 

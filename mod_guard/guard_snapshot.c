@@ -1,4 +1,5 @@
 /* A copy of the shared memory for one page: only what renderers need. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -64,17 +65,18 @@ static void terminate_strings(guard_slot_t *s)
     TERMINATE(s->wait.path);
 }
 
+/* Keep the view whose slot take_slots copied in place. */
 static void add_worker(guard_snapshot_t *s, int child, int thread,
-                       const guard_slot_t *copy, int consistent)
+                       int consistent)
 {
     guard_worker_view_t *v = &s->workers[s->nworkers++];
 
+    memset(v, 0, offsetof(guard_worker_view_t, slot));
     v->child = child;
     v->thread = thread;
     v->consistent = consistent;
-    v->slot = *copy;
     terminate_strings(&v->slot);
-    if (copy->state != GUARD_WS_IDLE && s->server.thread_released
+    if (v->slot.state != GUARD_WS_IDLE && s->server.thread_released
         && s->server.thread_released(s->server.baton, child, thread)) {
         v->slot.state = GUARD_WS_IDLE;
         v->slot.req_start = 0;
@@ -157,26 +159,32 @@ static int newest_first(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/*
+ * Each slot is copied once, straight into the next free view, and kept
+ * there when it belongs to a running child; one spare view takes the
+ * copy of a slot that is not kept. The views are not zeroed first: with
+ * thousands of slots that would be one more pass over megabytes.
+ */
 static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                        guard_snapshot_t *s)
 {
     int c, t, tl = (int)shm->hdr->thread_limit;
-    guard_slot_t copy;
 
-    s->workers = apr_pcalloc(p, sizeof(*s->workers)
-                                * (apr_size_t)(s->nchildren ? s->nchildren : 1)
-                                * (apr_size_t)tl);
+    s->workers = apr_palloc(p, sizeof(*s->workers)
+                               * ((apr_size_t)s->nchildren * (apr_size_t)tl
+                                  + 1));
     for (c = 0; c < (int)shm->hdr->server_limit; c++) {
         const guard_child_view_t *cv = running_child(s, c);
 
         for (t = 0; t < tl; t++) {
-            int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);
+            guard_slot_t *copy = &s->workers[s->nworkers].slot;
+            int ok = guard_slot_read(guard_shm_slot(shm, c, t), copy);
 
-            count_slot(s, &copy);
-            keep_cut(s, c, t, &copy);
-            if (cv && copy.state != GUARD_WS_EMPTY
-                && copy.pid == cv->rec.pid) {
-                add_worker(s, c, t, &copy, ok);
+            count_slot(s, copy);
+            keep_cut(s, c, t, copy);
+            if (cv && copy->state != GUARD_WS_EMPTY
+                && copy->pid == cv->rec.pid) {
+                add_worker(s, c, t, ok);
             }
         }
     }

@@ -74,6 +74,11 @@ void guard_put_json_chars(guard_sink_t *o, const char *s, apr_size_t max);
 /** A Prometheus label value (no quotes): backslash, '"' and newline escaped. */
 void guard_put_prom_label(guard_sink_t *o, const char *s);
 
+/** Same for at most max bytes of s (it ends at a NUL before that), and
+ *  every byte >= 0x80 written as '?': for text that should be ASCII. */
+void guard_put_prom_label_ascii(guard_sink_t *o, const char *s,
+                                apr_size_t max);
+
 /** A sink that collects into memory from pool p. */
 guard_sink_t *guard_sink_buffer(apr_pool_t *p);
 

@@ -197,6 +197,16 @@ void guard_put_prom_label(guard_sink_t *o, const char *s)
     put_escaped(o, s, (apr_size_t)-1, prom_rep);
 }
 
+static rep_table_t prom_ascii_rep = {
+    ['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n", [0x80 ... 0xff] = "?"
+};
+
+void guard_put_prom_label_ascii(guard_sink_t *o, const char *s,
+                                apr_size_t max)
+{
+    put_escaped(o, s, max, prom_ascii_rep);
+}
+
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629) within avail
  * bytes, 0 if none. */
 static apr_size_t utf8_len(const unsigned char *s, apr_size_t avail)

@@ -25,9 +25,11 @@ static void take_children(apr_pool_t *p, const guard_shm_t *shm,
     }
 }
 
-static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
+/* wait_req_start: the request the slot's wait is about. */
+static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v,
+                      apr_time_t wait_req_start)
 {
-    const guard_slot_t *sl = &v->slot;
+    const guard_slot_view_t *sl = &v->slot;
     apr_time_t now = s->now;
 
     v->elapsed_ms = -1;
@@ -35,7 +37,7 @@ static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
     if (sl->state == GUARD_WS_BUSY && sl->req_start > 0) {
         v->elapsed_ms = apr_time_as_msec(now - sl->req_start);
         v->stuck = now - sl->req_start >= s->server.stuck_threshold;
-        v->has_wait = sl->wait_req_start == sl->req_start
+        v->has_wait = wait_req_start == sl->req_start
                       && sl->wait.kind != GUARD_WAIT_NONE;
     }
     else if ((sl->state == GUARD_WS_READ || sl->state == GUARD_WS_KEEPALIVE)
@@ -52,8 +54,24 @@ static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
 
 #define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
 
+static void copy_view(guard_slot_view_t *v, const guard_slot_t *sl)
+{
+    v->state = sl->state;
+    v->pid = sl->pid;
+    v->tid = sl->tid;
+    v->generation = sl->generation;
+    v->conn_start = sl->conn_start;
+    v->req_start = sl->req_start;
+    v->requests = sl->requests;
+    v->backend_timeout = sl->backend_timeout;
+    v->backend_action = sl->backend_action;
+    v->show_query = sl->show_query;
+    v->req = sl->req;
+    v->wait = sl->wait;
+}
+
 /* A torn copy may lack terminators: renderers get C strings regardless. */
-static void terminate_strings(guard_slot_t *s)
+static void terminate_strings(guard_slot_view_t *s)
 {
     TERMINATE(s->req.method);
     TERMINATE(s->req.uri);
@@ -65,9 +83,8 @@ static void terminate_strings(guard_slot_t *s)
     TERMINATE(s->wait.path);
 }
 
-/* Keep the view whose slot take_slots copied in place. */
 static void add_worker(guard_snapshot_t *s, int child, int thread,
-                       int consistent)
+                       const guard_slot_t *copy, int consistent)
 {
     guard_worker_view_t *v = &s->workers[s->nworkers++];
 
@@ -75,13 +92,14 @@ static void add_worker(guard_snapshot_t *s, int child, int thread,
     v->child = child;
     v->thread = thread;
     v->consistent = consistent;
+    copy_view(&v->slot, copy);
     terminate_strings(&v->slot);
     if (v->slot.state != GUARD_WS_IDLE && s->server.thread_released
         && s->server.thread_released(s->server.baton, child, thread)) {
         v->slot.state = GUARD_WS_IDLE;
         v->slot.req_start = 0;
     }
-    fill_view(s, v);
+    fill_view(s, v, copy->wait_req_start);
     if (v->slot.state < GUARD_WS_MAX) {
         s->by_state[v->slot.state]++;
     }
@@ -160,15 +178,15 @@ static int newest_first(const void *a, const void *b)
 }
 
 /*
- * Each slot is copied once, straight into the next free view, and kept
- * there when it belongs to a running child; one spare view takes the
- * copy of a slot that is not kept. The views are not zeroed first: with
+ * Every slot is read into one copy that stays in the cache; what the
+ * pages show of it goes to a view. The views are not zeroed first: with
  * thousands of slots that would be one more pass over megabytes.
  */
 static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                        guard_snapshot_t *s)
 {
     int c, t, tl = (int)shm->hdr->thread_limit;
+    guard_slot_t copy;
 
     s->workers = apr_palloc(p, sizeof(*s->workers)
                                * ((apr_size_t)s->nchildren * (apr_size_t)tl
@@ -177,14 +195,13 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
         const guard_child_view_t *cv = running_child(s, c);
 
         for (t = 0; t < tl; t++) {
-            guard_slot_t *copy = &s->workers[s->nworkers].slot;
-            int ok = guard_slot_read(guard_shm_slot(shm, c, t), copy);
+            int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);
 
-            count_slot(s, copy);
-            keep_cut(s, c, t, copy);
-            if (cv && copy->state != GUARD_WS_EMPTY
-                && copy->pid == cv->rec.pid) {
-                add_worker(s, c, t, ok);
+            count_slot(s, &copy);
+            keep_cut(s, c, t, &copy);
+            if (cv && copy.state != GUARD_WS_EMPTY
+                && copy.pid == cv->rec.pid) {
+                add_worker(s, c, t, &copy, ok);
             }
         }
     }

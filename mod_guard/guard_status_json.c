@@ -117,7 +117,7 @@ static void put_request_line(guard_sink_t *o, const guard_req_t *r)
     guard_putc(o, '"');
 }
 
-static void render_request(const guard_slot_t *sl, guard_sink_t *o)
+static void render_request(const guard_slot_view_t *sl, guard_sink_t *o)
 {
     const guard_req_t *r = &sl->req;
 
@@ -185,7 +185,7 @@ static void render_wait(const guard_worker_view_t *w, guard_sink_t *o)
     guard_putc(o, '}');
 }
 
-static void render_backend(const guard_slot_t *sl, guard_sink_t *o)
+static void render_backend(const guard_slot_view_t *sl, guard_sink_t *o)
 {
     int on = sl->state == GUARD_WS_BUSY && sl->backend_timeout > 0;
 
@@ -199,7 +199,7 @@ static void render_backend(const guard_slot_t *sl, guard_sink_t *o)
 
 static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
-    const guard_slot_t *sl = &w->slot;
+    const guard_slot_view_t *sl = &w->slot;
 
     PUT_INT(o, "{\"child\":", w->child);
     PUT_INT(o, ",\"thread\":", w->thread);

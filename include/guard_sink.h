@@ -82,6 +82,9 @@ void guard_put_prom_label_ascii(guard_sink_t *o, const char *s,
 /** A sink that collects into memory from pool p. */
 guard_sink_t *guard_sink_buffer(apr_pool_t *p);
 
+/** Same with room for size bytes before it first grows (and copies). */
+guard_sink_t *guard_sink_buffer_sized(apr_pool_t *p, apr_size_t size);
+
 /** What a buffer sink collected, NUL-terminated; *len when len != NULL. */
 const char *guard_sink_buffer_data(guard_sink_t *o, apr_size_t *len);
 

@@ -322,15 +322,20 @@ static void buffer_grow(guard_sink_t *o, apr_size_t need)
     o->cap = cap - 1;
 }
 
-guard_sink_t *guard_sink_buffer(apr_pool_t *p)
+guard_sink_t *guard_sink_buffer_sized(apr_pool_t *p, apr_size_t size)
 {
     guard_sink_t *o = apr_pcalloc(p, sizeof(*o));
 
     o->ctx = p;
     o->grow = buffer_grow;
-    o->cap = GUARD_BUFFER_START - 1;
-    o->buf = apr_palloc(p, GUARD_BUFFER_START);
+    o->cap = size;
+    o->buf = apr_palloc(p, size + 1);
     return o;
+}
+
+guard_sink_t *guard_sink_buffer(apr_pool_t *p)
+{
+    return guard_sink_buffer_sized(p, GUARD_BUFFER_START - 1);
 }
 
 const char *guard_sink_buffer_data(guard_sink_t *o, apr_size_t *len)

@@ -27,6 +27,27 @@ typedef struct {
     guard_child_t rec;
 } guard_child_view_t;
 
+/**
+ * What the pages show of a worker's slot: the fields of guard_slot_t they
+ * read, under the same names, strings NUL-terminated. The watchdog's own
+ * bookkeeping (tracking, counters, the last cut) stays out: with
+ * thousands of slots the views are megabytes, taken on every page.
+ */
+typedef struct {
+    apr_uint32_t state;           /* guard_ws_e */
+    apr_int32_t pid;
+    apr_int32_t tid;
+    apr_uint32_t generation;
+    apr_time_t conn_start;
+    apr_time_t req_start;         /* 0: no request */
+    apr_uint64_t requests;
+    apr_interval_time_t backend_timeout;
+    apr_uint32_t backend_action;
+    apr_uint32_t show_query;
+    guard_req_t req;
+    guard_wait_t wait;
+} guard_slot_view_t;
+
 typedef struct {
     int child;
     int thread;
@@ -38,7 +59,7 @@ typedef struct {
     apr_int64_t for_ms;           /* how long in the current wait; -1 */
     int lock_chain;               /* waits in lock chain locks[N - 1]; 0 */
     apr_int32_t lock_holder_pid;  /* that chain's holder: 0 none, -1 OFD */
-    guard_slot_t slot;
+    guard_slot_view_t slot;
 } guard_worker_view_t;
 
 typedef struct {

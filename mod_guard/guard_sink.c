@@ -6,17 +6,92 @@
 #include "guard_sink.h"
 
 #define GUARD_FMT_BUF 256
+#define GUARD_BUFFER_START 65536
 
-static void put(guard_sink_t *o, const char *data, apr_size_t len)
+void guard_sink_init(guard_sink_t *o, char *buf, apr_size_t cap,
+                     void (*write)(void *ctx, const char *data,
+                                   apr_size_t len), void *ctx)
 {
-    if (len > 0) {
-        o->write(o->ctx, data, len);
+    memset(o, 0, sizeof(*o));
+    o->write = write;
+    o->ctx = ctx;
+    o->buf = buf;
+    o->cap = cap;
+}
+
+void guard_sink_flush(guard_sink_t *o)
+{
+    if (o->len > 0 && o->write) {
+        o->write(o->ctx, o->buf, o->len);
+        o->len = 0;
     }
+}
+
+/* The buffer is full: grow it, or hand it on and write a piece too big
+ * for it straight through. */
+static void put_slow(guard_sink_t *o, const char *s, apr_size_t len)
+{
+    if (o->grow) {
+        o->grow(o, len);
+    }
+    else {
+        guard_sink_flush(o);
+        if (len >= o->cap) {
+            o->write(o->ctx, s, len);
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, s, len);
+    o->len += len;
+}
+
+void guard_putn(guard_sink_t *o, const char *s, apr_size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+    if (len <= o->cap - o->len) {
+        memcpy(o->buf + o->len, s, len);
+        o->len += len;
+        return;
+    }
+    put_slow(o, s, len);
 }
 
 void guard_puts(guard_sink_t *o, const char *s)
 {
-    put(o, s, strlen(s));
+    guard_putn(o, s, strlen(s));
+}
+
+void guard_putc(guard_sink_t *o, char c)
+{
+    if (o->len < o->cap) {
+        o->buf[o->len++] = c;
+        return;
+    }
+    put_slow(o, &c, 1);
+}
+
+void guard_put_uint(guard_sink_t *o, apr_uint64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    guard_putn(o, p, (apr_size_t)(tmp + sizeof(tmp) - p));
+}
+
+void guard_put_int(guard_sink_t *o, apr_int64_t v)
+{
+    if (v < 0) {
+        guard_putc(o, '-');
+        guard_put_uint(o, (apr_uint64_t)0 - (apr_uint64_t)v);
+        return;
+    }
+    guard_put_uint(o, (apr_uint64_t)v);
 }
 
 typedef struct {
@@ -25,13 +100,32 @@ typedef struct {
     char buf[GUARD_FMT_BUF];
 } fmt_ctx_t;
 
-/* apr_vformatter calls this whenever buf is full; it may be called again. */
+/* apr_vformatter calls this whenever its buffer is full; it may be called
+ * again. An unbuffered sink gets the pieces of buf; a buffered one is
+ * formatted into directly and made room in. */
 static int fmt_flush(apr_vformatter_buff_t *vb)
 {
     fmt_ctx_t *f = (fmt_ctx_t *)vb;
+    guard_sink_t *o = f->o;
 
-    put(f->o, f->buf, vb->curpos - f->buf);
-    vb->curpos = f->buf;
+    if (!o->buf) {
+        if (vb->curpos > f->buf) {
+            o->write(o->ctx, f->buf, vb->curpos - f->buf);
+        }
+        vb->curpos = f->buf;
+        return 0;
+    }
+    o->len = vb->curpos - o->buf;
+    if (o->len == o->cap) {
+        if (o->grow) {
+            o->grow(o, GUARD_FMT_BUF);
+        }
+        else {
+            guard_sink_flush(o);
+        }
+    }
+    vb->curpos = o->buf + o->len;
+    vb->endpos = o->buf + o->cap;
     return 0;
 }
 
@@ -41,61 +135,81 @@ void guard_printf(guard_sink_t *o, const char *fmt, ...)
     va_list ap;
 
     f.o = o;
-    f.vb.curpos = f.buf;
-    f.vb.endpos = f.buf + sizeof(f.buf);
+    f.vb.curpos = o->buf ? o->buf + o->len : f.buf;
+    f.vb.endpos = o->buf ? o->buf + o->cap : f.buf + sizeof(f.buf);
     va_start(ap, fmt);
     apr_vformatter(fmt_flush, &f.vb, fmt, ap);
     va_end(ap);
-    fmt_flush(&f.vb);
+    if (o->buf) {
+        o->len = f.vb.curpos - o->buf;
+    }
+    else {
+        fmt_flush(&f.vb);
+    }
 }
 
 /*
- * The escapers share one loop: runs of bytes that need nothing are written
- * in one go, the others replaced by what 'esc' says.
+ * The escapers share one shape: runs of bytes that need nothing are
+ * written in one go, the others replaced. A table says which bytes are
+ * special, so the plain bytes cost one look-up each.
  */
-typedef const char *(*escape_fn)(const unsigned char *s, apr_size_t *used,
-                                 char *tmp);
+typedef const char *const rep_table_t[256];
 
-static void put_escaped(guard_sink_t *o, const char *s, escape_fn esc)
+static void put_escaped(guard_sink_t *o, const char *s, apr_size_t max,
+                        rep_table_t rep)
 {
     const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *run = p;
-    char tmp[8];
+    apr_size_t i = 0, run = 0;
 
-    while (*p) {
-        apr_size_t used = 1;
-        const char *rep = esc(p, &used, tmp);
+    for (; i < max && p[i]; i++) {
+        const char *r = rep[p[i]];
 
-        if (rep) {
-            put(o, (const char *)run, p - run);
-            guard_puts(o, rep);
-            run = p + used;
+        if (r) {
+            guard_putn(o, s + run, i - run);
+            guard_puts(o, r);
+            run = i + 1;
         }
-        p += used;
     }
-    put(o, (const char *)run, p - run);
+    guard_putn(o, s + run, i - run);
 }
 
-static const char *html_escape(const unsigned char *s, apr_size_t *used,
-                               char *tmp)
-{
-    switch (*s) {
-    case '&':  return "&amp;";
-    case '<':  return "&lt;";
-    case '>':  return "&gt;";
-    case '"':  return "&quot;";
-    case '\'': return "&#39;";
-    default:   return NULL;
-    }
-}
+static rep_table_t html_rep = {
+    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+    ['\''] = "&#39;"
+};
 
 void guard_put_html(guard_sink_t *o, const char *s)
 {
-    put_escaped(o, s, html_escape);
+    put_escaped(o, s, (apr_size_t)-1, html_rep);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if none. */
-static apr_size_t utf8_len(const unsigned char *s)
+void guard_put_htmln(guard_sink_t *o, const char *s, apr_size_t max)
+{
+    put_escaped(o, s, max, html_rep);
+}
+
+static rep_table_t prom_rep = {
+    ['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n"
+};
+
+void guard_put_prom_label(guard_sink_t *o, const char *s)
+{
+    put_escaped(o, s, (apr_size_t)-1, prom_rep);
+}
+
+static rep_table_t prom_ascii_rep = {
+    ['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n", [0x80 ... 0xff] = "?"
+};
+
+void guard_put_prom_label_ascii(guard_sink_t *o, const char *s,
+                                apr_size_t max)
+{
+    put_escaped(o, s, max, prom_ascii_rep);
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629) within avail
+ * bytes, 0 if none. */
+static apr_size_t utf8_len(const unsigned char *s, apr_size_t avail)
 {
     unsigned char lo = 0x80, hi = 0xbf;
     apr_size_t n, i;
@@ -116,7 +230,7 @@ static apr_size_t utf8_len(const unsigned char *s)
     else {
         return 0;
     }
-    if (s[1] < lo || s[1] > hi) {
+    if (n > avail || s[1] < lo || s[1] > hi) {
         return 0;
     }
     for (i = 2; i < n; i++) {
@@ -127,101 +241,108 @@ static apr_size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-static const char *json_escape(const unsigned char *s, apr_size_t *used,
-                               char *tmp)
+/* JSON: the bytes that are escaped, and those that start UTF-8 or are
+ * escaped when they do not. NUL ends the string. */
+enum { JSON_PLAIN, JSON_ESCAPE, JSON_HIGH, JSON_END };
+
+static const unsigned char json_class[256] = {
+    [0] = JSON_END, [1 ... 0x1f] = JSON_ESCAPE, ['"'] = JSON_ESCAPE,
+    ['\\'] = JSON_ESCAPE, [0x7f] = JSON_ESCAPE, [0x80 ... 0xff] = JSON_HIGH
+};
+
+static void put_json_escape(guard_sink_t *o, unsigned char c)
 {
-    switch (*s) {
-    case '"':  return "\\\"";
-    case '\\': return "\\\\";
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
-    case '\b': return "\\b";
-    case '\f': return "\\f";
+    static const char hex[] = "0123456789abcdef";
+    char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+
+    switch (c) {
+    case '"':  guard_put_lit(o, "\\\""); return;
+    case '\\': guard_put_lit(o, "\\\\"); return;
+    case '\n': guard_put_lit(o, "\\n"); return;
+    case '\r': guard_put_lit(o, "\\r"); return;
+    case '\t': guard_put_lit(o, "\\t"); return;
+    case '\b': guard_put_lit(o, "\\b"); return;
+    case '\f': guard_put_lit(o, "\\f"); return;
     }
-    if (*s >= 0x20 && *s < 0x7f) {
-        return NULL;
+    guard_putn(o, u, sizeof(u));
+}
+
+void guard_put_json_chars(guard_sink_t *o, const char *s, apr_size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    apr_size_t i = 0, run = 0, n;
+
+    while (i < max) {
+        unsigned char k = json_class[p[i]];
+
+        if (k == JSON_PLAIN) {
+            i++;
+            continue;
+        }
+        if (k == JSON_END) {
+            break;
+        }
+        if (k == JSON_HIGH && (n = utf8_len(p + i, max - i)) > 0) {
+            i += n;
+            continue;
+        }
+        guard_putn(o, s + run, i - run);
+        put_json_escape(o, p[i]);
+        run = ++i;
     }
-    if (*s >= 0x80 && (*used = utf8_len(s)) > 0) {
-        return NULL;
-    }
-    *used = 1;
-    apr_snprintf(tmp, 8, "\\u%04x", *s);
-    return tmp;
+    guard_putn(o, s + run, i - run);
+}
+
+void guard_put_json_strn(guard_sink_t *o, const char *s, apr_size_t max)
+{
+    guard_putc(o, '"');
+    guard_put_json_chars(o, s, max);
+    guard_putc(o, '"');
 }
 
 void guard_put_json_str(guard_sink_t *o, const char *s)
 {
-    put(o, "\"", 1);
-    put_escaped(o, s, json_escape);
-    put(o, "\"", 1);
+    guard_put_json_strn(o, s, (apr_size_t)-1);
 }
 
-static const char *prom_escape(const unsigned char *s, apr_size_t *used,
-                               char *tmp)
+/* The buffer sink: a block from the pool that doubles when full; one byte
+ * is always kept free for the NUL. */
+static void buffer_grow(guard_sink_t *o, apr_size_t need)
 {
-    switch (*s) {
-    case '\\': return "\\\\";
-    case '"':  return "\\\"";
-    case '\n': return "\\n";
-    default:   return NULL;
+    apr_pool_t *p = o->ctx;
+    apr_size_t cap = o->cap + 1;
+    char *grown;
+
+    while (o->len + need + 1 > cap) {
+        cap *= 2;
     }
+    grown = apr_palloc(p, cap);
+    memcpy(grown, o->buf, o->len);
+    o->buf = grown;
+    o->cap = cap - 1;
 }
 
-void guard_put_prom_label(guard_sink_t *o, const char *s)
+guard_sink_t *guard_sink_buffer_sized(apr_pool_t *p, apr_size_t size)
 {
-    put_escaped(o, s, prom_escape);
-}
+    guard_sink_t *o = apr_pcalloc(p, sizeof(*o));
 
-/* The buffer sink: a growing block from the pool, always NUL-terminated. */
-typedef struct {
-    guard_sink_t sink;
-    apr_pool_t *pool;
-    char *data;
-    apr_size_t len;
-    apr_size_t cap;
-} buffer_t;
-
-static void buffer_write(void *ctx, const char *data, apr_size_t len)
-{
-    buffer_t *b = ctx;
-
-    if (b->len + len + 1 > b->cap) {
-        apr_size_t cap = b->cap * 2;
-        char *grown;
-
-        while (b->len + len + 1 > cap) {
-            cap *= 2;
-        }
-        grown = apr_palloc(b->pool, cap);
-        memcpy(grown, b->data, b->len);
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
+    o->ctx = p;
+    o->grow = buffer_grow;
+    o->cap = size;
+    o->buf = apr_palloc(p, size + 1);
+    return o;
 }
 
 guard_sink_t *guard_sink_buffer(apr_pool_t *p)
 {
-    buffer_t *b = apr_pcalloc(p, sizeof(*b));
-
-    b->pool = p;
-    b->cap = 1024;
-    b->data = apr_palloc(p, b->cap);
-    b->data[0] = '\0';
-    b->sink.write = buffer_write;
-    b->sink.ctx = b;
-    return &b->sink;
+    return guard_sink_buffer_sized(p, GUARD_BUFFER_START - 1);
 }
 
 const char *guard_sink_buffer_data(guard_sink_t *o, apr_size_t *len)
 {
-    buffer_t *b = o->ctx;
-
+    o->buf[o->len] = '\0';
     if (len) {
-        *len = b->len;
+        *len = o->len;
     }
-    return b->data;
+    return o->buf;
 }

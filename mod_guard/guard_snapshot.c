@@ -1,4 +1,5 @@
 /* A copy of the shared memory for one page: only what renderers need. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -24,9 +25,11 @@ static void take_children(apr_pool_t *p, const guard_shm_t *shm,
     }
 }
 
-static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
+/* wait_req_start: the request the slot's wait is about. */
+static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v,
+                      apr_time_t wait_req_start)
 {
-    const guard_slot_t *sl = &v->slot;
+    const guard_slot_view_t *sl = &v->slot;
     apr_time_t now = s->now;
 
     v->elapsed_ms = -1;
@@ -34,7 +37,7 @@ static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
     if (sl->state == GUARD_WS_BUSY && sl->req_start > 0) {
         v->elapsed_ms = apr_time_as_msec(now - sl->req_start);
         v->stuck = now - sl->req_start >= s->server.stuck_threshold;
-        v->has_wait = sl->wait_req_start == sl->req_start
+        v->has_wait = wait_req_start == sl->req_start
                       && sl->wait.kind != GUARD_WAIT_NONE;
     }
     else if ((sl->state == GUARD_WS_READ || sl->state == GUARD_WS_KEEPALIVE)
@@ -51,8 +54,24 @@ static void fill_view(guard_snapshot_t *s, guard_worker_view_t *v)
 
 #define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
 
+static void copy_view(guard_slot_view_t *v, const guard_slot_t *sl)
+{
+    v->state = sl->state;
+    v->pid = sl->pid;
+    v->tid = sl->tid;
+    v->generation = sl->generation;
+    v->conn_start = sl->conn_start;
+    v->req_start = sl->req_start;
+    v->requests = sl->requests;
+    v->backend_timeout = sl->backend_timeout;
+    v->backend_action = sl->backend_action;
+    v->show_query = sl->show_query;
+    v->req = sl->req;
+    v->wait = sl->wait;
+}
+
 /* A torn copy may lack terminators: renderers get C strings regardless. */
-static void terminate_strings(guard_slot_t *s)
+static void terminate_strings(guard_slot_view_t *s)
 {
     TERMINATE(s->req.method);
     TERMINATE(s->req.uri);
@@ -69,17 +88,18 @@ static void add_worker(guard_snapshot_t *s, int child, int thread,
 {
     guard_worker_view_t *v = &s->workers[s->nworkers++];
 
+    memset(v, 0, offsetof(guard_worker_view_t, slot));
     v->child = child;
     v->thread = thread;
     v->consistent = consistent;
-    v->slot = *copy;
+    copy_view(&v->slot, copy);
     terminate_strings(&v->slot);
-    if (copy->state != GUARD_WS_IDLE && s->server.thread_released
+    if (v->slot.state != GUARD_WS_IDLE && s->server.thread_released
         && s->server.thread_released(s->server.baton, child, thread)) {
         v->slot.state = GUARD_WS_IDLE;
         v->slot.req_start = 0;
     }
-    fill_view(s, v);
+    fill_view(s, v, copy->wait_req_start);
     if (v->slot.state < GUARD_WS_MAX) {
         s->by_state[v->slot.state]++;
     }
@@ -157,15 +177,20 @@ static int newest_first(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/*
+ * Every slot is read into one copy that stays in the cache; what the
+ * pages show of it goes to a view. The views are not zeroed first: with
+ * thousands of slots that would be one more pass over megabytes.
+ */
 static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                        guard_snapshot_t *s)
 {
     int c, t, tl = (int)shm->hdr->thread_limit;
     guard_slot_t copy;
 
-    s->workers = apr_pcalloc(p, sizeof(*s->workers)
-                                * (apr_size_t)(s->nchildren ? s->nchildren : 1)
-                                * (apr_size_t)tl);
+    s->workers = apr_palloc(p, sizeof(*s->workers)
+                               * ((apr_size_t)s->nchildren * (apr_size_t)tl
+                                  + 1));
     for (c = 0; c < (int)shm->hdr->server_limit; c++) {
         const guard_child_view_t *cv = running_child(s, c);
 

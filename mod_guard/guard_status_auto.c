@@ -22,8 +22,7 @@ static void put_value(guard_sink_t *o, const char *s, apr_size_t size)
     for (i = 0; i < size && s[i]; i++) {
         tmp[i] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
     }
-    tmp[i] = '\0';
-    guard_puts(o, tmp);
+    guard_putn(o, tmp, i);
 }
 
 static void put_line(guard_sink_t *o, const char *key, const char *value)
@@ -74,10 +73,20 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     const guard_req_t *r = &w->slot.req;
     char text[WAIT_TEXT_LEN] = "";
 
-    guard_printf(o, "Worker: child=%d thread=%d pid=%d tid=%d state=%s "
-                 "stuck=%d elapsed_ms=%" APR_INT64_T_FMT, w->child, w->thread,
-                 w->slot.pid, w->slot.tid, guard_ws_name(w->slot.state),
-                 w->stuck ? 1 : 0, w->elapsed_ms);
+    guard_put_lit(o, "Worker: child=");
+    guard_put_int(o, w->child);
+    guard_put_lit(o, " thread=");
+    guard_put_int(o, w->thread);
+    guard_put_lit(o, " pid=");
+    guard_put_int(o, w->slot.pid);
+    guard_put_lit(o, " tid=");
+    guard_put_int(o, w->slot.tid);
+    guard_put_lit(o, " state=");
+    guard_puts(o, guard_ws_name(w->slot.state));
+    guard_put_lit(o, " stuck=");
+    guard_putc(o, w->stuck ? '1' : '0');
+    guard_put_lit(o, " elapsed_ms=");
+    guard_put_int(o, w->elapsed_ms);
     PUT_FIELD(o, " request=", r->method);
     PUT_FIELD(o, " ", r->uri);
     PUT_FIELD(o, " ", r->protocol);

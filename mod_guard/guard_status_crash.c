@@ -583,7 +583,7 @@ static const guard_child_view_t *current_of(const guard_snapshot_t *s,
 
 static void json_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
-    const guard_slot_t *sl = &w->slot;
+    const guard_slot_view_t *sl = &w->slot;
     char line[GUARD_METHOD_LEN + GUARD_URI_LEN + GUARD_PROTO_LEN + 3];
 
     guard_printf(o, "{\"thread\":%d,\"pid\":%d,\"tid\":%d,\"state\":\"%s\","

@@ -23,25 +23,21 @@ static const char css[] =
     "p.stuck{color:#b00;font-weight:bold}";
 
 /* Shm strings are bounded by their array: a torn copy may lack the NUL. */
-static void put_field(guard_sink_t *o, const char *f, apr_size_t size)
-{
-    char tmp[GUARD_URI_LEN + 1];
-
-    apr_cpystrn(tmp, f, size < sizeof(tmp) ? size + 1 : sizeof(tmp));
-    guard_put_html(o, tmp);
-}
-
-#define PUT_FIELD(o, f) put_field((o), (f), sizeof(f))
+#define PUT_FIELD(o, f) guard_put_htmln((o), (f), sizeof(f))
 
 /* "12.3 s"; "-" when unknown. */
 static void put_secs(guard_sink_t *o, apr_int64_t ms)
 {
+    char frac[4] = { '.', '0', ' ', 's' };
+
     if (ms < 0) {
-        guard_puts(o, "-");
+        guard_put_lit(o, "-");
         return;
     }
     ms = (ms + 50) / 100;
-    guard_printf(o, "%" APR_INT64_T_FMT ".%d s", ms / 10, (int)(ms % 10));
+    frac[1] = (char)('0' + ms % 10);
+    guard_put_int(o, ms / 10);
+    guard_putn(o, frac, sizeof(frac));
 }
 
 static void put_uptime(guard_sink_t *o, apr_int64_t sec)
@@ -136,19 +132,34 @@ static void render_wait(const guard_worker_view_t *w, guard_sink_t *o)
     guard_puts(o, "</td>");
 }
 
+/* A number cell: "<td>N</td>". */
+static void put_num_cell(guard_sink_t *o, apr_int64_t v)
+{
+    guard_put_lit(o, "<td>");
+    guard_put_int(o, v);
+    guard_put_lit(o, "</td>");
+}
+
 static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
-    guard_printf(o, "<tr%s><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
-                 "<td>%s</td>", row_class(w), w->child, w->thread,
-                 w->slot.pid, w->slot.tid, guard_ws_name(w->slot.state));
+    guard_put_lit(o, "<tr");
+    guard_puts(o, row_class(w));
+    guard_putc(o, '>');
+    put_num_cell(o, w->child);
+    put_num_cell(o, w->thread);
+    put_num_cell(o, w->slot.pid);
+    put_num_cell(o, w->slot.tid);
+    guard_put_lit(o, "<td>");
+    guard_puts(o, guard_ws_name(w->slot.state));
+    guard_put_lit(o, "</td>");
     render_request(w, o);
-    guard_puts(o, "<td>");
+    guard_put_lit(o, "<td>");
     put_secs(o, w->elapsed_ms);
-    guard_puts(o, "</td><td>");
+    guard_put_lit(o, "</td><td>");
     put_secs(o, w->has_wait ? w->slot.wait.cpu_ms : -1);
-    guard_puts(o, "</td>");
+    guard_put_lit(o, "</td>");
     render_wait(w, o);
-    guard_puts(o, "</tr>\n");
+    guard_put_lit(o, "</tr>\n");
 }
 
 static void render_table(const guard_snapshot_t *s, guard_sink_t *o)

@@ -11,15 +11,24 @@
 #define WAIT_TEXT_LEN 512
 
 /* Shm strings carry their own bound; a torn copy may lack the NUL. */
-static void put_field(guard_sink_t *o, const char *f, apr_size_t size)
+#define PUT_FIELD(o, f) guard_put_json_strn((o), (f), sizeof(f))
+
+/* A key (a literal with its quotes, colon and any leading comma) and a
+ * number: the per-worker fields, without a format string to parse. */
+#define PUT_INT(o, key, v) \
+    do { guard_put_lit((o), key); guard_put_int((o), (v)); } while (0)
+#define PUT_UINT(o, key, v) \
+    do { guard_put_lit((o), key); guard_put_uint((o), (v)); } while (0)
+
+static void put_bool(guard_sink_t *o, int v)
 {
-    char tmp[GUARD_URI_LEN + 1];
-
-    apr_cpystrn(tmp, f, size < sizeof(tmp) ? size + 1 : sizeof(tmp));
-    guard_put_json_str(o, tmp);
+    if (v) {
+        guard_put_lit(o, "true");
+    }
+    else {
+        guard_put_lit(o, "false");
+    }
 }
-
-#define PUT_FIELD(o, f) put_field((o), (f), sizeof(f))
 
 static void put_str_or_null(guard_sink_t *o, const char *s)
 {
@@ -27,17 +36,17 @@ static void put_str_or_null(guard_sink_t *o, const char *s)
         guard_put_json_str(o, s);
     }
     else {
-        guard_puts(o, "null");
+        guard_put_lit(o, "null");
     }
 }
 
 static void put_int_or_null(guard_sink_t *o, apr_int64_t v)
 {
     if (v >= 0) {
-        guard_printf(o, "%" APR_INT64_T_FMT, v);
+        guard_put_int(o, v);
     }
     else {
-        guard_puts(o, "null");
+        guard_put_lit(o, "null");
     }
 }
 
@@ -86,36 +95,46 @@ static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
 
 static void render_child(const guard_child_view_t *c, guard_sink_t *o)
 {
-    guard_printf(o, "{\"child\":%d,\"pid\":%d,\"generation\":%u,"
-                 "\"started\":%" APR_INT64_T_FMT ",\"watchdog_tid\":%d,"
-                 "\"wakeups\":%" APR_UINT64_T_FMT "}", c->child, c->rec.pid,
-                 c->rec.generation, (apr_int64_t)apr_time_sec(c->rec.started),
-                 c->rec.watchdog_tid, c->rec.wakeups);
+    PUT_INT(o, "{\"child\":", c->child);
+    PUT_INT(o, ",\"pid\":", c->rec.pid);
+    PUT_UINT(o, ",\"generation\":", c->rec.generation);
+    PUT_INT(o, ",\"started\":", apr_time_sec(c->rec.started));
+    PUT_INT(o, ",\"watchdog_tid\":", c->rec.watchdog_tid);
+    PUT_UINT(o, ",\"wakeups\":", c->rec.wakeups);
+    guard_putc(o, '}');
 }
 
-static void render_request(const guard_slot_t *sl, guard_sink_t *o)
+/* "GET /x HTTP/1.1" as one JSON string. Each part ends before an ASCII
+ * space or the quote, so escaping them apart is escaping the whole. */
+static void put_request_line(guard_sink_t *o, const guard_req_t *r)
+{
+    guard_putc(o, '"');
+    guard_put_json_chars(o, r->method, sizeof(r->method));
+    guard_putc(o, ' ');
+    guard_put_json_chars(o, r->uri, sizeof(r->uri));
+    guard_putc(o, ' ');
+    guard_put_json_chars(o, r->protocol, sizeof(r->protocol));
+    guard_putc(o, '"');
+}
+
+static void render_request(const guard_slot_view_t *sl, guard_sink_t *o)
 {
     const guard_req_t *r = &sl->req;
-    char line[GUARD_METHOD_LEN + GUARD_URI_LEN + GUARD_PROTO_LEN + 3];
 
-    guard_puts(o, ",\"request\":");
+    guard_put_lit(o, ",\"request\":");
     if (sl->req_start == 0) {
-        guard_puts(o, "null,\"method\":null,\"uri\":null,\"protocol\":null"
-                   ",\"vhost\":null");
+        guard_put_lit(o, "null,\"method\":null,\"uri\":null,"
+                      "\"protocol\":null,\"vhost\":null");
         return;
     }
-    apr_snprintf(line, sizeof(line), "%.*s %.*s %.*s",
-                 (int)strnlen(r->method, sizeof(r->method)), r->method,
-                 (int)strnlen(r->uri, sizeof(r->uri)), r->uri,
-                 (int)strnlen(r->protocol, sizeof(r->protocol)), r->protocol);
-    guard_put_json_str(o, line);
-    guard_puts(o, ",\"method\":");
+    put_request_line(o, r);
+    guard_put_lit(o, ",\"method\":");
     PUT_FIELD(o, r->method);
-    guard_puts(o, ",\"uri\":");
+    guard_put_lit(o, ",\"uri\":");
     PUT_FIELD(o, r->uri);
-    guard_puts(o, ",\"protocol\":");
+    guard_put_lit(o, ",\"protocol\":");
     PUT_FIELD(o, r->protocol);
-    guard_puts(o, ",\"vhost\":");
+    guard_put_lit(o, ",\"vhost\":");
     PUT_FIELD(o, r->vhost);
 }
 
@@ -123,10 +142,10 @@ static void render_request(const guard_slot_t *sl, guard_sink_t *o)
 static void put_wait_field(guard_sink_t *o, const char *f, apr_size_t size)
 {
     if (f[0]) {
-        put_field(o, f, size);
+        guard_put_json_strn(o, f, size);
     }
     else {
-        guard_puts(o, "null");
+        guard_put_lit(o, "null");
     }
 }
 
@@ -135,65 +154,75 @@ static void render_wait(const guard_worker_view_t *w, guard_sink_t *o)
     const guard_wait_t *wt = &w->slot.wait;
     char text[WAIT_TEXT_LEN];
 
-    guard_puts(o, ",\"wait\":");
+    guard_put_lit(o, ",\"wait\":");
     if (!w->has_wait || wt->kind == GUARD_WAIT_NONE) {
-        guard_puts(o, "null");
+        guard_put_lit(o, "null");
         return;
     }
-    guard_puts(o, "{\"kind\":");
+    guard_put_lit(o, "{\"kind\":");
     guard_put_json_str(o, guard_wait_kind_name(wt->kind));
-    guard_puts(o, ",\"syscall\":");
+    guard_put_lit(o, ",\"syscall\":");
     put_wait_field(o, wt->sysname, sizeof(wt->sysname));
-    guard_puts(o, ",\"fd\":");
+    guard_put_lit(o, ",\"fd\":");
     put_int_or_null(o, wt->fd);
-    guard_puts(o, ",\"peer\":");
+    guard_put_lit(o, ",\"peer\":");
     put_wait_field(o, wt->peer, sizeof(wt->peer));
-    guard_puts(o, ",\"path\":");
+    guard_put_lit(o, ",\"path\":");
     put_wait_field(o, wt->path, sizeof(wt->path));
-    guard_puts(o, ",\"idle_ms\":");
+    guard_put_lit(o, ",\"idle_ms\":");
     put_int_or_null(o, wt->idle_ms);
-    guard_puts(o, ",\"for_ms\":");
+    guard_put_lit(o, ",\"for_ms\":");
     put_int_or_null(o, w->for_ms);
-    guard_puts(o, ",\"lock_holder_pid\":");
+    guard_put_lit(o, ",\"lock_holder_pid\":");
     if (w->lock_chain > 0) {
-        guard_printf(o, "%d", w->lock_holder_pid);
+        guard_put_int(o, w->lock_holder_pid);
     }
     else {
-        guard_puts(o, "null");
+        guard_put_lit(o, "null");
     }
-    guard_puts(o, ",\"text\":");
+    guard_put_lit(o, ",\"text\":");
     guard_put_json_str(o, guard_worker_wait_text(w, text, sizeof(text)));
-    guard_puts(o, "}");
+    guard_putc(o, '}');
+}
+
+static void render_backend(const guard_slot_view_t *sl, guard_sink_t *o)
+{
+    int on = sl->state == GUARD_WS_BUSY && sl->backend_timeout > 0;
+
+    guard_put_lit(o, ",\"backend_timeout_ms\":");
+    put_int_or_null(o, on ? apr_time_as_msec(sl->backend_timeout) : -1);
+    guard_put_lit(o, ",\"backend_action\":");
+    put_str_or_null(o, on ? (sl->backend_action == GUARD_ACTION_LOG ? "log"
+                                                                    : "cut")
+                          : NULL);
 }
 
 static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
-    const guard_slot_t *sl = &w->slot;
+    const guard_slot_view_t *sl = &w->slot;
 
-    guard_printf(o, "{\"child\":%d,\"thread\":%d,\"pid\":%d,\"tid\":%d,"
-                 "\"generation\":%u,\"state\":", w->child, w->thread, sl->pid,
-                 sl->tid, sl->generation);
+    PUT_INT(o, "{\"child\":", w->child);
+    PUT_INT(o, ",\"thread\":", w->thread);
+    PUT_INT(o, ",\"pid\":", sl->pid);
+    PUT_INT(o, ",\"tid\":", sl->tid);
+    PUT_UINT(o, ",\"generation\":", sl->generation);
+    guard_put_lit(o, ",\"state\":");
     guard_put_json_str(o, guard_ws_name(sl->state));
-    guard_printf(o, ",\"stuck\":%s", w->stuck ? "true" : "false");
+    guard_put_lit(o, ",\"stuck\":");
+    put_bool(o, w->stuck);
     render_request(sl, o);
-    guard_puts(o, ",\"client\":");
+    guard_put_lit(o, ",\"client\":");
     PUT_FIELD(o, sl->req.client);
-    guard_puts(o, ",\"elapsed_ms\":");
+    guard_put_lit(o, ",\"elapsed_ms\":");
     put_int_or_null(o, w->elapsed_ms);
-    guard_puts(o, ",\"cpu_ms\":");
+    guard_put_lit(o, ",\"cpu_ms\":");
     put_int_or_null(o, w->has_wait ? sl->wait.cpu_ms : -1);
-    guard_printf(o, ",\"requests\":%" APR_UINT64_T_FMT ",\"consistent\":%s",
-                 sl->requests, w->consistent ? "true" : "false");
-    guard_puts(o, ",\"backend_timeout_ms\":");
-    put_int_or_null(o, sl->state == GUARD_WS_BUSY && sl->backend_timeout > 0
-                       ? apr_time_as_msec(sl->backend_timeout) : -1);
-    guard_puts(o, ",\"backend_action\":");
-    put_str_or_null(o, sl->state == GUARD_WS_BUSY && sl->backend_timeout > 0
-                       ? (sl->backend_action == GUARD_ACTION_LOG ? "log"
-                                                                 : "cut")
-                       : NULL);
+    PUT_UINT(o, ",\"requests\":", sl->requests);
+    guard_put_lit(o, ",\"consistent\":");
+    put_bool(o, w->consistent);
+    render_backend(sl, o);
     render_wait(w, o);
-    guard_puts(o, "}");
+    guard_putc(o, '}');
 }
 
 static void render_cut(const guard_cut_view_t *v, guard_sink_t *o)
@@ -237,19 +266,11 @@ static void render_cuts(const guard_snapshot_t *s, guard_sink_t *o)
 /* The request line of a worker view, or null. */
 static void put_request_of(const guard_snapshot_t *s, int i, guard_sink_t *o)
 {
-    const guard_req_t *r;
-    char line[GUARD_METHOD_LEN + GUARD_URI_LEN + GUARD_PROTO_LEN + 3];
-
     if (i < 0) {
         guard_puts(o, "null");
         return;
     }
-    r = &s->workers[i].slot.req;
-    apr_snprintf(line, sizeof(line), "%.*s %.*s %.*s",
-                 (int)strnlen(r->method, sizeof(r->method)), r->method,
-                 (int)strnlen(r->uri, sizeof(r->uri)), r->uri,
-                 (int)strnlen(r->protocol, sizeof(r->protocol)), r->protocol);
-    guard_put_json_str(o, line);
+    put_request_line(o, &s->workers[i].slot.req);
 }
 
 static void render_lock_holder(const guard_snapshot_t *s,
@@ -386,7 +407,9 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
     }
     guard_puts(o, "],\"workers\":[");
     for (i = 0; i < s->nworkers; i++) {
-        guard_puts(o, i ? "," : "");
+        if (i) {
+            guard_putc(o, ',');
+        }
         render_worker(&s->workers[i], o);
     }
     guard_puts(o, "],");

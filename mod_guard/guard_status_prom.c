@@ -21,39 +21,52 @@ static void head(guard_sink_t *o, const char *name, const char *type,
 /* Milliseconds as seconds; integer arithmetic keeps the output exact. */
 static void put_seconds(guard_sink_t *o, apr_int64_t ms)
 {
-    guard_printf(o, " %" APR_INT64_T_FMT ".%03d\n", ms / 1000,
-                 (int)(ms % 1000));
+    char frac[5];
+
+    if (ms < 0) {
+        guard_printf(o, " %" APR_INT64_T_FMT ".%03d\n", ms / 1000,
+                     (int)(ms % 1000));
+        return;
+    }
+    frac[0] = '.';
+    frac[1] = (char)('0' + ms % 1000 / 100);
+    frac[2] = (char)('0' + ms % 100 / 10);
+    frac[3] = (char)('0' + ms % 10);
+    frac[4] = '\n';
+    guard_putc(o, ' ');
+    guard_put_int(o, ms / 1000);
+    guard_putn(o, frac, sizeof(frac));
 }
 
 /*
  * Label values must be UTF-8 or the whole scrape is rejected. The copy made
  * them ASCII, so any other byte is a torn read: it becomes '?'.
  */
-static void put_label(guard_sink_t *o, const char *name, const char *value,
-                      apr_size_t size)
-{
-    char tmp[GUARD_URI_LEN + 1];
-    char *p;
+/* key: the literal ',name="' */
+#define PUT_LABEL(o, key, f) \
+    do { \
+        guard_put_lit((o), key); \
+        guard_put_prom_label_ascii((o), (f), sizeof(f)); \
+        guard_putc((o), '"'); \
+    } while (0)
 
-    apr_cpystrn(tmp, value, size < sizeof(tmp) ? size + 1 : sizeof(tmp));
-    for (p = tmp; *p; p++) {
-        if ((unsigned char)*p >= 0x80) {
-            *p = '?';
-        }
-    }
-    guard_printf(o, ",%s=\"", name);
-    guard_put_prom_label(o, tmp);
-    guard_puts(o, "\"");
-}
-
-#define PUT_LABEL(o, name, f) put_label((o), (name), (f), sizeof(f))
+/* A label of a small number: key is the literal 'name="'. */
+#define PUT_NUM_LABEL(o, key, v) \
+    do { \
+        guard_put_lit((o), key); \
+        guard_put_int((o), (v)); \
+        guard_putc((o), '"'); \
+    } while (0)
 
 /* Opens the label set; the caller adds its own and closes it. */
 static void worker_labels(const guard_worker_view_t *w, const char *name,
                           guard_sink_t *o)
 {
-    guard_printf(o, "%s{child=\"%d\",thread=\"%d\",pid=\"%d\",tid=\"%d\"",
-                 name, w->child, w->thread, w->slot.pid, w->slot.tid);
+    guard_puts(o, name);
+    PUT_NUM_LABEL(o, "{child=\"", w->child);
+    PUT_NUM_LABEL(o, ",thread=\"", w->thread);
+    PUT_NUM_LABEL(o, ",pid=\"", w->slot.pid);
+    PUT_NUM_LABEL(o, ",tid=\"", w->slot.tid);
 }
 
 static const char *wait_name(const guard_worker_view_t *w)
@@ -65,8 +78,11 @@ static void state_labels(const guard_worker_view_t *w, const char *name,
                          guard_sink_t *o)
 {
     worker_labels(w, name, o);
-    guard_printf(o, ",state=\"%s\",wait=\"%s\"}",
-                 guard_ws_name(w->slot.state), wait_name(w));
+    guard_put_lit(o, ",state=\"");
+    guard_puts(o, guard_ws_name(w->slot.state));
+    guard_put_lit(o, "\",wait=\"");
+    guard_puts(o, wait_name(w));
+    guard_put_lit(o, "\"}");
 }
 
 static int in_request(const guard_worker_view_t *w)
@@ -105,16 +121,23 @@ static void sample_cpu(const guard_worker_view_t *w, guard_sink_t *o)
 static void sample_wait(const guard_worker_view_t *w, guard_sink_t *o)
 {
     worker_labels(w, "guard_worker_wait_seconds", o);
-    guard_printf(o, ",wait=\"%s\"", wait_name(w));
-    PUT_LABEL(o, "syscall", w->slot.wait.sysname);
-    guard_puts(o, "}");
+    guard_put_lit(o, ",wait=\"");
+    guard_puts(o, wait_name(w));
+    guard_putc(o, '"');
+    PUT_LABEL(o, ",syscall=\"", w->slot.wait.sysname);
+    guard_putc(o, '}');
     put_seconds(o, w->for_ms);
 }
 
 static void sample_stuck(const guard_worker_view_t *w, guard_sink_t *o)
 {
     worker_labels(w, "guard_worker_stuck", o);
-    guard_printf(o, "} %d\n", w->stuck ? 1 : 0);
+    if (w->stuck) {
+        guard_put_lit(o, "} 1\n");
+    }
+    else {
+        guard_put_lit(o, "} 0\n");
+    }
 }
 
 static void sample_info(const guard_worker_view_t *w, guard_sink_t *o)
@@ -122,11 +145,11 @@ static void sample_info(const guard_worker_view_t *w, guard_sink_t *o)
     const guard_req_t *r = &w->slot.req;
 
     worker_labels(w, "guard_worker_info", o);
-    PUT_LABEL(o, "method", r->method);
-    PUT_LABEL(o, "vhost", r->vhost);
-    PUT_LABEL(o, "client", r->client);
-    PUT_LABEL(o, "uri", r->uri);
-    guard_puts(o, "} 1\n");
+    PUT_LABEL(o, ",method=\"", r->method);
+    PUT_LABEL(o, ",vhost=\"", r->vhost);
+    PUT_LABEL(o, ",client=\"", r->client);
+    PUT_LABEL(o, ",uri=\"", r->uri);
+    guard_put_lit(o, "} 1\n");
 }
 
 /* One per-worker gauge: its head only when some worker has a sample. */

@@ -45,29 +45,76 @@ void guard_wait_carry(const guard_wait_t *prev, guard_wait_t *cur)
  */
 #define FIELD(f) (int)strnlen((f), sizeof(f)), (f)
 
-/* Milliseconds as seconds with one decimal, rounded: "37.2". */
-static char *secs(apr_int64_t ms, char *buf, apr_size_t len)
-{
-    apr_int64_t tenths = (ms + 50) / 100;
+/*
+ * The common texts are put together by hand: a status page describes
+ * every busy worker, and a format string per worker costs more than the
+ * rest of its row. Appends are cut at the end of the buffer, as
+ * apr_snprintf cuts, and the text stays NUL-terminated.
+ */
+typedef struct {
+    char *buf;
+    apr_size_t len;               /* size of buf, >= 1 */
+    apr_size_t used;
+} text_t;
 
-    apr_snprintf(buf, len, "%" APR_INT64_T_FMT ".%d",
-                 tenths / 10, (int)(tenths % 10));
+static char *text_start(text_t *t, char *buf, apr_size_t len)
+{
+    t->buf = buf;
+    t->len = len;
+    t->used = 0;
+    buf[0] = '\0';
     return buf;
+}
+
+static void text_add(text_t *t, const char *s, apr_size_t n)
+{
+    apr_size_t room = t->len - 1 - t->used;
+
+    if (n > room) {
+        n = room;
+    }
+    memcpy(t->buf + t->used, s, n);
+    t->used += n;
+    t->buf[t->used] = '\0';
+}
+
+#define TEXT_LIT(t, lit) text_add((t), (lit), sizeof(lit) - 1)
+
+/* Milliseconds (>= 0) as seconds with one decimal, rounded: "37.2". */
+static void text_secs(text_t *t, apr_int64_t ms)
+{
+    apr_uint64_t tenths = ((apr_uint64_t)ms + 50) / 100;
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+
+    *--p = (char)('0' + tenths % 10);
+    *--p = '.';
+    tenths /= 10;
+    do {
+        *--p = (char)('0' + tenths % 10);
+        tenths /= 10;
+    } while (tenths);
+    text_add(t, p, (apr_size_t)(tmp + sizeof(tmp) - p));
 }
 
 static char *describe_cpu(const guard_wait_t *w, apr_int64_t elapsed_ms,
                           char *buf, apr_size_t len)
 {
-    char cpu[32], wall[32];
+    text_t t;
 
     if (w->cpu_ms < 0 || elapsed_ms < 0) {
         apr_cpystrn(buf, "on CPU", len);
         return buf;
     }
-    apr_snprintf(buf, len, "on CPU (%s%s s CPU in %s s)",
-                 (w->flags & GUARD_WAITF_SPINNING) ? "spinning: " : "",
-                 secs(w->cpu_ms, cpu, sizeof(cpu)),
-                 secs(elapsed_ms, wall, sizeof(wall)));
+    text_start(&t, buf, len);
+    TEXT_LIT(&t, "on CPU (");
+    if (w->flags & GUARD_WAITF_SPINNING) {
+        TEXT_LIT(&t, "spinning: ");
+    }
+    text_secs(&t, w->cpu_ms);
+    TEXT_LIT(&t, " s CPU in ");
+    text_secs(&t, elapsed_ms);
+    TEXT_LIT(&t, " s)");
     return buf;
 }
 
@@ -75,22 +122,29 @@ static char *describe_cpu(const guard_wait_t *w, apr_int64_t elapsed_ms,
 static char *describe_socket(const guard_wait_t *w, const char *what,
                              char *buf, apr_size_t len)
 {
-    const char *peer = w->peer[0] ? w->peer : "?";
-    int peer_len = w->peer[0] ? (int)strnlen(w->peer, sizeof(w->peer)) : 1;
-    char idle[48] = "";
+    text_t t;
 
+    text_start(&t, buf, len);
     if (w->call == GUARD_CALL_CONNECT) {
-        apr_snprintf(buf, len, "connect to socket %.*s", peer_len, peer);
-        return buf;
+        TEXT_LIT(&t, "connect to socket ");
     }
-    if (w->idle_ms >= 0) {
-        char s[32];
-
-        apr_snprintf(idle, sizeof(idle), " (idle %s s)",
-                     secs(w->idle_ms, s, sizeof(s)));
+    else {
+        text_add(&t, w->sysname, strnlen(w->sysname, sizeof(w->sysname)));
+        TEXT_LIT(&t, " on ");
+        text_add(&t, what, strlen(what));
+        TEXT_LIT(&t, " ");
     }
-    apr_snprintf(buf, len, "%.*s on %s %.*s%s", FIELD(w->sysname), what,
-                 peer_len, peer, idle);
+    if (w->peer[0]) {
+        text_add(&t, w->peer, strnlen(w->peer, sizeof(w->peer)));
+    }
+    else {
+        TEXT_LIT(&t, "?");
+    }
+    if (w->call != GUARD_CALL_CONNECT && w->idle_ms >= 0) {
+        TEXT_LIT(&t, " (idle ");
+        text_secs(&t, w->idle_ms);
+        TEXT_LIT(&t, " s)");
+    }
     return buf;
 }
 
@@ -103,6 +157,9 @@ static const char *lock_name(const guard_wait_t *w)
 char *guard_wait_describe(const guard_wait_t *w, apr_int64_t elapsed_ms,
                           char *buf, apr_size_t len)
 {
+    if (len == 0) {
+        return buf;
+    }
     switch (w->kind) {
     case GUARD_WAIT_CPU:
         return describe_cpu(w, elapsed_ms, buf, len);

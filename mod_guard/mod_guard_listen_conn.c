@@ -175,6 +175,11 @@ static void respond_error(conn_t *cn, int status, const char *why)
             status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
 }
 
+/* The size of the last page this child's listener served. A page is
+ * rendered into one block: room for about that much up front spares the
+ * copies of growing into it, megabytes on a big server. */
+static apr_size_t last_page_len;
+
 static void serve_page(conn_t *cn, const guard_http_req_t *req)
 {
     guard_page_t pg;
@@ -187,9 +192,11 @@ static void serve_page(conn_t *cn, const guard_http_req_t *req)
         respond_error(cn, pg.status, pg.message);
         return;
     }
-    buf = guard_sink_buffer(cn->c->pool);
+    buf = guard_sink_buffer_sized(cn->c->pool, last_page_len
+                                               + last_page_len / 8 + 65536);
     guard_page_render(&pg, buf);
     body = guard_sink_buffer_data(buf, &len);
+    last_page_len = len;
     respond(cn, HTTP_OK, pg.content_type, body, len, req->head, NULL);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cn->c->server, GRD_LISTEN_SERVED
                  ": status listener: client %s: %s %s%s%s: 200, %"

@@ -30,9 +30,43 @@ APLOG_USE_MODULE(guard);
 
 #define GUARD_HANDLER "guard-status"
 
+/* The page goes out in pieces of this size, each in one bucket. */
+#define GUARD_OUT_CHUNK 65536
+
+typedef struct {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+    apr_status_t rv;              /* the first failure: the rest is dropped */
+} page_out_t;
+
+/* A piece of the page down the filter chain; a filter that keeps it sets
+ * the transient bucket aside. */
 static void write_to_request(void *ctx, const char *data, apr_size_t len)
 {
-    ap_rwrite(data, (int)len, ctx);
+    page_out_t *po = ctx;
+    apr_bucket *b;
+
+    if (po->rv != APR_SUCCESS) {
+        return;
+    }
+    b = apr_bucket_transient_create(data, len, po->bb->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(po->bb, b);
+    po->rv = ap_pass_brigade(po->r->output_filters, po->bb);
+    apr_brigade_cleanup(po->bb);
+}
+
+static void render_to_request(request_rec *r, guard_page_t *pg)
+{
+    page_out_t po;
+    guard_sink_t out;
+
+    po.r = r;
+    po.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    po.rv = APR_SUCCESS;
+    guard_sink_init(&out, apr_palloc(r->pool, GUARD_OUT_CHUNK),
+                    GUARD_OUT_CHUNK, write_to_request, &po);
+    guard_page_render(pg, &out);
+    guard_sink_flush(&out);
 }
 
 static void server_info(server_rec *s, const guard_shm_t *shm,
@@ -183,7 +217,6 @@ void guard_page_render(guard_page_t *pg, guard_sink_t *out)
 static int guard_status_handler(request_rec *r)
 {
     guard_page_t pg;
-    guard_sink_t out;
 
     /* Every request that reaches the handler phase comes here: the first
      * byte turns nearly all of them away without a strcmp call. */
@@ -210,9 +243,7 @@ static int guard_status_handler(request_rec *r)
     if (r->header_only) {
         return OK;
     }
-    out.write = write_to_request;
-    out.ctx = r;
-    guard_page_render(&pg, &out);
+    render_to_request(r, &pg);
     return OK;
 }
 

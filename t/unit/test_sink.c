@@ -194,6 +194,88 @@ START_TEST(prom_keeps_other_bytes)
 }
 END_TEST
 
+START_TEST(numbers_as_printf_writes_them)
+{
+    guard_put_int(out, 0);
+    guard_putc(out, ' ');
+    guard_put_int(out, -7);
+    guard_putc(out, ' ');
+    guard_put_int(out, APR_INT64_MIN);
+    guard_putc(out, ' ');
+    guard_put_int(out, APR_INT64_MAX);
+    guard_putc(out, ' ');
+    guard_put_uint(out, APR_UINT64_MAX);
+    guard_put_lit(out, " ok");
+    ck_assert_str_eq(data(), apr_psprintf(pool, "0 -7 %" APR_INT64_T_FMT
+                                          " %" APR_INT64_T_FMT " %"
+                                          APR_UINT64_T_FMT " ok",
+                                          APR_INT64_MIN, APR_INT64_MAX,
+                                          APR_UINT64_MAX));
+}
+END_TEST
+
+/* A buffered sink hands on whole buffers, in order, and the rest when
+ * flushed; a piece larger than the buffer goes through as it is. */
+typedef struct {
+    char got[4096];
+    apr_size_t len;
+    int calls;
+    apr_size_t largest;
+} collect_t;
+
+static void collect_write(void *ctx, const char *d, apr_size_t len)
+{
+    collect_t *c = ctx;
+
+    ck_assert_uint_le(c->len + len, sizeof(c->got));
+    memcpy(c->got + c->len, d, len);
+    c->len += len;
+    c->calls++;
+    if (len > c->largest) {
+        c->largest = len;
+    }
+}
+
+START_TEST(buffered_sink_writes_whole_buffers)
+{
+    collect_t c = { "", 0, 0, 0 };
+    char buf[16], big[41];
+    guard_sink_t s;
+    int i;
+
+    guard_sink_init(&s, buf, sizeof(buf), collect_write, &c);
+    for (i = 0; i < 10; i++) {
+        guard_printf(&s, "%d;", i);
+    }
+    ck_assert_int_eq(c.calls, 1);
+    ck_assert_uint_eq(c.len, 16);
+    memset(big, 'b', 40);
+    big[40] = '\0';
+    guard_puts(&s, big);
+    guard_put_json_str(&s, "q\"");
+    guard_sink_flush(&s);
+    guard_sink_flush(&s);
+    c.got[c.len] = '\0';
+    ck_assert_str_eq(c.got, apr_pstrcat(pool, "0;1;2;3;4;5;6;7;8;9;", big,
+                                        "\"q\\\"\"", NULL));
+    ck_assert_uint_eq(c.largest, 40);
+}
+END_TEST
+
+START_TEST(bounded_escapes_stop_at_the_bound)
+{
+    /* a field full to its last byte, as a torn copy leaves it */
+    guard_put_htmln(out, "<ab>", 2);
+    guard_put_json_strn(out, "x\"yz", 2);
+    guard_put_json_strn(out, "a\xe2\x82\xac", 3);
+    guard_put_json_strn(out, "a\xe2\x82\xac", 4);
+    guard_put_json_strn(out, "ab\0cd", 5);
+    guard_put_prom_label_ascii(out, "\xc3\xa9\"\\\n!", 5);
+    ck_assert_str_eq(data(), "&lt;a\"x\\\"\"\"a\\u00e2\\u0082\"\"a\xe2\x82\xac\""
+                     "\"ab\"??\\\"\\\\\\n");
+}
+END_TEST
+
 Suite *guard_sink_suite(void)
 {
     Suite *s = suite_create("sink");
@@ -216,6 +298,9 @@ Suite *guard_sink_suite(void)
     tcase_add_test(tc, json_hostile_uri);
     tcase_add_test(tc, prom_escapes_label_value);
     tcase_add_test(tc, prom_keeps_other_bytes);
+    tcase_add_test(tc, numbers_as_printf_writes_them);
+    tcase_add_test(tc, buffered_sink_writes_whole_buffers);
+    tcase_add_test(tc, bounded_escapes_stop_at_the_bound);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -89,9 +89,9 @@ static apr_uint32_t me(const guard_watch_t *w)
 }
 
 /* Step 1: this child's waiters past their threshold claim their chains. */
-static void claim_own(guard_watch_t *w, apr_time_t now)
+static int claim_own(guard_watch_t *w, apr_time_t now)
 {
-    int t, tl = (int)w->shm->hdr->thread_limit, claimed;
+    int t, tl = (int)w->shm->hdr->thread_limit, claimed, n = 0;
     guard_slot_t s;
 
     for (t = 0; t < tl; t++) {
@@ -115,8 +115,10 @@ static void claim_own(guard_watch_t *w, apr_time_t now)
         }
         if (c) {
             guard_chain_take(c, me(w), now, 0, STALE_OWNER);
+            n++;
         }
     }
+    return n;
 }
 
 /* Step 2: the chains this watchdog keeps, adopting those nobody keeps. */
@@ -470,16 +472,16 @@ static int any_chain(const guard_watch_t *w)
 void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now)
 {
     kept_t k[MAX_KEPT];
-    int i, n;
+    int i, n, chains;
 
     if (!w->lock_rules || !w->shm->chains) {
         return;
     }
-    if (any_chain(w)) {
+    if ((chains = any_chain(w)) != 0) {
         announce_ofd(w, now);
     }
-    claim_own(w, now);
-    if (!any_chain(w) || (n = collect_kept(w, now, k)) == 0) {
+    chains += claim_own(w, now);
+    if (!chains || (n = collect_kept(w, now, k)) == 0) {
         return;
     }
     gather_waiters(w, now, k, n);

@@ -297,12 +297,60 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
 }
 
 /* One slot; returns when it next needs a look (0: not busy). */
+/* How old a request is when it is first looked at. An eighth of the
+ * backend timeout: waits that cannot be dated back (a connect in
+ * progress, unix sockets) are then cut at most an eighth (plus one
+ * interval) late. */
+static apr_interval_time_t first_look_after(const guard_watch_t *w,
+                                            apr_interval_time_t timeout)
+{
+    apr_interval_time_t after = w->sample_after;
+
+    if (timeout > 0 && timeout / 8 < after) {
+        after = timeout / 8;
+    }
+    if (w->lock_sample_after > 0 && w->lock_sample_after < after) {
+        after = w->lock_sample_after;
+    }
+    return after;
+}
+
+/* Most slots at most passes: idle, or busy with a request too young to
+ * look at, and not stuck. Said from a glance at the live slot, without
+ * its consistent copy: a torn read only moves the next wake-up. 1 and
+ * *next set (0: nothing due) when that is all there is to it. */
+static int glance(const guard_watch_t *w, const guard_slot_t *live,
+                  apr_time_t now, apr_time_t *next)
+{
+    apr_uint32_t state = __atomic_load_n(&live->state, __ATOMIC_ACQUIRE);
+    apr_time_t start = __atomic_load_n(&live->req_start, __ATOMIC_RELAXED);
+    apr_interval_time_t after;
+
+    if (__atomic_load_n(&live->stuck, __ATOMIC_RELAXED)) {
+        return 0;
+    }
+    if (state != GUARD_WS_BUSY || live->pid != w->pid) {
+        *next = 0;
+        return 1;
+    }
+    after = first_look_after(w, live->backend_timeout);
+    if (start > 0 && now - start < after) {
+        *next = start + after;
+        return 1;
+    }
+    return 0;
+}
+
 static apr_time_t watch_slot(guard_watch_t *w, int thread,
                              guard_slot_t *live, apr_time_t now, int *window)
 {
     apr_interval_time_t after;
+    apr_time_t next;
     guard_slot_t s;
 
+    if (glance(w, live, now, &next)) {
+        return next;
+    }
     guard_slot_read(live, &s);
     if (s.pid != w->pid) {
         return 0;
@@ -315,16 +363,7 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (s.state != GUARD_WS_BUSY || s.req_start <= 0) {
         return 0;
     }
-    /* An eighth of the backend timeout: waits that cannot be dated back
-     * (a connect in progress, unix sockets) are then cut at most an eighth
-     * (plus one interval) late. */
-    after = w->sample_after;
-    if (s.backend_timeout > 0 && s.backend_timeout / 8 < after) {
-        after = s.backend_timeout / 8;
-    }
-    if (w->lock_sample_after > 0 && w->lock_sample_after < after) {
-        after = w->lock_sample_after;
-    }
+    after = first_look_after(w, s.backend_timeout);
     if (now - s.req_start < after) {
         return s.req_start + after;
     }

@@ -354,7 +354,7 @@ static int guard_log_transaction(request_rec *r)
  * blocked. Nothing in httpd cancels a worker: with cancellation disabled
  * and the type already asynchronous (which, disabled, never acts), the
  * brackets find nothing to change. Threaded MPMs are left as they are. */
-static void worker_not_cancellable(server_rec *s)
+static void worker_not_cancellable(void)
 {
     int threaded = 0, old;
 
@@ -374,7 +374,7 @@ static void guard_request_child_init(apr_pool_t *p, server_rec *s)
     child_pid = getpid();
     mpm_async = ap_mpm_query(AP_MPMQ_IS_ASYNC, &async) == APR_SUCCESS
                 && async;
-    worker_not_cancellable(s);
+    worker_not_cancellable();
 }
 
 static int guard_request_pre_config(apr_pool_t *pconf, apr_pool_t *plog,

@@ -162,6 +162,15 @@ def cut_line_count(s):
     return len(re.findall(r"GRD0300: backend cut", s.log_text()))
 
 
+def check_cut_lines(s, cuts, killed):
+    """Each counted cut is logged once, except where kill -9 hit a child
+    between the count and its GRD0300 line: the count goes first (it must
+    be there before shutdown() lets the worker go on), so each killed
+    child's watchdog can leave at most one cut counted and not logged."""
+    lines = cut_line_count(s)
+    assert lines <= cuts <= lines + len(killed), (lines, cuts, len(killed))
+
+
 def check_maps(s, before):
     """The master's shared mappings are what they were, and every child
     has the master's."""
@@ -687,7 +696,7 @@ def test_soak_kill9_prefork(make_server):
     cuts = js["counters"]["backend_cuts_total"]
     hung = res["counts"].get("hung", 0)
     assert hung - len(killed) <= cuts <= hung, (cuts, hung, len(killed))
-    assert cut_line_count(s) == cuts
+    check_cut_lines(s, cuts, killed)
 
     # The new children's watchdogs still cut: hung requests in parallel,
     # each cut after GuardBackendTimeout, answered 200.
@@ -774,7 +783,7 @@ def test_soak_kill9_event(make_server):
     cuts = js["counters"]["backend_cuts_total"]
     answered = resh["statuses"].get("502", 0)
     assert answered <= cuts <= hung, (answered, cuts, hung)
-    assert cut_line_count(s) == cuts, cuts
+    check_cut_lines(s, cuts, killed)
 
     h = s.hang("/slow/after-kills", timeout=30)
     assert h.done.wait(20), "the hung proxied request was never cut"

@@ -11,6 +11,16 @@
 #include <apr_time.h>
 #include "guard_shm.h"
 
+/* 1 where threads are inspected (Linux with process_vm_readv); elsewhere,
+ * or configured with --disable-proc-inspection, every wait is "unknown".
+ * Read guard_config.h first (not from here: httpd's headers define some of
+ * its names too); guard_inspect_live() tells at run time. */
+#if defined(__linux__) && defined(HAVE_PROCESS_VM_READV)
+#define GUARD_INSPECT_LIVE 1
+#else
+#define GUARD_INSPECT_LIVE 0
+#endif
+
 typedef struct {
     const int *listen_fds;        /* the server's listening sockets at
                                    * child start (informative: a listener
@@ -26,6 +36,9 @@ typedef struct {
     void *baton;
     int child;
 } guard_inspect_ctx_t;
+
+/** GUARD_INSPECT_LIVE as the inspector was built. */
+int guard_inspect_live(void);
 
 /** What the thread to sample is doing in its request. */
 typedef struct {

@@ -14,6 +14,7 @@
 #define GRD_SHM_FAILED    "GRD0003"
 #define GRD_SHM_RESIZED   "GRD0004"
 #define GRD_DIR_PASS      "GRD0005"
+#define GRD_NO_INSPECT    "GRD0006"
 #define GRD_WD_STARTED    "GRD0010"
 #define GRD_WD_FAILED     "GRD0011"
 #define GRD_WD_STOPPED    "GRD0012"

@@ -34,7 +34,12 @@ char *guard_fmt_long(char *p, long v)
     return p;
 }
 
-#if defined(__linux__) && defined(HAVE_PROCESS_VM_READV)
+int guard_inspect_live(void)
+{
+    return GUARD_INSPECT_LIVE;
+}
+
+#if GUARD_INSPECT_LIVE
 
 #include <errno.h>
 #include <stddef.h>

@@ -24,8 +24,21 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "portable: needs no thread "
+                            "inspection; the only tests run against a build "
+                            "configured with --disable-proc-inspection")
     config.addinivalue_line("markers", "soak: long runs under load (sized "
                             "by GUARD_SOAK_REQUESTS, GUARD_SOAK=long)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if guardtest.PROC_INSPECTION:
+        return
+    skip = pytest.mark.skip(reason="needs thread inspection: this build "
+                            "was configured with --disable-proc-inspection")
+    for item in items:
+        if "portable" not in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

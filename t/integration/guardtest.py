@@ -57,6 +57,9 @@ BUILD_ENV = read_build_env(GUARD_BUILD_DIR)
 # Ahead of them, t/sanitizer/nodeepbind.c: PHP loads its extensions with
 # RTLD_DEEPBIND, which ASan refuses.
 SANITIZED = bool(BUILD_ENV.get("GUARD_SANITIZERS"))
+# A build without thread inspection (--disable-proc-inspection): only the
+# tests marked "portable" run (conftest.py), as on a system without /proc.
+PROC_INSPECTION = BUILD_ENV.get("GUARD_PROC_INSPECTION", "yes") != "no"
 SANITIZER_PRELOAD = " ".join(
     p for p in (BUILD_ENV.get("GUARD_SANITIZER_SHIM"),
                 BUILD_ENV.get("GUARD_SANITIZER_PRELOAD")) if p)

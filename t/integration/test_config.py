@@ -5,6 +5,9 @@ import pytest
 
 from guardtest import port_answers, proc_alive
 
+# No thread inspection needed: also run against a build without it.
+pytestmark = pytest.mark.portable
+
 BAD_VALUES = [
     ("GuardWatchInterval", "0"),
     ("GuardWatchInterval", "-1"),

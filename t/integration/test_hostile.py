@@ -11,6 +11,9 @@ import pytest
 from guardtest import (norm_hex, parse_prometheus, promtool_check, sanitized,
                        wait_worker)
 
+# No thread inspection needed: also run against a build without it.
+pytestmark = pytest.mark.portable
+
 BASE = """\
 HttpProtocolOptions Unsafe
 StartServers 4

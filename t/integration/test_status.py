@@ -4,7 +4,14 @@ graceful restart, query parsing, and the mod_status section."""
 import json
 import re
 
-from guardtest import proc_comm, proc_ppid, proc_threads, wait_for
+import pytest
+
+import guardtest
+from guardtest import (proc_comm, proc_ppid, proc_threads, wait_for,
+                       wait_worker)
+
+# No thread inspection needed: also run against a build without it.
+pytestmark = pytest.mark.portable
 
 THREE_CHILDREN = """\
 StartServers 3
@@ -202,3 +209,28 @@ def test_mod_status_section(make_server):
     r = s.get("/server-status")
     assert r.status == 200, r
     assert "mod_guard" in r.text, r.text[-3000:]
+
+
+def test_without_inspection_waits_are_unknown(make_server):
+    """A build without thread inspection (--disable-proc-inspection, as on
+    a system without Linux's /proc) says so at start-up, shows a busy
+    worker's wait as "unknown" rather than guessing, and still flags and
+    logs it as stuck by its age."""
+    if guardtest.PROC_INSPECTION:
+        pytest.skip("this build inspects threads: "
+                    "test_waits.py::test_sleep_is_diagnosed")
+    s = make_server(THREE_CHILDREN)
+    assert s.count_log(r"\[guard:notice\].*GRD0006: built without thread "
+                       r"inspection") >= 1, s.log_tail()
+    s.hang("/sleep.php?us=8000000")
+    w, js = wait_worker(s, "/sleep.php", lambda w: w["stuck"], timeout=6,
+                        what="the sleeping worker flagged stuck")
+    assert w["wait"] is not None and w["wait"]["kind"] == "unknown", w
+    assert w["wait"]["text"] == "unknown", w
+    assert w["wait"]["syscall"] in (None, ""), w
+    assert w["elapsed_ms"] >= 1000, w
+    assert js["summary"]["stuck"] >= 1, js["summary"]
+    wait_for(lambda: s.count_log(r"GRD0100") >= 1, 5,
+             what="GRD0100 in the error log")
+    text = s.guard_get("auto").text
+    assert re.search(r"^StuckWorkers: [1-9]", text, re.M), text

@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "guard_config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -149,6 +150,8 @@ static void stop_blockers(void)
         free(b);
     }
 }
+
+#if GUARD_INSPECT_LIVE
 
 static int listener(int backlog, int *port)
 {
@@ -486,6 +489,36 @@ START_TEST(spinner_is_on_cpu)
 }
 END_TEST
 
+#else /* built without inspection (--disable-proc-inspection, not Linux) */
+
+/* A thread really asleep is "unknown", with no syscall, fd or CPU time:
+ * the page says it cannot tell rather than guess. */
+START_TEST(without_inspection_a_sleeping_thread_is_unknown)
+{
+    blocker_t *b = start_blocker(B_SLEEP, -1);
+    guard_inspect_ctx_t ctx;
+    guard_inspect_req_t req;
+    guard_wait_t w;
+    apr_time_t now = apr_time_now();
+    int token = guard_inspect_begin();
+
+    memset(&ctx, 0, sizeof(ctx));
+    req.tid = b->tid;
+    req.client_fd = -1;
+    req.cpu_start_us = b->cpu_start_us;
+    req.req_start = now - apr_time_from_msec(300);
+    ck_assert_int_eq(guard_inspect_thread(&ctx, &req, now, &w), -1);
+    guard_inspect_end(token);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "unknown");
+    ck_assert_int_eq(w.syscall, -1);
+    ck_assert_int_eq(w.fd, -1);
+    ck_assert(w.cpu_ms == -1 && w.idle_ms == -1);
+    ck_assert(w.since == now && w.sampled == now);
+}
+END_TEST
+
+#endif /* GUARD_INSPECT_LIVE */
+
 START_TEST(vanished_thread_is_unknown)
 {
     guard_inspect_ctx_t ctx;
@@ -506,6 +539,7 @@ Suite *guard_inspect_suite(void)
 
     tcase_set_timeout(tc, 20);
     tcase_add_checked_fixture(tc, NULL, stop_blockers);
+#if GUARD_INSPECT_LIVE
     tcase_add_test(tc, poll_on_silent_backend);
     tcase_add_test(tc, select_on_silent_backend);
     tcase_add_test(tc, epoll_on_silent_backend);
@@ -520,6 +554,9 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, backend_on_old_listener_fd_is_backend);
     tcase_add_test(tc, condition_wait_is_futex);
     tcase_add_test(tc, spinner_is_on_cpu);
+#else
+    tcase_add_test(tc, without_inspection_a_sleeping_thread_is_unknown);
+#endif
     tcase_add_test(tc, vanished_thread_is_unknown);
     suite_add_tcase(s, tc);
     return s;

@@ -9,7 +9,6 @@
 #include "http_log.h"
 #include "ap_mpm.h"
 #include "apr_shm.h"
-#include "guard_inspect.h"
 #include "guard_log.h"
 #include "mod_guard.h"
 #include "mod_guard_shm.h"
@@ -84,21 +83,6 @@ static int reuse_segment(server_rec *s, int sl, int tl)
     return 0;
 }
 
-/* A build without the thread inspection (not Linux, or configured with
- * --disable-proc-inspection) serves its pages, but the operator must know
- * what it cannot do. */
-static void say_without_inspection(server_rec *s)
-{
-    if (guard_inspect_live()) {
-        return;
-    }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_NO_INSPECT
-                 ": built without thread inspection (Linux /proc): waits "
-                 "show as \"unknown\", GuardBackendTimeout cannot cut and "
-                 "GuardLockWatch cannot name lock holders; the status pages, "
-                 "stuck flags and crash records work");
-}
-
 static int guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
@@ -123,7 +107,6 @@ static int guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     retained->ready = 1;
     ap_mpm_query(AP_MPMQ_GENERATION, &gen);
     retained->view.hdr->generation = (apr_uint32_t)gen;
-    say_without_inspection(s);
     return OK;
 }
 

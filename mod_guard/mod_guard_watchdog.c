@@ -15,11 +15,13 @@
 #include <sys/syscall.h>
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_log.h"
 #include "ap_listen.h"
 #include "ap_mpm.h"
 #include "scoreboard.h"
 #include "apr_thread_proc.h"
+#include "guard_inspect.h"
 #include "guard_log.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
@@ -232,7 +234,26 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     apr_pool_pre_cleanup_register(pchild, NULL, stop_watchdog);
 }
 
+/* A build without the thread inspection (not Linux, or configured with
+ * --disable-proc-inspection) serves its pages, but the operator must know
+ * what it cannot do. */
+static int watchdog_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    if (guard_inspect_live()
+        || ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_NO_INSPECT
+                 ": built without thread inspection (Linux /proc): waits "
+                 "show as \"unknown\", GuardBackendTimeout cannot cut and "
+                 "GuardLockWatch cannot name lock holders; the status pages, "
+                 "stuck flags and crash records work");
+    return OK;
+}
+
 void guard_watchdog_register_hooks(apr_pool_t *p)
 {
+    ap_hook_post_config(watchdog_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(guard_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -10,6 +10,7 @@
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_shm.h"
+#include "guard_sysfd.h"
 
 /* 1 where threads are inspected (Linux with process_vm_readv); elsewhere,
  * or configured with --disable-proc-inspection, every wait is "unknown".
@@ -35,6 +36,10 @@ typedef struct {
     int (*thread_released)(void *baton, int child, int thread);
     void *baton;
     int child;
+    /* The kept syscall files of this child's threads (NULL: each sample
+     * opens /proc/self/task/<tid>/syscall, which only a dumpable or
+     * privileged process can). */
+    guard_sysfd_t *sysfd;
 } guard_inspect_ctx_t;
 
 /** GUARD_INSPECT_LIVE as the inspector was built. */
@@ -43,6 +48,7 @@ int guard_inspect_live(void);
 /** What the thread to sample is doing in its request. */
 typedef struct {
     pid_t tid;
+    int thread;                   /* its slot in the child (for sysfd) */
     int client_fd;                /* its own connection; -1 */
     apr_int64_t cpu_start_us;     /* thread CPU at request start; -1 */
     apr_time_t req_start;
@@ -57,16 +63,6 @@ typedef struct {
 int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                          const guard_inspect_req_t *req, apr_time_t now,
                          guard_wait_t *w);
-
-/**
- * httpd children are not dumpable after dropping root, so their own
- * /proc/self/task/<tid>/syscall and /proc/self/fd/ belong to root and are
- * unreadable. A pass makes the process dumpable for its own length only
- * and then restores the previous setting.
- * @return what to give guard_inspect_end
- */
-int guard_inspect_begin(void);
-void guard_inspect_end(int token);
 
 /** Append the decimal form of v at p; returns the end. No stdio. */
 char *guard_fmt_long(char *p, long v);

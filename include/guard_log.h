@@ -19,6 +19,11 @@
 #define GRD_WD_FAILED     "GRD0011"
 #define GRD_WD_STOPPED    "GRD0012"
 #define GRD_CHILD_GONE    "GRD0013"
+/* The syscall-file broker (threaded MPMs). */
+#define GRD_BROKER_STARTED "GRD0020"
+#define GRD_BROKER_DIED   "GRD0021"
+#define GRD_BROKER_FAILED "GRD0022"
+#define GRD_BROKER_ASK    "GRD0023"
 /* Watchdog decisions. */
 #define GRD_STUCK         "GRD0100"
 #define GRD_UNSTUCK       "GRD0101"

@@ -50,7 +50,6 @@ int guard_inspect_live(void)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -59,23 +58,6 @@ int guard_inspect_live(void)
 #include <sys/un.h>
 
 #define MAX_CANDIDATES 16
-
-int guard_inspect_begin(void)
-{
-    int was = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-
-    if (was == 0) {
-        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    }
-    return was;
-}
-
-void guard_inspect_end(int token)
-{
-    if (token == 0) {
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    }
-}
 
 /* How interesting an fd is to an operator: a backend beats the client. */
 enum { RANK_NONE = 0, RANK_OTHER, RANK_PIPE, RANK_FILE, RANK_LISTENER,
@@ -635,6 +617,19 @@ static void classify_cpu(const guard_inspect_req_t *req, apr_time_t now,
     }
 }
 
+static int read_syscall(const guard_inspect_ctx_t *ctx,
+                        const guard_inspect_req_t *req, apr_time_t now,
+                        char *buf, apr_size_t len)
+{
+    char path[64];
+
+    if (ctx->sysfd) {
+        return guard_sysfd_read(ctx->sysfd, req->thread, req->tid, now, buf,
+                                len);
+    }
+    return read_file(task_path(path, req->tid, "syscall"), buf, len);
+}
+
 int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                          const guard_inspect_req_t *req, apr_time_t now,
                          guard_wait_t *w)
@@ -653,8 +648,7 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                           sizeof(line)) > 0
                 && guard_proc_parse_stat(line, &st) == 0;
     w->cpu_ms = have_stat ? thread_cpu_ms(ctx, req, &st) : -1;
-    if (read_file(task_path(path, req->tid, "syscall"), line,
-                  sizeof(line)) <= 0
+    if (read_syscall(ctx, req, now, line, sizeof(line)) <= 0
         || guard_proc_parse_syscall(line, &sc) != 0) {
         w->kind = GUARD_WAIT_UNKNOWN;
         return -1;
@@ -670,15 +664,6 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
 #else /* not Linux: nothing to read */
 
 #include <string.h>
-
-int guard_inspect_begin(void)
-{
-    return 1;
-}
-
-void guard_inspect_end(int token)
-{
-}
 
 int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                          const guard_inspect_req_t *req, apr_time_t now,

@@ -215,7 +215,7 @@ static void shutdown_counted(guard_slot_t *live, guard_cut_t *c, int fd,
     guard_seq_write_end(&live->wseq);
 }
 
-static void sample(guard_watch_t *w, guard_slot_t *live,
+static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now)
 {
     guard_inspect_req_t req;
@@ -228,6 +228,7 @@ static void sample(guard_watch_t *w, guard_slot_t *live,
     int due, holder_cut;
 
     req.tid = s->tid;
+    req.thread = thread;
     req.client_fd = s->client_fd;
     req.cpu_start_us = s->cpu_start_us;
     req.req_start = s->req_start;
@@ -342,7 +343,7 @@ static int glance(const guard_watch_t *w, const guard_slot_t *live,
 }
 
 static apr_time_t watch_slot(guard_watch_t *w, int thread,
-                             guard_slot_t *live, apr_time_t now, int *window)
+                             guard_slot_t *live, apr_time_t now)
 {
     apr_interval_time_t after;
     apr_time_t next;
@@ -372,10 +373,7 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
         && !__atomic_load_n(&live->cut_holder_req, __ATOMIC_ACQUIRE)) {
         return w->sched[thread].due;
     }
-    if (*window < 0) {
-        *window = guard_inspect_begin();
-    }
-    sample(w, live, &s, now);
+    sample(w, thread, live, &s, now);
     debug_sample(w, live, now);
     if (!w->sched) {
         return now + w->interval;
@@ -412,19 +410,16 @@ apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
 
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
-    int t, tl = (int)w->shm->hdr->thread_limit, window = -1;
+    int t, tl = (int)w->shm->hdr->thread_limit;
     apr_time_t next = 0;
 
     for (t = 0; t < tl; t++) {
         apr_time_t due = watch_slot(w, t, guard_shm_slot(w->shm, w->child, t),
-                                    now, &window);
+                                    now);
 
         if (due && (!next || due < next)) {
             next = due;
         }
-    }
-    if (window >= 0) {
-        guard_inspect_end(window);
     }
     guard_lockwatch_pass(w, now);
     return next;

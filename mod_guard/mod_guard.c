@@ -6,12 +6,14 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "mod_guard.h"
+#include "mod_guard_broker.h"
 #include "mod_guard_config.h"
 
 static void register_hooks(apr_pool_t *p)
 {
     guard_shm_register_hooks(p);
     guard_request_register_hooks(p);
+    guard_broker_register_hooks(p);
     guard_watchdog_register_hooks(p);
     guard_status_register_hooks(p);
     guard_listen_register_hooks(p);

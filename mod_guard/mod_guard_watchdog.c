@@ -24,6 +24,7 @@
 #include "guard_inspect.h"
 #include "guard_log.h"
 #include "mod_guard.h"
+#include "mod_guard_broker.h"
 #include "mod_guard_config.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
@@ -33,6 +34,7 @@ APLOG_USE_MODULE(guard);
 #define MAX_LISTENERS 64
 
 static guard_watch_t watch;
+static guard_sysfd_t sysfd;
 static apr_thread_t *thread;
 static int running;
 static apr_uint32_t generation;
@@ -159,6 +161,7 @@ static apr_status_t stop_watchdog(void *data)
         apr_thread_join(&rv, thread);
         thread = NULL;
         running = 0;
+        guard_sysfd_close_all(&sysfd);
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server, GRD_WD_STOPPED
                      ": watchdog of child %d (pid %d) stopped", watch.child,
                      (int)watch.pid);
@@ -196,6 +199,21 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     watch.lock_sample_after = guard_lock_rules_min(watch.lock_rules) / 8;
 }
 
+/* The threads' syscall files: prefork's worker has its own already; the
+ * threads of worker and event get theirs from the broker. */
+static void setup_sysfd(apr_pool_t *p, server_rec *s)
+{
+    int n = (int)watch.shm->hdr->thread_limit, fd;
+    pid_t tid;
+
+    guard_sysfd_init(&sysfd, apr_pcalloc(p, n * sizeof(*sysfd.e)), n,
+                     guard_glue_broker_ask, s);
+    if ((fd = guard_glue_own_sysfd(&tid)) >= 0) {
+        guard_sysfd_adopt(&sysfd, 0, tid, fd);
+    }
+    watch.ictx.sysfd = &sysfd;
+}
+
 static void guard_child_init(apr_pool_t *pchild, server_rec *s)
 {
     guard_shm_t *shm = guard_glue_shm();
@@ -216,6 +234,7 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     watch.ictx.nslots = (int)shm->hdr->thread_limit;
     watch.ictx.thread_released = guard_glue_thread_released;
     watch.ictx.child = watch.child;
+    setup_sysfd(pchild, s);
     claim_child(watch.child);
     /* The new thread inherits this mask: it never takes a signal. */
     sigfillset(&all);

@@ -189,7 +189,6 @@ static void inspect(blocker_t *b, int client_fd, guard_slot_t *slots,
 {
     guard_inspect_ctx_t ctx;
     guard_inspect_req_t req;
-    int token;
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.slots = slots;
@@ -199,9 +198,7 @@ static void inspect(blocker_t *b, int client_fd, guard_slot_t *slots,
     req.client_fd = client_fd;
     req.cpu_start_us = b->cpu_start_us;
     req.req_start = apr_time_now() - apr_time_from_msec(300);
-    token = guard_inspect_begin();
     ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), w), 0);
-    guard_inspect_end(token);
 }
 
 /* glibc may implement a call with its newer sibling (select: pselect6). */
@@ -399,7 +396,6 @@ START_TEST(backend_on_old_listener_fd_is_backend)
     guard_inspect_ctx_t ctx;
     guard_inspect_req_t req;
     guard_wait_t w;
-    int token;
 
     listen_fds[0] = fd;
     memset(&ctx, 0, sizeof(ctx));
@@ -410,10 +406,8 @@ START_TEST(backend_on_old_listener_fd_is_backend)
     req.client_fd = -1;
     req.cpu_start_us = b->cpu_start_us;
     req.req_start = apr_time_now() - apr_time_from_msec(300);
-    token = guard_inspect_begin();
     ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), &w),
                      0);
-    guard_inspect_end(token);
     ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
     ck_assert_int_eq(w.fd, fd);
 }
@@ -463,7 +457,7 @@ START_TEST(spinner_is_on_cpu)
     guard_wait_t w;
     char text[128];
     apr_int64_t cpu = 0;
-    int i, token;
+    int i;
 
     /* A loaded machine gives the spinner less than a core: wait for the
      * CPU time, and date the request back by that much, so the thread was
@@ -478,9 +472,7 @@ START_TEST(spinner_is_on_cpu)
     req.client_fd = -1;
     req.cpu_start_us = b->cpu_start_us;
     req.req_start = apr_time_now() - apr_time_from_msec(cpu);
-    token = guard_inspect_begin();
     ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), &w), 0);
-    guard_inspect_end(token);
     ck_assert_str_eq(guard_wait_kind_name(w.kind), "cpu");
     ck_assert(w.cpu_ms >= 250);
     ck_assert(w.flags & GUARD_WAITF_SPINNING);
@@ -500,7 +492,6 @@ START_TEST(without_inspection_a_sleeping_thread_is_unknown)
     guard_inspect_req_t req;
     guard_wait_t w;
     apr_time_t now = apr_time_now();
-    int token = guard_inspect_begin();
 
     memset(&ctx, 0, sizeof(ctx));
     req.tid = b->tid;
@@ -508,7 +499,6 @@ START_TEST(without_inspection_a_sleeping_thread_is_unknown)
     req.cpu_start_us = b->cpu_start_us;
     req.req_start = now - apr_time_from_msec(300);
     ck_assert_int_eq(guard_inspect_thread(&ctx, &req, now, &w), -1);
-    guard_inspect_end(token);
     ck_assert_str_eq(guard_wait_kind_name(w.kind), "unknown");
     ck_assert_int_eq(w.syscall, -1);
     ck_assert_int_eq(w.fd, -1);

@@ -1,0 +1,76 @@
+/*
+ * The syscall-file broker: a small process that httpd's parent starts as
+ * root (uid 0, every capability dropped) for threaded MPMs, whose worker
+ * threads are born after the child has switched to User and so cannot
+ * open their own /proc/self/task/<tid>/syscall. It opens
+ * /proc/<pid>/task/<tid>/syscall for the asking process only, where pid
+ * comes from the kernel (SO_PEERCRED and each message's SCM_CREDENTIALS,
+ * which must agree), pid's parent is the server's parent, and tid is a
+ * thread of pid; it passes the fd back with SCM_RIGHTS and keeps nothing.
+ * It reads fixed-size requests only, never blocks on a client, and holds
+ * at most GUARD_BROKER_MAX_CONNS connections for GUARD_BROKER_CONN_TIME
+ * each (the oldest goes when a new one comes).
+ */
+#ifndef GUARD_BROKER_H
+#define GUARD_BROKER_H
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <apr.h>
+#include <apr_time.h>
+#include "guard_broker_proto.h"
+
+#define GUARD_BROKER_MAX_CONNS 64
+#define GUARD_BROKER_CONN_TIME apr_time_from_sec(2)
+
+typedef struct {
+    int listen_fd;            /* SOCK_SEQPACKET, listening, SO_PASSCRED */
+    pid_t server_pid;         /* askers must be its children */
+} guard_broker_cfg_t;
+
+/**
+ * Check one received message. n is recvmsg's result, flags its
+ * msg_flags, sender the pid of its SCM_CREDENTIALS (0: none came) and
+ * conn_pid the connection's SO_PEERCRED pid.
+ * @return 0 with *tid set, or EINVAL (malformed) or EPERM (sender is not
+ *         the connection's process)
+ */
+int guard_broker_check_request(const void *buf, ssize_t n, int flags,
+                               pid_t sender, pid_t conn_pid, pid_t *tid);
+
+/**
+ * 1 when /proc/<pid>/stat names server_pid as pid's parent. pid itself
+ * (and anything outside the server: its parent, other processes) is not.
+ */
+int guard_broker_child_of(pid_t pid, pid_t server_pid);
+
+/**
+ * Open /proc/<pid>/task/<tid>/syscall for pid, if pid is a child of
+ * server_pid (checked before and after the open).
+ * @return an fd, or -1 with errno EPERM or ESRCH
+ */
+int guard_broker_open_for(pid_t pid, pid_t tid, pid_t server_pid);
+
+/** A listening SOCK_SEQPACKET socket on the abstract name (len bytes,
+ * leading NUL included) with SO_PASSCRED; -1 with errno. */
+int guard_broker_listen(const char *name, socklen_t len);
+
+/**
+ * Drop every capability (effective, permitted, inheritable, bounding;
+ * root's exec privileges locked away), forbid new privileges, and make the
+ * process not dumpable. The broker needs none of them: a not dumpable
+ * child's syscall files belong to uid 0, and the kernel checks at each
+ * read that the reader is the thread's own process.
+ * @return 0, or -1 when the capabilities could not be dropped
+ */
+int guard_broker_confine(void);
+
+/**
+ * Serve until *stop is set or server_pid is no longer this process's
+ * parent. Never blocks on a client.
+ */
+void guard_broker_serve(const guard_broker_cfg_t *cfg,
+                        volatile sig_atomic_t *stop);
+
+#endif

@@ -50,7 +50,6 @@ typedef struct {
 } broker_retained_t;
 
 static broker_retained_t *retained;
-static apr_proc_t broker_proc;
 static apr_pool_t *broker_pool;
 static server_rec *broker_server;
 /* In a child. */
@@ -149,7 +148,12 @@ static void broker_maint(int reason, void *data, apr_wait_t status);
 
 static void start_broker(void)
 {
-    pid_t parent = getpid(), pid = fork();
+    pid_t parent = getpid(), pid;
+    /* From the pool, not static: the pool's subprocess list is walked
+     * after its cleanups have unloaded this module. */
+    apr_proc_t *proc = apr_pcalloc(broker_pool, sizeof(*proc));
+
+    pid = fork();
 
     if (pid < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, broker_server,
@@ -160,12 +164,10 @@ static void start_broker(void)
     if (pid == 0) {
         broker_main(parent);
     }
-    broker_proc.pid = pid;
-    broker_proc.in = broker_proc.out = broker_proc.err = NULL;
-    apr_pool_note_subprocess(broker_pool, &broker_proc,
-                             APR_KILL_AFTER_TIMEOUT);
-    apr_proc_other_child_register(&broker_proc, broker_maint, &broker_proc,
-                                  NULL, broker_pool);
+    proc->pid = pid;
+    apr_pool_note_subprocess(broker_pool, proc, APR_KILL_AFTER_TIMEOUT);
+    apr_proc_other_child_register(proc, broker_maint, proc, NULL,
+                                  broker_pool);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, broker_server, GRD_BROKER_STARTED
                  ": syscall-file broker started, pid %d", (int)pid);
 }

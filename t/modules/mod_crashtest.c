@@ -6,7 +6,8 @@
  * For the lock tests: ?flock=<file>[,<port>] or ?ofd=<file>[,<port>] takes
  * that lock on the file, waiting for it, then with a port reads from a
  * backend on 127.0.0.1 while holding it. ?cancel says the worker
- * thread's cancellation state and type.
+ * thread's cancellation state and type. ?sleep=<ms> sleeps, ?spin=<ms>
+ * burns the CPU, for that long.
  * Never load it in a real server.
  */
 #ifndef _GNU_SOURCE
@@ -17,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -155,6 +157,16 @@ static const char *cancel_state(request_rec *r)
                                                           : "deferred");
 }
 
+/* A loop the compiler cannot drop, until ms of wall time have passed. */
+static void spin_for(long ms)
+{
+    apr_time_t end = apr_time_now() + apr_time_from_msec(ms);
+
+    while (apr_time_now() < end) {
+        crashtest_sink++;
+    }
+}
+
 static int crashtest_handler(request_rec *r)
 {
     const char *a = r->args ? r->args : "";
@@ -181,6 +193,15 @@ static int crashtest_handler(request_rec *r)
         ap_set_content_type(r, "text/plain");
         ap_rputs(lock_and_hold(r, strchr(a, '=') + 1, a[0] == 'o'), r);
         return OK;
+    }
+    else if (!strncmp(a, "sleep=", 6)) {
+        long ms = atol(a + 6);
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+        nanosleep(&ts, NULL);
+    }
+    else if (!strncmp(a, "spin=", 5)) {
+        spin_for(atol(a + 5));
     }
     else if (!strcmp(a, "cancel")) {
         ap_set_content_type(r, "text/plain");

@@ -1,0 +1,356 @@
+"""Inspection without exposure: while the watchdog samples workers that
+wait on a silent backend (with GuardBackendTimeout), on a watched lock, in
+a sleep and on the CPU, another process of httpd's user polls
+/proc/<pid>/mem and /proc/<pid>/environ of every child and reads nothing:
+mod_guard never makes a child dumpable. Also: what httpd itself does with
+CoreDumpDirectory, and the syscall-file broker of threaded MPMs under
+hostile clients."""
+
+import json
+import os
+import pwd
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+
+from guardtest import (Blackhole, get, proc_ppid, wait_for, workers_of)
+from test_crash import CRASHTEST_CONF, crashtest_so  # noqa: F401 (fixture)
+from test_lockwatch import lock_file
+
+USER = "www-data"
+READ_SECONDS = 4.0
+
+# The reader: as USER, for a while, every child of the master again and
+# again. Counts what it could open and read.
+READER_PY = r"""
+import json, os, sys, time
+master, seconds = int(sys.argv[1]), float(sys.argv[2])
+n = dict(rounds=0, children=0, mem_open=0, mem_read=0, environ_read=0,
+         maps_read=0, owned_by_user=0)
+seen = set()
+uid = os.getuid()
+end = time.monotonic() + seconds
+def children():
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+                if int(st[st.rindex(")") + 2:].split()[1]) == master:
+                    out.append(int(d))
+            except (OSError, ValueError):
+                pass
+    return out
+def first_map(pid):
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            line = f.readline()
+        n["maps_read"] += 1
+        return int(line.split("-")[0], 16)
+    except (OSError, ValueError):
+        return None
+while time.monotonic() < end:
+    n["rounds"] += 1
+    for pid in children():
+        seen.add(pid)
+        try:
+            if os.stat("/proc/%d/mem" % pid).st_uid == uid:
+                n["owned_by_user"] += 1
+        except OSError:
+            pass
+        try:
+            fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
+        except OSError:
+            fd = None
+        if fd is not None:
+            n["mem_open"] += 1
+            addr = first_map(pid)
+            try:
+                if addr is not None and os.pread(fd, 16, addr):
+                    n["mem_read"] += 1
+            except OSError:
+                pass
+            os.close(fd)
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                if f.read():
+                    n["environ_read"] += 1
+        except OSError:
+            pass
+    time.sleep(0.002)
+n["children"] = len(seen)
+print(json.dumps(n))
+"""
+
+
+def as_user():
+    pw = pwd.getpwnam(USER)
+
+    def drop():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return drop
+
+
+def read_as_user(s, seconds=READ_SECONDS):
+    p = subprocess.run([sys.executable, "-c", READER_PY, str(s.master_pid),
+                        str(seconds)], preexec_fn=as_user(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=seconds + 30)
+    assert p.returncode == 0, p.stderr.decode()
+    return json.loads(p.stdout)
+
+
+def kinds(js, needle):
+    return {w["wait"]["kind"] for w in workers_of(js, needle) if w["wait"]}
+
+
+PREFORK = """\
+StartServers 6
+MinSpareServers 6
+MaxSpareServers 10
+GuardStuckThreshold 1s
+GuardWatchInterval 100ms
+GuardLockWatch @ROOT@/sessions/sess_*
+<Location /backend.php>
+    GuardBackendTimeout 3s
+</Location>
+"""
+
+THREADED = """\
+<IfModule mpm_worker_module>
+    StartServers 2
+    ServerLimit 2
+    ThreadsPerChild 8
+    ThreadLimit 8
+    MaxRequestWorkers 16
+    MinSpareThreads 1
+    MaxSpareThreads 16
+</IfModule>
+GuardStuckThreshold 1s
+GuardWatchInterval 100ms
+GuardLockWatch @ROOT@/locks/*.lck
+GuardStatusShowQuery On
+ProxyPass /slow http://127.0.0.1:{port}/ timeout=600
+<Location /slow>
+    GuardBackendTimeout 3s
+</Location>
+"""
+
+
+def start_prefork_waits(s):
+    bh, holder_bh = s.blackhole(), s.blackhole()
+    s.hang("/backend.php?port=%d" % bh.port)
+    cookie = {"Cookie": "PHPSESSID=exposure%d" % int(time.time())}
+    s.hang("/session_hold.php?port=%d" % holder_bh.port, headers=cookie)
+    holder_bh.wait_accepted()
+    s.hang("/session_touch.php?n=1", headers=cookie)
+    s.hang("/sleep.php?us=20000000")
+    s.hang("/spin.php?s=8")
+    bh.wait_accepted()
+    return ("/backend.php", "/session_touch.php", "/sleep.php", "/spin.php")
+
+
+def start_threaded_waits(s):
+    holder_bh = s.blackhole()
+    path = lock_file(s, "exposure.lck")
+    s.hang("/slow/thing")
+    s.hang("/ct?flock=%s,%d" % (path, holder_bh.port))
+    holder_bh.wait_accepted()
+    s.hang("/ct?flock=%s" % path)
+    s.hang("/ct?sleep=10000")
+    s.hang("/ct?spin=8000")
+    return ("/slow/thing", "/ct?flock", "/ct?sleep", "/ct?spin")
+
+
+def threaded_server(make_server, mpm, so):
+    bh = Blackhole()
+    try:
+        s = make_server(CRASHTEST_CONF.format(so=so) +
+                        THREADED.format(port=bh.port), mpm=mpm)
+    except BaseException:
+        bh.close()
+        raise
+    s.adopt(bh)
+    # The cut proxied call, as mod_proxy reports it.
+    s.expect_log(r"\[proxy(_http)?:error\].*(AH01102|AH00898)")
+    # A thread still asleep or spinning when the test stops the server.
+    s.expect_log(r"AH00046: child process \d+ still did not exit")
+    return s
+
+
+def wait_all_seen(s, needles):
+    want = {"/backend.php": "backend", "/slow/thing": "backend",
+            "/session_touch.php": "lock", "/ct?flock": "lock",
+            "/sleep.php": "sleep", "/ct?sleep": "sleep",
+            "/spin.php": "cpu", "/ct?spin": "cpu"}
+
+    def seen():
+        js = s.guard_json()
+        return js if all(want[n] in kinds(js, n) for n in needles) else None
+    return wait_for(seen, 10, what="every wait known: %s" % (needles,))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mpm", ["prefork", "worker", "event"])
+def test_children_stay_unreadable(make_server, crashtest_so, mpm):
+    if mpm == "prefork":
+        s = make_server(PREFORK)
+        needles = start_prefork_waits(s)
+    else:
+        s = threaded_server(make_server, mpm, crashtest_so)
+        needles = start_threaded_waits(s)
+    # The watchdog sees every wait, so it is sampling while we read.
+    wait_all_seen(s, needles)
+    samples = s.guard_json()["counters"]["samples_total"]
+    n = read_as_user(s)
+    js = s.guard_json()
+    print("%s: %s" % (mpm, n))
+    assert n["children"] >= 1 and n["rounds"] > 50, n
+    assert js["counters"]["samples_total"] > samples + 10, \
+        (samples, js["counters"])
+    for key in ("mem_open", "mem_read", "environ_read", "maps_read",
+                "owned_by_user"):
+        assert n[key] == 0, (key, n)
+    # Everything is still shown, but the backend call: cut meanwhile.
+    for needle in needles[1:]:
+        assert kinds(js, needle), (needle, workers_of(js, needle))
+    wait_for(lambda: s.count_log(r"GRD0300"), 8, what="GRD0300")
+    wait_for(lambda: s.count_log(r"GRD0400"), 3, what="GRD0400")
+
+
+@pytest.mark.slow
+def test_core_dump_directory_is_httpds_own(make_server):
+    """With CoreDumpDirectory httpd makes its children dumpable itself
+    (prctl in the MPM's child set-up), with or without mod_guard: it is the
+    operator's choice of core files over that protection."""
+    s = make_server(PREFORK + "CoreDumpDirectory @ROOT@/logs\n")
+    start_prefork_waits(s)
+    n = read_as_user(s, 1.5)
+    assert n["owned_by_user"] > 0 and n["environ_read"] > 0, n
+    # And waits are still read (this time with the child's own open()).
+    wait_all_seen(s, ("/backend.php", "/sleep.php"))
+
+
+# ------------------------------------------------------------- the broker
+
+def broker_of(s):
+    """(pid, abstract name) of the server's syscall-file broker."""
+    pids = [p for p in s.children()
+            if open("/proc/%d/comm" % p).read().strip() == "guard-broker"]
+    assert len(pids) == 1, pids
+    with open("/proc/net/unix") as f:
+        names = re.findall(r"\s@(mod_guard-broker-%d-[0-9a-f]+)$"
+                           % s.master_pid, f.read(), re.M)
+    assert names, "no broker socket"
+    return pids[0], "\0" + names[0]
+
+
+def ask(name, tid, payload=None, creds=True):
+    """One request as the broker's protocol has it (or payload as is)."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    c.settimeout(2)
+    c.connect(name)
+    try:
+        c.send(payload if payload is not None
+               else struct.pack("=IIiI", 0x47524442, 1, tid, 0))
+        msg, anc, flags, _ = c.recvmsg(64, socket.CMSG_SPACE(16))
+    except OSError:
+        msg, anc = b"", []
+    c.close()
+    return msg, anc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_broker_under_hostile_clients(make_server, crashtest_so, mpm):
+    s = threaded_server(make_server, mpm, crashtest_so)
+    pid, name = broker_of(s)
+    with open("/proc/%d/status" % pid) as f:
+        status = f.read()
+    # Root, with no capability at all, and not dumpable.
+    assert re.search(r"^Uid:\s+0\s+0\s+0\s+0$", status, re.M), status
+    for cap in ("CapEff", "CapPrm", "CapInh", "CapBnd"):
+        assert re.search(r"^%s:\s+0+$" % cap, status, re.M), (cap, status)
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), status
+    assert os.stat("/proc/%d/mem" % pid).st_uid == 0
+
+    # Not a child of the server: no answer at all, for any tid (its own,
+    # a worker thread's, the master's).
+    child = [p for p in s.children() if p != pid][0]
+    tids = [int(t) for t in os.listdir("/proc/%d/task" % child)]
+    for tid in (os.getpid(), tids[-1], s.master_pid):
+        msg, anc = ask(name, tid)
+        assert msg == b"" and anc == [], (tid, msg, anc)
+
+    # Garbage and floods from many connections, as root and as the user.
+    def flood():
+        socks = []
+        for i in range(300):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                c.setblocking(False)
+                c.connect(name)
+                c.send(os.urandom(i % 40))
+            except OSError:
+                pass
+            socks.append(c)
+        for c in socks:
+            c.close()
+    flood()
+    pw = pwd.getpwnam(USER)
+    pid_user = os.fork()
+    if pid_user == 0:
+        try:
+            as_user()()
+            flood()
+        finally:
+            os._exit(0)
+    os.waitpid(pid_user, 0)
+    # A client that never reads and keeps its connection: no harm either.
+    idle = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    idle.connect(name)
+
+    # The broker is the same process, and still serves the children: a
+    # new thread's wait is read.
+    assert broker_of(s)[0] == pid
+    start_threaded_waits(s)
+    wait_all_seen(s, ("/slow/thing", "/ct?sleep"))
+    assert s.count_log(r"GRD0023: .*: had") >= 1, s.log_tail()
+    idle.close()
+    del pw
+
+
+@pytest.mark.slow
+def test_broker_restarted_when_killed(make_server, crashtest_so):
+    s = threaded_server(make_server, "event", crashtest_so)
+    s.expect_log(r"GRD0021")
+    pid, _ = broker_of(s)
+    os.kill(pid, 9)
+    wait_for(lambda: s.count_log(r"GRD0021: syscall-file broker pid %d died "
+                                 r"of signal 9: restarting" % pid), 5,
+             what="GRD0021 for the killed broker")
+    new = wait_for(lambda: [p for p in s.children()
+                            if p != pid and open("/proc/%d/comm" % p)
+                            .read().strip() == "guard-broker"], 5,
+                   what="a new broker")
+    assert proc_ppid(new[0]) == s.master_pid
+    start_threaded_waits(s)
+    wait_all_seen(s, ("/slow/thing", "/ct?sleep", "/ct?flock"))
+    # Restarts keep one broker, the same socket name.
+    _, name = broker_of(s)
+    s.release_all()
+    s.graceful()
+    wait_for(lambda: len([p for p in s.children()
+                          if open("/proc/%d/comm" % p).read().strip()
+                          == "guard-broker"]) == 1, 10, what="one broker")
+    assert broker_of(s)[1] == name
+    r = get(s.port, "/ct?sleep=10", timeout=5)
+    assert r.status == 200, r

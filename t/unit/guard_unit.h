@@ -19,5 +19,6 @@ Suite *guard_locks_suite(void);
 Suite *guard_http_suite(void);
 Suite *guard_http_addr_suite(void);
 Suite *guard_crash_suite(void);
+Suite *guard_broker_suite(void);
 
 #endif

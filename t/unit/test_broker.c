@@ -1,0 +1,654 @@
+/*
+ * The syscall-file broker and the watchdog's kept syscall files, with real
+ * processes: this test process plays httpd's parent, a forked broker
+ * serves its forked "children", and the children ask as the watchdog
+ * does, or as hostile code in a child would.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <apr_strings.h>
+#include "guard_broker.h"
+#include "guard_broker_client.h"
+#include "guard_proc.h"
+#include "guard_sysfd.h"
+#include "guard_unit.h"
+
+#define NOBODY 65534
+
+static pid_t broker_pid;
+static guard_broker_addr_t addr;
+
+static pid_t my_tid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+static void start_broker(void)
+{
+    char name[64];
+    int len, fd;
+    static volatile sig_atomic_t never;
+
+    len = apr_snprintf(name + 1, sizeof(name) - 1, "guard-unit-broker-%d",
+                       (int)getpid()) + 1;
+    name[0] = '\0';
+    fd = guard_broker_listen(name, (socklen_t)len);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(guard_broker_addr_set(&addr, name, (socklen_t)len), 0);
+    broker_pid = fork();
+    ck_assert_int_ge(broker_pid, 0);
+    if (broker_pid == 0) {
+        guard_broker_cfg_t cfg = { fd, getppid() };
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (guard_broker_confine() != 0) {
+            _exit(70);
+        }
+        guard_broker_serve(&cfg, &never);
+        _exit(0);
+    }
+    close(fd);
+}
+
+static void stop_broker(void)
+{
+    int st;
+
+    kill(broker_pid, SIGKILL);
+    waitpid(broker_pid, &st, 0);
+}
+
+/* fn runs in a child of this process; its exit status is returned. */
+static int in_child(int (*fn)(void))
+{
+    int st;
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        _exit(fn());
+    }
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+}
+
+/* 0 when fd reads as a syscall line of a thread that is in a syscall or
+ * running. */
+static int reads_as_syscall(int fd)
+{
+    char buf[512];
+    guard_syscall_line_t sc;
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+    if (n <= 0) {
+        return 1;
+    }
+    buf[n] = '\0';
+    return guard_proc_parse_syscall(buf, &sc) == 0 ? 0 : 2;
+}
+
+static int become_nobody(void)
+{
+    /* Like an httpd child after the switch: no longer dumpable. */
+    return setgid(NOBODY) == 0 && setuid(NOBODY) == 0
+           && prctl(PR_GET_DUMPABLE) == 0 ? 0 : -1;
+}
+
+/* --------------------------------------------------- the pure checks */
+
+static guard_broker_req_t good_req(pid_t tid)
+{
+    guard_broker_req_t r;
+
+    memset(&r, 0, sizeof(r));
+    r.magic = GUARD_BROKER_MAGIC;
+    r.version = GUARD_BROKER_VERSION;
+    r.tid = tid;
+    return r;
+}
+
+START_TEST(check_request_accepts_only_the_exact_form)
+{
+    guard_broker_req_t r = good_req(42);
+    char big[sizeof(r) + 1];
+    pid_t tid = 0;
+
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 7, 7, &tid),
+                     0);
+    ck_assert_int_eq(tid, 42);
+    /* Short, long, truncated, control data cut. */
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r) - 1, 0, 7, 7,
+                                                &tid), EINVAL);
+    memcpy(big, &r, sizeof(r));
+    ck_assert_int_eq(guard_broker_check_request(big, sizeof(big), 0, 7, 7,
+                                                &tid), EINVAL);
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), MSG_TRUNC, 7,
+                                                7, &tid), EINVAL);
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), MSG_CTRUNC, 7,
+                                                7, &tid), EINVAL);
+    ck_assert_int_eq(guard_broker_check_request(&r, -1, 0, 7, 7, &tid),
+                     EINVAL);
+    /* Each field. */
+    r.magic ^= 1;
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 7, 7, &tid),
+                     EINVAL);
+    r = good_req(42);
+    r.version = 2;
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 7, 7, &tid),
+                     EINVAL);
+    r = good_req(42);
+    r.zero = 1;
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 7, 7, &tid),
+                     EINVAL);
+    r = good_req(0);
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 7, 7, &tid),
+                     EINVAL);
+    r = good_req(-5);
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 7, 7, &tid),
+                     EINVAL);
+    /* The sender must be the connection's process, and known. */
+    r = good_req(42);
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 8, 7, &tid),
+                     EPERM);
+    ck_assert_int_eq(guard_broker_check_request(&r, sizeof(r), 0, 0, 7, &tid),
+                     EPERM);
+}
+END_TEST
+
+static int child_is_child(void)
+{
+    return guard_broker_child_of(getpid(), getppid()) ? 0 : 1;
+}
+
+START_TEST(child_of_is_the_parent_link_only)
+{
+    ck_assert_int_eq(in_child(child_is_child), 0);
+    ck_assert(!guard_broker_child_of(getpid(), getpid()));
+    ck_assert(!guard_broker_child_of(getppid(), getpid()));
+    ck_assert(!guard_broker_child_of(1, getpid()));
+    ck_assert(!guard_broker_child_of(0, getpid()));
+    ck_assert(!guard_broker_child_of(-1, getpid()));
+    ck_assert(!guard_broker_child_of(getpid(), 0));
+    ck_assert(guard_broker_child_of(getpid(), getppid()));
+}
+END_TEST
+
+/* ------------------------------------------------ the broker, for real */
+
+static int ask_own(void)
+{
+    int fd = guard_broker_ask(&addr, my_tid(), 2000);
+
+    return fd < 0 ? 10 + errno % 100 : reads_as_syscall(fd);
+}
+
+static void *block_forever(void *arg)
+{
+    pause();
+    return arg;
+}
+
+/* A second thread, born after the switch of user, as worker threads are. */
+static int ask_for_new_thread_as_nobody(void)
+{
+    pthread_t t;
+    char path[64];
+    int fd;
+    pid_t tid;
+
+    if (become_nobody() != 0
+        || pthread_create(&t, NULL, block_forever, NULL) != 0) {
+        return 9;
+    }
+    usleep(20000);
+    /* Its tid: the newest task of this process. */
+    tid = 0;
+    {
+        int i;
+
+        for (i = 1; i < 100000 && !tid; i++) {
+            apr_snprintf(path, sizeof(path), "/proc/self/task/%d",
+                         (int)my_tid() + i);
+            if (access(path, F_OK) == 0) {
+                tid = my_tid() + i;
+            }
+        }
+    }
+    if (!tid || guard_sysfd_open_own(tid) >= 0 || errno != EACCES) {
+        return 8;             /* the premise: its own open() fails */
+    }
+    fd = guard_broker_ask(&addr, tid, 2000);
+    return fd < 0 ? 10 + errno % 100 : reads_as_syscall(fd);
+}
+
+START_TEST(broker_gives_a_child_its_own_threads)
+{
+    start_broker();
+    ck_assert_int_eq(in_child(ask_own), 0);
+    ck_assert_int_eq(in_child(ask_for_new_thread_as_nobody), 0);
+    stop_broker();
+}
+END_TEST
+
+static int ask_for_parent(void)
+{
+    int fd = guard_broker_ask(&addr, getppid(), 2000);
+
+    return fd < 0 && errno == ESRCH ? 0 : 1;
+}
+
+static int ask_for_broker(void)
+{
+    int fd = guard_broker_ask(&addr, broker_pid, 2000);
+
+    return fd < 0 && errno == ESRCH ? 0 : 1;
+}
+
+static int ask_for_init(void)
+{
+    int fd = guard_broker_ask(&addr, 1, 2000);
+
+    return fd < 0 && errno == ESRCH ? 0 : 1;
+}
+
+static int ask_huge_tid(void)
+{
+    int fd = guard_broker_ask(&addr, 0x7fffffff, 2000);
+
+    return fd < 0 && errno == ESRCH ? 0 : 1;
+}
+
+START_TEST(broker_refuses_other_processes_threads)
+{
+    start_broker();
+    ck_assert_int_eq(in_child(ask_for_parent), 0);
+    ck_assert_int_eq(in_child(ask_for_broker), 0);
+    ck_assert_int_eq(in_child(ask_for_init), 0);
+    ck_assert_int_eq(in_child(ask_huge_tid), 0);
+    /* A sibling's thread. */
+    {
+        pid_t sib = fork();
+        int st, fd;
+
+        ck_assert_int_ge(sib, 0);
+        if (sib == 0) {
+            pause();
+            _exit(0);
+        }
+        broker_pid = broker_pid;  /* (the sibling just waits) */
+        fd = -1;
+        {
+            int p[2];
+            pid_t asker;
+
+            ck_assert_int_eq(pipe(p), 0);
+            asker = fork();
+            if (asker == 0) {
+                int f = guard_broker_ask(&addr, sib, 2000);
+                char r = f < 0 && errno == ESRCH ? 'y' : 'n';
+
+                (void)!write(p[1], &r, 1);
+                _exit(0);
+            }
+            close(p[1]);
+            {
+                char r = 0;
+
+                ck_assert_int_eq(read(p[0], &r, 1), 1);
+                ck_assert_int_eq(r, 'y');
+            }
+            close(p[0]);
+            waitpid(asker, &st, 0);
+        }
+        kill(sib, SIGKILL);
+        waitpid(sib, &st, 0);
+        (void)fd;
+    }
+    stop_broker();
+}
+END_TEST
+
+/* A grandchild of the server is not served: not its own connection... */
+static int grandchild_asks(void)
+{
+    return in_child(ask_own) != 0 ? 0 : 1;
+}
+
+/* ...nor one it shares with the child that made it. */
+static int grandchild_on_shared_connection(void)
+{
+    guard_broker_req_t r = good_req(0);
+    guard_broker_reply_t rep;
+    int s = socket(AF_UNIX, SOCK_SEQPACKET, 0), st;
+    pid_t g;
+
+    if (s < 0 || connect(s, (struct sockaddr *)&addr.sa, addr.len) != 0) {
+        return 2;
+    }
+    g = fork();
+    if (g == 0) {
+        r.tid = my_tid();
+        (void)!send(s, &r, sizeof(r), 0);
+        _exit(0);
+    }
+    waitpid(g, &st, 0);
+    if (recv(s, &rep, sizeof(rep), 0) != (ssize_t)sizeof(rep)) {
+        return 3;
+    }
+    return rep.status == EPERM ? 0 : 4;
+}
+
+START_TEST(broker_refuses_grandchildren)
+{
+    start_broker();
+    ck_assert_int_eq(in_child(grandchild_asks), 0);
+    ck_assert_int_eq(in_child(grandchild_on_shared_connection), 0);
+    stop_broker();
+}
+END_TEST
+
+static int send_garbage(void)
+{
+    static const size_t sizes[] = { 0, 1, 15, 17, 4096 };
+    char junk[4096], buf[64];
+    size_t i;
+
+    memset(junk, 0xa5, sizeof(junk));
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        guard_broker_reply_t rep;
+        int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+        ssize_t n;
+
+        if (s < 0 || connect(s, (struct sockaddr *)&addr.sa, addr.len) != 0) {
+            return 2;
+        }
+        (void)!send(s, junk, sizes[i], 0);
+        n = recv(s, &rep, sizeof(rep), 0);
+        /* EINVAL for a message, then the broker hangs up. An empty
+         * message reads as the end of the connection. */
+        if (sizes[i] > 0 && (n != (ssize_t)sizeof(rep)
+                             || rep.status != EINVAL)) {
+            return 3;
+        }
+        if (recv(s, buf, sizeof(buf), 0) != 0) {
+            return 4;
+        }
+        close(s);
+    }
+    return ask_own();
+}
+
+/* fds sent along are not kept by the broker. */
+static int send_fds(void)
+{
+    guard_broker_req_t r = good_req(my_tid());
+    char ctl[CMSG_SPACE(sizeof(int) * 8)];
+    struct iovec iov = { &r, sizeof(r) };
+    struct msghdr msg;
+    struct cmsghdr *cm;
+    int s = socket(AF_UNIX, SOCK_SEQPACKET, 0), fds[8], i;
+    guard_broker_reply_t rep;
+
+    for (i = 0; i < 8; i++) {
+        fds[i] = 0;
+    }
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof(ctl);
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+    if (connect(s, (struct sockaddr *)&addr.sa, addr.len) != 0
+        || sendmsg(s, &msg, 0) != (ssize_t)sizeof(r)
+        || recv(s, &rep, sizeof(rep), 0) != (ssize_t)sizeof(rep)) {
+        return 2;
+    }
+    return rep.status == EINVAL ? 0 : 3;
+}
+
+static int broker_fds(void)
+{
+    char path[64], link[64];
+    int fd, n = 0;
+
+    for (fd = 0; fd < 256; fd++) {
+        apr_snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)broker_pid,
+                     fd);
+        if (readlink(path, link, sizeof(link)) > 0) {
+            n++;
+        }
+    }
+    return n;
+}
+
+START_TEST(broker_survives_garbage)
+{
+    int before;
+
+    start_broker();
+    usleep(20000);
+    before = broker_fds();
+    ck_assert_int_eq(in_child(send_garbage), 0);
+    ck_assert_int_eq(in_child(send_fds), 0);
+    usleep(20000);
+    /* Nothing a client sent or opened stays with the broker. */
+    ck_assert_int_eq(broker_fds(), before);
+    ck_assert_int_eq(in_child(ask_own), 0);
+    stop_broker();
+}
+END_TEST
+
+/* More connections than the broker keeps, none of them saying anything,
+ * then a client that sends and never reads: the next ask is answered. */
+static int flood_then_ask(void)
+{
+    int socks[GUARD_BROKER_MAX_CONNS * 3], i, s;
+    guard_broker_req_t r = good_req(my_tid());
+
+    for (i = 0; i < GUARD_BROKER_MAX_CONNS * 3; i++) {
+        socks[i] = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0);
+        if (connect(socks[i], (struct sockaddr *)&addr.sa, addr.len) != 0
+            && errno != EAGAIN) {
+            return 2;
+        }
+    }
+    usleep(100000);
+    s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0);
+    if (connect(s, (struct sockaddr *)&addr.sa, addr.len) != 0) {
+        return 3;
+    }
+    for (i = 0; i < 100000; i++) {
+        if (send(s, &r, sizeof(r), MSG_NOSIGNAL) < 0) {
+            break;
+        }
+    }
+    for (i = 0; i < GUARD_BROKER_MAX_CONNS * 3; i++) {
+        /* Wait out the oldest's slot if need be: each ask is new. */
+        int rc = ask_own();
+
+        if (rc == 0) {
+            return 0;
+        }
+        usleep(50000);
+    }
+    return 4;
+}
+
+START_TEST(broker_survives_floods)
+{
+    start_broker();
+    ck_assert_int_eq(in_child(flood_then_ask), 0);
+    ck_assert_int_eq(kill(broker_pid, 0), 0);
+    ck_assert_int_eq(in_child(ask_own), 0);
+    stop_broker();
+}
+END_TEST
+
+START_TEST(broker_is_confined)
+{
+    char path[64], buf[4096];
+    FILE *f;
+    int caps_zero = 0, nnp = 0;
+
+    start_broker();
+    usleep(50000);
+    apr_snprintf(path, sizeof(path), "/proc/%d/status", (int)broker_pid);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(buf, sizeof(buf), f)) {
+        if ((!strncmp(buf, "CapEff:", 7) || !strncmp(buf, "CapPrm:", 7)
+             || !strncmp(buf, "CapInh:", 7))
+            && strspn(buf + 7, "\t0") == strlen(buf + 7) - 1) {
+            caps_zero++;
+        }
+        if (!strncmp(buf, "NoNewPrivs:\t1", 13)) {
+            nnp = 1;
+        }
+    }
+    fclose(f);
+    ck_assert_int_eq(caps_zero, 3);
+    ck_assert_int_eq(nnp, 1);
+    stop_broker();
+}
+END_TEST
+
+/* ------------------------------------------------ the kept syscall files */
+
+static int asks;
+
+static int ask_broker(void *baton, pid_t tid)
+{
+    asks++;
+    return guard_broker_ask(&addr, tid, 2000);
+}
+
+static int sysfd_as_nobody(void)
+{
+    guard_sysfd_entry_t e[4];
+    guard_sysfd_t t;
+    char buf[512];
+    pid_t tid = my_tid();
+    apr_time_t now = apr_time_now();
+
+    if (become_nobody() != 0) {
+        return 9;
+    }
+    guard_sysfd_init(&t, e, 4, ask_broker, NULL);
+    if (guard_sysfd_read(&t, 1, tid, now, buf, sizeof(buf)) <= 0
+        || asks != 1 || t.asked != 1) {
+        return 2;
+    }
+    /* Kept: read again without asking. */
+    if (guard_sysfd_read(&t, 1, tid, now, buf, sizeof(buf)) <= 0
+        || asks != 1) {
+        return 3;
+    }
+    /* Out of range, no tid. */
+    if (guard_sysfd_read(&t, 4, tid, now, buf, sizeof(buf)) != -1
+        || guard_sysfd_read(&t, -1, tid, now, buf, sizeof(buf)) != -1
+        || guard_sysfd_read(&t, 0, 0, now, buf, sizeof(buf)) != -1) {
+        return 4;
+    }
+    /* A tid that is not ours is not asked for (our own open() says
+     * ENOENT, not EACCES), and not tried again for a while. */
+    if (guard_sysfd_read(&t, 2, getppid(), now, buf, sizeof(buf)) != -1
+        || asks != 1 || e[2].retry != now + GUARD_SYSFD_RETRY
+        || guard_sysfd_read(&t, 2, getppid(), now + 1000, buf,
+                            sizeof(buf)) != -1
+        || e[2].retry != now + GUARD_SYSFD_RETRY
+        || guard_sysfd_read(&t, 2, getppid(), now + GUARD_SYSFD_RETRY, buf,
+                            sizeof(buf)) != -1
+        || e[2].retry != now + 2 * GUARD_SYSFD_RETRY) {
+        return 5;
+    }
+    guard_sysfd_close_all(&t);
+    return e[1].fd == -1 && e[1].tid == 0 ? 0 : 6;
+}
+
+START_TEST(sysfd_asks_once_per_thread)
+{
+    start_broker();
+    ck_assert_int_eq(in_child(sysfd_as_nobody), 0);
+    stop_broker();
+}
+END_TEST
+
+static void *exit_soon(void *arg)
+{
+    *(pid_t *)arg = my_tid();
+    usleep(100000);
+    return NULL;
+}
+
+START_TEST(sysfd_forgets_a_thread_that_ended)
+{
+    guard_sysfd_entry_t e[2];
+    guard_sysfd_t t;
+    pthread_t th;
+    pid_t tid = 0;
+    char buf[512];
+    int fd;
+
+    guard_sysfd_init(&t, e, 2, NULL, NULL);
+    ck_assert_int_eq(pthread_create(&th, NULL, exit_soon, &tid), 0);
+    while (!__atomic_load_n(&tid, __ATOMIC_SEQ_CST)) {
+        usleep(1000);
+    }
+    ck_assert_int_gt(guard_sysfd_read(&t, 0, tid, apr_time_now(), buf,
+                                      sizeof(buf)), 0);
+    fd = e[0].fd;
+    ck_assert_int_ge(fd, 0);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(guard_sysfd_read(&t, 0, tid, apr_time_now(), buf,
+                                      sizeof(buf)), -1);
+    ck_assert_int_eq(e[0].fd, -1);
+    ck_assert_int_eq(e[0].tid, 0);
+    /* Adopted fds are used as they are; a new tid replaces them. */
+    guard_sysfd_adopt(&t, 1, my_tid(), guard_sysfd_open_own(my_tid()));
+    ck_assert_int_gt(guard_sysfd_read(&t, 1, my_tid(), apr_time_now(), buf,
+                                      sizeof(buf)), 0);
+    {
+        /* Read by the thread itself: it is in that very pread. */
+        guard_syscall_line_t sc;
+
+        ck_assert_int_eq(guard_proc_parse_syscall(buf, &sc), 0);
+        ck_assert_int_eq(sc.nr, SYS_pread64);
+    }
+    guard_sysfd_close_all(&t);
+}
+END_TEST
+
+Suite *guard_broker_suite(void)
+{
+    Suite *s = suite_create("broker");
+    TCase *tc = tcase_create("broker");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, check_request_accepts_only_the_exact_form);
+    tcase_add_test(tc, child_of_is_the_parent_link_only);
+    tcase_add_test(tc, broker_gives_a_child_its_own_threads);
+    tcase_add_test(tc, broker_refuses_other_processes_threads);
+    tcase_add_test(tc, broker_refuses_grandchildren);
+    tcase_add_test(tc, broker_survives_garbage);
+    tcase_add_test(tc, broker_survives_floods);
+    tcase_add_test(tc, broker_is_confined);
+    tcase_add_test(tc, sysfd_asks_once_per_thread);
+    tcase_add_test(tc, sysfd_forgets_a_thread_that_ended);
+    suite_add_tcase(s, tc);
+    return s;
+}

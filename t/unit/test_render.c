@@ -366,6 +366,9 @@ START_TEST(lock_chain_in_every_format)
     guard_render_html(&snap, 0, out);
     d = data();
     ck_assert_has(d, "<h2>Lock waits</h2>");
+    /* The workers' table keeps its own heading after the lock waits. */
+    ck_assert_has(d, "</table>\n<h2>Workers</h2>\n<table>\n"
+                  "<tr><th>Child</th>");
     ck_assert_has(d, "/var/lock/&lt;b&gt;&quot;x");
     ck_assert_lacks(d, "<b>");
     ck_assert_has(d, "waiting for lock held by pid 100");

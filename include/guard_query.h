@@ -16,13 +16,17 @@ typedef struct {
     int refresh;            /* HTML auto-refresh in seconds, 0: none */
     apr_int64_t crash;      /* ?crash=<id>: one crash record; 0: none */
     int child;              /* ?child=<n>: one child slot's page; -1: none */
+    int pids;               /* ?pids: Prometheus worker series carry pid, tid */
 } guard_query_t;
 
 /**
  * Parse the query string (may be NULL). Tokens are separated by '&' or ';';
  * "json", "prometheus", "auto" select a format (the last one wins);
- * "refresh=N" takes 1..3600; "crash=<id>" (1 or more) and "child=<n>"
- * (0 or more) select a crash record or a child slot's page. Unknown tokens are ignored, like mod_status.
+ * "pids" adds pid and tid labels to the Prometheus worker series;
+ * these words may carry an empty value ("prometheus=", as Prometheus'
+ * scrape params send them). "refresh=N" takes 1..3600; "crash=<id>"
+ * (1 or more) and "child=<n>" (0 or more) select a crash record or a
+ * child slot's page. Unknown tokens are ignored, like mod_status.
  * @return NULL on success, else a message for a 400 response that quotes
  *         the bad token (escaped by the caller).
  */

@@ -8,8 +8,12 @@
 /** JSON, schema in docs/json-schema.md. */
 void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o);
 
-/** Prometheus text format 0.0.4. */
-void guard_render_prometheus(const guard_snapshot_t *s, guard_sink_t *o);
+/**
+ * Prometheus text format 0.0.4. Per-worker series are labelled by slot
+ * (child, thread); pids != 0 adds pid and tid labels (?pids).
+ */
+void guard_render_prometheus(const guard_snapshot_t *s, int pids,
+                             guard_sink_t *o);
 
 /** "Key: value" lines, like mod_status's ?auto. */
 void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o);

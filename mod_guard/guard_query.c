@@ -23,6 +23,16 @@ static int token_is(const char *tok, apr_size_t len, const char *word)
     return strlen(word) == len && memcmp(tok, word, len) == 0;
 }
 
+/* A word, bare or with an empty value: Prometheus' scrape params are
+ * name=value pairs, so params {prometheus: ['']} sends "prometheus=". */
+static int flag_is(const char *tok, apr_size_t len, const char *word)
+{
+    if (len > 0 && tok[len - 1] == '=') {
+        len--;
+    }
+    return token_is(tok, len, word);
+}
+
 /* Digits only, at most max; -1 when not. */
 static apr_int64_t parse_number(const char *v, apr_size_t len,
                                 apr_int64_t max)
@@ -110,10 +120,14 @@ static const char *parse_token(apr_pool_t *p, const char *tok,
         return err;
     }
     for (i = 0; i < FORMAT_COUNT; i++) {
-        if (token_is(tok, len, formats[i].token)) {
+        if (flag_is(tok, len, formats[i].token)) {
             q->format = formats[i].format;
             return NULL;
         }
+    }
+    if (flag_is(tok, len, "pids")) {
+        q->pids = 1;
+        return NULL;
     }
     /* A bare "refresh" is a mistake, not an unknown token. */
     if (token_is(tok, len, "refresh")) {
@@ -132,7 +146,7 @@ static const char *parse_token(apr_pool_t *p, const char *tok,
 const char *guard_query_parse(apr_pool_t *p, const char *args,
                               guard_query_t *q)
 {
-    guard_query_t parsed = { GUARD_FMT_HTML, 0, 0, -1 };
+    guard_query_t parsed = { GUARD_FMT_HTML, 0, 0, -1, 0 };
     const char *err;
     apr_size_t len;
 
@@ -140,6 +154,7 @@ const char *guard_query_parse(apr_pool_t *p, const char *args,
     q->refresh = 0;
     q->crash = 0;
     q->child = -1;
+    q->pids = 0;
     while (args != NULL && *args != '\0') {
         len = strcspn(args, "&;");
         if (len > 0 && (err = parse_token(p, args, len, &parsed)) != NULL) {

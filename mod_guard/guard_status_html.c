@@ -168,7 +168,10 @@ static void render_table(const guard_snapshot_t *s, guard_sink_t *o)
     int collapse = idle > IDLE_ROWS_MAX;
     int i;
 
-    guard_puts(o, "<table>\n<tr><th>Child</th><th>Thread</th><th>PID</th>"
+    /* A heading of its own: after the lock waits' table, the two tables
+     * would otherwise read as one in a browser. */
+    guard_puts(o, "<h2>Workers</h2>\n<table>\n<tr><th>Child</th>"
+               "<th>Thread</th><th>PID</th>"
                "<th>TID</th><th>State</th><th>Request</th><th>VHost</th>"
                "<th>Client</th><th>Elapsed</th><th>CPU</th>"
                "<th>Waiting on</th><th>For</th></tr>\n");

@@ -10,7 +10,8 @@
 #include "guard_wait.h"
 
 typedef int (*worker_pred)(const guard_worker_view_t *w);
-typedef void (*worker_sample)(const guard_worker_view_t *w, guard_sink_t *o);
+typedef void (*worker_sample)(const guard_worker_view_t *w, int pids,
+                              guard_sink_t *o);
 
 static void head(guard_sink_t *o, const char *name, const char *type,
                  const char *help)
@@ -58,15 +59,22 @@ static void put_seconds(guard_sink_t *o, apr_int64_t ms)
         guard_putc((o), '"'); \
     } while (0)
 
-/* Opens the label set; the caller adds its own and closes it. */
+/*
+ * Opens the label set; the caller adds its own and closes it. A worker is
+ * named by its slot (child, thread), which a recycled child keeps: the
+ * series go on across MaxConnectionsPerChild and restarts. pid and tid
+ * (?pids) start new series with every new process.
+ */
 static void worker_labels(const guard_worker_view_t *w, const char *name,
-                          guard_sink_t *o)
+                          int pids, guard_sink_t *o)
 {
     guard_puts(o, name);
     PUT_NUM_LABEL(o, "{child=\"", w->child);
     PUT_NUM_LABEL(o, ",thread=\"", w->thread);
-    PUT_NUM_LABEL(o, ",pid=\"", w->slot.pid);
-    PUT_NUM_LABEL(o, ",tid=\"", w->slot.tid);
+    if (pids) {
+        PUT_NUM_LABEL(o, ",pid=\"", w->slot.pid);
+        PUT_NUM_LABEL(o, ",tid=\"", w->slot.tid);
+    }
 }
 
 static const char *wait_name(const guard_worker_view_t *w)
@@ -75,9 +83,9 @@ static const char *wait_name(const guard_worker_view_t *w)
 }
 
 static void state_labels(const guard_worker_view_t *w, const char *name,
-                         guard_sink_t *o)
+                         int pids, guard_sink_t *o)
 {
-    worker_labels(w, name, o);
+    worker_labels(w, name, pids, o);
     guard_put_lit(o, ",state=\"");
     guard_puts(o, guard_ws_name(w->slot.state));
     guard_put_lit(o, "\",wait=\"");
@@ -106,21 +114,24 @@ static int has_wait(const guard_worker_view_t *w)
            && w->for_ms >= 0;
 }
 
-static void sample_duration(const guard_worker_view_t *w, guard_sink_t *o)
+static void sample_duration(const guard_worker_view_t *w, int pids,
+                            guard_sink_t *o)
 {
-    state_labels(w, "guard_worker_request_duration_seconds", o);
+    state_labels(w, "guard_worker_request_duration_seconds", pids, o);
     put_seconds(o, w->elapsed_ms);
 }
 
-static void sample_cpu(const guard_worker_view_t *w, guard_sink_t *o)
+static void sample_cpu(const guard_worker_view_t *w, int pids,
+                       guard_sink_t *o)
 {
-    state_labels(w, "guard_worker_cpu_seconds", o);
+    state_labels(w, "guard_worker_cpu_seconds", pids, o);
     put_seconds(o, w->slot.wait.cpu_ms);
 }
 
-static void sample_wait(const guard_worker_view_t *w, guard_sink_t *o)
+static void sample_wait(const guard_worker_view_t *w, int pids,
+                        guard_sink_t *o)
 {
-    worker_labels(w, "guard_worker_wait_seconds", o);
+    worker_labels(w, "guard_worker_wait_seconds", pids, o);
     guard_put_lit(o, ",wait=\"");
     guard_puts(o, wait_name(w));
     guard_putc(o, '"');
@@ -129,9 +140,10 @@ static void sample_wait(const guard_worker_view_t *w, guard_sink_t *o)
     put_seconds(o, w->for_ms);
 }
 
-static void sample_stuck(const guard_worker_view_t *w, guard_sink_t *o)
+static void sample_stuck(const guard_worker_view_t *w, int pids,
+                         guard_sink_t *o)
 {
-    worker_labels(w, "guard_worker_stuck", o);
+    worker_labels(w, "guard_worker_stuck", pids, o);
     if (w->stuck) {
         guard_put_lit(o, "} 1\n");
     }
@@ -140,11 +152,12 @@ static void sample_stuck(const guard_worker_view_t *w, guard_sink_t *o)
     }
 }
 
-static void sample_info(const guard_worker_view_t *w, guard_sink_t *o)
+static void sample_info(const guard_worker_view_t *w, int pids,
+                        guard_sink_t *o)
 {
     const guard_req_t *r = &w->slot.req;
 
-    worker_labels(w, "guard_worker_info", o);
+    worker_labels(w, "guard_worker_info", pids, o);
     PUT_LABEL(o, ",method=\"", r->method);
     PUT_LABEL(o, ",vhost=\"", r->vhost);
     PUT_LABEL(o, ",client=\"", r->client);
@@ -153,7 +166,7 @@ static void sample_info(const guard_worker_view_t *w, guard_sink_t *o)
 }
 
 /* One per-worker gauge: its head only when some worker has a sample. */
-static void per_worker(const guard_snapshot_t *s, guard_sink_t *o,
+static void per_worker(const guard_snapshot_t *s, int pids, guard_sink_t *o,
                        const char *name, const char *help, worker_pred pred,
                        worker_sample sample)
 {
@@ -165,26 +178,27 @@ static void per_worker(const guard_snapshot_t *s, guard_sink_t *o,
                 head(o, name, "gauge", help);
                 headed = 1;
             }
-            sample(&s->workers[i], o);
+            sample(&s->workers[i], pids, o);
         }
     }
 }
 
-static void render_workers(const guard_snapshot_t *s, guard_sink_t *o)
+static void render_workers(const guard_snapshot_t *s, int pids,
+                           guard_sink_t *o)
 {
-    per_worker(s, o, "guard_worker_request_duration_seconds",
+    per_worker(s, pids, o, "guard_worker_request_duration_seconds",
                "Age of the request the worker is serving.",
                has_duration, sample_duration);
-    per_worker(s, o, "guard_worker_cpu_seconds",
+    per_worker(s, pids, o, "guard_worker_cpu_seconds",
                "CPU time the worker thread used on its current request.",
                has_cpu, sample_cpu);
-    per_worker(s, o, "guard_worker_wait_seconds",
+    per_worker(s, pids, o, "guard_worker_wait_seconds",
                "How long the worker has been in its current wait.",
                has_wait, sample_wait);
-    per_worker(s, o, "guard_worker_stuck",
+    per_worker(s, pids, o, "guard_worker_stuck",
                "1 when the worker's request is older than GuardStuckThreshold.",
                in_request, sample_stuck);
-    per_worker(s, o, "guard_worker_info",
+    per_worker(s, pids, o, "guard_worker_info",
                "The request a busy worker is serving.",
                in_request, sample_info);
 }
@@ -255,10 +269,11 @@ static void render_locks(const guard_snapshot_t *s, guard_sink_t *o)
     put_seconds(o, s->lock_wait_longest_ms);
 }
 
-void guard_render_prometheus(const guard_snapshot_t *s, guard_sink_t *o)
+void guard_render_prometheus(const guard_snapshot_t *s, int pids,
+                             guard_sink_t *o)
 {
     render_summary(s, o);
-    render_workers(s, o);
+    render_workers(s, pids, o);
     render_counters(s, o);
     render_locks(s, o);
     if (s->crash) {

@@ -190,7 +190,9 @@ static void render(const guard_snapshot_t *snap, const guard_query_t *q,
 {
     switch (q->format) {
     case GUARD_FMT_JSON:       guard_render_json(snap, out); break;
-    case GUARD_FMT_PROMETHEUS: guard_render_prometheus(snap, out); break;
+    case GUARD_FMT_PROMETHEUS:
+        guard_render_prometheus(snap, q->pids, out);
+        break;
     case GUARD_FMT_AUTO:       guard_render_auto(snap, out); break;
     default:                   guard_render_html(snap, q->refresh, out); break;
     }

@@ -1,6 +1,6 @@
 /*
  * guard_query_parse: the query string of /guard-status (json,
- * prometheus, auto, refresh=N, crash=<id>, child=<n>). Whatever the
+ * prometheus, auto, pids, refresh=N, crash=<id>, child=<n>). Whatever the
  * input, a success gives values in their ranges and an error quotes a
  * token; a query made of the tokens that parse alone must parse.
  */
@@ -22,7 +22,8 @@ static void check_result(const char *args, const char *err,
     }
     if (q->format > GUARD_FMT_AUTO || q->refresh < 0 || q->refresh > 3600
         || q->crash < 0 || q->crash > APR_INT64_C(999999999999)
-        || q->child < -1 || q->child > 1000000) {
+        || q->child < -1 || q->child > 1000000
+        || (q->pids != 0 && q->pids != 1)) {
         fz_fail(args, strlen(args), "query parsed to values out of range");
     }
 }

@@ -1,7 +1,8 @@
 /*
  * The Prometheus renderer on a snapshot of hostile strings: valid text
  * format 0.0.4 (label values escaped, UTF-8, no duplicate series, samples
- * under their TYPE), and the same metrics and labels as with the special
+ * under their TYPE: worker series, labelled by slot, stay distinct with
+ * or without ?pids), and the same metrics and labels as with the special
  * bytes of the strings replaced.
  */
 #include <stddef.h>
@@ -12,7 +13,7 @@
 
 static void render_page(const fz_snapshot_t *fs, guard_sink_t *o)
 {
-    guard_render_prometheus(fs->snap, o);
+    guard_render_prometheus(fs->snap, fs->pids, o);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

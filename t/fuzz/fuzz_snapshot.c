@@ -390,6 +390,7 @@ void fz_snapshot_build(apr_pool_t *p, const uint8_t *data, size_t size,
     }
     out->child = (int)fz_range(&b->in, -1, SERVER_LIMIT);
     out->refresh = (int)fz_range(&b->in, 0, 3600);
+    out->pids = fz_bool(&b->in);
 }
 
 /* ----------------------------------------------------- render twice */

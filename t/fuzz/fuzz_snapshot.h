@@ -21,6 +21,7 @@ typedef struct {
     const guard_crash_item_t *item;   /* for ?crash=<id>; NULL: none */
     int child;                        /* for ?child=<n> */
     int refresh;                      /* for the HTML page */
+    int pids;                         /* for Prometheus: ?pids */
 } fz_snapshot_t;
 
 /**

@@ -55,8 +55,10 @@ def test_prometheus_with_idle_busy_stuck(make_server):
     labels, secs = back[0]
     assert secs >= 2.0, back
     assert labels["state"] == "busy", labels
-    for k in ("child", "thread", "pid", "tid"):
+    for k in ("child", "thread"):
         assert labels[k].isdigit(), labels
+    # Series follow the slot, not the process: a recycled child keeps them.
+    assert "pid" not in labels and "tid" not in labels, labels
     sleeping = [(l, v) for l, v in durations if 0 < v < 2.0 and
                 l.get("state") == "busy" and l.get("wait") != "backend"]
     assert sleeping, durations
@@ -66,5 +68,25 @@ def test_prometheus_with_idle_busy_stuck(make_server):
     assert "/backend.php?..." in uris, info
     assert "/sleep.php?..." in uris, info
     for l in info:
-        for k in ("method", "vhost", "client", "uri", "pid", "tid"):
+        for k in ("method", "vhost", "client", "uri", "child", "thread"):
             assert k in l, l
+
+    # ?pids (or pids=, as Prometheus' params send it) adds the process
+    # and thread ids, which JSON gives for the same slot.
+    js = s.guard_json()
+    slots = {(str(w["child"]), str(w["thread"])): w for w in js["workers"]}
+    for query in ("prometheus&pids", "prometheus=&pids="):
+        r = s.guard_get(query)
+        rc, out = promtool_check(r.text)
+        assert rc == 0, "promtool check metrics failed:\n%s\n---\n%s" \
+            % (out, r.text)
+        series = [(l, v) for n, l, v in parse_prometheus(r.text)
+                  if n == "guard_worker_stuck"]
+        for l, v in series:
+            assert l["pid"].isdigit() and l["tid"].isdigit(), l
+        stuck = [l for l, v in series if v == 1]
+        assert len(stuck) == 1, series
+        w = slots[(stuck[0]["child"], stuck[0]["thread"])]
+        assert w["stuck"], (stuck, w)
+        assert stuck[0]["pid"] == str(w["pid"]), (stuck, w)
+        assert stuck[0]["tid"] == str(w["tid"]), (stuck, w)

@@ -20,6 +20,7 @@ static const struct {
     const char *args;
     guard_format_e format;
     int refresh;
+    int pids;
 } valid[] = {
     { NULL,                 GUARD_FMT_HTML,       0 },
     { "",                   GUARD_FMT_HTML,       0 },
@@ -49,6 +50,19 @@ static const struct {
     { "refreshx=5",         GUARD_FMT_HTML,       0 },
     { "xrefresh=5",         GUARD_FMT_HTML,       0 },
     { "Refresh=0",          GUARD_FMT_HTML,       0 },
+    /* Prometheus' scrape params send "name=" for an empty value. */
+    { "prometheus=",        GUARD_FMT_PROMETHEUS, 0 },
+    { "json=",              GUARD_FMT_JSON,       0 },
+    { "prometheus=&pids=",  GUARD_FMT_PROMETHEUS, 0, 1 },
+    { "prometheus==",       GUARD_FMT_HTML,       0 },
+    { "=",                  GUARD_FMT_HTML,       0 },
+    /* pids: process and thread ids on Prometheus worker series. */
+    { "prometheus&pids",    GUARD_FMT_PROMETHEUS, 0, 1 },
+    { "pids;prometheus",    GUARD_FMT_PROMETHEUS, 0, 1 },
+    { "pids",               GUARD_FMT_HTML,       0, 1 },
+    { "prometheus&pid",     GUARD_FMT_PROMETHEUS, 0, 0 },
+    { "prometheus&pids=1",  GUARD_FMT_PROMETHEUS, 0, 0 },
+    { "prometheus&PIDS",    GUARD_FMT_PROMETHEUS, 0, 0 },
 };
 
 START_TEST(query_valid)
@@ -59,6 +73,7 @@ START_TEST(query_valid)
     ck_assert_msg(err == NULL, "\"%s\": %s", valid[_i].args, err);
     ck_assert_int_eq(q.format, valid[_i].format);
     ck_assert_int_eq(q.refresh, valid[_i].refresh);
+    ck_assert_int_eq(q.pids, valid[_i].pids);
 }
 END_TEST
 

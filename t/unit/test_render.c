@@ -366,12 +366,15 @@ START_TEST(lock_chain_in_every_format)
     guard_render_html(&snap, 0, out);
     d = data();
     ck_assert_has(d, "<h2>Lock waits</h2>");
+    /* The workers' table keeps its own heading after the lock waits. */
+    ck_assert_has(d, "</table>\n<h2>Workers</h2>\n<table>\n"
+                  "<tr><th>Child</th>");
     ck_assert_has(d, "/var/lock/&lt;b&gt;&quot;x");
     ck_assert_lacks(d, "<b>");
     ck_assert_has(d, "waiting for lock held by pid 100");
 
     out = guard_sink_buffer(pool);
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     check_prom(data());
     ck_assert_has(data(), "\nguard_lock_waiters 1\n");
     ck_assert_has(data(), "\nguard_lock_chains 1\n");
@@ -553,7 +556,7 @@ static void check_prom(const char *text)
 
 START_TEST(prom_is_well_formed)
 {
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     check_prom(data());
 }
 END_TEST
@@ -562,7 +565,7 @@ START_TEST(prom_summary_lines)
 {
     const char *p;
 
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     p = data();
     ck_assert_has(p, "# HELP guard_workers Worker threads by state.\n"
                   "# TYPE guard_workers gauge\n"
@@ -589,18 +592,42 @@ START_TEST(prom_worker_lines)
 {
     const char *p;
 
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     p = data();
     ck_assert_has(p, "# TYPE guard_worker_request_duration_seconds gauge\n"
                   "guard_worker_request_duration_seconds{child=\"0\","
+                  "thread=\"0\",state=\"busy\",wait=\"backend\"} 12.000\n");
+    ck_assert_has(p, "\nguard_worker_request_duration_seconds{child=\"1\","
+                  "thread=\"2\",state=\"busy\",wait=\"lock\"} 0.700\n");
+    ck_assert_has(p, "\nguard_worker_cpu_seconds{child=\"0\",thread=\"1\","
+                  "state=\"busy\",wait=\"cpu\"} 2.400\n");
+    ck_assert_has(p, "\nguard_worker_wait_seconds{child=\"0\",thread=\"0\","
+                  "wait=\"backend\",syscall=\"poll\"} 3.000\n");
+    ck_assert_has(p, "\nguard_worker_stuck{child=\"0\",thread=\"0\"} 1\n"
+                  "guard_worker_stuck{child=\"0\",thread=\"1\"} 0\n");
+    ck_assert_int_eq(count(p, "\nguard_worker_stuck{"), 3);
+    ck_assert_int_eq(count(p, "\nguard_worker_request_duration_seconds{"), 3);
+    ck_assert_int_eq(count(p, "\nguard_worker_cpu_seconds{"), 2);
+    /* A recycled child keeps its series: no process ids by default. */
+    ck_assert_lacks(p, "pid=\"");
+    ck_assert_lacks(p, "tid=\"");
+}
+END_TEST
+
+/* ?pids: the same series, with pid and tid after the slot. */
+START_TEST(prom_worker_lines_with_pids)
+{
+    const char *p;
+
+    guard_render_prometheus(&snap, 1, out);
+    p = data();
+    check_prom(p);
+    ck_assert_has(p, "\nguard_worker_request_duration_seconds{child=\"0\","
                   "thread=\"0\",pid=\"100\",tid=\"100\",state=\"busy\","
                   "wait=\"backend\"} 12.000\n");
     ck_assert_has(p, "\nguard_worker_request_duration_seconds{child=\"1\","
                   "thread=\"2\",pid=\"200\",tid=\"205\",state=\"busy\","
                   "wait=\"lock\"} 0.700\n");
-    ck_assert_has(p, "\nguard_worker_cpu_seconds{child=\"0\",thread=\"1\","
-                  "pid=\"100\",tid=\"101\",state=\"busy\",wait=\"cpu\"} "
-                  "2.400\n");
     ck_assert_has(p, "\nguard_worker_wait_seconds{child=\"0\",thread=\"0\","
                   "pid=\"100\",tid=\"100\",wait=\"backend\",syscall=\"poll\"} "
                   "3.000\n");
@@ -608,9 +635,12 @@ START_TEST(prom_worker_lines)
                   "pid=\"100\",tid=\"100\"} 1\n"
                   "guard_worker_stuck{child=\"0\",thread=\"1\",pid=\"100\","
                   "tid=\"101\"} 0\n");
+    ck_assert_has(p, "\nguard_worker_info{child=\"0\",thread=\"0\","
+                  "pid=\"100\",tid=\"100\",method=\"GET\",");
     ck_assert_int_eq(count(p, "\nguard_worker_stuck{"), 3);
-    ck_assert_int_eq(count(p, "\nguard_worker_request_duration_seconds{"), 3);
-    ck_assert_int_eq(count(p, "\nguard_worker_cpu_seconds{"), 2);
+    ck_assert_int_eq(count(p, ",pid=\""), count(p, ",tid=\""));
+    /* Only per-worker series change. */
+    ck_assert_has(p, "\nguard_workers_stuck 1\n");
 }
 END_TEST
 
@@ -618,10 +648,10 @@ START_TEST(prom_info_escaped)
 {
     const char *p;
 
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     p = data();
-    ck_assert_has(p, "\nguard_worker_info{child=\"0\",thread=\"0\",pid=\"100\","
-                  "tid=\"100\",method=\"GET\",vhost=\"ev\\\"il\\\\host\","
+    ck_assert_has(p, "\nguard_worker_info{child=\"0\",thread=\"0\","
+                  "method=\"GET\",vhost=\"ev\\\"il\\\\host\","
                   "client=\"10.0.0.1\",uri=\"/<script>alert(\\\"x\\\")"
                   "</script>\"} 1\n");
     ck_assert_lacks(p, "alert(\"x\")");
@@ -632,7 +662,7 @@ END_TEST
 START_TEST(prom_newline_in_label_stays_on_line)
 {
     memcpy(workers[0].slot.req.client, "a\nb", 4);
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     ck_assert_has(data(), "client=\"a\\nb\"");
     check_prom(data());
 }
@@ -641,7 +671,7 @@ END_TEST
 START_TEST(prom_torn_bytes_become_ascii)
 {
     memset(workers[0].slot.req.uri, 0xff, sizeof(workers[0].slot.req.uri));
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     ck_assert_has(data(), ",uri=\"????????");
     ck_assert_lacks(data(), "\xff");
     check_prom(data());
@@ -651,7 +681,7 @@ END_TEST
 START_TEST(prom_no_workers)
 {
     snap.nworkers = 0;
-    guard_render_prometheus(&snap, out);
+    guard_render_prometheus(&snap, 0, out);
     check_prom(data());
     ck_assert_lacks(data(), "guard_worker_");
 }
@@ -809,6 +839,7 @@ Suite *guard_render_suite(void)
     tcase_add_test(tc, prom_is_well_formed);
     tcase_add_test(tc, prom_summary_lines);
     tcase_add_test(tc, prom_worker_lines);
+    tcase_add_test(tc, prom_worker_lines_with_pids);
     tcase_add_test(tc, prom_info_escaped);
     tcase_add_test(tc, prom_newline_in_label_stays_on_line);
     tcase_add_test(tc, prom_torn_bytes_become_ascii);

@@ -168,6 +168,7 @@ def all_stuck(make_server, mpm, conf, route):
         dt, js = timed_json(port)
         worst = max(worst, dt)
         time.sleep(0.05)
+    assert js["server"]["mpm"] == mpm, js["server"]
     busy = busy_workers(js)
     assert len(busy) == 4, busy
     for w in busy:

@@ -258,3 +258,75 @@ def test_listener_answers_with_every_worker_stuck(make_server):
     worst = all_stuck(make_server, "worker", SMALL_EVENT,
                       "ProxyPass /slow http://127.0.0.1:%d/ timeout=600\n")
     print("worker: worst of 10 listener answers: %.1f ms" % (worst * 1000))
+
+
+# ------------------------------------------ slots of threads that do not run
+#
+# Known bug (both threaded MPMs): a slot whose thread does not exist is
+# listed as an idle worker of its child. claim_child()
+# (mod_guard_watchdog.c) marks all ThreadLimit slots of a new child idle,
+# not only its ThreadsPerChild threads; and the scoreboard's SERVER_DEAD (a
+# thread that has exited, e.g. in a child finishing gracefully) is taken
+# for "released", i.e. idle (guard_glue_thread_released, add_worker in
+# guard_snapshot.c). Debian's own worker and event configurations have
+# ThreadLimit 64 and ThreadsPerChild 25: 39 phantom idle workers per child.
+
+PHANTOM = ("a slot whose thread does not exist (beyond ThreadsPerChild, "
+           "or exited) is listed as an idle worker")
+
+
+def mod_status_auto(s):
+    r = s.get("/server-status?auto")
+    assert r.status == 200, r
+    return dict(l.split(": ", 1) for l in r.text.splitlines() if ": " in l)
+
+
+@pytest.mark.xfail(strict=True, reason=PHANTOM)
+def test_only_running_threads_listed(make_server):
+    s = make_server("""\
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 2
+ThreadLimit 4
+MaxRequestWorkers 2
+MinSpareThreads 1
+MaxSpareThreads 4
+""", mpm="worker")
+    js = wait_for(lambda: (lambda j: j if j["children"] else None)(
+        s.guard_json()), 10, what="the child in ?json")
+    assert js["server"]["thread_limit"] == 4, js["server"]
+    st = mod_status_auto(s)
+    # mod_status: one letter per thread of ThreadsPerChild.
+    assert len(st["Scoreboard"]) == 2, st
+    assert grid(js) == [(0, 0), (0, 1)], js["workers"]
+    assert js["summary"]["workers"] == 2, js["summary"]
+    assert states(js) in ({"busy": 1, "idle": 1}, {"busy": 1, "read": 1},
+                          {"busy": 1, "keepalive": 1}), js["summary"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=PHANTOM)
+def test_exited_threads_of_a_finishing_child_not_listed(make_server):
+    bh = Blackhole()
+    s = make_with_backend(make_server, bh, SLOTS + """\
+ServerLimit 3
+MaxRequestWorkers 12
+""", mpm="worker")
+    s.hang("/slow/held")
+    bh.wait_accepted()
+    w, _ = wait_worker(s, "/slow/held", what="the held request")
+    s.graceful()
+
+    # The old child keeps only the thread of the held request: mod_status
+    # shows "W..." for its slot.
+    def finished():
+        board = mod_status_auto(s)["Scoreboard"]
+        mine = board[w["child"] * THREAD_LIMIT:(w["child"] + 1) * THREAD_LIMIT]
+        return mine.count(".") == THREAD_LIMIT - 1 and board
+    wait_for(finished, 10, what="the old child's other threads to exit")
+    alive = proc_threads(w["pid"])
+    assert w["tid"] in alive, (w, alive)
+    js = s.guard_json()
+    old = [x for x in js["workers"] if x["pid"] == w["pid"]]
+    assert [(x["thread"], x["tid"]) for x in old] == \
+        [(w["thread"], w["tid"])], (old, alive)

@@ -1,8 +1,11 @@
 """worker MPM + mod_proxy: every slot of ServerLimit x ThreadLimit listed
 with its state, a proxied request's backend wait, its cut by a per-location
-GuardBackendTimeout, a lock chain among threads of one process, and the
-status listener with every worker stuck. The checks shared with event are
-those of test_event.py, test_lockwatch.py and test_listen.py."""
+GuardBackendTimeout, a lock chain among threads of one process, the status
+listener with every worker stuck, and a module's crash in a worker thread.
+The checks shared with event are those of test_event.py,
+test_lockwatch.py, test_listen.py and test_crash.py."""
+
+import re
 
 import pytest
 
@@ -12,6 +15,8 @@ from guardtest import (Blackhole, Fail, TIME_SCALE, parse_prometheus,
 from test_backend_timeout import (any_grd030, counters, cut_lines,
                                   make_with_backend, pid_log, resp, timed,
                                   wait_done)
+from test_crash import (assert_serving, check_record, crash_server, fire,
+                        wait_crash, wait_exit_logged)
 from test_crash import crashtest_so  # noqa: F401 (fixture)
 from test_event import proxy_backend_seen
 from test_listen import SMALL_EVENT, all_stuck
@@ -259,6 +264,34 @@ def test_listener_answers_with_every_worker_stuck(make_server):
                       "ProxyPass /slow http://127.0.0.1:%d/ timeout=600\n")
     print("worker: worst of 10 listener answers: %.1f ms" % (worst * 1000))
 
+
+@pytest.mark.parametrize("kind,sig,codes,func", [
+    ("segv", "SIGSEGV", ["SEGV_MAPERR"], "crashtest_segv"),
+    # On the thread's own alternate stack.
+    ("stack", "SIGSEGV", ["SEGV_MAPERR", "SEGV_ACCERR"], "crashtest_"),
+], ids=["segv", "stack"])
+def test_module_crash(make_server, crashtest_so, kind, sig, codes, func):
+    s = crash_server(make_server, mpm="worker", so=crashtest_so)
+    fire(s, "/ct?" + kind)
+    c = wait_crash(s, lambda c: c["uri"] and c["uri"].startswith("/ct"),
+                   what="record of %s" % kind)
+    check_record(c, sig, "/ct?...", codes)
+    names = [f["function"] or "" for f in c["frames"][:6]]
+    assert any(func in n for n in names), c["frames"]
+    assert c["frames"][0]["addr"] == c["ip"], c
+    assert c["tid"] != c["pid"], c
+    assert 0 <= c["child"] < SERVER_LIMIT, c
+    assert 0 <= c["thread"] < THREAD_LIMIT, c
+    wait_exit_logged(s)
+    log = s.log_text()
+    assert re.search(r"child pid %d exit signal .*\(11\)" % c["pid"], log)
+    assert re.search(r"GRD0501: child pid %d \(slot %d\) died: crash %d: "
+                     r"SIGSEGV .* in thread %d serving \"GET /ct\?\.\.\.\""
+                     % (c["pid"], c["child"], c["id"], c["tid"]), log), log
+    assert_serving(s)
+    js = s.guard_json()
+    assert js["counters"]["crashes_total"] == 1, js["counters"]
+    assert c["pid"] not in {w["pid"] for w in js["workers"]}, js["workers"]
 
 # ------------------------------------------ slots of threads that do not run
 #

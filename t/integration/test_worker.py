@@ -6,6 +6,7 @@ The checks shared with event are those of test_event.py,
 test_lockwatch.py, test_listen.py and test_crash.py."""
 
 import re
+import socket
 
 import pytest
 
@@ -19,7 +20,7 @@ from test_crash import (assert_serving, check_record, crash_server, fire,
                         wait_crash, wait_exit_logged)
 from test_crash import crashtest_so  # noqa: F401 (fixture)
 from test_event import proxy_backend_seen
-from test_listen import SMALL_EVENT, all_stuck
+from test_listen import SMALL_EVENT, all_stuck, listener_across_gracefuls
 from test_lockwatch import holder_thread_chain
 
 # The harness's worker defaults (guardtest.MPM_DEFAULTS): 2 children of 4
@@ -56,18 +57,20 @@ def mod_status_scoreboard(s):
     return board[0]
 
 
-def all_slots_listed(s, n_busy):
+def all_slots_listed(s, n_busy, others=None):
     """?json once it lists every slot of the 2 children, n_busy of them
-    busy (the status request among them) and the others idle."""
+    busy (the status request among them), others ({state: n}) in other
+    states and the rest idle."""
     full = [(c, t) for c in range(SERVER_LIMIT) for t in range(THREAD_LIMIT)]
+    want = dict(others or {}, busy=n_busy)
+    want["idle"] = len(full) - sum(want.values())
 
     def probe():
         js = s.guard_json()
         ok = (grid(js) == full and len(js["children"]) == SERVER_LIMIT and
-              states(js) == {"busy": n_busy,
-                             "idle": len(full) - n_busy})
+              states(js) == want)
         return js if ok else None
-    return wait_for(probe, 10, what="%d slots, %d busy" % (len(full), n_busy))
+    return wait_for(probe, 10, what="%d slots: %s" % (len(full), want))
 
 
 def check_processes(s, js):
@@ -164,6 +167,59 @@ def test_every_slot_listed_with_its_state(make_server):
         assert w["state"] == "idle" and w["request"] is None, w
         assert w["tid"] == was["tid"] and w["requests"] >= 1, (w, was)
     check_processes(s, js)
+
+
+def read_response(sock):
+    """Read one response to GET /hello.txt on a connection kept open."""
+    data = b""
+    while b"hello static\n" not in data:
+        c = sock.recv(65536)
+        assert c, data
+        data += c
+    return data
+
+
+@pytest.mark.slow
+def test_read_and_keepalive_slots(make_server):
+    """A worker thread holds its connection while it reads a request and
+    between keep-alive requests (unlike event): those slots say so, are
+    not stuck however old, and agree with mod_status's scoreboard."""
+    s = make_server("GuardStuckThreshold 1s\nKeepAliveTimeout 30\n",
+                    mpm="worker")
+    ka = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    rd = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    try:
+        ka.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_response(ka).startswith(b"HTTP/1.1 200 "), ka
+        rd.sendall(b"GET /hello.txt HTTP/1.1\r\n")     # half a head
+        js = all_slots_listed(s, 1, {"read": 1, "keepalive": 1})
+
+        def old_enough():
+            js = s.guard_json()
+            held = [w for w in js["workers"]
+                    if w["state"] in ("read", "keepalive")]
+            return (len(held) == 2 and
+                    all(w["elapsed_ms"] >= 1500 for w in held) and
+                    (js, held))
+        js, held = wait_for(old_enough, 5, what="both connections 1.5 s old")
+        for w in held:
+            assert w["request"] is None and w["stuck"] is False, w
+            assert w["tid"] in proc_threads(w["pid"]), w
+        assert js["summary"]["stuck"] == 0, js["summary"]
+        assert s.count_log(r"GRD0100") == 0, s.log_tail()
+
+        letters = {"read": "R", "keepalive": "K"}
+        board = mod_status_scoreboard(s)
+        for w in held:
+            assert slot_letter(board, w) == letters[w["state"]], (board, w)
+
+        # The keep-alive connection serves its next request in its slot.
+        ka.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_response(ka).startswith(b"HTTP/1.1 200 "), ka
+    finally:
+        ka.close()
+        rd.close()
+    all_slots_listed(s, 1)
 
 
 @pytest.mark.slow
@@ -263,6 +319,10 @@ def test_listener_answers_with_every_worker_stuck(make_server):
     worst = all_stuck(make_server, "worker", SMALL_EVENT,
                       "ProxyPass /slow http://127.0.0.1:%d/ timeout=600\n")
     print("worker: worst of 10 listener answers: %.1f ms" % (worst * 1000))
+
+
+def test_listener_across_graceful_restarts(make_server):
+    listener_across_gracefuls(make_server, "worker")
 
 
 @pytest.mark.parametrize("kind,sig,codes,func", [

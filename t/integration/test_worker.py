@@ -413,11 +413,12 @@ MaxRequestWorkers 12
     s.graceful()
 
     # The old child keeps only the thread of the held request: mod_status
-    # shows "W..." for its slot.
+    # shows it busy and no other thread of that child idle ("W...", or a
+    # "G" for a thread that ended as the restart began).
     def finished():
         board = mod_status_auto(s)["Scoreboard"]
         mine = board[w["child"] * THREAD_LIMIT:(w["child"] + 1) * THREAD_LIMIT]
-        return mine.count(".") == THREAD_LIMIT - 1 and board
+        return mine.count("W") == 1 and "_" not in mine and board
     wait_for(finished, 10, what="the old child's other threads to exit")
     alive = proc_threads(w["pid"])
     assert w["tid"] in alive, (w, alive)

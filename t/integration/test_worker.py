@@ -355,16 +355,19 @@ def test_module_crash(make_server, crashtest_so, kind, sig, codes, func):
                                       s.guard_json()["workers"]}, 5,
              what="no slot of the crashed child %d" % c["pid"])
 
+
 # ------------------------------------------ slots of threads that do not run
 #
 # Known bug (both threaded MPMs): a slot whose thread does not exist is
 # listed as an idle worker of its child. claim_child()
 # (mod_guard_watchdog.c) marks all ThreadLimit slots of a new child idle,
-# not only its ThreadsPerChild threads; and the scoreboard's SERVER_DEAD (a
-# thread that has exited, e.g. in a child finishing gracefully) is taken
-# for "released", i.e. idle (guard_glue_thread_released, add_worker in
-# guard_snapshot.c). Debian's own worker and event configurations have
-# ThreadLimit 64 and ThreadsPerChild 25: 39 phantom idle workers per child.
+# not only its ThreadsPerChild threads. add_worker() (guard_snapshot.c)
+# never checks an idle slot against the scoreboard, whose SERVER_DEAD or
+# SERVER_GRACEFUL says the thread has exited (in a child finishing after a
+# graceful restart), and turns a busy one whose thread exited into idle
+# (guard_glue_thread_released counts SERVER_DEAD as released). Debian's
+# own worker and event configurations have ThreadLimit 64 and
+# ThreadsPerChild 25: 39 phantom idle workers per child.
 
 PHANTOM = ("a slot whose thread does not exist (beyond ThreadsPerChild, "
            "or exited) is listed as an idle worker")

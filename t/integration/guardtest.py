@@ -419,6 +419,19 @@ MPM_DEFAULTS = {
     MaxSpareThreads 24
 </IfModule>
 """,
+    # Every child started at once and never stopped as spare: ServerLimit x
+    # ThreadLimit slots, all of them running.
+    "worker": """\
+<IfModule mpm_worker_module>
+    StartServers 2
+    ServerLimit 2
+    ThreadsPerChild 4
+    ThreadLimit 4
+    MaxRequestWorkers 8
+    MinSpareThreads 1
+    MaxSpareThreads 8
+</IfModule>
+""",
 }
 
 CONF_TEMPLATE = """\

@@ -1,6 +1,7 @@
 """event MPM: a mod_proxy request hung on a backend, seen in its thread;
 the other threads keep serving."""
 
+import re
 import time
 
 import pytest
@@ -9,15 +10,18 @@ from guardtest import (Blackhole, proc_comm, proc_ppid, proc_threads,
                        socket_inode, tcp_peer_of_inode, wait_worker)
 
 
-@pytest.mark.slow
-def test_event_proxy_backend(make_server):
+def proxy_backend_seen(make_server, mpm, thread_limit):
+    """A request proxied to a silent backend, under a threaded MPM: its
+    thread's wait names the backend (checked against the thread's fd in
+    /proc), the other threads of the process are listed and keep serving.
+    Returns (server, worker, document) for more checks."""
     bh = Blackhole()
     try:
         s = make_server("""\
 GuardStuckThreshold 1s
 GuardWatchInterval 100ms
 ProxyPass /slow http://127.0.0.1:%d/ timeout=600
-""" % bh.port, mpm="event")
+""" % bh.port, mpm=mpm)
     except BaseException:
         bh.close()
         raise
@@ -35,12 +39,16 @@ ProxyPass /slow http://127.0.0.1:%d/ timeout=600
                         w["wait"]["kind"] == "backend" and w["stuck"],
                         timeout=max(0.5, 4 - h.age()),
                         what="proxy worker on backend")
-    assert js["server"]["mpm"] == "event", js["server"]
-    assert js["server"]["thread_limit"] >= 8, js["server"]
+    assert js["server"]["mpm"] == mpm, js["server"]
+    assert js["server"]["thread_limit"] == thread_limit, js["server"]
     peer = "127.0.0.1:%d" % bh.port
     assert w["wait"]["peer"] == peer, w
     assert w["wait"]["syscall"] in ("poll", "ppoll", "read", "recvfrom",
                                     "epoll_wait", "epoll_pwait"), w
+    # "poll on socket 127.0.0.1:4567 (idle 2.9 s)"
+    assert re.fullmatch(r"%s on socket %s \(idle \d+\.\d s\)"
+                        % (w["wait"]["syscall"], re.escape(peer)),
+                        w["wait"]["text"]), w
     assert w["request"] == "GET /slow/thing?... HTTP/1.1", w
     assert w["tid"] != w["pid"], w
     assert proc_comm(w["pid"]) == "apache2", w
@@ -62,3 +70,9 @@ ProxyPass /slow http://127.0.0.1:%d/ timeout=600
         r = s.get("/hello.txt", timeout=5)
         assert r.status == 200, r
     assert not h.done.is_set(), h.response
+    return s, w, js
+
+
+@pytest.mark.slow
+def test_event_proxy_backend(make_server):
+    proxy_backend_seen(make_server, "event", 8)

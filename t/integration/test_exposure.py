@@ -10,6 +10,7 @@ import json
 import os
 import pwd
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -354,3 +355,25 @@ def test_broker_restarted_when_killed(make_server, crashtest_so):
     assert broker_of(s)[1] == name
     r = get(s.port, "/ct?sleep=10", timeout=5)
     assert r.status == 200, r
+
+
+@pytest.mark.slow
+def test_waits_unknown_while_broker_hangs(make_server, crashtest_so):
+    """A broker that does not answer costs the watchdog a short wait, not
+    a hang: the new thread's wait is "unknown", the page answers, and once
+    the broker answers again the wait is read."""
+    s = threaded_server(make_server, "event", crashtest_so)
+    pid, _ = broker_of(s)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        s.hang("/ct?sleep=15000")
+        w = wait_for(lambda: [x for x in workers_of(s.guard_json(),
+                                                    "/ct?sleep")
+                              if x["wait"]], 5, what="a sampled sleeper")[0]
+        assert w["wait"]["kind"] == "unknown", w
+        t0 = time.monotonic()
+        assert s.get("/guard-status?json", timeout=5).status == 200
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_all_seen(s, ("/ct?sleep",))

@@ -168,6 +168,7 @@ def all_stuck(make_server, mpm, conf, route):
         dt, js = timed_json(port)
         worst = max(worst, dt)
         time.sleep(0.05)
+    assert js["server"]["mpm"] == mpm, js["server"]
     busy = busy_workers(js)
     assert len(busy) == 4, busy
     for w in busy:
@@ -351,8 +352,10 @@ def test_malformed_huge_slow_and_flood(make_server):
     assert s.count_log(r"\[guard:(error|crit)\]") == 0
 
 
-def test_graceful_restart_keeps_listener(make_server):
-    s, port = listen_server(make_server)
+def listener_across_gracefuls(make_server, mpm):
+    """The listener socket is kept across a graceful restart, moves to a
+    new address, and closes once removed from the configuration."""
+    s, port = listen_server(make_server, mpm=mpm)
     g1 = lget(port, "json").json()["server"]["generation"]
     s.graceful()
     js = wait_for(lambda: (lambda j: j if j["server"]["generation"] > g1
@@ -386,7 +389,11 @@ def test_graceful_restart_keeps_listener(make_server):
             return False
         return False
     wait_for(gone, 15, what="listener on %d to close" % port2)
-    assert s.guard_json()["server"]["mpm"] == "prefork"
+    assert s.guard_json()["server"]["mpm"] == mpm
+
+
+def test_graceful_restart_keeps_listener(make_server):
+    listener_across_gracefuls(make_server, "prefork")
 
 
 def test_port_in_use_fails_start(make_server):

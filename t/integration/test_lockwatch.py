@@ -401,24 +401,24 @@ def test_ofd_holder_outside_httpd(make_server, holders):
     wait_for(lambda: s.count_log(CLEARED_RE), 3, what="GRD0401 line")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("how", ["flock", "ofd"])
-def test_holder_thread_under_event(make_server, crashtest_so, how):
-    """Under event every waiter and the holder may be threads of one
-    process: the kernel names the process (or, for OFD, nobody); the
+def holder_thread_chain(make_server, crashtest_so, mpm, how):
+    """Under a threaded MPM every waiter and the holder may be threads of
+    one process: the kernel names the process (or, for OFD, nobody); the
     holder is the thread of that process that is busy and not waiting
     for the lock itself. A younger busy thread on another backend is not
-    taken for it."""
+    taken for it. The log names the holder thread when the chain appears
+    and when it clears."""
     s = make_server(CRASHTEST_CONF.format(so=crashtest_so) + """\
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 16
+ThreadLimit 16
 MinSpareThreads 1
 MaxSpareThreads 16
 MaxRequestWorkers 16
 GuardWatchInterval 100ms
 GuardLockWatch @ROOT@/locks/*.lck
-""", mpm="event")
+""", mpm=mpm)
     path = lock_file(s, "ev-%s.lck" % how)
     bh, other = s.blackhole(), s.blackhole()
     holder = s.hang("/ct?%s=%s,%d" % (how, path, bh.port))
@@ -443,13 +443,35 @@ GuardLockWatch @ROOT@/locks/*.lck
     h = [w for w in busy if w["wait"] and w["wait"]["kind"] == "backend"
          and w["wait"]["peer"] == "127.0.0.1:%d" % bh.port]
     assert len(h) == 1, busy
+    h = h[0]
     assert (c["holder"]["pid"], c["holder"]["tid"]) == \
-        (h[0]["pid"], h[0]["tid"]), (c, h)
+        (h["pid"], h["tid"]), (c, h)
     assert c["holder"]["wait"]["peer"] == "127.0.0.1:%d" % bh.port, c
     assert sorted(w["tid"] for w in c["waiters"]) == sorted(
         w["tid"] for w in busy if w["wait"] and w["wait"]["kind"] == "lock")
+
+    line = wait_for(lambda: re.findall(CHAIN_RE + ".*", s.log_text()), 1,
+                    what="GRD0400 line")
+    assert len(line) == 1, line
+    assert "2 workers (pids %d,%d) wait on %s (%s lock, " \
+        % (h["pid"], h["pid"], path, how) in line[0], line
+    assert "held by pid %d tid %d (GET /ct?... HTTP/1.1, " \
+        % (h["pid"], h["tid"]) in line[0], line
+    assert "on socket 127.0.0.1:%d" % bh.port in line[0], line
     bh.release()
     other.release()
     wait_for(lambda: s.count_log(CLEARED_RE), 5, what="GRD0401 line")
+    cleared = re.findall(CLEARED_RE + ".*", s.log_text())
+    assert len(cleared) == 1, cleared
+    assert "%s after " % path in cleared[0], cleared
+    assert "held by pid %d tid %d)" % (h["pid"], h["tid"]) in cleared[0], \
+        cleared
     assert holder.done.wait(10) and b"locked" in holder.response
     assert get(s.port, "/ct?%s=%s" % (how, path)).text == "locked\n"
+    assert s.count_log(CHAIN_RE) == 1, s.log_tail()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["flock", "ofd"])
+def test_holder_thread_under_event(make_server, crashtest_so, how):
+    holder_thread_chain(make_server, crashtest_so, "event", how)

@@ -65,6 +65,7 @@ CANCEL = [
     ("prefork", True, "state=disable type=async"),
     ("prefork", False, "state=enable type=deferred"),
     ("event", True, "state=enable type=deferred"),
+    ("worker", True, "state=enable type=deferred"),
 ]
 
 

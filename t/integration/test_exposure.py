@@ -56,15 +56,14 @@ def first_map(pid):
         return int(line.split("-")[0], 16)
     except (OSError, ValueError):
         return None
+kids, listed = [], 0.0
 while time.monotonic() < end:
+    # As fast as it can: a window of microseconds must not slip by.
+    if time.monotonic() - listed > 0.25:
+        kids, listed = children(), time.monotonic()
+        seen.update(kids)
     n["rounds"] += 1
-    for pid in children():
-        seen.add(pid)
-        try:
-            if os.stat("/proc/%d/mem" % pid).st_uid == uid:
-                n["owned_by_user"] += 1
-        except OSError:
-            pass
+    for pid in kids:
         try:
             fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
         except OSError:
@@ -79,12 +78,20 @@ while time.monotonic() < end:
                 pass
             os.close(fd)
         try:
-            with open("/proc/%d/environ" % pid, "rb") as f:
-                if f.read():
-                    n["environ_read"] += 1
+            fd = os.open("/proc/%d/environ" % pid, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if os.read(fd, 4096):
+                n["environ_read"] += 1
         except OSError:
             pass
-    time.sleep(0.002)
+        os.close(fd)
+        try:
+            if os.stat("/proc/%d/mem" % pid).st_uid == uid:
+                n["owned_by_user"] += 1
+        except OSError:
+            pass
 n["children"] = len(seen)
 print(json.dumps(n))
 """
@@ -214,7 +221,7 @@ def test_children_stay_unreadable(make_server, crashtest_so, mpm):
     n = read_as_user(s)
     js = s.guard_json()
     print("%s: %s" % (mpm, n))
-    assert n["children"] >= 1 and n["rounds"] > 50, n
+    assert n["children"] >= 1 and n["rounds"] > 10000, n
     assert js["counters"]["samples_total"] > samples + 10, \
         (samples, js["counters"])
     for key in ("mem_open", "mem_read", "environ_read", "maps_read",

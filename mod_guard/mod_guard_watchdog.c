@@ -118,16 +118,8 @@ static void claim_child(int child)
     c->watchdog_tid = 0;
     guard_seq_write_end(&c->seq);
     for (t = 0; t < tl; t++) {
-        guard_slot_t *s = guard_shm_slot(watch.shm, child, t);
-
-        guard_seq_write_begin(&s->seq);
-        s->state = GUARD_WS_IDLE;
-        s->pid = watch.pid;
-        s->tid = tl == 1 ? watch.pid : 0;
-        s->generation = generation;
-        s->client_fd = -1;
-        s->req_start = 0;
-        guard_seq_write_end(&s->seq);
+        guard_slot_claim(guard_shm_slot(watch.shm, child, t), watch.pid,
+                         tl == 1 ? watch.pid : 0, generation);
     }
 }
 
@@ -177,6 +169,8 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     watch.shm = shm;
     watch.sched = apr_pcalloc(p, shm->hdr->thread_limit
                                  * sizeof(*watch.sched));
+    watch.stuck = apr_pcalloc(p, shm->hdr->thread_limit
+                                 * sizeof(*watch.stuck));
     watch.child = -1;
     watch.pid = getpid();
     watch.interval = guard_conf_interval(s);

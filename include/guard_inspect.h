@@ -35,6 +35,9 @@ typedef struct {
     int (*thread_released)(void *baton, int child, int thread);
     void *baton;
     int child;
+    /* The server's parent process (its other children are processes of
+     * this server: guard_wait_server_peer); 0: none known. */
+    pid_t server_pid;
 } guard_inspect_ctx_t;
 
 /** GUARD_INSPECT_LIVE as the inspector was built. */

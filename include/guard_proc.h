@@ -22,6 +22,7 @@ int guard_proc_parse_syscall(const char *buf, guard_syscall_line_t *out);
 /** What the watchdog needs of /proc/<pid>/task/<tid>/stat. */
 typedef struct {
     char state;               /* R, S, D, T, t, Z, X, I ... */
+    apr_uint64_t ppid;        /* parent process */
     apr_uint64_t utime;       /* clock ticks */
     apr_uint64_t stime;       /* clock ticks */
     apr_uint64_t starttime;   /* clock ticks after boot */

@@ -46,6 +46,8 @@ typedef enum {
     GUARD_WAIT_CHILD,       /* waiting for a child process */
     GUARD_WAIT_SYSCALL,     /* another syscall, by name */
     GUARD_WAIT_UNKNOWN,     /* could not be read */
+    GUARD_WAIT_CGI,         /* unix socket to a process of this server:
+                             * mod_cgid's daemon, running the CGI script */
     GUARD_WAIT_MAX
 } guard_wait_kind_e;
 

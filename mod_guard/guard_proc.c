@@ -4,6 +4,7 @@
 #include "guard_proc.h"
 
 #define STAT_FIELD_STATE      3
+#define STAT_FIELD_PPID       4
 #define STAT_FIELD_UTIME      14
 #define STAT_FIELD_STIME      15
 #define STAT_FIELD_STARTTIME  22
@@ -173,7 +174,8 @@ int guard_proc_parse_stat(const char *buf, guard_stat_line_t *out)
     memset(&st, 0, sizeof(st));
     st.state = rparen[2];
     p = rparen + 2;
-    if (stat_number(p, STAT_FIELD_UTIME, &st.utime) < 0
+    if (stat_number(p, STAT_FIELD_PPID, &st.ppid) < 0
+        || stat_number(p, STAT_FIELD_UTIME, &st.utime) < 0
         || stat_number(p, STAT_FIELD_STIME, &st.stime) < 0
         || stat_number(p, STAT_FIELD_STARTTIME, &st.starttime) < 0) {
         return -1;

@@ -179,6 +179,10 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     watch.ictx.listen_fds = listen_fds;
     watch.ictx.nlisten = collect_listeners();
     watch.ictx.clk_tck = sysconf(_SC_CLK_TCK);
+    /* Under -X this process is the server (mod_cgid's daemon is its
+     * child); else the parent is. */
+    watch.ictx.server_pid = ap_exists_config_define("ONE_PROCESS")
+                            ? getpid() : getppid();
     watch.log = log_to_httpd;
     watch.baton = s;
     watch.debug = APLOG_IS_LEVEL(s, APLOG_DEBUG);

@@ -138,7 +138,7 @@ END_TEST
 static const struct {
     const char *line;
     char state;
-    apr_uint64_t utime, stime, starttime;
+    apr_uint64_t utime, stime, starttime, ppid;
 } stat_ok[] = {
     /* Captured from a sleeping sleep(1). */
     { "13853 (sleep) S 13843 13843 13112 0 -1 4194304 132 0 0 0 0 0 0 0 20 "
@@ -146,20 +146,20 @@ static const struct {
       "94210797209097 140727755120720 0 0 0 0 6 0 1 0 0 17 0 0 0 0 0 0 "
       "94210797223184 94210797224448 94211213295616 140727755123138 "
       "140727755123148 140727755123148 140727755124713 0\n",
-      'S', 0, 0, 32574 },
+      'S', 0, 0, 32574, 13843 },
     { "1234 (apache2) D 1 1234 1234 0 -1 4194624 2000 0 3 0 157 42 0 0 20 0 "
-      "27 0 987654 1000 20 18446744073709551615\n", 'D', 157, 42, 987654 },
+      "27 0 987654 1000 20 18446744073709551615\n", 'D', 157, 42, 987654, 1 },
     /* Spaces and parentheses in comm: only the last ')' ends it. */
     { "77 (my (odd) name) R 1 77 77 0 -1 0 0 0 0 0 11 12 0 0 20 0 1 0 13 0",
-      'R', 11, 12, 13 },
+      'R', 11, 12, 13, 1 },
     { "78 (x) R 9 9 9) t 1 78 78 0 -1 0 0 0 0 0 21 22 0 0 -2 -20 1 0 23 0",
-      't', 21, 22, 23 },
-    { "79 () Z 1 79 79 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 3", 'Z', 1, 2, 3 },
+      't', 21, 22, 23, 1 },
+    { "79 () Z 1 79 79 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 3", 'Z', 1, 2, 3, 1 },
     /* Exactly 22 fields; the largest tick counts. */
     { "80 (w) I 1 80 80 0 -1 0 0 0 0 0 18446744073709551615 "
       "18446744073709551614 0 0 20 0 1 0 18446744073709551613\n", 'I',
       X(18446744073709551615), X(18446744073709551614),
-      X(18446744073709551613) },
+      X(18446744073709551613), 1 },
 };
 
 static const char *const stat_bad[] = {
@@ -191,6 +191,9 @@ static const char *const stat_bad[] = {
     "27 0 18446744073709551616",
     "1234 (apache2) S 1 1234 1234 0 -1 4194624 2000 0 3 0 157 42 0 0 20 0 "
     "27 0 987654x 0",
+    /* The parent is a number. */
+    "1234 (apache2) S x 1234 1234 0 -1 4194624 2000 0 3 0 157 42 0 0 20 0 "
+    "27 0 987654",
 };
 
 START_TEST(stat_valid)
@@ -203,6 +206,7 @@ START_TEST(stat_valid)
     ck_assert(st.utime == stat_ok[_i].utime);
     ck_assert(st.stime == stat_ok[_i].stime);
     ck_assert(st.starttime == stat_ok[_i].starttime);
+    ck_assert(st.ppid == stat_ok[_i].ppid);
 }
 END_TEST
 
@@ -225,6 +229,7 @@ START_TEST(stat_live)
     ck_assert_msg(guard_proc_parse_stat(buf, &st) == 0, "%s", buf);
     ck_assert_int_eq(st.state, 'R');
     ck_assert(st.starttime > 0);
+    ck_assert(st.ppid == (apr_uint64_t)getppid());
 }
 END_TEST
 

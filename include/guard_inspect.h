@@ -40,6 +40,9 @@ typedef struct {
      * opens /proc/self/task/<tid>/syscall, which only a dumpable or
      * privileged process can). */
     guard_sysfd_t *sysfd;
+    /* The server's parent process (its other children are processes of
+     * this server: guard_wait_server_peer); 0: none known. */
+    pid_t server_pid;
 } guard_inspect_ctx_t;
 
 /** GUARD_INSPECT_LIVE as the inspector was built. */

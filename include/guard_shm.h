@@ -46,6 +46,8 @@ typedef enum {
     GUARD_WAIT_CHILD,       /* waiting for a child process */
     GUARD_WAIT_SYSCALL,     /* another syscall, by name */
     GUARD_WAIT_UNKNOWN,     /* could not be read */
+    GUARD_WAIT_CGI,         /* unix socket to a process of this server:
+                             * mod_cgid's daemon, running the CGI script */
     GUARD_WAIT_MAX
 } guard_wait_kind_e;
 
@@ -287,6 +289,23 @@ apr_uint32_t guard_seq_read_begin(const apr_uint32_t *seq);
 
 /** 1 when nothing was written since guard_seq_read_begin returned start. */
 int guard_seq_read_valid(const apr_uint32_t *seq, apr_uint32_t start);
+
+/**
+ * A new process takes a slot (prefork: its only one; threaded MPMs: one
+ * per thread) before its watchdog runs: idle, its pid, tid (0: not known
+ * yet) and generation, and nothing of the last process's watchdog state
+ * that would speak for it: a stuck flag set for the old process's request
+ * belongs to that request, not to this process.
+ */
+void guard_slot_claim(guard_slot_t *s, apr_int32_t pid, apr_int32_t tid,
+                      apr_uint32_t generation);
+
+/**
+ * The parent's clearing of a slot whose process is gone: empty, no
+ * request, not stuck. The process may have died mid-write (an odd
+ * counter), so both counters are made even first.
+ */
+void guard_slot_release(guard_slot_t *s);
 
 /**
  * Copy a slot consistently: retries a few times while a writer is at it.

@@ -9,8 +9,24 @@
 const char *guard_ws_name(guard_ws_e s);
 
 /** "none", "cpu", "backend", "client", "listener", "file", "lock", "pipe",
- *  "futex", "sleep", "child", "syscall", "unknown". */
+ *  "futex", "sleep", "child", "syscall", "unknown", "cgi". */
 const char *guard_wait_kind_name(guard_wait_kind_e k);
+
+/**
+ * Whether the process at the other end of a unix socket is part of this
+ * server rather than a backend: another child of the server's parent
+ * process (mod_cgid's daemon is one, and the CGI script it starts talks
+ * to the worker over that socket). Its waits are the application's own
+ * (a slow CGI, like a slow PHP page) and have their own timeouts
+ * (Timeout, CGIDScriptTimeout): GuardBackendTimeout does not cut them.
+ * @param peer_pid    SO_PEERCRED's pid (the process that listened); <= 0
+ *                    unknown (another pid namespace)
+ * @param peer_ppid   that process's parent, from its /proc stat line
+ * @param self_pid    this child
+ * @param server_pid  the server's parent process; <= 0 unknown
+ */
+int guard_wait_server_peer(long peer_pid, long peer_ppid, long self_pid,
+                           long server_pid);
 
 /** 1 when a and b are the same wait: kind, syscall, fd, peer and path. */
 int guard_wait_same(const guard_wait_t *a, const guard_wait_t *b);

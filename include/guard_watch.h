@@ -27,12 +27,29 @@ typedef struct {
     apr_time_t due;
 } guard_watch_sched_t;
 
+/**
+ * A worker's stuck request, as GRD0100 named it. GRD0101 names the same
+ * one: by the time the watchdog sees that it ended, the slot may hold the
+ * worker's next request (prefork), or another process (a child that
+ * exited while stuck).
+ */
+typedef struct {
+    apr_time_t req_start;         /* 0: none */
+    apr_int32_t pid;
+    apr_int32_t tid;
+    char method[GUARD_METHOD_LEN];
+    char uri[GUARD_URI_LEN];
+} guard_watch_stuck_t;
+
 typedef struct {
     guard_shm_t *shm;
     int child;                    /* this process's child slot */
     /* Optional: [thread_limit] per-worker schedule (NULL: every worker
      * old enough is sampled at every pass). Process-local memory. */
     guard_watch_sched_t *sched;
+    /* [thread_limit] stuck requests, process-local; zeroed at child start.
+     * NULL: GRD0101 is not logged (the flags still clear). */
+    guard_watch_stuck_t *stuck;
     pid_t pid;
     apr_interval_time_t interval;         /* between samples of a worker */
     apr_interval_time_t sample_after;     /* younger requests are not sampled */
@@ -90,6 +107,12 @@ void guard_watch_sleep(guard_watch_t *w, apr_uint32_t starts_seen,
 
 /** Ask the watchdog to end its loop and wake it. */
 void guard_watch_stop(guard_watch_t *w);
+
+/**
+ * The process is ending: each of its stuck requests has ended with it.
+ * Logs their GRD0101 and clears their flags. After the loop has stopped.
+ */
+void guard_watch_finish(guard_watch_t *w, apr_time_t now);
 
 /** The loop: pass, sleep, until stopped. Runs in the watchdog thread. */
 void guard_watch_run(guard_watch_t *w);

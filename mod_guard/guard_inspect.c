@@ -13,6 +13,7 @@
 #include "guard_reqcopy.h"
 #include "guard_proc.h"
 #include "guard_syscall.h"
+#include "guard_wait.h"
 
 char *guard_fmt_long(char *p, long v)
 {
@@ -340,6 +341,31 @@ static void tcp_state(int fd, fd_view_t *v)
                  ? ti.tcpi_last_data_recv : ti.tcpi_last_data_sent;
 }
 
+/* A unix socket whose peer (the process that listened, per SO_PEERCRED)
+ * is another process of this server, such as mod_cgid's daemon: the CGI
+ * at work, not a backend. */
+static void unix_peer(const guard_inspect_ctx_t *ctx, int fd, fd_view_t *v)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    guard_stat_line_t st;
+    char path[48], line[512];
+
+    v->flags |= GUARD_WAITF_UNIX;
+    if (v->kind != GUARD_WAIT_BACKEND || ctx->server_pid <= 0
+        || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0
+        || cr.pid <= 0) {
+        return;
+    }
+    strcpy(guard_fmt_long(stpcpy(path, "/proc/"), cr.pid), "/stat");
+    if (read_file(path, line, sizeof(line)) > 0
+        && guard_proc_parse_stat(line, &st) == 0
+        && guard_wait_server_peer(cr.pid, (long)st.ppid, getpid(),
+                                  ctx->server_pid)) {
+        v->kind = GUARD_WAIT_CGI;
+    }
+}
+
 static void view_socket(const guard_inspect_ctx_t *ctx, int own, int fd,
                         fd_view_t *v)
 {
@@ -363,7 +389,7 @@ static void view_socket(const guard_inspect_ctx_t *ctx, int own, int fd,
     len = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
         if (ss.ss_family == AF_UNIX) {
-            v->flags |= GUARD_WAITF_UNIX;
+            unix_peer(ctx, fd, v);
         }
         else {
             tcp_state(fd, v);

@@ -102,6 +102,38 @@ int guard_seq_read_valid(const apr_uint32_t *seq, apr_uint32_t start)
     return (start & 1) == 0 && __atomic_load_n(seq, __ATOMIC_RELAXED) == start;
 }
 
+/* Counters (stuck_total, cuts, requests) are the slot's, across its
+ * processes, and stay. */
+void guard_slot_claim(guard_slot_t *s, apr_int32_t pid, apr_int32_t tid,
+                      apr_uint32_t generation)
+{
+    guard_seq_write_begin(&s->seq);
+    s->state = GUARD_WS_IDLE;
+    s->pid = pid;
+    s->tid = tid;
+    s->generation = generation;
+    s->client_fd = -1;
+    s->req_start = 0;
+    guard_seq_write_end(&s->seq);
+    guard_seq_write_begin(&s->wseq);
+    s->stuck = 0;
+    s->wait_req_start = 0;
+    guard_seq_write_end(&s->wseq);
+}
+
+void guard_slot_release(guard_slot_t *s)
+{
+    s->seq += s->seq & 1;
+    s->wseq += s->wseq & 1;
+    guard_seq_write_begin(&s->seq);
+    s->state = GUARD_WS_EMPTY;
+    s->req_start = 0;
+    guard_seq_write_end(&s->seq);
+    guard_seq_write_begin(&s->wseq);
+    s->stuck = 0;
+    guard_seq_write_end(&s->wseq);
+}
+
 /* Two writers share a slot (the worker and its watchdog), each with its
  * own counter: the copy is consistent when neither moved during it. */
 int guard_slot_read(const guard_slot_t *src, guard_slot_t *dst)

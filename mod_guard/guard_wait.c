@@ -10,7 +10,7 @@ static const char *const ws_names[GUARD_WS_MAX] = {
 
 static const char *const kind_names[GUARD_WAIT_MAX] = {
     "none", "cpu", "backend", "client", "listener", "file", "lock", "pipe",
-    "futex", "sleep", "child", "syscall", "unknown"
+    "futex", "sleep", "child", "syscall", "unknown", "cgi"
 };
 
 const char *guard_ws_name(guard_ws_e s)
@@ -37,6 +37,13 @@ void guard_wait_carry(const guard_wait_t *prev, guard_wait_t *cur)
     if (guard_wait_same(prev, cur)) {
         cur->since = prev->since;
     }
+}
+
+int guard_wait_server_peer(long peer_pid, long peer_ppid, long self_pid,
+                           long server_pid)
+{
+    return server_pid > 0 && peer_pid > 0 && peer_pid != self_pid
+           && peer_pid != server_pid && peer_ppid == server_pid;
 }
 
 /*
@@ -167,6 +174,8 @@ char *guard_wait_describe(const guard_wait_t *w, apr_int64_t elapsed_ms,
         return describe_socket(w, "socket", buf, len);
     case GUARD_WAIT_CLIENT:
         return describe_socket(w, "client socket", buf, len);
+    case GUARD_WAIT_CGI:
+        return describe_socket(w, "CGI script via", buf, len);
     case GUARD_WAIT_LISTENER:
         return describe_socket(w, "listener", buf, len);
     case GUARD_WAIT_FILE:

@@ -79,6 +79,9 @@ void guard_watch_say(guard_watch_t *w, int level, const char *tag,
     w->log(w->baton, level, tag, msg);
 }
 
+/* A field of a copy that may be torn: at most its size, NUL or not. */
+#define FIELD(f) (int)strnlen((f), sizeof(f)), (f)
+
 static void describe(const guard_slot_t *s, apr_time_t now, char *buf,
                      apr_size_t len)
 {
@@ -86,35 +89,93 @@ static void describe(const guard_slot_t *s, apr_time_t now, char *buf,
                         len);
 }
 
+/* From the copy the sample was taken of, with the wait just seen: the
+ * live slot may already hold the worker's next request. */
 static void report_stuck(guard_watch_t *w, const guard_slot_t *s,
-                         apr_time_t now)
+                         const guard_wait_t *wait, apr_time_t now)
 {
     char what[256];
 
-    describe(s, now, what, sizeof(what));
+    guard_wait_describe(wait, apr_time_as_msec(now - s->req_start), what,
+                        sizeof(what));
     guard_watch_say(w, GUARD_LOG_WARN, GRD_STUCK,
-        "stuck request: pid %d tid %d \"%s %s\" vhost %s client %s "
+        "stuck request: pid %d tid %d \"%.*s %.*s\" vhost %.*s client %.*s "
         "running %.1f s (threshold %.1f s), waiting on: %s",
-        s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
-        s->req.client, (double)(now - s->req_start) / APR_USEC_PER_SEC,
+        s->pid, s->tid, FIELD(s->req.method), FIELD(s->req.uri),
+        FIELD(s->req.vhost), FIELD(s->req.client),
+        (double)(now - s->req_start) / APR_USEC_PER_SEC,
         (double)w->stuck_threshold / APR_USEC_PER_SEC,
         what[0] ? what : "not sampled yet");
 }
 
-/* A stuck request has ended: say so once, and clear the flag. */
-static void settle_unstuck(guard_watch_t *w, guard_slot_t *live,
-                           const guard_slot_t *s, apr_time_t now)
+/* What GRD0101 will name: the request as it was when it became stuck. */
+static void keep_stuck(guard_watch_t *w, int thread, const guard_slot_t *s)
 {
-    if (!s->stuck || (s->state == GUARD_WS_BUSY
-                      && s->req_start == s->wait_req_start)) {
+    guard_watch_stuck_t *st;
+
+    if (!w->stuck) {
         return;
     }
+    st = &w->stuck[thread];
+    st->req_start = s->req_start;
+    st->pid = s->pid;
+    st->tid = s->tid;
+    /* Same sizes: bounded even in a torn copy. */
+    apr_cpystrn(st->method, s->req.method, sizeof(st->method));
+    apr_cpystrn(st->uri, s->req.uri, sizeof(st->uri));
+}
+
+static void report_unstuck(guard_watch_t *w, guard_watch_stuck_t *st,
+                           apr_time_t now, const char *why)
+{
+    guard_watch_say(w, GUARD_LOG_INFO, GRD_UNSTUCK,
+        "stuck request ended: pid %d tid %d \"%s %s\" (began %.1f s "
+        "ago%s)", st->pid, st->tid, st->method, st->uri,
+        (double)(now - st->req_start) / APR_USEC_PER_SEC, why);
+    st->req_start = 0;
+}
+
+static void clear_stuck(guard_slot_t *live)
+{
     guard_seq_write_begin(&live->wseq);
     live->stuck = 0;
     guard_seq_write_end(&live->wseq);
-    guard_watch_say(w, GUARD_LOG_INFO, GRD_UNSTUCK,
-        "stuck request ended: pid %d tid %d \"%s %s\"",
-        s->pid, s->tid, s->req.method, s->req.uri);
+}
+
+/* A stuck request has ended: say so once, and clear the flag. A flag this
+ * process did not set (no record of its request) is cleared unsaid. */
+static void settle_unstuck(guard_watch_t *w, int thread, guard_slot_t *live,
+                           const guard_slot_t *s, apr_time_t now)
+{
+    guard_watch_stuck_t *st = w->stuck ? &w->stuck[thread] : NULL;
+    apr_time_t stuck_req = st ? st->req_start : s->wait_req_start;
+
+    if (!s->stuck || (s->state == GUARD_WS_BUSY && stuck_req > 0
+                      && s->req_start == stuck_req)) {
+        return;
+    }
+    clear_stuck(live);
+    if (st && st->req_start > 0) {
+        report_unstuck(w, st, now, "");
+    }
+}
+
+void guard_watch_finish(guard_watch_t *w, apr_time_t now)
+{
+    int t, tl = (int)w->shm->hdr->thread_limit;
+
+    for (t = 0; t < tl; t++) {
+        guard_slot_t *live = guard_shm_slot(w->shm, w->child, t);
+
+        if (!__atomic_load_n(&live->stuck, __ATOMIC_ACQUIRE)
+            || live->pid != w->pid) {
+            continue;
+        }
+        clear_stuck(live);
+        if (w->stuck && w->stuck[t].req_start > 0) {
+            report_unstuck(w, &w->stuck[t], now, ", its process is exiting");
+        }
+    }
 }
 
 static void report_cut(guard_watch_t *w, const guard_slot_t *s,
@@ -277,7 +338,8 @@ static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
         report_holder_cut(w, s, &hcut);
     }
     if (newly_stuck) {
-        report_stuck(w, live, now);
+        keep_stuck(w, thread, s);
+        report_stuck(w, s, &wait, now);
     }
 }
 
@@ -360,7 +422,7 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
         && w->thread_released(w->baton, w->child, thread)) {
         s.state = GUARD_WS_IDLE;
     }
-    settle_unstuck(w, live, &s, now);
+    settle_unstuck(w, thread, live, &s, now);
     if (s.state != GUARD_WS_BUSY || s.req_start <= 0) {
         return 0;
     }
@@ -488,5 +550,6 @@ void guard_watch_run(guard_watch_t *w)
         }
         guard_watch_sleep(w, seen, next);
     }
+    guard_watch_finish(w, apr_time_now());
     guard_lockwatch_stop(w);
 }

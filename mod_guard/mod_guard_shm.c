@@ -126,14 +126,7 @@ static void clear_child(guard_shm_t *shm, int child, pid_t pid)
     c->exited = apr_time_now();
     guard_seq_write_end(&c->seq);
     for (t = 0; t < (int)shm->hdr->thread_limit; t++) {
-        guard_slot_t *sl = guard_shm_slot(shm, child, t);
-
-        sl->seq += sl->seq & 1;
-        sl->wseq += sl->wseq & 1;
-        guard_seq_write_begin(&sl->seq);
-        sl->state = GUARD_WS_EMPTY;
-        sl->req_start = 0;
-        guard_seq_write_end(&sl->seq);
+        guard_slot_release(guard_shm_slot(shm, child, t));
     }
 }
 

@@ -120,16 +120,8 @@ static void claim_child(int child)
     c->watchdog_tid = 0;
     guard_seq_write_end(&c->seq);
     for (t = 0; t < tl; t++) {
-        guard_slot_t *s = guard_shm_slot(watch.shm, child, t);
-
-        guard_seq_write_begin(&s->seq);
-        s->state = GUARD_WS_IDLE;
-        s->pid = watch.pid;
-        s->tid = tl == 1 ? watch.pid : 0;
-        s->generation = generation;
-        s->client_fd = -1;
-        s->req_start = 0;
-        guard_seq_write_end(&s->seq);
+        guard_slot_claim(guard_shm_slot(watch.shm, child, t), watch.pid,
+                         tl == 1 ? watch.pid : 0, generation);
     }
 }
 
@@ -180,6 +172,8 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     watch.shm = shm;
     watch.sched = apr_pcalloc(p, shm->hdr->thread_limit
                                  * sizeof(*watch.sched));
+    watch.stuck = apr_pcalloc(p, shm->hdr->thread_limit
+                                 * sizeof(*watch.stuck));
     watch.child = -1;
     watch.pid = getpid();
     watch.interval = guard_conf_interval(s);
@@ -188,6 +182,10 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     watch.ictx.listen_fds = listen_fds;
     watch.ictx.nlisten = collect_listeners();
     watch.ictx.clk_tck = sysconf(_SC_CLK_TCK);
+    /* Under -X this process is the server (mod_cgid's daemon is its
+     * child); else the parent is. */
+    watch.ictx.server_pid = ap_exists_config_define("ONE_PROCESS")
+                            ? getpid() : getppid();
     watch.log = log_to_httpd;
     watch.baton = s;
     watch.debug = APLOG_IS_LEVEL(s, APLOG_DEBUG);

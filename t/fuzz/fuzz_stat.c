@@ -35,7 +35,8 @@ static void check_constructed(fz_input_t *in)
     comm = fz_rest(in);
     line = stat_line(comm, state, ut, st, start);
     if (guard_proc_parse_stat(line, &out) != 0 || out.state != state
-        || out.utime != ut || out.stime != st || out.starttime != start) {
+        || out.utime != ut || out.stime != st || out.starttime != start
+        || out.ppid != 1) {
         fz_fail(line, strlen(line), "a well-formed stat line was misread");
     }
     free(line);
@@ -49,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_input_t in;
 
     if (guard_proc_parse_stat(line, &out) != 0) {
-        FZ_ASSERT(out.state == 0 && out.utime == 0 && out.stime == 0
-                  && out.starttime == 0);
+        FZ_ASSERT(out.state == 0 && out.ppid == 0 && out.utime == 0
+                  && out.stime == 0 && out.starttime == 0);
     }
     free(line);
     fz_init(&in, data, size);

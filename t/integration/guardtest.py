@@ -468,6 +468,7 @@ DocumentRoot "{root}/htdocs"
     Require all granted
 </Directory>
 {php_conf}
+{cgi_conf}
 {status_conf}
 {guard_conf}
 Include "{root}/conf/test.conf"
@@ -479,6 +480,14 @@ PHP_CONF = """\
 </FilesMatch>
 php_admin_value session.save_path "{root}/sessions"
 php_admin_value max_execution_time 120
+"""
+
+# mod_cgid (any MPM): scripts in <root>/cgi-bin, made by Httpd.add_cgi.
+CGI_CONF = """\
+ScriptAlias /cgi-bin/ "{root}/cgi-bin/"
+<Directory "{root}/cgi-bin">
+    Require all granted
+</Directory>
 """
 
 STATUS_CONF = """\
@@ -499,7 +508,7 @@ class Httpd:
 
     def __init__(self, mpm="prefork", snippet="", guard=True, php=None,
                  status=True, proxy=None, loglevel="warn guard:debug",
-                 guard_so=None):
+                 guard_so=None, cgi=False):
         assert mpm in ("prefork", "event", "worker")
         self.mpm = mpm
         self.with_guard = guard
@@ -507,6 +516,7 @@ class Httpd:
         self.php = (mpm == "prefork") if php is None else php
         self.status = status
         self.proxy = (mpm != "prefork") if proxy is None else proxy
+        self.cgi = cgi
         self.loglevel = loglevel
         self.root = tempfile.mkdtemp(prefix="guardtest-")
         os.chmod(self.root, 0o755)
@@ -527,7 +537,7 @@ class Httpd:
     # -- files
 
     def _layout(self):
-        for d in ("conf", "logs", "run", "htdocs", "sessions"):
+        for d in ("conf", "logs", "run", "htdocs", "sessions", "cgi-bin"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
             os.chmod(os.path.join(self.root, d), 0o755)
         sess = os.path.join(self.root, "sessions")
@@ -552,6 +562,15 @@ class Httpd:
         os.chmod(path, 0o644)
         return path
 
+    def add_cgi(self, name, content):
+        """A CGI script in <root>/cgi-bin (served as /cgi-bin/<name> by a
+        server made with cgi=True)."""
+        path = os.path.join(self.root, "cgi-bin", name)
+        with open(path, "w") as f:
+            f.write(content)
+        os.chmod(path, 0o755)
+        return path
+
     def modules_conf(self):
         mods = []
         if self.php:
@@ -563,6 +582,11 @@ class Httpd:
             mods.append("LoadModule proxy_module %s/mod_proxy.so"
                         % MODULES_DIR)
             mods.append("LoadModule proxy_http_module %s/mod_proxy_http.so"
+                        % MODULES_DIR)
+        if self.cgi:
+            mods.append("LoadModule alias_module %s/mod_alias.so"
+                        % MODULES_DIR)
+            mods.append("LoadModule cgid_module %s/mod_cgid.so"
                         % MODULES_DIR)
         if self.with_guard:
             if not os.path.exists(self.guard_so):
@@ -582,6 +606,7 @@ class Httpd:
             loglevel=loglevel, extra_modules=self.modules_conf(),
             mpm_defaults=MPM_DEFAULTS.get(self.mpm, ""),
             php_conf=PHP_CONF.format(root=self.root) if self.php else "",
+            cgi_conf=CGI_CONF.format(root=self.root) if self.cgi else "",
             status_conf=STATUS_CONF if self.status else "",
             guard_conf=GUARD_CONF if self.with_guard else "")
         with open(self.conf, "w") as f:

@@ -573,6 +573,95 @@ def test_event_proxy_cut(make_server):
     assert all(e[1] != slow[0][1] for e in hello), (hello, slow)
 
 
+# ----------------------------------------- 8b. event + mod_cgid: a CGI
+
+EVENT_CGI = """\
+<IfModule mpm_event_module>
+    StartServers 1
+    ServerLimit 1
+    ThreadsPerChild 8
+    ThreadLimit 8
+    MaxRequestWorkers 8
+    MinSpareThreads 1
+    MaxSpareThreads 16
+</IfModule>
+GuardStuckThreshold 1s
+GuardWatchInterval 100ms
+GuardBackendTimeout 1s
+ProxyPass /slow http://127.0.0.1:@BH@/ timeout=600
+"""
+
+# Quiet for longer than the timeout between its first and last line.
+QUIET_CGI = """\
+#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+echo "begin $$"
+sleep 4
+echo "end $$"
+"""
+
+
+@pytest.mark.slow
+def test_event_cgi_is_not_a_backend(make_server):
+    """Under mod_cgid a worker waits for its script on a unix socket to
+    mod_cgid's daemon. That is the application at work (a slow CGI, like a
+    slow PHP page), with its own timeouts: shown as a "cgi" wait, never cut
+    by a server-wide GuardBackendTimeout, while a hung proxied backend in
+    the same server still is."""
+    bh = Blackhole()
+    s = make_with_backend(make_server, bh, EVENT_CGI, mpm="event", cgi=True)
+    s.expect_log(r"\[proxy(_http)?:error\].*(AH01102|AH00898|AH01097|"
+                 r"AH01110|AH01095)")
+    s.add_cgi("quiet.cgi", QUIET_CGI)
+    cgi = timed(s, "/cgi-bin/quiet.cgi")
+    w, js = wait_worker(s, "/cgi-bin/quiet.cgi",
+                        lambda w: w["wait"] is not None, timeout=2,
+                        what="the CGI's wait")
+    assert w["wait"]["kind"] == "cgi", w
+    # Past the timeout (a unix socket counts from the first sample, at an
+    # eighth of it), still waiting.
+    w, js = wait_worker(s, "/cgi-bin/quiet.cgi",
+                        lambda w: w["elapsed_ms"] >= 1500, timeout=3,
+                        what="the CGI, past the timeout")
+    wt = w["wait"]
+    assert wt["kind"] == "cgi", w
+    assert cgi.done_at is None, cgi.response
+    assert wt["peer"].startswith("unix:") and "cgisock" in wt["peer"], wt
+    assert wt["text"] == "%s on CGI script via %s" % (wt["syscall"],
+                                                      wt["peer"]), wt
+    assert w["backend_timeout_ms"] == 1000, w
+    # The other three formats say the same.
+    auto = s.guard_get("auto").text
+    assert re.search(r"request=GET /cgi-bin/quiet\.cgi HTTP/1\.1 .*"
+                     r"wait=\w+ on CGI script via unix:\S*cgisock", auto), auto
+    prom = s.guard_get("prometheus").text
+    assert re.search(r'guard_worker_wait_seconds\{child="0",thread="\d+",'
+                     r'pid="%d",tid="%d",wait="cgi",' % (w["pid"], w["tid"]),
+                     prom), prom
+    html = s.guard_get().text
+    assert "on CGI script via unix:" in html, html
+
+    # A hung backend in the same server is still cut.
+    slow = timed(s, "/slow/thing")
+    bh.wait_accepted()
+    wait_done(slow, 4, "the proxied request to be cut")
+    assert resp(slow).status == 502, resp(slow)
+    wait_done(cgi, 6, "the CGI to finish")
+    assert cgi.elapsed() >= 3.9, cgi.elapsed()
+    r = resp(cgi)
+    assert r.status == 200, r
+    pids = re.findall(r"^(begin|end) (\d+)$", r.text, re.M)
+    assert [p[0] for p in pids] == ["begin", "end"], r.text
+    assert pids[0][1] == pids[1][1], r.text
+    time.sleep(0.5)
+    lines = cut_lines(s)
+    assert len(lines) == 1 and len(any_grd030(s)) == 1, any_grd030(s)
+    assert lines[0]["uri"] == "/slow/thing", lines[0]
+    assert lines[0]["peer"] == "127.0.0.1:%d" % bh.port, lines[0]
+    c = counters(s)
+    assert c["backend_cuts_total"] == 1, c
+
+
 # ------------------------------------------------- 9. negative cases
 
 SLOW_CLIENT = """\

@@ -2,7 +2,11 @@
 graceful restart, query parsing, and the mod_status section."""
 
 import json
+import os
 import re
+import signal
+import threading
+import time
 
 import pytest
 
@@ -234,3 +238,158 @@ def test_without_inspection_waits_are_unknown(make_server):
              what="GRD0100 in the error log")
     text = s.guard_get("auto").text
     assert re.search(r"^StuckWorkers: [1-9]", text, re.M), text
+
+
+# ------------------------------------------- the stuck flag of one worker
+
+# One prefork child with one worker: the request after a stuck one lands
+# on the same slot, and a new child takes the slot of the last.
+ONE_WORKER = """\
+<IfModule mpm_prefork_module>
+    StartServers 1
+    MinSpareServers 1
+    MaxSpareServers 1
+    ServerLimit 1
+    MaxRequestWorkers 1
+</IfModule>
+GuardStuckThreshold 1s
+GuardWatchInterval 100ms
+"""
+
+STUCK_LINE = re.compile(r'GRD0100: stuck request: pid (\d+) tid (\d+) '
+                        r'"(\S+) ([^"]*)"')
+UNSTUCK_LINE = re.compile(r'GRD0101: stuck request ended: pid (\d+) '
+                          r'tid (\d+) "(\S+) ([^"]*)"(.*)$', re.M)
+
+
+def stuck_lines(s):
+    return [(int(m.group(1)), int(m.group(2)), m.group(3), m.group(4))
+            for m in STUCK_LINE.finditer(s.log_text())]
+
+
+def unstuck_lines(s):
+    return [(int(m.group(1)), int(m.group(2)), m.group(3), m.group(4),
+             m.group(5)) for m in UNSTUCK_LINE.finditer(s.log_text())]
+
+
+def one_worker_server(make_server, extra=""):
+    s = make_server(ONE_WORKER + extra)
+    # Requests queue behind the one worker on purpose.
+    s.expect_log(r"AH00161: server reached MaxRequestWorkers")
+    return s
+
+
+def only_child(s, other_than=None):
+    """The pid of the server's one child (a new one when other_than is
+    given: the last was replaced)."""
+    def probe():
+        kids = [p for p in s.children() if p != other_than]
+        return kids[0] if len(kids) == 1 else None
+    return wait_for(probe, 10, what="one child of httpd other than %r"
+                    % other_than)
+
+
+def grd0101_text(s):
+    return "\n".join(l for l in s.log_text().splitlines() if "GRD010" in l)
+
+
+class Request:
+    """A request in a background thread whose client closes its socket as
+    soon as the response is complete, as browsers do: the worker's
+    lingering close then ends at once, and the worker takes the next
+    connection (queued behind it) without a pause."""
+
+    def __init__(self, s, path, timeout=60):
+        self.path = path
+        self.response = None
+        self.error = None
+        self.done = threading.Event()
+
+        def run():
+            try:
+                self.response = s.get(path, timeout=timeout)
+            except Exception as e:     # noqa: BLE001 - kept for the test
+                self.error = e
+            self.done.set()
+        threading.Thread(target=run, daemon=True).start()
+
+    def result(self):
+        assert self.done.wait(15 * guardtest.TIME_SCALE), self.path
+        assert self.error is None, "%s: %r" % (self.path, self.error)
+        return self.response
+
+
+def first_stuck_pid(s):
+    lines = wait_for(lambda: stuck_lines(s), 4, what="GRD0100")
+    return lines[0][0]
+
+
+@pytest.mark.slow
+def test_unstuck_names_the_stuck_request_not_the_next(make_server):
+    """The worker is in its next request when the watchdog sees that the
+    stuck one ended: GRD0101 names the stuck one, as GRD0100 did."""
+    s = one_worker_server(make_server)
+    s.add_page("next.php", '<?php usleep(700000); echo "next\\n";')
+    h1 = Request(s, "/sleep.php?us=2500000")
+    child = first_stuck_pid(s)
+    # Queued behind it on the one worker: served as soon as it is done.
+    h2 = Request(s, "/next.php")
+    time.sleep(0.2)
+    h3 = Request(s, "/hello.php")
+    for h in (h1, h2, h3):
+        assert h.result().status == 200, h.result()
+    assert h2.result().text == "next\n"
+    wait_for(lambda: unstuck_lines(s), 3, what="GRD0101")
+    time.sleep(1.0)
+    assert stuck_lines(s) == [(child, child, "GET", "/sleep.php?...")], \
+        grd0101_text(s)
+    ended = unstuck_lines(s)
+    assert len(ended) == 1, grd0101_text(s)
+    pid, tid, method, uri, rest = ended[0]
+    assert (pid, tid, method, uri) == (child, child, "GET",
+                                       "/sleep.php?..."), grd0101_text(s)
+    assert re.match(r" \(began \d+\.\d s ago\)$", rest), rest
+    assert only_child(s) == child      # all three on the same process
+    assert s.guard_json()["counters"]["stuck_total"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["exit", "kill"])
+def test_next_process_of_a_stuck_slot_is_not_stuck(make_server, how):
+    """A child ends while its request is stuck: it exits after the request
+    (MaxConnectionsPerChild 1), or is killed in it. The next process of
+    the slot never reports the old flag as its own (GRD0101 naming its
+    pid), and its worker is not stuck."""
+    extra = "MaxConnectionsPerChild 1\n" if how == "exit" else ""
+    s = one_worker_server(make_server, extra)
+    h = Request(s, "/sleep.php?us=%d"
+                % (2500000 if how == "exit" else 20000000))
+    first = first_stuck_pid(s)
+    if how == "kill":
+        os.kill(first, signal.SIGKILL)
+        assert h.done.wait(10 * guardtest.TIME_SCALE)
+        assert h.error is not None, h.response
+    else:
+        assert h.result().status == 200
+    second = only_child(s, other_than=first)
+    # The new process serves requests (with MaxConnectionsPerChild 1 each
+    # one has a process of its own, in the same slot).
+    for _ in range(3):
+        r = s.get("/hello.php")
+        assert r.status == 200, r
+    time.sleep(1.5)
+    js = s.guard_json()
+    later = {w["pid"] for w in js["workers"]} | set(s.children())
+    assert first not in later, js["workers"]
+    assert stuck_lines(s) == [(first, first, "GET", "/sleep.php?...")], \
+        grd0101_text(s)
+    ended = unstuck_lines(s)
+    # Killed: nothing more from the first child. Exited: its own line,
+    # naming its own request (seen ending, or as the process exits).
+    assert all(e[0] == first and e[3] == "/sleep.php?..." for e in ended), \
+        grd0101_text(s)
+    assert len(ended) == (1 if how == "exit" else 0), grd0101_text(s)
+    assert second not in {e[0] for e in ended}
+    assert js["summary"]["stuck"] == 0, js["summary"]
+    assert not any(w["stuck"] for w in js["workers"]), js["workers"]
+    assert js["counters"]["stuck_total"] == 1, js["counters"]

@@ -20,6 +20,7 @@ int main(void)
     srunner_add_suite(sr, guard_render_suite());
     srunner_add_suite(sr, guard_inspect_suite());
     srunner_add_suite(sr, guard_cut_suite());
+    srunner_add_suite(sr, guard_watch_suite());
     srunner_add_suite(sr, guard_locks_suite());
     srunner_add_suite(sr, guard_http_suite());
     srunner_add_suite(sr, guard_http_addr_suite());

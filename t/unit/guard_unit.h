@@ -15,6 +15,7 @@ Suite *guard_shm_suite(void);
 Suite *guard_render_suite(void);
 Suite *guard_inspect_suite(void);
 Suite *guard_cut_suite(void);
+Suite *guard_watch_suite(void);
 Suite *guard_locks_suite(void);
 Suite *guard_http_suite(void);
 Suite *guard_http_addr_suite(void);

@@ -57,6 +57,25 @@ START_TEST(silent_socket_due_after_timeout_once)
 }
 END_TEST
 
+/* mod_cgid's socket, silent as long as the script is: not a backend. */
+START_TEST(cgi_socket_never_due)
+{
+    guard_track_t t;
+    guard_wait_t w = backend(7, 70, -1);
+
+    memset(&t, 0, sizeof(t));
+    w.kind = GUARD_WAIT_CGI;
+    ck_assert_int_eq(feed(&t, w, T0 + MS(500)), 0);
+    ck_assert_int_eq(feed(&t, w, T0 + SEC(5)), 0);
+    ck_assert_int_eq(feed(&t, w, T0 + SEC(60)), 0);
+    ck_assert(t.ino == 0);
+    /* The same socket as a backend would be. */
+    w.kind = GUARD_WAIT_BACKEND;
+    ck_assert_int_eq(feed(&t, w, T0 + SEC(61)), 0);
+    ck_assert_int_eq(feed(&t, w, T0 + SEC(63)), 1);
+}
+END_TEST
+
 START_TEST(trickling_socket_never_due)
 {
     guard_track_t t;
@@ -246,6 +265,7 @@ Suite *guard_cut_suite(void)
 
     tcase_add_test(tc, silent_socket_due_after_timeout_once);
     tcase_add_test(tc, trickling_socket_never_due);
+    tcase_add_test(tc, cgi_socket_never_due);
     tcase_add_test(tc, silence_not_dated_before_request);
     tcase_add_test(tc, one_cpu_blip_keeps_tracking_two_end_it);
     tcase_add_test(tc, other_waits_and_sockets_restart_tracking);

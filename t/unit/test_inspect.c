@@ -24,6 +24,9 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <stdio.h>
 #include "guard_unit.h"
 #include "guard_inspect.h"
@@ -413,6 +416,129 @@ START_TEST(backend_on_old_listener_fd_is_backend)
 }
 END_TEST
 
+/* A process that listens on a unix socket and never answers, as mod_cgid's
+ * daemon (a child of the server's parent) looks while its CGI script is
+ * silent: a child of this test process. */
+static pid_t unix_listener_child(char *path, apr_size_t len)
+{
+    struct sockaddr_un a;
+    int ready[2], fd;
+    pid_t pid;
+    char c = 0;
+
+    snprintf(path, len, "/tmp/guard-unit-cgisock.%d", (int)getpid());
+    unlink(path);
+    ck_assert_int_eq(pipe(ready), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        memset(&a, 0, sizeof(a));
+        a.sun_family = AF_UNIX;
+        strcpy(a.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0
+            || listen(fd, 8) != 0) {
+            _exit(1);
+        }
+        (void)!write(ready[1], &c, 1);
+        alarm(20);       /* gone even if the test fails before its kill */
+        pause();
+        _exit(0);
+    }
+    close(ready[1]);
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    return pid;
+}
+
+static int unix_connect(const char *path)
+{
+    struct sockaddr_un a;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sun_family = AF_UNIX;
+    strcpy(a.sun_path, path);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void inspect_for_server(blocker_t *b, pid_t server_pid,
+                               guard_wait_t *w)
+{
+    guard_inspect_ctx_t ctx;
+    guard_inspect_req_t req;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.clk_tck = sysconf(_SC_CLK_TCK);
+    ctx.server_pid = server_pid;
+    req.tid = b->tid;
+    req.client_fd = -1;
+    req.cpu_start_us = b->cpu_start_us;
+    req.req_start = apr_time_now() - apr_time_from_msec(300);
+    ck_assert_int_eq(guard_inspect_thread(&ctx, &req, apr_time_now(), w), 0);
+}
+
+static void end_child(pid_t pid, const char *path)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    unlink(path);
+}
+
+/* The peer listened in a child of the server's parent (here: of this
+ * process, named as the server): the CGI at work, not a backend. */
+START_TEST(unix_socket_to_process_of_server_is_cgi)
+{
+    char path[64], peer[80];
+    pid_t child = unix_listener_child(path, sizeof(path));
+    int fd = unix_connect(path);
+    blocker_t *b = start_blocker(B_POLL, fd);
+    guard_wait_t w;
+
+    inspect_for_server(b, getpid(), &w);
+    snprintf(peer, sizeof(peer), "unix:%s", path);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "cgi");
+    ck_assert_str_eq(w.peer, peer);
+    ck_assert_int_eq(w.fd, fd);
+    ck_assert(w.flags & GUARD_WAITF_UNIX);
+    /* The same socket when the server is another process: a backend. */
+    inspect_for_server(b, getppid(), &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    inspect_for_server(b, 0, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    end_child(child, path);
+}
+END_TEST
+
+/* A unix socket whose listener is this very process: not another process
+ * of the server, so a backend. */
+START_TEST(unix_socket_to_own_process_is_backend)
+{
+    struct sockaddr_un a;
+    char path[64];
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), fd;
+    blocker_t *b;
+    guard_wait_t w;
+
+    snprintf(path, sizeof(path), "/tmp/guard-unit-own.%d", (int)getpid());
+    unlink(path);
+    memset(&a, 0, sizeof(a));
+    a.sun_family = AF_UNIX;
+    strcpy(a.sun_path, path);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(l, 8), 0);
+    fd = unix_connect(path);
+    b = start_blocker(B_POLL, fd);
+    inspect_for_server(b, getppid(), &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    inspect_for_server(b, getpid(), &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    close(l);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(condition_wait_is_futex)
 {
     blocker_t *b = start_blocker(B_COND, -1);
@@ -543,6 +669,8 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, accept_is_listener);
     tcase_add_test(tc, backend_on_old_listener_fd_is_backend);
     tcase_add_test(tc, condition_wait_is_futex);
+    tcase_add_test(tc, unix_socket_to_process_of_server_is_cgi);
+    tcase_add_test(tc, unix_socket_to_own_process_is_backend);
     tcase_add_test(tc, spinner_is_on_cpu);
 #else
     tcase_add_test(tc, without_inspection_a_sleeping_thread_is_unknown);

@@ -192,6 +192,9 @@ static const char *const stat_bad[] = {
     "27 0 18446744073709551616",
     "1234 (apache2) S 1 1234 1234 0 -1 4194624 2000 0 3 0 157 42 0 0 20 0 "
     "27 0 987654x 0",
+    /* The parent is a number. */
+    "1234 (apache2) S x 1234 1234 0 -1 4194624 2000 0 3 0 157 42 0 0 20 0 "
+    "27 0 987654",
 };
 
 START_TEST(stat_valid)

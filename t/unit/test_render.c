@@ -389,6 +389,45 @@ START_TEST(lock_chain_in_every_format)
 }
 END_TEST
 
+/* A worker waiting on its CGI script (mod_cgid): its own kind, and text
+ * that says so, in every format. */
+START_TEST(cgi_wait_in_every_format)
+{
+    const char *d;
+    const char *text = "poll on CGI script via unix:/run/apache2/cgisock.42";
+
+    set_wait(&workers[5], GUARD_WAIT_CGI, "poll",
+             "unix:/run/apache2/cgisock.42", "");
+    workers[5].slot.wait.flags = GUARD_WAITF_UNIX;
+    guard_render_json(&snap, out);
+    d = data();
+    ck_assert_msg(json_valid(d), "invalid JSON: %s", d);
+    ck_assert_has(d, "\"wait\":{\"kind\":\"cgi\",\"syscall\":\"poll\","
+                  "\"fd\":12,\"peer\":\"unix:/run/apache2/cgisock.42\",");
+    ck_assert_has(d, "\"text\":\"poll on CGI script via unix:/run/apache2/"
+                  "cgisock.42\"");
+
+    out = guard_sink_buffer(pool);
+    guard_render_html(&snap, 0, out);
+    ck_assert_has(data(), text);
+
+    out = guard_sink_buffer(pool);
+    guard_render_prometheus(&snap, 1, out);
+    check_prom(data());
+    ck_assert_has(data(), "\nguard_worker_request_duration_seconds{child="
+                  "\"1\",thread=\"2\",pid=\"200\",tid=\"205\",state=\"busy\","
+                  "wait=\"cgi\"} 0.700\n");
+    ck_assert_has(data(), "\nguard_worker_wait_seconds{child=\"1\","
+                  "thread=\"2\",pid=\"200\",tid=\"205\",wait=\"cgi\","
+                  "syscall=\"poll\"} 0.650\n");
+
+    out = guard_sink_buffer(pool);
+    guard_render_auto(&snap, out);
+    ck_assert_has(data(), " wait=poll on CGI script via unix:/run/apache2/"
+                  "cgisock.42\n");
+}
+END_TEST
+
 START_TEST(json_is_valid)
 {
     guard_render_json(&snap, out);
@@ -829,6 +868,7 @@ Suite *guard_render_suite(void)
     tcase_add_test(tc, json_validator_rejects);
     tcase_add_test(tc, json_is_valid);
     tcase_add_test(tc, lock_chain_in_every_format);
+    tcase_add_test(tc, cgi_wait_in_every_format);
     tcase_add_test(tc, json_server_and_summary);
     tcase_add_test(tc, json_stuck_worker_escaped);
     tcase_add_test(tc, json_idle_worker_nulls);

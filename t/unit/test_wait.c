@@ -46,7 +46,7 @@ START_TEST(kind_names)
 {
     static const char *const want[GUARD_WAIT_MAX] = {
         "none", "cpu", "backend", "client", "listener", "file", "lock",
-        "pipe", "futex", "sleep", "child", "syscall", "unknown"
+        "pipe", "futex", "sleep", "child", "syscall", "unknown", "cgi"
     };
     int k;
 
@@ -176,6 +176,40 @@ START_TEST(describe_client_and_listener)
 }
 END_TEST
 
+START_TEST(describe_cgi)
+{
+    guard_wait_t w = mkwait(GUARD_WAIT_CGI, "poll",
+                            "unix:/run/apache2/cgisock.812", "");
+
+    ck_assert_str_eq(describe(&w, 1000),
+                     "poll on CGI script via unix:/run/apache2/cgisock.812");
+    ck_assert_str_eq(guard_wait_kind_name(GUARD_WAIT_CGI), "cgi");
+}
+END_TEST
+
+/* mod_cgid's daemon is a child of the server's parent, as this worker's
+ * process is; a backend on a unix socket (php-fpm, a local redis) is not. */
+START_TEST(server_peer_is_a_sibling_of_this_child)
+{
+    /* peer, its parent, this child, the server's parent */
+    ck_assert_int_eq(guard_wait_server_peer(812, 800, 805, 800), 1);
+    /* A daemon of its own (php-fpm's pool under its master, init's). */
+    ck_assert_int_eq(guard_wait_server_peer(900, 899, 805, 800), 0);
+    ck_assert_int_eq(guard_wait_server_peer(900, 1, 805, 800), 0);
+    /* The peer is this process, or the parent itself. */
+    ck_assert_int_eq(guard_wait_server_peer(805, 800, 805, 800), 0);
+    ck_assert_int_eq(guard_wait_server_peer(800, 1, 805, 800), 0);
+    /* Unknown peer (another pid namespace) or unknown server. */
+    ck_assert_int_eq(guard_wait_server_peer(0, 800, 805, 800), 0);
+    ck_assert_int_eq(guard_wait_server_peer(-1, 800, 805, 800), 0);
+    ck_assert_int_eq(guard_wait_server_peer(812, 0, 805, 0), 0);
+    /* httpd as PID 1 of a container: its children's parent is 1. */
+    ck_assert_int_eq(guard_wait_server_peer(12, 1, 7, 1), 1);
+    /* Under -X the one process is the server: the daemon is its child. */
+    ck_assert_int_eq(guard_wait_server_peer(812, 805, 805, 805), 1);
+}
+END_TEST
+
 START_TEST(describe_file_pipe_lock)
 {
     guard_wait_t w = mkwait(GUARD_WAIT_FILE, "read", "", "/srv/big.iso");
@@ -250,6 +284,8 @@ Suite *guard_wait_suite(void)
     tcase_add_test(tc, describe_backend);
     tcase_add_test(tc, describe_connect);
     tcase_add_test(tc, describe_client_and_listener);
+    tcase_add_test(tc, describe_cgi);
+    tcase_add_test(tc, server_peer_is_a_sibling_of_this_child);
     tcase_add_test(tc, describe_file_pipe_lock);
     tcase_add_test(tc, describe_simple_kinds);
     tcase_add_test(tc, describe_truncates_to_buffer);

@@ -19,6 +19,10 @@ typedef struct {
     /* Optional: 1 when the MPM says a worker thread serves nothing now,
      * whatever its slot last said (a request finished on another thread). */
     int (*thread_released)(void *baton, int child, int thread);
+    /* Optional: 1 when the MPM says the thread does not exist (never
+     * started, beyond ThreadsPerChild, or ended), or is finishing after a
+     * restart and listed as idle: its slot is not a worker to list. */
+    int (*thread_gone)(void *baton, int child, int thread, int idle);
     void *baton;
 } guard_server_info_t;
 

@@ -107,6 +107,14 @@ static void add_worker(guard_snapshot_t *s, int child, int thread,
     s->stuck += v->stuck;
 }
 
+static int thread_gone(const guard_snapshot_t *s, int child, int thread,
+                       const guard_slot_t *copy)
+{
+    return s->server.thread_gone
+           && s->server.thread_gone(s->server.baton, child, thread,
+                                    copy->state == GUARD_WS_IDLE);
+}
+
 static const guard_child_view_t *running_child(const guard_snapshot_t *s,
                                                int child)
 {
@@ -200,7 +208,7 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
             count_slot(s, &copy);
             keep_cut(s, c, t, &copy);
             if (cv && copy.state != GUARD_WS_EMPTY
-                && copy.pid == cv->rec.pid) {
+                && copy.pid == cv->rec.pid && !thread_gone(s, c, t, &copy)) {
                 add_worker(s, c, t, &copy, ok);
             }
         }

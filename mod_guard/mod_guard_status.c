@@ -84,6 +84,7 @@ static void server_info(server_rec *s, const guard_shm_t *shm,
     info->server_limit = (int)shm->hdr->server_limit;
     info->thread_limit = (int)shm->hdr->thread_limit;
     info->thread_released = guard_glue_thread_released;
+    info->thread_gone = guard_glue_thread_gone;
 }
 
 /* The main server: directives of the page are server config only. */

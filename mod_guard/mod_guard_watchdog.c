@@ -64,6 +64,18 @@ int guard_glue_thread_released(void *baton, int child, int thread)
                   || ws->status == SERVER_IDLE_KILL);
 }
 
+int guard_glue_thread_gone(void *baton, int child, int thread, int idle)
+{
+    worker_score *ws;
+
+    if (!ap_scoreboard_image) {
+        return 0;
+    }
+    ws = ap_get_scoreboard_worker_from_indexes(child, thread);
+    return ws && (ws->status == SERVER_DEAD
+                  || (idle && ws->status == SERVER_GRACEFUL));
+}
+
 static void log_to_httpd(void *baton, int level, const char *tag,
                          const char *msg)
 {
@@ -106,6 +118,16 @@ static int find_child_slot(void)
 
 /* Before any worker thread runs: this child's record and idle slots. In
  * prefork the worker is the main thread, so its tid is known already. */
+static int threads_per_child(void)
+{
+    int n = 0;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &n) != APR_SUCCESS || n < 1) {
+        n = 1;
+    }
+    return n;
+}
+
 static void claim_child(int child)
 {
     guard_child_t *c = &watch.shm->children[child];
@@ -120,8 +142,17 @@ static void claim_child(int child)
     c->watchdog_tid = 0;
     guard_seq_write_end(&c->seq);
     for (t = 0; t < tl; t++) {
-        guard_slot_claim(guard_shm_slot(watch.shm, child, t), watch.pid,
-                         tl == 1 ? watch.pid : 0, generation);
+        guard_slot_t *s = guard_shm_slot(watch.shm, child, t);
+
+        /* Only ThreadsPerChild threads ever run: the rest of ThreadLimit
+         * stays empty, not idle. */
+        if (t < threads_per_child()) {
+            guard_slot_claim(s, watch.pid, tl == 1 ? watch.pid : 0,
+                             generation);
+        }
+        else {
+            guard_slot_release(s);
+        }
     }
 }
 

@@ -503,6 +503,10 @@ GUARD_CONF = """\
 """
 
 
+# The process name of mod_guard's syscall-file broker.
+BROKER_COMM = "guard-broker"
+
+
 class Httpd:
     """One server: its directory, config and control."""
 
@@ -708,8 +712,7 @@ class Httpd:
                 pids.append(int(d))
         return pids
 
-    def children(self):
-        """Live child pids of the master."""
+    def _master_children(self):
         out = []
         for pid in self.our_processes():
             if pid == self.master_pid:
@@ -720,6 +723,17 @@ class Httpd:
             except OSError:
                 pass
         return out
+
+    def children(self):
+        """Live worker child pids of the master (not mod_guard's
+        syscall-file broker, see brokers())."""
+        return [p for p in self._master_children()
+                if proc_comm(p) != BROKER_COMM]
+
+    def brokers(self):
+        """Live pids of mod_guard's syscall-file broker (threaded MPMs)."""
+        return [p for p in self._master_children()
+                if proc_comm(p) == BROKER_COMM]
 
     def stop(self, timeout=20):
         self.release_all()

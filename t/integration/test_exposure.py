@@ -251,8 +251,7 @@ def test_core_dump_directory_is_httpds_own(make_server):
 
 def broker_of(s):
     """(pid, abstract name) of the server's syscall-file broker."""
-    pids = [p for p in s.children()
-            if open("/proc/%d/comm" % p).read().strip() == "guard-broker"]
+    pids = s.brokers()
     assert len(pids) == 1, pids
     with open("/proc/net/unix") as f:
         names = re.findall(r"\s@(mod_guard-broker-%d-[0-9a-f]+)$"
@@ -292,7 +291,7 @@ def test_broker_under_hostile_clients(make_server, crashtest_so, mpm):
 
     # Not a child of the server: no answer at all, for any tid (its own,
     # a worker thread's, the master's).
-    child = [p for p in s.children() if p != pid][0]
+    child = s.children()[0]
     tids = [int(t) for t in os.listdir("/proc/%d/task" % child)]
     for tid in (os.getpid(), tids[-1], s.master_pid):
         msg, anc = ask(name, tid)
@@ -345,9 +344,7 @@ def test_broker_restarted_when_killed(make_server, crashtest_so):
     wait_for(lambda: s.count_log(r"GRD0021: syscall-file broker pid %d died "
                                  r"of signal 9: restarting" % pid), 5,
              what="GRD0021 for the killed broker")
-    new = wait_for(lambda: [p for p in s.children()
-                            if p != pid and open("/proc/%d/comm" % p)
-                            .read().strip() == "guard-broker"], 5,
+    new = wait_for(lambda: [p for p in s.brokers() if p != pid], 5,
                    what="a new broker")
     assert proc_ppid(new[0]) == s.master_pid
     start_threaded_waits(s)
@@ -356,9 +353,7 @@ def test_broker_restarted_when_killed(make_server, crashtest_so):
     _, name = broker_of(s)
     s.release_all()
     s.graceful()
-    wait_for(lambda: len([p for p in s.children()
-                          if open("/proc/%d/comm" % p).read().strip()
-                          == "guard-broker"]) == 1, 10, what="one broker")
+    wait_for(lambda: len(s.brokers()) == 1, 10, what="one broker")
     assert broker_of(s)[1] == name
     r = get(s.port, "/ct?sleep=10", timeout=5)
     assert r.status == 200, r

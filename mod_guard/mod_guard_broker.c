@@ -119,6 +119,7 @@ static void broker_main(pid_t parent)
     sigset_t none;
     int sig;
 
+    prctl(PR_SET_NAME, "guard-broker", 0, 0, 0);
     /* Dies with the parent; exits if the parent is gone already. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) {
@@ -136,7 +137,6 @@ static void broker_main(pid_t parent)
     }
     syscall(SYS_close_range, 4U, ~0U, 0U);
     cfg.listen_fd = 3;
-    prctl(PR_SET_NAME, "guard-broker", 0, 0, 0);
     if (guard_broker_confine() != 0) {
         _exit(BROKER_STARTUP_ERROR);
     }

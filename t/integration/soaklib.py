@@ -116,11 +116,21 @@ class Wrk:
 # ------------------------------------------------------- processes
 
 
+def kept_syscall_fds(pid):
+    """The watchdog's kept /proc/<pid>/task/<tid>/syscall files of pid
+    (one per sampled thread, for the thread's life), as {fd: path}."""
+    return {fd: t for fd, t in fd_targets(pid).items()
+            if re.match(r"^/proc/\d+/task/\d+/syscall$", t)}
+
+
 def fd_count(pid):
+    """pid's fds but the watchdog's kept syscall files, which a soak
+    checks apart (they belong to threads, not to requests)."""
     try:
-        return len(os.listdir("/proc/%d/fd" % pid))
+        n = len(os.listdir("/proc/%d/fd" % pid))
     except OSError:
         return None
+    return n - len(kept_syscall_fds(pid))
 
 
 def fd_targets(pid):

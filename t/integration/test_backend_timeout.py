@@ -634,7 +634,7 @@ def test_event_cgi_is_not_a_backend(make_server):
     auto = s.guard_get("auto").text
     assert re.search(r"request=GET /cgi-bin/quiet\.cgi HTTP/1\.1 .*"
                      r"wait=\w+ on CGI script via unix:\S*cgisock", auto), auto
-    prom = s.guard_get("prometheus").text
+    prom = s.guard_get("prometheus&pids").text
     assert re.search(r'guard_worker_wait_seconds\{child="0",thread="\d+",'
                      r'pid="%d",tid="%d",wait="cgi",' % (w["pid"], w["tid"]),
                      prom), prom

@@ -250,8 +250,10 @@ def test_core_dump_directory_is_httpds_own(make_server):
 # ------------------------------------------------------------- the broker
 
 def broker_of(s):
-    """(pid, abstract name) of the server's syscall-file broker."""
-    pids = s.brokers()
+    """(pid, abstract name) of the server's syscall-file broker (which
+    names itself right after the fork: on a loaded machine, a moment after
+    the server answers)."""
+    pids = wait_for(lambda: s.brokers(), 5, what="the broker")
     assert len(pids) == 1, pids
     with open("/proc/net/unix") as f:
         names = re.findall(r"\s@(mod_guard-broker-%d-[0-9a-f]+)$"

@@ -23,8 +23,8 @@ import pytest
 import soaklib
 from guardtest import Fail, proc_alive, wait_for
 from soaklib import (Wrk, FdSampler, access_counts, auto_fields, fd_count,
-                     fd_targets, json_or_none, report, rss_kib, settle,
-                     shared_maps)
+                     fd_targets, json_or_none, kept_syscall_fds, report,
+                     rss_kib, settle, shared_maps)
 
 pytestmark = pytest.mark.soak
 
@@ -89,6 +89,7 @@ def snapshot(s):
             "master_maps": shared_maps(s.master_pid),
             "master_rss_kib": rss_kib(s.master_pid),
             "fds": {p: fd_count(p) for p in kids},
+            "syscall_fds": {p: kept_syscall_fds(p) for p in kids},
             "maps": {p: shared_maps(p) for p in kids},
             "targets": {p: fd_targets(p) for p in kids}}
 
@@ -121,8 +122,16 @@ def warm_up(s):
 
 def fd_problems(before, after, base_max):
     """Children holding more fds than before the run (those that lived
-    through it) or than the idle maximum, with what their fds are."""
+    through it) or than the idle maximum, with what their fds are; kept
+    syscall files that are not of one of the child's own live threads, or
+    more than one per thread."""
     out = []
+    for p, paths in sorted(after["syscall_fds"].items()):
+        tids = [re.match(r"^/proc/(\d+)/task/(\d+)/", t).groups()
+                for t in paths.values()]
+        if any(int(owner) != p for owner, _ in tids) \
+                or len(set(tids)) != len(tids):
+            out.append("child %d: syscall files %s" % (p, json.dumps(paths)))
     for p, n in sorted(after["fds"].items()):
         was = before["fds"].get(p)
         if (was is not None and n > was) or n > base_max:

@@ -359,6 +359,22 @@ def test_broker_restarted_when_killed(make_server, crashtest_so):
     assert broker_of(s)[1] == name
     r = get(s.port, "/ct?sleep=10", timeout=5)
     assert r.status == 200, r
+    # A full restart (-k restart: the parent lives on) likewise; the old
+    # broker is gone with the old configuration, a new one serves.
+    old = s.brokers()
+    before = s.count_log(r"resuming normal operations")
+    rc, out = s.run("-k", "restart")
+    assert rc == 0, out
+    wait_for(lambda: s.count_log(r"resuming normal operations") > before,
+             20, what="-k restart to complete")
+    wait_for(lambda: len(s.brokers()) == 1 and s.brokers() != old, 10,
+             what="one new broker")
+    assert broker_of(s)[1] == name
+    s.hang("/ct?sleep=6000")
+    wait_all_seen(s, ("/ct?sleep",))
+    # Only the kill was a death: restarts end the broker on purpose.
+    assert s.count_log(r"GRD0021") == 1, s.log_tail()
+    assert s.count_log(r"GRD0020") == 4, s.log_tail()
 
 
 @pytest.mark.slow

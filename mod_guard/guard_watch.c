@@ -64,21 +64,6 @@ static void futex_wake(apr_uint32_t *addr)
 
 #endif
 
-void guard_watch_say(guard_watch_t *w, int level, const char *tag,
-                     const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    if (!w->log || (level == GUARD_LOG_DEBUG && !w->debug)) {
-        return;
-    }
-    va_start(ap, fmt);
-    apr_vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    w->log(w->baton, level, tag, msg);
-}
-
 /* A field of a copy that may be torn: at most its size, NUL or not. */
 #define FIELD(f) (int)strnlen((f), sizeof(f)), (f)
 
@@ -98,7 +83,7 @@ static void report_stuck(guard_watch_t *w, const guard_slot_t *s,
 
     guard_wait_describe(wait, apr_time_as_msec(now - s->req_start), what,
                         sizeof(what));
-    guard_watch_say(w, GUARD_LOG_WARN, GRD_STUCK,
+    guard_log_say(&w->log, GUARD_LOG_WARN, GRD_STUCK,
         "stuck request: pid %d tid %d \"%.*s %.*s\" vhost %.*s client %.*s "
         "running %.1f s (threshold %.1f s), waiting on: %s",
         s->pid, s->tid, FIELD(s->req.method), FIELD(s->req.uri),
@@ -128,7 +113,7 @@ static void keep_stuck(guard_watch_t *w, int thread, const guard_slot_t *s)
 static void report_unstuck(guard_watch_t *w, guard_watch_stuck_t *st,
                            apr_time_t now, const char *why)
 {
-    guard_watch_say(w, GUARD_LOG_INFO, GRD_UNSTUCK,
+    guard_log_say(&w->log, GUARD_LOG_INFO, GRD_UNSTUCK,
         "stuck request ended: pid %d tid %d \"%s %s\" (began %.1f s "
         "ago%s)", st->pid, st->tid, st->method, st->uri,
         (double)(now - st->req_start) / APR_USEC_PER_SEC, why);
@@ -191,7 +176,7 @@ static void report_cut(guard_watch_t *w, const guard_slot_t *s,
 
     guard_duration_format(apr_time_from_msec(c->timeout_ms), timeout,
                           sizeof(timeout));
-    guard_watch_say(w, GUARD_LOG_WARN, tag,
+    guard_log_say(&w->log, GUARD_LOG_WARN, tag,
         "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
         "to %s blocked %.1f s, idle %.1f s, GuardBackendTimeout %s",
         what, s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
@@ -244,18 +229,18 @@ static void record_cut(guard_slot_t *live, const guard_cut_t *c)
 static void report_holder_cut(guard_watch_t *w, const guard_slot_t *s,
                               const guard_cut_t *c)
 {
-    guard_watch_say(w, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
-                    : GRD_LOCK_CUT_FAILED,
-                    "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
-                    "lock others wait for (GuardLockWatch cut-holder): %s %s "
-                    "on fd %d to %s blocked %.1f s, idle %.1f s",
-                    c->ok ? "lock holder's backend cut"
-                    : "lock holder's backend cut failed (socket changed or "
-                      "gone)", s->pid, s->tid, s->req.method, s->req.uri,
-                    s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
-                    c->sysname, c->fd, c->peer[0] ? c->peer : "?",
-                    (double)c->blocked_ms / 1000,
-                    c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000);
+    guard_log_say(&w->log, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
+                  : GRD_LOCK_CUT_FAILED,
+                  "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
+                  "lock others wait for (GuardLockWatch cut-holder): %s %s "
+                  "on fd %d to %s blocked %.1f s, idle %.1f s",
+                  c->ok ? "lock holder's backend cut"
+                  : "lock holder's backend cut failed (socket changed or "
+                    "gone)", s->pid, s->tid, s->req.method, s->req.uri,
+                  s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
+                  c->sysname, c->fd, c->peer[0] ? c->peer : "?",
+                  (double)c->blocked_ms / 1000,
+                  c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000);
 }
 
 /* A cut is counted before its shutdown(): once the socket is cut the
@@ -348,11 +333,11 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
 {
     char what[256];
 
-    if (!w->debug) {
+    if (!w->log.debug) {
         return;
     }
     describe(live, now, what, sizeof(what));
-    guard_watch_say(w, GUARD_LOG_DEBUG, GRD_SAMPLE,
+    guard_log_say(&w->log, GUARD_LOG_DEBUG, GRD_SAMPLE,
         "sampled tid %d \"%s %s\" age %" APR_INT64_T_FMT " ms: %s "
         "(for %" APR_INT64_T_FMT " ms)", live->tid, live->req.method,
         live->req.uri, apr_time_as_msec(now - live->req_start), what,
@@ -470,8 +455,23 @@ apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
     return gap > w->interval ? gap : w->interval;
 }
 
+/* What the lock pass needs of this watchdog. */
+static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
+{
+    guard_lockwatch_ctx_t x;
+
+    x.shm = w->shm;
+    x.child = w->child;
+    x.pid = w->pid;
+    x.rules = w->lock_rules;
+    x.log = &w->log;
+    x.interval = w->interval;
+    return x;
+}
+
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
+    guard_lockwatch_ctx_t lx = lock_ctx(w);
     int t, tl = (int)w->shm->hdr->thread_limit;
     apr_time_t next = 0;
 
@@ -483,7 +483,7 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
             next = due;
         }
     }
-    guard_lockwatch_pass(w, now);
+    guard_lockwatch_pass(&lx, now);
     return next;
 }
 
@@ -537,6 +537,8 @@ static void count_wakeup(guard_watch_t *w, apr_time_t now)
 
 void guard_watch_run(guard_watch_t *w)
 {
+    guard_lockwatch_ctx_t lx;
+
     while (!__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST)) {
         apr_uint32_t seen = __atomic_load_n(&w->starts, __ATOMIC_SEQ_CST);
         apr_time_t now = apr_time_now();
@@ -545,11 +547,12 @@ void guard_watch_run(guard_watch_t *w)
         count_wakeup(w, now);
         next = guard_watch_pass(w, now);
         if (!next) {
-            guard_watch_say(w, GUARD_LOG_DEBUG, GRD_SLEEP,
+            guard_log_say(&w->log, GUARD_LOG_DEBUG, GRD_SLEEP,
                 "no request old enough in flight: sleeping until one starts");
         }
         guard_watch_sleep(w, seen, next);
     }
     guard_watch_finish(w, apr_time_now());
-    guard_lockwatch_stop(w);
+    lx = lock_ctx(w);
+    guard_lockwatch_stop(&lx);
 }

@@ -10,7 +10,7 @@
 #include <apr_time.h>
 #include "guard_shm.h"
 #include "guard_inspect.h"
-#include "guard_lockrule.h"
+#include "guard_lock_rule.h"
 #include "guard_log.h"
 
 /* A worker whose wait has not changed is looked at again after a quarter

@@ -11,7 +11,7 @@
 #include <apr_strings.h>
 #include "guard_cut.h"
 #include "guard_duration.h"
-#include "guard_lockwatch.h"
+#include "guard_lock_watch.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "guard_wait.h"

@@ -11,8 +11,10 @@
 
 /* guard_read_lines reads through read(2): here, through fuzz_read. */
 #define read fuzz_read
-#include "../../mod_guard/guard_locks.c"
+#include "../../mod_guard/guard_lines.c"
 #undef read
+
+#include "guard_lock_procfs.h"
 
 #include <stdio.h>
 #include "fuzz_check.h"

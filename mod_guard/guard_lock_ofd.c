@@ -10,7 +10,8 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include "guard_inspect.h"
-#include "guard_lockofd.h"
+#include "guard_lines.h"
+#include "guard_lock_ofd.h"
 #include "guard_shm.h"
 
 #define DENTS_BUF 2048

@@ -1,19 +1,19 @@
 /*
  * GuardLockWatch in the watchdog: mark a worker's lock wait on a watched
- * file, keep the lock chains of the shared table (guard_lockchain.h) up to
+ * file, keep the lock chains of the shared table (guard_lock_table.h) up to
  * date, find their holders in /proc/locks and the slots of every child,
  * log each chain once when it appears and once when it clears, and pass
  * the cut-holder request to the holder's own watchdog. No malloc, no
  * locks: stack buffers and atomics only.
  */
-#ifndef GUARD_LOCKWATCH_H
-#define GUARD_LOCKWATCH_H
+#ifndef GUARD_LOCK_WATCH_H
+#define GUARD_LOCK_WATCH_H
 
 #include <sys/types.h>
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_cut.h"
-#include "guard_lockrule.h"
+#include "guard_lock_rule.h"
 #include "guard_log.h"
 #include "guard_shm.h"
 

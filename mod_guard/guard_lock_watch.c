@@ -13,10 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "guard_inspect.h"
-#include "guard_lockchain.h"
-#include "guard_lockofd.h"
-#include "guard_lockwatch.h"
-#include "guard_locks.h"
+#include "guard_lines.h"
+#include "guard_lock_ofd.h"
+#include "guard_lock_procfs.h"
+#include "guard_lock_table.h"
+#include "guard_lock_watch.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 

@@ -5,8 +5,6 @@
 #include <apr.h>
 #include "guard_lines.h"
 
-#define LINE_BUF 4096
-
 /* Split the lines of buf[0..have); returns how many bytes of a partial
  * line are left, moved to the front. */
 static apr_size_t split_lines(char *buf, apr_size_t have, guard_line_fn *fn,
@@ -28,13 +26,19 @@ static apr_size_t split_lines(char *buf, apr_size_t have, guard_line_fn *fn,
 
 int guard_read_lines(int fd, guard_line_fn *fn, void *baton)
 {
-    char buf[LINE_BUF];
+    return guard_read_lines_from(fd, read, fn, baton);
+}
+
+int guard_read_lines_from(int fd, guard_read_fn *rd, guard_line_fn *fn,
+                          void *baton)
+{
+    char buf[GUARD_LINE_BUF];
     apr_size_t have = 0;
     int skipping = 0;
     ssize_t n;
 
     for (;;) {
-        n = read(fd, buf + have, sizeof(buf) - 1 - have);
+        n = rd(fd, buf + have, sizeof(buf) - 1 - have);
         if (n < 0 && errno == EINTR) {
             continue;
         }

@@ -9,6 +9,7 @@
 #endif
 #include "guard_config.h"
 #include <string.h>
+#include "guard_fmt.h"
 #include "guard_inspect.h"
 #include "guard_proc.h"
 #include "guard_proc_net.h"
@@ -16,26 +17,6 @@
 #include "guard_sockaddr.h"
 #include "guard_syscall.h"
 #include "guard_wait.h"
-
-char *guard_fmt_long(char *p, long v)
-{
-    char tmp[24];
-    int n = 0;
-    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-
-    if (v < 0) {
-        *p++ = '-';
-    }
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n) {
-        *p++ = tmp[--n];
-    }
-    *p = '\0';
-    return p;
-}
 
 int guard_inspect_live(void)
 {
@@ -92,7 +73,7 @@ static char *task_path(char *buf, pid_t tid, const char *leaf)
     char *p = buf;
 
     p = stpcpy(p, "/proc/self/task/");
-    p = guard_fmt_long(p, tid);
+    p = guard_fmt_dec(p, tid);
     *p++ = '/';
     strcpy(p, leaf);
     return buf;
@@ -102,7 +83,7 @@ static char *self_path(char *buf, const char *dir, int fd)
 {
     char *p = stpcpy(buf, dir);
 
-    guard_fmt_long(p, fd);
+    guard_fmt_dec(p, fd);
     return buf;
 }
 
@@ -241,7 +222,7 @@ static void unix_peer(const guard_inspect_ctx_t *ctx, int fd, fd_view_t *v)
         || cr.pid <= 0) {
         return;
     }
-    strcpy(guard_fmt_long(stpcpy(path, "/proc/"), cr.pid), "/stat");
+    strcpy(guard_fmt_dec(stpcpy(path, "/proc/"), cr.pid), "/stat");
     if (read_file(path, line, sizeof(line)) > 0
         && guard_proc_parse_stat(line, &st) == 0
         && guard_wait_server_peer(cr.pid, (long)st.ppid, getpid(),
@@ -464,7 +445,7 @@ static void set_sysname(guard_wait_t *w, long nr)
         cpy(w->sysname, name, sizeof(w->sysname));
     }
     else {
-        guard_fmt_long(stpcpy(w->sysname, "syscall "), nr);
+        guard_fmt_dec(stpcpy(w->sysname, "syscall "), nr);
     }
 }
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
-#include "guard_inspect.h"
+#include "guard_fmt.h"
 #include "guard_lines.h"
 #include "guard_lock_ofd.h"
 #include "guard_lock_procfs.h"
@@ -253,7 +253,7 @@ static void read_comm(pid_t pid, char *out, apr_size_t len)
     ssize_t r;
 
     out[0] = '\0';
-    p = guard_fmt_long(stpcpy(path, "/proc/"), pid);
+    p = guard_fmt_dec(stpcpy(path, "/proc/"), pid);
     strcpy(p, "/comm");
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         return;

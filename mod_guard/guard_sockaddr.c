@@ -7,7 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/un.h>
-#include "guard_inspect.h"
+#include "guard_fmt.h"
 #include "guard_reqcopy.h"
 #include "guard_sockaddr.h"
 
@@ -21,7 +21,7 @@ void guard_sockaddr_format(const struct sockaddr *sa, socklen_t len,
         const struct sockaddr_in *in = (const void *)sa;
 
         inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-        guard_fmt_long(port, ntohs(in->sin_port));
+        guard_fmt_dec(port, ntohs(in->sin_port));
         if (strlen(ip) + strlen(port) + 2 <= outlen) {
             p = stpcpy(p, ip);
             *p++ = ':';
@@ -33,7 +33,7 @@ void guard_sockaddr_format(const struct sockaddr *sa, socklen_t len,
         const struct sockaddr_in6 *in6 = (const void *)sa;
 
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-        guard_fmt_long(port, ntohs(in6->sin6_port));
+        guard_fmt_dec(port, ntohs(in6->sin6_port));
         if (strlen(ip) + strlen(port) + 4 <= outlen) {
             *p++ = '[';
             p = stpcpy(p, ip);

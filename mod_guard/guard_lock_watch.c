@@ -526,17 +526,7 @@ int guard_lockwatch_cut_asked(guard_slot_t *live, const guard_slot_t *s,
     if (asked != s->req_start || wait->kind != GUARD_WAIT_BACKEND) {
         return 0;                 /* another request, or no longer blocked */
     }
-    memset(c, 0, sizeof(*c));
-    c->when = now;
-    c->blocked_ms = apr_time_as_msec(now - wait->since);
-    c->idle_ms = (wait->flags & GUARD_WAITF_TCP) ? wait->idle_ms : -1;
-    c->timeout_ms = 0;
-    c->fd = wait->fd;
-    c->kind = guard_cut_kind(wait);
-    c->action = GUARD_ACTION_CUT_HOLDER;
-    memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
-    memcpy(c->peer, wait->peer, sizeof(c->peer));
-    memcpy(c->uri, s->req.uri, sizeof(c->uri));
-    c->ok = 1;                    /* until the shutdown() says otherwise */
+    guard_cut_from_wait(c, s, wait, now, now - wait->since, 0,
+                        GUARD_ACTION_CUT_HOLDER);
     return 1;
 }

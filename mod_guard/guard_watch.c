@@ -197,21 +197,11 @@ static int check_backend(const guard_slot_t *s, const guard_wait_t *wait,
                             s->backend_timeout, &blocked)) {
         return 0;
     }
-    memset(c, 0, sizeof(*c));
-    c->when = now;
-    c->blocked_ms = apr_time_as_msec(blocked);
-    c->idle_ms = (wait->flags & GUARD_WAITF_TCP) ? wait->idle_ms : -1;
-    c->timeout_ms = apr_time_as_msec(s->backend_timeout);
-    c->fd = wait->fd;
-    c->kind = guard_cut_kind(wait);
-    c->action = s->backend_action;
-    memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
-    memcpy(c->peer, wait->peer, sizeof(c->peer));
-    memcpy(c->uri, s->req.uri, sizeof(c->uri));
-    /* Counted as done before it is done (sample()): the worker runs on at
-     * once, and its next request may end the process before this thread
-     * gets to count. */
-    c->ok = c->action == GUARD_ACTION_CUT;
+    /* c->ok: counted as done before it is done (sample()): the worker
+     * runs on at once, and its next request may end the process before
+     * this thread gets to count. */
+    guard_cut_from_wait(c, s, wait, now, blocked, s->backend_timeout,
+                        s->backend_action);
     return 1;
 }
 

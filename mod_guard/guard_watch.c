@@ -251,71 +251,115 @@ static void shutdown_counted(guard_slot_t *live, guard_cut_t *c, int fd,
     guard_seq_write_end(&live->wseq);
 }
 
-static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
-                   const guard_slot_t *s, apr_time_t now)
+/* What one sample saw, and what it decided. */
+typedef struct {
+    guard_wait_t wait;
+    guard_track_t track;
+    int newly_stuck;
+    int due;                      /* cut: the backend timeout ran out */
+    guard_cut_t cut;
+    int holder_cut;               /* hcut: a lock chain asked for it */
+    guard_cut_t hcut;
+} seen_t;
+
+/* What the worker waits on now, as pages and logs show it. */
+static void look(guard_watch_t *w, int thread, const guard_slot_t *s,
+                 apr_time_t now, guard_wait_t *wait)
 {
     guard_inspect_req_t req;
-    guard_wait_t wait;
-    guard_track_t track = s->track;
-    guard_cut_t cut, hcut;
-    int same_req = s->wait_req_start == s->req_start;
-    int now_stuck = now - s->req_start >= w->stuck_threshold;
-    int newly_stuck = now_stuck && !(same_req && s->stuck);
-    int due, holder_cut;
 
     req.tid = s->tid;
     req.thread = thread;
     req.client_fd = s->client_fd;
     req.cpu_start_us = s->cpu_start_us;
     req.req_start = s->req_start;
-    guard_inspect_thread(&w->ictx, &req, now, &wait);
+    guard_inspect_thread(&w->ictx, &req, now, wait);
     /* The rules see the real path; pages and logs the redacted one. */
-    guard_lockwatch_mark(w->lock_rules, &wait);
+    guard_lockwatch_mark(w->lock_rules, wait);
     if (!s->show_query) {
-        guard_redact_session(wait.path);
+        guard_redact_session(wait->path);
     }
-    if (same_req && guard_wait_same(&s->wait, &wait)) {
-        guard_wait_carry(&s->wait, &wait);
+    if (s->wait_req_start == s->req_start
+        && guard_wait_same(&s->wait, wait)) {
+        guard_wait_carry(&s->wait, wait);
     }
-    due = check_backend(s, &wait, &track, now, &cut);
-    holder_cut = !due && guard_lockwatch_cut_asked(live, s, &wait, now,
-                                                   &hcut);
+}
+
+static void decide(guard_watch_t *w, guard_slot_t *live,
+                   const guard_slot_t *s, apr_time_t now, seen_t *v)
+{
+    int same_req = s->wait_req_start == s->req_start;
+
+    v->track = s->track;
+    v->newly_stuck = now - s->req_start >= w->stuck_threshold
+                     && !(same_req && s->stuck);
+    v->due = check_backend(s, &v->wait, &v->track, now, &v->cut);
+    v->holder_cut = !v->due && guard_lockwatch_cut_asked(live, s, &v->wait,
+                                                         now, &v->hcut);
+}
+
+static void write_sample(guard_slot_t *live, const guard_slot_t *s,
+                         const seen_t *v)
+{
     guard_seq_write_begin(&live->wseq);
-    live->wait = wait;
+    live->wait = v->wait;
     live->wait_req_start = s->req_start;
-    live->track = track;
+    live->track = v->track;
     live->samples++;
-    if (newly_stuck) {
+    if (v->newly_stuck) {
         live->stuck = 1;
         live->stuck_total++;
     }
-    if (due) {
-        record_cut(live, &cut);
+    if (v->due) {
+        record_cut(live, &v->cut);
     }
-    if (holder_cut) {
-        live->last_cut = hcut;
-        live->holder_cuts += hcut.ok;
+    if (v->holder_cut) {
+        live->last_cut = v->hcut;
+        live->holder_cuts += v->hcut.ok;
     }
     guard_seq_write_end(&live->wseq);
-    if (due) {
-        shutdown_counted(live, &cut, wait.fd, wait.ino,
-                         cut.kind < GUARD_CUT_KINDS ? &live->cuts[cut.kind]
-                                                    : NULL);
+}
+
+static void cut_sockets(guard_slot_t *live, seen_t *v)
+{
+    if (v->due) {
+        shutdown_counted(live, &v->cut, v->wait.fd, v->wait.ino,
+                         v->cut.kind < GUARD_CUT_KINDS
+                         ? &live->cuts[v->cut.kind] : NULL);
     }
-    if (holder_cut) {
-        shutdown_counted(live, &hcut, wait.fd, wait.ino, &live->holder_cuts);
+    if (v->holder_cut) {
+        shutdown_counted(live, &v->hcut, v->wait.fd, v->wait.ino,
+                         &live->holder_cuts);
     }
-    /* From the copy: once cut, the worker may be in its next request. */
-    if (due) {
-        report_cut(w, s, &cut);
+}
+
+/* From the copy: once cut, the worker may be in its next request. */
+static void report_sample(guard_watch_t *w, int thread,
+                          const guard_slot_t *s, const seen_t *v,
+                          apr_time_t now)
+{
+    if (v->due) {
+        report_cut(w, s, &v->cut);
     }
-    if (holder_cut) {
-        report_holder_cut(w, s, &hcut);
+    if (v->holder_cut) {
+        report_holder_cut(w, s, &v->hcut);
     }
-    if (newly_stuck) {
+    if (v->newly_stuck) {
         keep_stuck(w, thread, s);
-        report_stuck(w, s, &wait, now);
+        report_stuck(w, s, &v->wait, now);
     }
+}
+
+static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
+                   const guard_slot_t *s, apr_time_t now)
+{
+    seen_t v;
+
+    look(w, thread, s, now, &v.wait);
+    decide(w, live, s, now, &v);
+    write_sample(live, s, &v);
+    cut_sockets(live, &v);
+    report_sample(w, thread, s, &v, now);
 }
 
 static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
@@ -334,7 +378,6 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
         apr_time_as_msec(now - live->wait.since));
 }
 
-/* One slot; returns when it next needs a look (0: not busy). */
 /* How old a request is when it is first looked at. An eighth of the
  * backend timeout: waits that cannot be dated back (a connect in
  * progress, unix sockets) are then cut at most an eighth (plus one
@@ -379,10 +422,53 @@ static int glance(const guard_watch_t *w, const guard_slot_t *live,
     return 0;
 }
 
+/* A busy worker of this process that is not to be sampled yet: when it
+ * is (0: now). Too young, or its schedule says later and no lock chain
+ * asks for its cut. */
+static apr_time_t not_due(const guard_watch_t *w, int thread,
+                          const guard_slot_t *live, const guard_slot_t *s,
+                          apr_time_t now)
+{
+    apr_interval_time_t after = first_look_after(w, s->backend_timeout);
+
+    if (now - s->req_start < after) {
+        return s->req_start + after;
+    }
+    if (w->sched && w->sched[thread].req_start == s->req_start
+        && now < w->sched[thread].due
+        && !__atomic_load_n(&live->cut_holder_req, __ATOMIC_ACQUIRE)) {
+        return w->sched[thread].due;
+    }
+    return 0;
+}
+
+/* After a sample of the request that began at req_start: when the worker
+ * is next looked at. */
+static apr_time_t schedule(guard_watch_t *w, int thread,
+                           const guard_slot_t *live, apr_time_t req_start,
+                           apr_time_t now)
+{
+    guard_watch_sched_t *sc;
+
+    if (!w->sched) {
+        return now + w->interval;
+    }
+    sc = &w->sched[thread];
+    sc->req_start = req_start;
+    sc->due = now + guard_watch_next_look(w, live, now);
+    /* Never past the moment the request becomes stuck: the stuck line and
+     * counter come on time, as the page's age-based flag does. */
+    if (!live->stuck && req_start + w->stuck_threshold > now
+        && req_start + w->stuck_threshold < sc->due) {
+        sc->due = req_start + w->stuck_threshold;
+    }
+    return sc->due;
+}
+
+/* One slot; returns when it next needs a look (0: not busy). */
 static apr_time_t watch_slot(guard_watch_t *w, int thread,
                              guard_slot_t *live, apr_time_t now)
 {
-    apr_interval_time_t after;
     apr_time_t next;
     guard_slot_t s;
 
@@ -401,29 +487,12 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (s.state != GUARD_WS_BUSY || s.req_start <= 0) {
         return 0;
     }
-    after = first_look_after(w, s.backend_timeout);
-    if (now - s.req_start < after) {
-        return s.req_start + after;
-    }
-    if (w->sched && w->sched[thread].req_start == s.req_start
-        && now < w->sched[thread].due
-        && !__atomic_load_n(&live->cut_holder_req, __ATOMIC_ACQUIRE)) {
-        return w->sched[thread].due;
+    if ((next = not_due(w, thread, live, &s, now)) != 0) {
+        return next;
     }
     sample(w, thread, live, &s, now);
     debug_sample(w, live, now);
-    if (!w->sched) {
-        return now + w->interval;
-    }
-    w->sched[thread].req_start = s.req_start;
-    w->sched[thread].due = now + guard_watch_next_look(w, live, now);
-    /* Never past the moment the request becomes stuck: the stuck line and
-     * counter come on time, as the page's age-based flag does. */
-    if (!live->stuck && s.req_start + w->stuck_threshold > now
-        && s.req_start + w->stuck_threshold < w->sched[thread].due) {
-        w->sched[thread].due = s.req_start + w->stuck_threshold;
-    }
-    return w->sched[thread].due;
+    return schedule(w, thread, live, s.req_start, now);
 }
 
 apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,

@@ -53,8 +53,8 @@ typedef struct {
     apr_interval_time_t stuck_threshold;
     guard_inspect_ctx_t ictx;
     guard_logger_t log;           /* debug: explain decisions */
-    /* Optional: 1 when the MPM says the thread serves nothing now. */
     void *baton;
+    /* Optional: 1 when the MPM says the thread serves nothing now. */
     int (*thread_released)(void *baton, int child, int thread);
     /* GuardLockWatch: the rules (NULL: none), and how young a request is
      * first sampled so that a lock wait is dated within its threshold. */

@@ -40,6 +40,18 @@ int guard_cut_track(guard_track_t *t, const guard_wait_t *w,
                     apr_time_t req_start, apr_time_t now,
                     apr_interval_time_t timeout, apr_interval_time_t *blocked);
 
+/**
+ * Fill c for a cut of the socket that wait (sampled from the slot copy s)
+ * is blocked on: when, for how long, the timeout that ran out (0: none),
+ * the action, the call, fd and peer of the wait, and the request's URI.
+ * c->ok is 1 for an action that cuts (until its shutdown() says
+ * otherwise), 0 for GUARD_ACTION_LOG.
+ */
+void guard_cut_from_wait(guard_cut_t *c, const guard_slot_t *s,
+                         const guard_wait_t *wait, apr_time_t now,
+                         apr_interval_time_t blocked,
+                         apr_interval_time_t timeout, int action);
+
 /** What the blocked call was doing: read, write or connect. */
 guard_cut_kind_e guard_cut_kind(const guard_wait_t *w);
 

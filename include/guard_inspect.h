@@ -67,7 +67,4 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                          const guard_inspect_req_t *req, apr_time_t now,
                          guard_wait_t *w);
 
-/** Append the decimal form of v at p; returns the end. No stdio. */
-char *guard_fmt_long(char *p, long v);
-
 #endif

@@ -1,4 +1,8 @@
-/* Stable tags of mod_guard's log lines, so operators and tests can grep. */
+/*
+ * Stable tags of mod_guard's log lines, so operators and tests can grep;
+ * and the logger that the pure code (the watchdog, the lock pass) reports
+ * through, without knowing httpd.
+ */
 #ifndef GUARD_LOG_H
 #define GUARD_LOG_H
 
@@ -60,5 +64,20 @@
 #define GRD_LISTEN_SERVED   "GRD0606"
 #define GRD_LISTEN_REFUSED  "GRD0607"
 #define GRD_LISTEN_ERROR    "GRD0608"
+
+/** Where a line goes: level is a GUARD_LOG_* value, tag a GRD*. */
+typedef void guard_log_fn(void *baton, int level, const char *tag,
+                          const char *msg);
+
+typedef struct {
+    guard_log_fn *fn;             /* NULL: nothing is logged */
+    void *baton;
+    int debug;                    /* GUARD_LOG_DEBUG lines are passed on */
+} guard_logger_t;
+
+/** Format and pass one line to lg->fn (debug only when lg->debug). */
+void guard_log_say(const guard_logger_t *lg, int level, const char *tag,
+                   const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -189,7 +189,7 @@ typedef struct {
  * one lock (device, inode), and who holds it. Entries are claimed with a
  * compare-and-swap of 'key' (0: free) and kept by one watchdog at a time,
  * 'owner' (child + 1, swapped atomically), which alone writes the rest
- * under 'seq'. See guard_lockchain.h for the protocol.
+ * under 'seq'. See guard_lock_table.h for the protocol.
  */
 typedef struct {
     apr_uint64_t key;             /* atomic: guard_chain_key(dev, ino); 0 */
@@ -197,7 +197,7 @@ typedef struct {
     apr_uint32_t seq;
     apr_time_t updated;           /* atomic: the owner's last update */
     /* OFD locks (no pid in /proc/locks): the process that holds one, as
-     * its own watchdog says, and when it last said so (guard_lockofd.h).
+     * its own watchdog says, and when it last said so (guard_lock_ofd.h).
      * Atomic; written by any watchdog, never by the owner's copy. */
     apr_int32_t ofd_pid;
     apr_uint32_t ofd_pad;

@@ -10,11 +10,8 @@
 #include <apr_time.h>
 #include "guard_shm.h"
 #include "guard_inspect.h"
-#include "guard_lockrule.h"
-
-/** Where the watchdog reports: level is a GUARD_LOG_* value, tag a GRD*. */
-typedef void guard_watch_log_fn(void *baton, int level, const char *tag,
-                                const char *msg);
+#include "guard_lock_rule.h"
+#include "guard_log.h"
 
 /* A worker whose wait has not changed is looked at again after a quarter
  * of the time it has spent in it, but at least every GUARD_WATCH_MAX_GAP
@@ -55,9 +52,8 @@ typedef struct {
     apr_interval_time_t sample_after;     /* younger requests are not sampled */
     apr_interval_time_t stuck_threshold;
     guard_inspect_ctx_t ictx;
-    guard_watch_log_fn *log;
+    guard_logger_t log;           /* debug: explain decisions */
     void *baton;
-    int debug;                    /* explain decisions through log */
     /* Optional: 1 when the MPM says the thread serves nothing now. */
     int (*thread_released)(void *baton, int child, int thread);
     /* GuardLockWatch: the rules (NULL: none), and how young a request is
@@ -88,11 +84,6 @@ apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
  * @return when the next pass is due, or 0 when no request is in flight.
  */
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now);
-
-/** Log through w->log (debug only when w->debug). */
-void guard_watch_say(guard_watch_t *w, int level, const char *tag,
-                     const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /** Request hooks call this after marking their slot busy. */
 void guard_watch_request_started(guard_watch_t *w);

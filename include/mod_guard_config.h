@@ -4,7 +4,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
-#include "guard_lockrule.h"
+#include "guard_lock_rule.h"
 #include "guard_http_addr.h"
 
 #define GUARD_DEFAULT_INTERVAL   apr_time_from_msec(100)

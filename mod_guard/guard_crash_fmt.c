@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include "guard_crash_fmt.h"
+#include "guard_fmt.h"
 #include "guard_log.h"
 
 const char *guard_signal_name(int signo)
@@ -158,12 +159,10 @@ static void put_unsigned(guard_cbuf_t *b, apr_uint64_t v, unsigned base,
 
 void guard_cbuf_dec(guard_cbuf_t *b, apr_int64_t v)
 {
-    if (v < 0) {
-        guard_cbuf_str(b, "-");
-        put_unsigned(b, (apr_uint64_t)0 - (apr_uint64_t)v, 10, 1);
-        return;
-    }
-    put_unsigned(b, (apr_uint64_t)v, 10, 1);
+    char tmp[GUARD_FMT_DEC_LEN];
+
+    guard_fmt_dec(tmp, v);
+    guard_cbuf_str(b, tmp);
 }
 
 void guard_cbuf_hex(guard_cbuf_t *b, apr_uint64_t v)

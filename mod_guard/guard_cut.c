@@ -84,6 +84,25 @@ guard_cut_kind_e guard_cut_kind(const guard_wait_t *w)
     return GUARD_CUT_READ;
 }
 
+void guard_cut_from_wait(guard_cut_t *c, const guard_slot_t *s,
+                         const guard_wait_t *wait, apr_time_t now,
+                         apr_interval_time_t blocked,
+                         apr_interval_time_t timeout, int action)
+{
+    memset(c, 0, sizeof(*c));
+    c->when = now;
+    c->blocked_ms = apr_time_as_msec(blocked);
+    c->idle_ms = (wait->flags & GUARD_WAITF_TCP) ? wait->idle_ms : -1;
+    c->timeout_ms = apr_time_as_msec(timeout);
+    c->fd = wait->fd;
+    c->kind = guard_cut_kind(wait);
+    c->action = action;
+    memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
+    memcpy(c->peer, wait->peer, sizeof(c->peer));
+    memcpy(c->uri, s->req.uri, sizeof(c->uri));
+    c->ok = action != GUARD_ACTION_LOG;
+}
+
 const char *guard_cut_kind_name(guard_cut_kind_e k)
 {
     static const char *const names[] = { "read", "write", "connect" };

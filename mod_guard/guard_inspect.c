@@ -9,31 +9,14 @@
 #endif
 #include "guard_config.h"
 #include <string.h>
+#include "guard_fmt.h"
 #include "guard_inspect.h"
-#include "guard_reqcopy.h"
 #include "guard_proc.h"
+#include "guard_proc_net.h"
+#include "guard_reqcopy.h"
+#include "guard_sockaddr.h"
 #include "guard_syscall.h"
 #include "guard_wait.h"
-
-char *guard_fmt_long(char *p, long v)
-{
-    char tmp[24];
-    int n = 0;
-    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-
-    if (v < 0) {
-        *p++ = '-';
-    }
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n) {
-        *p++ = tmp[--n];
-    }
-    *p = '\0';
-    return p;
-}
 
 int guard_inspect_live(void)
 {
@@ -48,7 +31,6 @@ int guard_inspect_live(void)
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/select.h>
@@ -56,7 +38,6 @@ int guard_inspect_live(void)
 #include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 
 #define MAX_CANDIDATES 16
 
@@ -92,7 +73,7 @@ static char *task_path(char *buf, pid_t tid, const char *leaf)
     char *p = buf;
 
     p = stpcpy(p, "/proc/self/task/");
-    p = guard_fmt_long(p, tid);
+    p = guard_fmt_dec(p, tid);
     *p++ = '/';
     strcpy(p, leaf);
     return buf;
@@ -102,7 +83,7 @@ static char *self_path(char *buf, const char *dir, int fd)
 {
     char *p = stpcpy(buf, dir);
 
-    guard_fmt_long(p, fd);
+    guard_fmt_dec(p, fd);
     return buf;
 }
 
@@ -132,56 +113,6 @@ static int copy_from_self(apr_uint64_t addr, void *dst, apr_size_t len)
 
     return process_vm_readv(getpid(), &local, 1, &remote, 1, 0)
            == (ssize_t)len ? 0 : -1;
-}
-
-static void format_sockaddr(const struct sockaddr *sa, socklen_t len,
-                            char *out, apr_size_t outlen)
-{
-    char ip[INET6_ADDRSTRLEN], port[8], *p = out;
-
-    out[0] = '\0';
-    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-        const struct sockaddr_in *in = (const void *)sa;
-
-        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-        guard_fmt_long(port, ntohs(in->sin_port));
-        if (strlen(ip) + strlen(port) + 2 <= outlen) {
-            p = stpcpy(p, ip);
-            *p++ = ':';
-            strcpy(p, port);
-        }
-    }
-    else if (sa->sa_family == AF_INET6
-             && len >= sizeof(struct sockaddr_in6)) {
-        const struct sockaddr_in6 *in6 = (const void *)sa;
-
-        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-        guard_fmt_long(port, ntohs(in6->sin6_port));
-        if (strlen(ip) + strlen(port) + 4 <= outlen) {
-            *p++ = '[';
-            p = stpcpy(p, ip);
-            p = stpcpy(p, "]:");
-            strcpy(p, port);
-        }
-    }
-    else if (sa->sa_family == AF_UNIX) {
-        const struct sockaddr_un *un = (const void *)sa;
-        apr_size_t n = len > offsetof(struct sockaddr_un, sun_path)
-                       ? len - offsetof(struct sockaddr_un, sun_path) : 0;
-        char path[sizeof(un->sun_path) + 1];
-
-        if (n > sizeof(un->sun_path)) {
-            n = sizeof(un->sun_path);
-        }
-        memcpy(path, un->sun_path, n);
-        path[n] = '\0';
-        if (n > 0 && path[0] == '\0') {
-            path[0] = '@';        /* abstract namespace */
-        }
-        p = stpcpy(p, "unix:");
-        /* Any process may bind any name: kept printable for the logs. */
-        guard_copy_sanitized(p, outlen - 5, path, 0);
-    }
 }
 
 /* Asked of the socket, not matched by fd number: a graceful restart makes
@@ -216,72 +147,6 @@ static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
     return 0;
 }
 
-/* "0100007F:1F90" (IPv4) or 32 hex digits ":port" (IPv6), as the kernel
- * prints addresses in /proc/net/tcp: each 32-bit word in host order. */
-static int parse_proc_addr(const char *f, apr_size_t n, char *out,
-                           apr_size_t outlen)
-{
-    struct sockaddr_storage ss;
-    apr_size_t words = n == 13 ? 1 : n == 37 ? 4 : 0, i;
-    apr_uint32_t w[4];
-    char hex[9];
-
-    if (!words || f[words * 8] != ':') {
-        return -1;
-    }
-    hex[8] = '\0';
-    for (i = 0; i < words; i++) {
-        memcpy(hex, f + i * 8, 8);
-        w[i] = (apr_uint32_t)strtoul(hex, NULL, 16);
-    }
-    memset(&ss, 0, sizeof(ss));
-    if (words == 1) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-        in->sin_family = AF_INET;
-        memcpy(&in->sin_addr, w, 4);
-        in->sin_port = htons((apr_uint16_t)strtoul(f + 9, NULL, 16));
-    }
-    else {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-        in6->sin6_family = AF_INET6;
-        memcpy(&in6->sin6_addr, w, 16);
-        in6->sin6_port = htons((apr_uint16_t)strtoul(f + 33, NULL, 16));
-    }
-    format_sockaddr((struct sockaddr *)&ss, sizeof(ss), out, outlen);
-    return 0;
-}
-
-/* One line of /proc/net/tcp: "sl local rem st tx:rx tr:tm retr uid
- * timeout inode ...". 0 when it is the socket with inode ino. */
-static int match_tcp_line(char *line, apr_uint64_t ino, char *out,
-                          apr_size_t outlen)
-{
-    char *field[10], *p = line;
-    int n = 0;
-
-    while (n < 10) {
-        while (*p == ' ') {
-            p++;
-        }
-        if (!*p) {
-            return -1;
-        }
-        field[n++] = p;
-        while (*p && *p != ' ') {
-            p++;
-        }
-        if (*p) {
-            *p++ = '\0';
-        }
-    }
-    if (strtoull(field[9], NULL, 10) != ino) {
-        return -1;
-    }
-    return parse_proc_addr(field[2], strlen(field[2]), out, outlen);
-}
-
 static int scan_tcp_table(const char *path, apr_uint64_t ino, char *out,
                           apr_size_t outlen)
 {
@@ -299,7 +164,7 @@ static int scan_tcp_table(const char *path, apr_uint64_t ino, char *out,
         for (line = buf; found < 0 && (nl = strchr(line, '\n')) != NULL;
              line = nl + 1) {
             *nl = '\0';
-            found = match_tcp_line(line, ino, out, outlen);
+            found = guard_proc_net_tcp_line(line, ino, out, outlen);
         }
         have = (apr_size_t)(buf + have - line);
         memmove(buf, line, have);
@@ -357,7 +222,7 @@ static void unix_peer(const guard_inspect_ctx_t *ctx, int fd, fd_view_t *v)
         || cr.pid <= 0) {
         return;
     }
-    strcpy(guard_fmt_long(stpcpy(path, "/proc/"), cr.pid), "/stat");
+    strcpy(guard_fmt_dec(stpcpy(path, "/proc/"), cr.pid), "/stat");
     if (read_file(path, line, sizeof(line)) > 0
         && guard_proc_parse_stat(line, &st) == 0
         && guard_wait_server_peer(cr.pid, (long)st.ppid, getpid(),
@@ -376,7 +241,7 @@ static void view_socket(const guard_inspect_ctx_t *ctx, int own, int fd,
         v->rank = RANK_LISTENER;
         v->kind = GUARD_WAIT_LISTENER;
         if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-            format_sockaddr((struct sockaddr *)&ss, len, v->peer,
+            guard_sockaddr_format((struct sockaddr *)&ss, len, v->peer,
                             sizeof(v->peer));
         }
         return;
@@ -384,7 +249,7 @@ static void view_socket(const guard_inspect_ctx_t *ctx, int own, int fd,
     v->rank = is_client(ctx, own, fd) ? RANK_CLIENT : RANK_BACKEND;
     v->kind = v->rank == RANK_CLIENT ? GUARD_WAIT_CLIENT : GUARD_WAIT_BACKEND;
     if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
-        format_sockaddr((struct sockaddr *)&ss, len, v->peer, sizeof(v->peer));
+        guard_sockaddr_format((struct sockaddr *)&ss, len, v->peer, sizeof(v->peer));
     }
     len = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
@@ -522,7 +387,7 @@ static void peer_of_connect(const guard_call_t *call,
     }
     memset(&ss, 0, sizeof(ss));
     if (copy_from_self(sc->args[1], &ss, (apr_size_t)len) == 0) {
-        format_sockaddr((struct sockaddr *)&ss, (socklen_t)len, v->peer,
+        guard_sockaddr_format((struct sockaddr *)&ss, (socklen_t)len, v->peer,
                         sizeof(v->peer));
     }
 }
@@ -580,7 +445,7 @@ static void set_sysname(guard_wait_t *w, long nr)
         cpy(w->sysname, name, sizeof(w->sysname));
     }
     else {
-        guard_fmt_long(stpcpy(w->sysname, "syscall "), nr);
+        guard_fmt_dec(stpcpy(w->sysname, "syscall "), nr);
     }
 }
 

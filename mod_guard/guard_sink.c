@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include "guard_fmt.h"
 #include "guard_sink.h"
 
 #define GUARD_FMT_BUF 256
@@ -74,24 +75,16 @@ void guard_putc(guard_sink_t *o, char c)
 
 void guard_put_uint(guard_sink_t *o, apr_uint64_t v)
 {
-    char tmp[24];
-    char *p = tmp + sizeof(tmp);
+    char tmp[GUARD_FMT_DEC_LEN];
 
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    guard_putn(o, p, (apr_size_t)(tmp + sizeof(tmp) - p));
+    guard_putn(o, tmp, (apr_size_t)(guard_fmt_udec(tmp, v) - tmp));
 }
 
 void guard_put_int(guard_sink_t *o, apr_int64_t v)
 {
-    if (v < 0) {
-        guard_putc(o, '-');
-        guard_put_uint(o, (apr_uint64_t)0 - (apr_uint64_t)v);
-        return;
-    }
-    guard_put_uint(o, (apr_uint64_t)v);
+    char tmp[GUARD_FMT_DEC_LEN];
+
+    guard_putn(o, tmp, (apr_size_t)(guard_fmt_dec(tmp, v) - tmp));
 }
 
 typedef struct {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
-#include "guard_lockchain.h"
+#include "guard_lock_table.h"
 #include "guard_snapshot.h"
 #include "guard_wait.h"
 

@@ -3,8 +3,8 @@
 #include <apr_strings.h>
 #include "guard_crash_view.h"
 #include "guard_cut.h"
-#include "guard_lockchain.h"
-#include "guard_locks.h"
+#include "guard_lock_procfs.h"
+#include "guard_lock_table.h"
 #include "guard_status.h"
 #include "guard_wait.h"
 

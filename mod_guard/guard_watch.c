@@ -11,7 +11,7 @@
 #include <apr_strings.h>
 #include "guard_cut.h"
 #include "guard_duration.h"
-#include "guard_lockwatch.h"
+#include "guard_lock_watch.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "guard_wait.h"
@@ -64,21 +64,6 @@ static void futex_wake(apr_uint32_t *addr)
 
 #endif
 
-void guard_watch_say(guard_watch_t *w, int level, const char *tag,
-                     const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    if (!w->log || (level == GUARD_LOG_DEBUG && !w->debug)) {
-        return;
-    }
-    va_start(ap, fmt);
-    apr_vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    w->log(w->baton, level, tag, msg);
-}
-
 /* A field of a copy that may be torn: at most its size, NUL or not. */
 #define FIELD(f) (int)strnlen((f), sizeof(f)), (f)
 
@@ -98,7 +83,7 @@ static void report_stuck(guard_watch_t *w, const guard_slot_t *s,
 
     guard_wait_describe(wait, apr_time_as_msec(now - s->req_start), what,
                         sizeof(what));
-    guard_watch_say(w, GUARD_LOG_WARN, GRD_STUCK,
+    guard_log_say(&w->log, GUARD_LOG_WARN, GRD_STUCK,
         "stuck request: pid %d tid %d \"%.*s %.*s\" vhost %.*s client %.*s "
         "running %.1f s (threshold %.1f s), waiting on: %s",
         s->pid, s->tid, FIELD(s->req.method), FIELD(s->req.uri),
@@ -128,7 +113,7 @@ static void keep_stuck(guard_watch_t *w, int thread, const guard_slot_t *s)
 static void report_unstuck(guard_watch_t *w, guard_watch_stuck_t *st,
                            apr_time_t now, const char *why)
 {
-    guard_watch_say(w, GUARD_LOG_INFO, GRD_UNSTUCK,
+    guard_log_say(&w->log, GUARD_LOG_INFO, GRD_UNSTUCK,
         "stuck request ended: pid %d tid %d \"%s %s\" (began %.1f s "
         "ago%s)", st->pid, st->tid, st->method, st->uri,
         (double)(now - st->req_start) / APR_USEC_PER_SEC, why);
@@ -191,7 +176,7 @@ static void report_cut(guard_watch_t *w, const guard_slot_t *s,
 
     guard_duration_format(apr_time_from_msec(c->timeout_ms), timeout,
                           sizeof(timeout));
-    guard_watch_say(w, GUARD_LOG_WARN, tag,
+    guard_log_say(&w->log, GUARD_LOG_WARN, tag,
         "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
         "to %s blocked %.1f s, idle %.1f s, GuardBackendTimeout %s",
         what, s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
@@ -212,21 +197,11 @@ static int check_backend(const guard_slot_t *s, const guard_wait_t *wait,
                             s->backend_timeout, &blocked)) {
         return 0;
     }
-    memset(c, 0, sizeof(*c));
-    c->when = now;
-    c->blocked_ms = apr_time_as_msec(blocked);
-    c->idle_ms = (wait->flags & GUARD_WAITF_TCP) ? wait->idle_ms : -1;
-    c->timeout_ms = apr_time_as_msec(s->backend_timeout);
-    c->fd = wait->fd;
-    c->kind = guard_cut_kind(wait);
-    c->action = s->backend_action;
-    memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
-    memcpy(c->peer, wait->peer, sizeof(c->peer));
-    memcpy(c->uri, s->req.uri, sizeof(c->uri));
-    /* Counted as done before it is done (sample()): the worker runs on at
-     * once, and its next request may end the process before this thread
-     * gets to count. */
-    c->ok = c->action == GUARD_ACTION_CUT;
+    /* c->ok: counted as done before it is done (sample()): the worker
+     * runs on at once, and its next request may end the process before
+     * this thread gets to count. */
+    guard_cut_from_wait(c, s, wait, now, blocked, s->backend_timeout,
+                        s->backend_action);
     return 1;
 }
 
@@ -244,18 +219,18 @@ static void record_cut(guard_slot_t *live, const guard_cut_t *c)
 static void report_holder_cut(guard_watch_t *w, const guard_slot_t *s,
                               const guard_cut_t *c)
 {
-    guard_watch_say(w, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
-                    : GRD_LOCK_CUT_FAILED,
-                    "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
-                    "lock others wait for (GuardLockWatch cut-holder): %s %s "
-                    "on fd %d to %s blocked %.1f s, idle %.1f s",
-                    c->ok ? "lock holder's backend cut"
-                    : "lock holder's backend cut failed (socket changed or "
-                      "gone)", s->pid, s->tid, s->req.method, s->req.uri,
-                    s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
-                    c->sysname, c->fd, c->peer[0] ? c->peer : "?",
-                    (double)c->blocked_ms / 1000,
-                    c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000);
+    guard_log_say(&w->log, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
+                  : GRD_LOCK_CUT_FAILED,
+                  "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
+                  "lock others wait for (GuardLockWatch cut-holder): %s %s "
+                  "on fd %d to %s blocked %.1f s, idle %.1f s",
+                  c->ok ? "lock holder's backend cut"
+                  : "lock holder's backend cut failed (socket changed or "
+                    "gone)", s->pid, s->tid, s->req.method, s->req.uri,
+                  s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
+                  c->sysname, c->fd, c->peer[0] ? c->peer : "?",
+                  (double)c->blocked_ms / 1000,
+                  c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000);
 }
 
 /* A cut is counted before its shutdown(): once the socket is cut the
@@ -276,71 +251,115 @@ static void shutdown_counted(guard_slot_t *live, guard_cut_t *c, int fd,
     guard_seq_write_end(&live->wseq);
 }
 
-static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
-                   const guard_slot_t *s, apr_time_t now)
+/* What one sample saw, and what it decided. */
+typedef struct {
+    guard_wait_t wait;
+    guard_track_t track;
+    int newly_stuck;
+    int due;                      /* cut: the backend timeout ran out */
+    guard_cut_t cut;
+    int holder_cut;               /* hcut: a lock chain asked for it */
+    guard_cut_t hcut;
+} seen_t;
+
+/* What the worker waits on now, as pages and logs show it. */
+static void look(guard_watch_t *w, int thread, const guard_slot_t *s,
+                 apr_time_t now, guard_wait_t *wait)
 {
     guard_inspect_req_t req;
-    guard_wait_t wait;
-    guard_track_t track = s->track;
-    guard_cut_t cut, hcut;
-    int same_req = s->wait_req_start == s->req_start;
-    int now_stuck = now - s->req_start >= w->stuck_threshold;
-    int newly_stuck = now_stuck && !(same_req && s->stuck);
-    int due, holder_cut;
 
     req.tid = s->tid;
     req.thread = thread;
     req.client_fd = s->client_fd;
     req.cpu_start_us = s->cpu_start_us;
     req.req_start = s->req_start;
-    guard_inspect_thread(&w->ictx, &req, now, &wait);
+    guard_inspect_thread(&w->ictx, &req, now, wait);
     /* The rules see the real path; pages and logs the redacted one. */
-    guard_lockwatch_mark(w->lock_rules, &wait);
+    guard_lockwatch_mark(w->lock_rules, wait);
     if (!s->show_query) {
-        guard_redact_session(wait.path);
+        guard_redact_session(wait->path);
     }
-    if (same_req && guard_wait_same(&s->wait, &wait)) {
-        guard_wait_carry(&s->wait, &wait);
+    if (s->wait_req_start == s->req_start
+        && guard_wait_same(&s->wait, wait)) {
+        guard_wait_carry(&s->wait, wait);
     }
-    due = check_backend(s, &wait, &track, now, &cut);
-    holder_cut = !due && guard_lockwatch_cut_asked(live, s, &wait, now,
-                                                   &hcut);
+}
+
+static void decide(guard_watch_t *w, guard_slot_t *live,
+                   const guard_slot_t *s, apr_time_t now, seen_t *v)
+{
+    int same_req = s->wait_req_start == s->req_start;
+
+    v->track = s->track;
+    v->newly_stuck = now - s->req_start >= w->stuck_threshold
+                     && !(same_req && s->stuck);
+    v->due = check_backend(s, &v->wait, &v->track, now, &v->cut);
+    v->holder_cut = !v->due && guard_lockwatch_cut_asked(live, s, &v->wait,
+                                                         now, &v->hcut);
+}
+
+static void write_sample(guard_slot_t *live, const guard_slot_t *s,
+                         const seen_t *v)
+{
     guard_seq_write_begin(&live->wseq);
-    live->wait = wait;
+    live->wait = v->wait;
     live->wait_req_start = s->req_start;
-    live->track = track;
+    live->track = v->track;
     live->samples++;
-    if (newly_stuck) {
+    if (v->newly_stuck) {
         live->stuck = 1;
         live->stuck_total++;
     }
-    if (due) {
-        record_cut(live, &cut);
+    if (v->due) {
+        record_cut(live, &v->cut);
     }
-    if (holder_cut) {
-        live->last_cut = hcut;
-        live->holder_cuts += hcut.ok;
+    if (v->holder_cut) {
+        live->last_cut = v->hcut;
+        live->holder_cuts += v->hcut.ok;
     }
     guard_seq_write_end(&live->wseq);
-    if (due) {
-        shutdown_counted(live, &cut, wait.fd, wait.ino,
-                         cut.kind < GUARD_CUT_KINDS ? &live->cuts[cut.kind]
-                                                    : NULL);
+}
+
+static void cut_sockets(guard_slot_t *live, seen_t *v)
+{
+    if (v->due) {
+        shutdown_counted(live, &v->cut, v->wait.fd, v->wait.ino,
+                         v->cut.kind < GUARD_CUT_KINDS
+                         ? &live->cuts[v->cut.kind] : NULL);
     }
-    if (holder_cut) {
-        shutdown_counted(live, &hcut, wait.fd, wait.ino, &live->holder_cuts);
+    if (v->holder_cut) {
+        shutdown_counted(live, &v->hcut, v->wait.fd, v->wait.ino,
+                         &live->holder_cuts);
     }
-    /* From the copy: once cut, the worker may be in its next request. */
-    if (due) {
-        report_cut(w, s, &cut);
+}
+
+/* From the copy: once cut, the worker may be in its next request. */
+static void report_sample(guard_watch_t *w, int thread,
+                          const guard_slot_t *s, const seen_t *v,
+                          apr_time_t now)
+{
+    if (v->due) {
+        report_cut(w, s, &v->cut);
     }
-    if (holder_cut) {
-        report_holder_cut(w, s, &hcut);
+    if (v->holder_cut) {
+        report_holder_cut(w, s, &v->hcut);
     }
-    if (newly_stuck) {
+    if (v->newly_stuck) {
         keep_stuck(w, thread, s);
-        report_stuck(w, s, &wait, now);
+        report_stuck(w, s, &v->wait, now);
     }
+}
+
+static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
+                   const guard_slot_t *s, apr_time_t now)
+{
+    seen_t v;
+
+    look(w, thread, s, now, &v.wait);
+    decide(w, live, s, now, &v);
+    write_sample(live, s, &v);
+    cut_sockets(live, &v);
+    report_sample(w, thread, s, &v, now);
 }
 
 static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
@@ -348,18 +367,17 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
 {
     char what[256];
 
-    if (!w->debug) {
+    if (!w->log.debug) {
         return;
     }
     describe(live, now, what, sizeof(what));
-    guard_watch_say(w, GUARD_LOG_DEBUG, GRD_SAMPLE,
+    guard_log_say(&w->log, GUARD_LOG_DEBUG, GRD_SAMPLE,
         "sampled tid %d \"%s %s\" age %" APR_INT64_T_FMT " ms: %s "
         "(for %" APR_INT64_T_FMT " ms)", live->tid, live->req.method,
         live->req.uri, apr_time_as_msec(now - live->req_start), what,
         apr_time_as_msec(now - live->wait.since));
 }
 
-/* One slot; returns when it next needs a look (0: not busy). */
 /* How old a request is when it is first looked at. An eighth of the
  * backend timeout: waits that cannot be dated back (a connect in
  * progress, unix sockets) are then cut at most an eighth (plus one
@@ -404,10 +422,53 @@ static int glance(const guard_watch_t *w, const guard_slot_t *live,
     return 0;
 }
 
+/* A busy worker of this process that is not to be sampled yet: when it
+ * is (0: now). Too young, or its schedule says later and no lock chain
+ * asks for its cut. */
+static apr_time_t not_due(const guard_watch_t *w, int thread,
+                          const guard_slot_t *live, const guard_slot_t *s,
+                          apr_time_t now)
+{
+    apr_interval_time_t after = first_look_after(w, s->backend_timeout);
+
+    if (now - s->req_start < after) {
+        return s->req_start + after;
+    }
+    if (w->sched && w->sched[thread].req_start == s->req_start
+        && now < w->sched[thread].due
+        && !__atomic_load_n(&live->cut_holder_req, __ATOMIC_ACQUIRE)) {
+        return w->sched[thread].due;
+    }
+    return 0;
+}
+
+/* After a sample of the request that began at req_start: when the worker
+ * is next looked at. */
+static apr_time_t schedule(guard_watch_t *w, int thread,
+                           const guard_slot_t *live, apr_time_t req_start,
+                           apr_time_t now)
+{
+    guard_watch_sched_t *sc;
+
+    if (!w->sched) {
+        return now + w->interval;
+    }
+    sc = &w->sched[thread];
+    sc->req_start = req_start;
+    sc->due = now + guard_watch_next_look(w, live, now);
+    /* Never past the moment the request becomes stuck: the stuck line and
+     * counter come on time, as the page's age-based flag does. */
+    if (!live->stuck && req_start + w->stuck_threshold > now
+        && req_start + w->stuck_threshold < sc->due) {
+        sc->due = req_start + w->stuck_threshold;
+    }
+    return sc->due;
+}
+
+/* One slot; returns when it next needs a look (0: not busy). */
 static apr_time_t watch_slot(guard_watch_t *w, int thread,
                              guard_slot_t *live, apr_time_t now)
 {
-    apr_interval_time_t after;
     apr_time_t next;
     guard_slot_t s;
 
@@ -426,29 +487,12 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (s.state != GUARD_WS_BUSY || s.req_start <= 0) {
         return 0;
     }
-    after = first_look_after(w, s.backend_timeout);
-    if (now - s.req_start < after) {
-        return s.req_start + after;
-    }
-    if (w->sched && w->sched[thread].req_start == s.req_start
-        && now < w->sched[thread].due
-        && !__atomic_load_n(&live->cut_holder_req, __ATOMIC_ACQUIRE)) {
-        return w->sched[thread].due;
+    if ((next = not_due(w, thread, live, &s, now)) != 0) {
+        return next;
     }
     sample(w, thread, live, &s, now);
     debug_sample(w, live, now);
-    if (!w->sched) {
-        return now + w->interval;
-    }
-    w->sched[thread].req_start = s.req_start;
-    w->sched[thread].due = now + guard_watch_next_look(w, live, now);
-    /* Never past the moment the request becomes stuck: the stuck line and
-     * counter come on time, as the page's age-based flag does. */
-    if (!live->stuck && s.req_start + w->stuck_threshold > now
-        && s.req_start + w->stuck_threshold < w->sched[thread].due) {
-        w->sched[thread].due = s.req_start + w->stuck_threshold;
-    }
-    return w->sched[thread].due;
+    return schedule(w, thread, live, s.req_start, now);
 }
 
 apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
@@ -470,8 +514,23 @@ apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
     return gap > w->interval ? gap : w->interval;
 }
 
+/* What the lock pass needs of this watchdog. */
+static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
+{
+    guard_lockwatch_ctx_t x;
+
+    x.shm = w->shm;
+    x.child = w->child;
+    x.pid = w->pid;
+    x.rules = w->lock_rules;
+    x.log = &w->log;
+    x.interval = w->interval;
+    return x;
+}
+
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
+    guard_lockwatch_ctx_t lx = lock_ctx(w);
     int t, tl = (int)w->shm->hdr->thread_limit;
     apr_time_t next = 0;
 
@@ -483,7 +542,7 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
             next = due;
         }
     }
-    guard_lockwatch_pass(w, now);
+    guard_lockwatch_pass(&lx, now);
     return next;
 }
 
@@ -537,6 +596,8 @@ static void count_wakeup(guard_watch_t *w, apr_time_t now)
 
 void guard_watch_run(guard_watch_t *w)
 {
+    guard_lockwatch_ctx_t lx;
+
     while (!__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST)) {
         apr_uint32_t seen = __atomic_load_n(&w->starts, __ATOMIC_SEQ_CST);
         apr_time_t now = apr_time_now();
@@ -545,11 +606,12 @@ void guard_watch_run(guard_watch_t *w)
         count_wakeup(w, now);
         next = guard_watch_pass(w, now);
         if (!next) {
-            guard_watch_say(w, GUARD_LOG_DEBUG, GRD_SLEEP,
+            guard_log_say(&w->log, GUARD_LOG_DEBUG, GRD_SLEEP,
                 "no request old enough in flight: sleeping until one starts");
         }
         guard_watch_sleep(w, seen, next);
     }
     guard_watch_finish(w, apr_time_now());
-    guard_lockwatch_stop(w);
+    lx = lock_ctx(w);
+    guard_lockwatch_stop(&lx);
 }

@@ -217,9 +217,10 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
      * child); else the parent is. */
     watch.ictx.server_pid = ap_exists_config_define("ONE_PROCESS")
                             ? getpid() : getppid();
-    watch.log = log_to_httpd;
+    watch.log.fn = log_to_httpd;
+    watch.log.baton = s;
+    watch.log.debug = APLOG_IS_LEVEL(s, APLOG_DEBUG);
     watch.baton = s;
-    watch.debug = APLOG_IS_LEVEL(s, APLOG_DEBUG);
     watch.thread_released = guard_glue_thread_released;
     watch.lock_rules = guard_conf_lock_rules(s);
     /* A lock wait is dated from the first sample that sees it: sampling

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "guard_locks.h"
-#include "guard_lockofd.h"
+#include "guard_lock_procfs.h"
+#include "guard_lock_ofd.h"
 #include "guard_proc.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"

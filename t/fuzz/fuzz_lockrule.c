@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "guard_duration.h"
-#include "guard_lockrule.h"
+#include "guard_lock_rule.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
 

@@ -1,24 +1,22 @@
 /*
- * /proc/locks: guard_read_lines through its 4 KiB buffer, with reads cut
- * at any length (and EINTR, and a read error at the end) taken from the
- * input, must deliver exactly the lines a plain split gives, lines longer
- * than the buffer left out; every line then goes through
+ * /proc/locks: guard_read_lines_from through its 4 KiB buffer, with reads
+ * cut at any length (and EINTR, and a read error at the end) taken from
+ * the input, must deliver exactly the lines a plain split gives, lines
+ * longer than the buffer left out; every line then goes through
  * guard_locks_parse_line and the holder search. A line as the kernel
  * prints it must parse to its fields.
  */
 #include <errno.h>
-#include <sys/types.h>
-
-/* guard_read_lines reads through read(2): here, through fuzz_read. */
-#define read fuzz_read
-#include "../../mod_guard/guard_locks.c"
-#undef read
-
 #include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include "guard_lines.h"
+#include "guard_lock_procfs.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
 
-#define LINE_MAX_DELIVERED (LINE_BUF - 2)   /* and its '\n' fill the buffer */
+/* The longest line delivered: with its '\n' and a NUL it fills the buffer. */
+#define LINE_MAX_DELIVERED (GUARD_LINE_BUF - 2)
 #define TARGETS 3
 
 typedef struct {
@@ -198,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     file.size = e.size = len;
     file.in = &in;
     e.fail_at_end = file.fail_at_end;
-    rv = guard_read_lines(-1, on_line, &e);
+    rv = guard_read_lines_from(-1, fuzz_read, on_line, &e);
     FZ_ASSERT(rv == (file.fail_at_end ? -1 : 0));
     if (next_expected(&e, &len) != NULL) {
         fz_fail(NULL, 0, "lines missing after line %lu", e.lines);

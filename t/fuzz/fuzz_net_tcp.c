@@ -1,12 +1,14 @@
 /*
- * The /proc/net/tcp and tcp6 line parser of the inspector (static in
- * guard_inspect.c, so that file is compiled into this target): any line
- * must be safe, and a line as the kernel prints it must give the peer
- * address it names.
+ * The /proc/net/tcp and tcp6 line parser of the inspector
+ * (guard_proc_net_tcp_line): any line must be safe, and a line as the
+ * kernel prints it must give the peer address it names.
  */
-#include "../../mod_guard/guard_inspect.c"
-
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "guard_proc_net.h"
+#include "guard_shm.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
 
@@ -50,7 +52,7 @@ static void check_constructed(fz_input_t *in)
     }
     build_line(line, sizeof(line), w, v6, port, ino);
     expected_peer(w, v6, port, want, sizeof(want));
-    if (match_tcp_line(line, ino, got, sizeof(got)) != 0
+    if (guard_proc_net_tcp_line(line, ino, got, sizeof(got)) != 0
         || strcmp(got, want) != 0) {
         fz_fail(want, strlen(want), "tcp line misread");
     }
@@ -66,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ino = fz_u64(&in);
     line = fz_rest(&in);
     out[0] = '\0';
-    if (match_tcp_line(line, ino, out, sizeof(out)) == 0) {
+    if (guard_proc_net_tcp_line(line, ino, out, sizeof(out)) == 0) {
         FZ_ASSERT(strlen(out) < sizeof(out));
     }
     free(line);

@@ -5,7 +5,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "guard_crash.h"
-#include "guard_lockchain.h"
+#include "guard_lock_table.h"
 #include "guard_shm.h"
 #include "guard_sink.h"
 #include "fuzz_check.h"

@@ -183,6 +183,40 @@ START_TEST(kind_of_blocked_call)
 }
 END_TEST
 
+START_TEST(cut_record_from_the_wait_and_the_request)
+{
+    guard_wait_t w = backend(9, 90, 4200);
+    guard_slot_t s;
+    guard_cut_t c;
+
+    memset(&s, 0, sizeof(s));
+    strcpy(s.req.uri, "/cart.php?...");
+    strcpy(w.sysname, "poll");
+    strcpy(w.peer, "10.0.0.5:11211");
+    guard_cut_from_wait(&c, &s, &w, T0 + SEC(5), MS(4500), SEC(4),
+                        GUARD_ACTION_CUT);
+    ck_assert_int_eq(c.when, T0 + SEC(5));
+    ck_assert_int_eq(c.blocked_ms, 4500);
+    ck_assert_int_eq(c.idle_ms, 4200);
+    ck_assert_int_eq(c.timeout_ms, 4000);
+    ck_assert_int_eq(c.fd, 9);
+    ck_assert_int_eq(c.kind, GUARD_CUT_READ);
+    ck_assert_int_eq(c.action, GUARD_ACTION_CUT);
+    ck_assert_str_eq(c.sysname, "poll");
+    ck_assert_str_eq(c.peer, "10.0.0.5:11211");
+    ck_assert_str_eq(c.uri, "/cart.php?...");
+    ck_assert_int_eq(c.ok, 1);
+    guard_cut_from_wait(&c, &s, &w, T0, 0, SEC(4), GUARD_ACTION_LOG);
+    ck_assert_int_eq(c.ok, 0);
+    w = backend(9, 90, -1);
+    guard_cut_from_wait(&c, &s, &w, T0, SEC(1), 0, GUARD_ACTION_CUT_HOLDER);
+    ck_assert_int_eq(c.idle_ms, -1);
+    ck_assert_int_eq(c.timeout_ms, 0);
+    ck_assert_int_eq(c.action, GUARD_ACTION_CUT_HOLDER);
+    ck_assert_int_eq(c.ok, 1);
+}
+END_TEST
+
 START_TEST(cut_wakes_the_peer_and_keeps_the_fd)
 {
     int sv[2];
@@ -272,6 +306,7 @@ Suite *guard_cut_suite(void)
     tcase_add_test(tc, connect_in_progress_counts_from_first_look);
     tcase_add_test(tc, new_request_starts_afresh);
     tcase_add_test(tc, kind_of_blocked_call);
+    tcase_add_test(tc, cut_record_from_the_wait_and_the_request);
     tcase_add_test(tc, cut_wakes_the_peer_and_keeps_the_fd);
     tcase_add_test(tc, cut_refuses_another_socket_or_a_file);
     tcase_add_test(tc, next_look_backs_off_only_when_nothing_is_due);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 #include <stdio.h>
 #include "guard_unit.h"
 #include "guard_inspect.h"
+#include "guard_proc_net.h"
+#include "guard_sockaddr.h"
 #include "guard_wait.h"
 
 typedef struct {
@@ -648,6 +651,70 @@ START_TEST(vanished_thread_is_unknown)
 }
 END_TEST
 
+/* /proc/net/tcp and tcp6 lines as the kernel prints them (x86: each
+ * 32-bit word of the address in host order, little-endian). */
+START_TEST(proc_net_tcp_line_gives_the_remote_address)
+{
+    char line[256], out[GUARD_PEER_LEN];
+
+    strcpy(line, "   3: 0100007F:0050 0500000A:18EB 02 00000000:00000000 "
+           "01:00000064 00000000  1000        0 424242 2 0000000000000000 "
+           "100 0 0 10 -1");
+    ck_assert_int_eq(guard_proc_net_tcp_line(line, 424242, out,
+                                             sizeof(out)), 0);
+    ck_assert_str_eq(out, "10.0.0.5:6379");
+    strcpy(line, "   0: 00000000000000000000000001000000:0050 "
+           "00000000000000000000000001000000:1F90 01 00000000:00000000 "
+           "00:00000000 00000000    33        0 77 1 0000000000000000");
+    ck_assert_int_eq(guard_proc_net_tcp_line(line, 77, out, sizeof(out)),
+                     0);
+    ck_assert_str_eq(out, "[::1]:8080");
+}
+END_TEST
+
+START_TEST(proc_net_tcp_line_of_another_socket_is_not_it)
+{
+    char line[256], out[GUARD_PEER_LEN] = "";
+
+    strcpy(line, "   3: 0100007F:0050 0500000A:18EB 02 00000000:00000000 "
+           "01:00000064 00000000  1000        0 424242 2");
+    ck_assert_int_eq(guard_proc_net_tcp_line(line, 424243, out,
+                                             sizeof(out)), -1);
+    strcpy(line, "  sl  local_address rem_address   st tx_queue rx_queue");
+    ck_assert_int_eq(guard_proc_net_tcp_line(line, 0, out, sizeof(out)),
+                     -1);
+    strcpy(line, "   3: 0100007F:0050 0500000A 02 0 0 0 0 0 424242");
+    ck_assert_int_eq(guard_proc_net_tcp_line(line, 424242, out,
+                                             sizeof(out)), -1);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
+START_TEST(sockaddr_format_names_each_family)
+{
+    struct sockaddr_in in;
+    struct sockaddr_un un;
+    char out[GUARD_PEER_LEN];
+
+    memset(&in, 0, sizeof(in));
+    in.sin_family = AF_INET;
+    in.sin_port = htons(443);
+    inet_pton(AF_INET, "192.0.2.7", &in.sin_addr);
+    guard_sockaddr_format((struct sockaddr *)&in, sizeof(in), out,
+                          sizeof(out));
+    ck_assert_str_eq(out, "192.0.2.7:443");
+    guard_sockaddr_format((struct sockaddr *)&in, sizeof(in), out, 8);
+    ck_assert_str_eq(out, "");
+    memset(&un, 0, sizeof(un));
+    un.sun_family = AF_UNIX;
+    memcpy(un.sun_path, "\0guard", 6);
+    guard_sockaddr_format((struct sockaddr *)&un,
+                          offsetof(struct sockaddr_un, sun_path) + 6, out,
+                          sizeof(out));
+    ck_assert_str_eq(out, "unix:@guard");
+}
+END_TEST
+
 Suite *guard_inspect_suite(void)
 {
     Suite *s = suite_create("inspect");
@@ -676,6 +743,9 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, without_inspection_a_sleeping_thread_is_unknown);
 #endif
     tcase_add_test(tc, vanished_thread_is_unknown);
+    tcase_add_test(tc, proc_net_tcp_line_gives_the_remote_address);
+    tcase_add_test(tc, proc_net_tcp_line_of_another_socket_is_not_it);
+    tcase_add_test(tc, sockaddr_format_names_each_family);
     suite_add_tcase(s, tc);
     return s;
 }

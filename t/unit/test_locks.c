@@ -13,11 +13,12 @@
 #include <unistd.h>
 #include <apr_strings.h>
 #include "guard_unit.h"
-#include "guard_lockchain.h"
-#include "guard_lockofd.h"
-#include "guard_lockrule.h"
-#include "guard_locks.h"
-#include "guard_lockwatch.h"
+#include "guard_lines.h"
+#include "guard_lock_ofd.h"
+#include "guard_lock_procfs.h"
+#include "guard_lock_rule.h"
+#include "guard_lock_table.h"
+#include "guard_lock_watch.h"
 
 START_TEST(parse_holder_line)
 {

@@ -3,6 +3,7 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include "guard_unit.h"
+#include "guard_fmt.h"
 #include "guard_sink.h"
 
 static apr_pool_t *pool;
@@ -276,6 +277,25 @@ START_TEST(bounded_escapes_stop_at_the_bound)
 }
 END_TEST
 
+START_TEST(fmt_dec_ends_at_its_nul)
+{
+    char buf[GUARD_FMT_DEC_LEN + 2];
+    char *end;
+
+    memset(buf, 'x', sizeof(buf));
+    end = guard_fmt_dec(buf, APR_INT64_MIN);
+    ck_assert_str_eq(buf, "-9223372036854775808");
+    ck_assert_ptr_eq(end, buf + GUARD_FMT_DEC_LEN - 1);
+    ck_assert_int_eq(buf[GUARD_FMT_DEC_LEN], 'x');
+    end = guard_fmt_udec(buf, APR_UINT64_MAX);
+    ck_assert_str_eq(buf, "18446744073709551615");
+    ck_assert_ptr_eq(end, buf + GUARD_FMT_DEC_LEN - 1);
+    end = guard_fmt_dec(buf, 0);
+    ck_assert_str_eq(buf, "0");
+    ck_assert_ptr_eq(end, buf + 1);
+}
+END_TEST
+
 Suite *guard_sink_suite(void)
 {
     Suite *s = suite_create("sink");
@@ -299,6 +319,7 @@ Suite *guard_sink_suite(void)
     tcase_add_test(tc, prom_escapes_label_value);
     tcase_add_test(tc, prom_keeps_other_bytes);
     tcase_add_test(tc, numbers_as_printf_writes_them);
+    tcase_add_test(tc, fmt_dec_ends_at_its_nul);
     tcase_add_test(tc, buffered_sink_writes_whole_buffers);
     tcase_add_test(tc, bounded_escapes_stop_at_the_bound);
     suite_add_tcase(s, tc);

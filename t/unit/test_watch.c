@@ -57,7 +57,7 @@ static void setup(void)
     w.ictx.nslots = TL;
     w.ictx.child = 1;
     w.ictx.clk_tck = sysconf(_SC_CLK_TCK);
-    w.log = capture;
+    w.log.fn = capture;
     logged[0] = '\0';
     now = apr_time_now();
 }

@@ -12,11 +12,12 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
-#include "guard_inspect.h"
-#include "guard_lockchain.h"
-#include "guard_lockofd.h"
-#include "guard_lockwatch.h"
-#include "guard_locks.h"
+#include "guard_fmt.h"
+#include "guard_lines.h"
+#include "guard_lock_ofd.h"
+#include "guard_lock_procfs.h"
+#include "guard_lock_table.h"
+#include "guard_lock_watch.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 
@@ -83,13 +84,13 @@ static int maybe_waiter(const guard_slot_t *live)
                & GUARD_WAITF_LOCKWATCH);
 }
 
-static apr_uint32_t me(const guard_watch_t *w)
+static apr_uint32_t me(const guard_lockwatch_ctx_t *w)
 {
     return (apr_uint32_t)w->child + 1;
 }
 
 /* Step 1: this child's waiters past their threshold claim their chains. */
-static int claim_own(guard_watch_t *w, apr_time_t now)
+static int claim_own(const guard_lockwatch_ctx_t *w, apr_time_t now)
 {
     int t, tl = (int)w->shm->hdr->thread_limit, claimed, n = 0;
     guard_slot_t s;
@@ -108,10 +109,10 @@ static int claim_own(guard_watch_t *w, apr_time_t now)
         c = guard_chain_claim(w->shm, s.wait.dev, s.wait.ino, me(w), now,
                               &claimed);
         if (!c && claimed == 0) {
-            guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_FULL,
-                            "lock chain table full (%d chains): wait of "
-                            "pid %d tid %d not tracked", GUARD_CHAINS,
-                            s.pid, s.tid);
+            guard_log_say(w->log, GUARD_LOG_DEBUG, GRD_LOCK_FULL,
+                          "lock chain table full (%d chains): wait of "
+                          "pid %d tid %d not tracked", GUARD_CHAINS,
+                          s.pid, s.tid);
         }
         if (c) {
             guard_chain_take(c, me(w), now, 0, STALE_OWNER);
@@ -122,7 +123,8 @@ static int claim_own(guard_watch_t *w, apr_time_t now)
 }
 
 /* Step 2: the chains this watchdog keeps, adopting those nobody keeps. */
-static int collect_kept(guard_watch_t *w, apr_time_t now, kept_t *k)
+static int collect_kept(const guard_lockwatch_ctx_t *w, apr_time_t now,
+                        kept_t *k)
 {
     apr_interval_time_t orphan = 2 * w->interval;
     int i, n = 0;
@@ -154,8 +156,8 @@ static int collect_kept(guard_watch_t *w, apr_time_t now, kept_t *k)
     return n;
 }
 
-static void add_waiter(guard_watch_t *w, kept_t *k, int child, int thread,
-                       const guard_slot_t *s)
+static void add_waiter(const guard_lockwatch_ctx_t *w, kept_t *k, int child,
+                       int thread, const guard_slot_t *s)
 {
     guard_chain_t *c = &k->next;
 
@@ -191,7 +193,8 @@ static void add_waiter(guard_watch_t *w, kept_t *k, int child, int thread,
 /* Step 3: the waiters of the kept chains, from the slots of all children.
  * One waiter past its threshold makes a chain; then every worker waiting
  * for the same lock is part of it, however long it has waited so far. */
-static void gather_waiters(guard_watch_t *w, apr_time_t now, kept_t *k, int n)
+static void gather_waiters(const guard_lockwatch_ctx_t *w, apr_time_t now,
+                           kept_t *k, int n)
 {
     int c, t, i, sl = (int)w->shm->hdr->server_limit;
     int tl = (int)w->shm->hdr->thread_limit;
@@ -250,7 +253,7 @@ static void read_comm(pid_t pid, char *out, apr_size_t len)
     ssize_t r;
 
     out[0] = '\0';
-    p = guard_fmt_long(stpcpy(path, "/proc/"), pid);
+    p = guard_fmt_dec(stpcpy(path, "/proc/"), pid);
     strcpy(p, "/comm");
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         return;
@@ -286,8 +289,8 @@ static int better_holder(const guard_slot_t *a, const guard_slot_t *best,
     return a->req_start < best->req_start;
 }
 
-static void find_holder_slot(guard_watch_t *w, apr_time_t now, kept_t *k,
-                             apr_int32_t pid)
+static void find_holder_slot(const guard_lockwatch_ctx_t *w, apr_time_t now,
+                             kept_t *k, apr_int32_t pid)
 {
     int c, t, sl = (int)w->shm->hdr->server_limit;
     int tl = (int)w->shm->hdr->thread_limit;
@@ -318,17 +321,17 @@ static void find_holder_slot(guard_watch_t *w, apr_time_t now, kept_t *k,
 }
 
 /* An OFD lock: the pid its holder's watchdog gave, while fresh; else -1. */
-static apr_int32_t ofd_holder(guard_watch_t *w, const kept_t *k,
+static apr_int32_t ofd_holder(const guard_lockwatch_ctx_t *w, const kept_t *k,
                               apr_time_t now)
 {
     apr_time_t seen = __atomic_load_n(&k->live->ofd_seen, __ATOMIC_ACQUIRE);
     apr_int32_t pid = __atomic_load_n(&k->live->ofd_pid, __ATOMIC_RELAXED);
 
     if (pid > 0 && seen > 0 && now - seen <= OFD_FRESH(w)) {
-        if (w->debug && k->live->holder_pid != pid) {
-            guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_OFD,
-                            "OFD lock on %s: the watchdog of pid %d says "
-                            "its process holds it", k->next.path, pid);
+        if (w->log->debug && k->live->holder_pid != pid) {
+            guard_log_say(w->log, GUARD_LOG_DEBUG, GRD_LOCK_OFD,
+                          "OFD lock on %s: the watchdog of pid %d says "
+                          "its process holds it", k->next.path, pid);
         }
         return pid;
     }
@@ -336,7 +339,7 @@ static apr_int32_t ofd_holder(guard_watch_t *w, const kept_t *k,
 }
 
 /* Step 0: the OFD chains that this process holds the lock of. */
-static void announce_ofd(guard_watch_t *w, apr_time_t now)
+static void announce_ofd(const guard_lockwatch_ctx_t *w, apr_time_t now)
 {
     int i;
 
@@ -357,14 +360,16 @@ static void announce_ofd(guard_watch_t *w, apr_time_t now)
 }
 
 /* The chain line waits a little for an OFD holder's watchdog. */
-static int holder_settled(guard_watch_t *w, const kept_t *k, apr_time_t now)
+static int holder_settled(const guard_lockwatch_ctx_t *w, const kept_t *k,
+                          apr_time_t now)
 {
     return k->next.holder_pid != -1 || !k->next.ofd_since
            || now - k->next.ofd_since >= OFD_GRACE(w);
 }
 
 /* Step 5: who holds it. */
-static void join_holder(guard_watch_t *w, apr_time_t now, kept_t *k)
+static void join_holder(const guard_lockwatch_ctx_t *w, apr_time_t now,
+                        kept_t *k)
 {
     const guard_lock_line_t *h = guard_locks_holder(&k->target);
     guard_chain_t *c = &k->next;
@@ -397,7 +402,7 @@ static void join_holder(guard_watch_t *w, apr_time_t now, kept_t *k)
 }
 
 /* cut-holder: only the holder's own watchdog can cut its socket; ask it. */
-static void ask_cut(guard_watch_t *w, kept_t *k)
+static void ask_cut(const guard_lockwatch_ctx_t *w, kept_t *k)
 {
     const guard_slot_t *h = &k->holder;
 
@@ -411,21 +416,21 @@ static void ask_cut(guard_watch_t *w, kept_t *k)
     __atomic_store_n(&k->holder_live->cut_holder_req, h->req_start,
                      __ATOMIC_RELEASE);
     k->next.holder_cut_asked++;
-    guard_watch_say(w, GUARD_LOG_DEBUG, GRD_LOCK_ASK,
-                    "cut-holder: asking the watchdog of pid %d to cut the "
-                    "backend socket of tid %d", h->pid, h->tid);
+    guard_log_say(w->log, GUARD_LOG_DEBUG, GRD_LOCK_ASK,
+                  "cut-holder: asking the watchdog of pid %d to cut the "
+                  "backend socket of tid %d", h->pid, h->tid);
 }
 
-static void publish(guard_watch_t *w, apr_time_t now, kept_t *k)
+static void publish(const guard_lockwatch_ctx_t *w, apr_time_t now, kept_t *k)
 {
     guard_chain_t *live = k->live;
     char line[1024];
 
     if (k->next.nwaiters == 0) {
         if (k->next.reported) {
-            guard_watch_say(w, GUARD_LOG_WARN, GRD_LOCK_CLEARED, "%s",
-                            guard_chain_format_cleared(&k->next, now, line,
-                                                       sizeof(line)));
+            guard_log_say(w->log, GUARD_LOG_WARN, GRD_LOCK_CLEARED, "%s",
+                          guard_chain_format_cleared(&k->next, now, line,
+                                                     sizeof(line)));
         }
         guard_chain_free(live);
         return;
@@ -440,10 +445,10 @@ static void publish(guard_watch_t *w, apr_time_t now, kept_t *k)
                                 sizeof(k->next.first_holder));
         __atomic_add_fetch(&w->shm->hdr->lock_waits_total, 1,
                            __ATOMIC_RELAXED);
-        guard_watch_say(w, GUARD_LOG_WARN, GRD_LOCK_CHAIN, "%s",
-                        guard_chain_format(&k->next, k->have_holder_slot
-                                           ? &k->holder : NULL, now, line,
-                                           sizeof(line)));
+        guard_log_say(w->log, GUARD_LOG_WARN, GRD_LOCK_CHAIN, "%s",
+                      guard_chain_format(&k->next, k->have_holder_slot
+                                         ? &k->holder : NULL, now, line,
+                                         sizeof(line)));
     }
     guard_chain_write_begin(live);
     memcpy((char *)live + offsetof(guard_chain_t, dev),
@@ -458,7 +463,7 @@ static void publish(guard_watch_t *w, apr_time_t now, kept_t *k)
 
 /* Nearly always: no chain at all, and the two walks over them are
  * skipped. */
-static int any_chain(const guard_watch_t *w)
+static int any_chain(const guard_lockwatch_ctx_t *w)
 {
     apr_uint64_t any = 0;
     int i;
@@ -469,12 +474,12 @@ static int any_chain(const guard_watch_t *w)
     return any != 0;
 }
 
-void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now)
+void guard_lockwatch_pass(const guard_lockwatch_ctx_t *w, apr_time_t now)
 {
     kept_t k[MAX_KEPT];
     int i, n, chains;
 
-    if (!w->lock_rules || !w->shm->chains) {
+    if (!w->rules || !w->shm->chains) {
         return;
     }
     if ((chains = any_chain(w)) != 0) {
@@ -495,7 +500,7 @@ void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now)
     }
 }
 
-void guard_lockwatch_stop(guard_watch_t *w)
+void guard_lockwatch_stop(const guard_lockwatch_ctx_t *w)
 {
     int i;
 
@@ -521,17 +526,7 @@ int guard_lockwatch_cut_asked(guard_slot_t *live, const guard_slot_t *s,
     if (asked != s->req_start || wait->kind != GUARD_WAIT_BACKEND) {
         return 0;                 /* another request, or no longer blocked */
     }
-    memset(c, 0, sizeof(*c));
-    c->when = now;
-    c->blocked_ms = apr_time_as_msec(now - wait->since);
-    c->idle_ms = (wait->flags & GUARD_WAITF_TCP) ? wait->idle_ms : -1;
-    c->timeout_ms = 0;
-    c->fd = wait->fd;
-    c->kind = guard_cut_kind(wait);
-    c->action = GUARD_ACTION_CUT_HOLDER;
-    memcpy(c->sysname, wait->sysname, sizeof(c->sysname));
-    memcpy(c->peer, wait->peer, sizeof(c->peer));
-    memcpy(c->uri, s->req.uri, sizeof(c->uri));
-    c->ok = 1;                    /* until the shutdown() says otherwise */
+    guard_cut_from_wait(c, s, wait, now, now - wait->since, 0,
+                        GUARD_ACTION_CUT_HOLDER);
     return 1;
 }

@@ -3,8 +3,8 @@
  * wait on one is reported, and whether its holder's backend call is cut.
  * Fixed-size, so the watchdog matches paths without malloc.
  */
-#ifndef GUARD_LOCKRULE_H
-#define GUARD_LOCKRULE_H
+#ifndef GUARD_LOCK_RULE_H
+#define GUARD_LOCK_RULE_H
 
 #include <apr.h>
 #include <apr_time.h>

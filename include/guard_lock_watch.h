@@ -1,20 +1,31 @@
 /*
  * GuardLockWatch in the watchdog: mark a worker's lock wait on a watched
- * file, keep the lock chains of the shared table (guard_lockchain.h) up to
+ * file, keep the lock chains of the shared table (guard_lock_table.h) up to
  * date, find their holders in /proc/locks and the slots of every child,
  * log each chain once when it appears and once when it clears, and pass
  * the cut-holder request to the holder's own watchdog. No malloc, no
  * locks: stack buffers and atomics only.
  */
-#ifndef GUARD_LOCKWATCH_H
-#define GUARD_LOCKWATCH_H
+#ifndef GUARD_LOCK_WATCH_H
+#define GUARD_LOCK_WATCH_H
 
+#include <sys/types.h>
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_cut.h"
-#include "guard_lockrule.h"
+#include "guard_lock_rule.h"
+#include "guard_log.h"
 #include "guard_shm.h"
-#include "guard_watch.h"
+
+/** What the lock pass needs of the watchdog it runs in. */
+typedef struct {
+    guard_shm_t *shm;
+    int child;                    /* this process's child slot */
+    pid_t pid;
+    const guard_lock_rules_t *rules;      /* NULL: none */
+    const guard_logger_t *log;
+    apr_interval_time_t interval;         /* between the watchdog's passes */
+} guard_lockwatch_ctx_t;
 
 /**
  * At a sample, before the path is redacted: when w is a lock wait on a
@@ -26,10 +37,10 @@ void guard_lockwatch_mark(const guard_lock_rules_t *rules, guard_wait_t *w);
 int guard_lockwatch_is_waiter(const guard_slot_t *s, apr_time_t now);
 
 /** After the slots of a pass were sampled: the chains. */
-void guard_lockwatch_pass(guard_watch_t *w, apr_time_t now);
+void guard_lockwatch_pass(const guard_lockwatch_ctx_t *w, apr_time_t now);
 
 /** The watchdog ends: hand its chains over to the others. */
-void guard_lockwatch_stop(guard_watch_t *w);
+void guard_lockwatch_stop(const guard_lockwatch_ctx_t *w);
 
 /**
  * At a sample of this child's worker: 1 when a lock chain asked for the

@@ -9,8 +9,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <stdlib.h>
-#include "guard_inspect.h"
-#include "guard_lockofd.h"
+#include "guard_fmt.h"
+#include "guard_lines.h"
+#include "guard_lock_ofd.h"
 #include "guard_shm.h"
 
 #define DENTS_BUF 2048
@@ -46,7 +47,7 @@ static int fd_holds_ofd(int fd, apr_uint64_t ino)
     ofd_scan_t sc = { ino, 0 };
     int info;
 
-    *guard_fmt_long(stpcpy(path, "/proc/self/fdinfo/"), fd) = '\0';
+    *guard_fmt_dec(stpcpy(path, "/proc/self/fdinfo/"), fd) = '\0';
     if ((info = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         return 0;
     }

@@ -2,11 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "guard_lock_procfs.h"
 #include "guard_shm.h"
-#include "guard_locks.h"
-
-#define LINE_BUF 4096
 
 static const char *skip_spaces(const char *p)
 {
@@ -194,63 +191,4 @@ const guard_lock_line_t *guard_locks_holder(const guard_lock_target_t *t)
         }
     }
     return NULL;
-}
-
-/* Split the lines of buf[0..have); returns how many bytes of a partial
- * line are left, moved to the front. */
-static apr_size_t split_lines(char *buf, apr_size_t have, guard_line_fn *fn,
-                              void *baton)
-{
-    char *line = buf, *nl;
-    apr_size_t left;
-
-    buf[have] = '\0';
-    while ((nl = memchr(line, '\n', (apr_size_t)(buf + have - line)))) {
-        *nl = '\0';
-        fn(baton, line);
-        line = nl + 1;
-    }
-    left = (apr_size_t)(buf + have - line);
-    memmove(buf, line, left);
-    return left;
-}
-
-int guard_read_lines(int fd, guard_line_fn *fn, void *baton)
-{
-    char buf[LINE_BUF];
-    apr_size_t have = 0;
-    int skipping = 0;
-    ssize_t n;
-
-    for (;;) {
-        n = read(fd, buf + have, sizeof(buf) - 1 - have);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        have += (apr_size_t)n;
-        if (skipping) {
-            char *nl = memchr(buf, '\n', have);
-
-            if (!nl) {
-                have = 0;
-                continue;
-            }
-            have -= (apr_size_t)(nl + 1 - buf);
-            memmove(buf, nl + 1, have);
-            skipping = 0;
-        }
-        have = split_lines(buf, have, fn, baton);
-        if (have == sizeof(buf) - 1) {
-            have = 0;             /* no line is that long: drop it */
-            skipping = 1;
-        }
-    }
-    if (n == 0 && have > 0 && !skipping) {
-        buf[have] = '\0';
-        fn(baton, buf);           /* a last line without newline */
-    }
-    return n < 0 ? -1 : 0;
 }

@@ -1,7 +1,7 @@
 /* GuardLockWatch patterns: a small glob matcher of our own, since
  * fnmatch() may allocate in multibyte locales and the watchdog must not. */
 #include <string.h>
-#include "guard_lockrule.h"
+#include "guard_lock_rule.h"
 
 /* A "[...]" set at p (after '['): sets *matched, returns the end (after
  * ']'), or NULL when the set is not closed. */

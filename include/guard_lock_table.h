@@ -23,8 +23,8 @@
  *   it (a child that died) for a second, is taken by whichever watchdog
  *   passes by, which clears it if nobody waits any more.
  */
-#ifndef GUARD_LOCKCHAIN_H
-#define GUARD_LOCKCHAIN_H
+#ifndef GUARD_LOCK_TABLE_H
+#define GUARD_LOCK_TABLE_H
 
 #include <apr.h>
 #include <apr_time.h>

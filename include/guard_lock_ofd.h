@@ -7,11 +7,11 @@
  * looks at its own process for the OFD chains of the shared table, and
  * the one whose process holds the lock says so in the chain.
  */
-#ifndef GUARD_LOCKOFD_H
-#define GUARD_LOCKOFD_H
+#ifndef GUARD_LOCK_OFD_H
+#define GUARD_LOCK_OFD_H
 
 #include <apr.h>
-#include "guard_locks.h"
+#include "guard_lock_procfs.h"
 
 /**
  * Parse a "lock:" line of /proc/<pid>/fdinfo/<fd>, e.g.

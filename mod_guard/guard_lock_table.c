@@ -2,8 +2,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <apr_strings.h>
-#include "guard_lockchain.h"
-#include "guard_locks.h"
+#include "guard_lock_procfs.h"
+#include "guard_lock_table.h"
 #include "guard_wait.h"
 
 #define READ_TRIES 64

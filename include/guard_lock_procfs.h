@@ -11,11 +11,12 @@
  * pid (a process id, not a thread; -1 for OFD locks, which belong to an
  * open file description), major:minor of the file system in hex, inode in
  * decimal, range. Deeper "->" lines wait behind a waiter; the lock at the
- * root of the id is the one held. The file is read in pieces through a
- * fixed buffer: on a busy host it holds thousands of lines. No malloc.
+ * root of the id is the one held. On a busy host the file holds
+ * thousands of lines: it is read through guard_read_lines (guard_lines.h).
+ * No malloc.
  */
-#ifndef GUARD_LOCKS_H
-#define GUARD_LOCKS_H
+#ifndef GUARD_LOCK_PROCFS_H
+#define GUARD_LOCK_PROCFS_H
 
 #include <apr.h>
 #include "guard_shm.h"
@@ -77,15 +78,5 @@ void guard_locks_match(guard_lock_target_t *t, int n,
  * @return the holder's line, or NULL when none was seen
  */
 const guard_lock_line_t *guard_locks_holder(const guard_lock_target_t *t);
-
-/** Called with each complete line, NUL-terminated, without newline. */
-typedef void guard_line_fn(void *baton, const char *line);
-
-/**
- * Read fd to its end and call fn for each line, through a fixed buffer
- * on the stack (lines longer than the buffer are skipped).
- * @return 0, or -1 on a read error
- */
-int guard_read_lines(int fd, guard_line_fn *fn, void *baton);
 
 #endif

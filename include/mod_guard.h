@@ -7,6 +7,7 @@
 
 extern module AP_MODULE_DECLARE_DATA guard_module;
 
+void guard_child_register_hooks(apr_pool_t *p);
 void guard_shm_register_hooks(apr_pool_t *p);
 void guard_request_register_hooks(apr_pool_t *p);
 void guard_watchdog_register_hooks(apr_pool_t *p);

@@ -8,11 +8,4 @@
 /** The crash segment, or NULL when it could not be made. */
 guard_crash_shm_t *guard_glue_crash_shm(void);
 
-/**
- * Once in every thread that serves connections, at its first: its own
- * alternate signal stack, so that a stack overflow is caught too. The
- * request hooks call it (no hook of its own: nothing per request).
- */
-void guard_crash_thread_init(void);
-
 #endif

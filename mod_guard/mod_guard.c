@@ -11,6 +11,7 @@
 
 static void register_hooks(apr_pool_t *p)
 {
+    guard_child_register_hooks(p);
     guard_shm_register_hooks(p);
     guard_request_register_hooks(p);
     guard_broker_register_hooks(p);

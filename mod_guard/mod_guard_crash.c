@@ -24,7 +24,6 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include "httpd.h"
 #include "http_config.h"
@@ -41,16 +40,14 @@
 #include "guard_crash_fmt.h"
 #include "guard_log.h"
 #include "mod_guard.h"
+#include "mod_guard_child.h"
 #include "mod_guard_config.h"
 #include "mod_guard_crash.h"
-#include "mod_guard_request.h"
 #include "mod_guard_shm.h"
-#include "mod_guard_watchdog.h"
 
 APLOG_USE_MODULE(guard);
 
 #define RETAINED_KEY     "mod_guard-crash"
-#define ALTSTACK_SIZE    (64 * 1024)
 #define RAW_FRAMES       (GUARD_CRASH_FRAMES + 8)
 #define LINE_MAX_LEN     1024
 #define STORM_PER_MINUTE 10
@@ -73,9 +70,7 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 static struct sigaction prev_action[NSIGNALS];
 static int installed;
 static int report_fd = -1;       /* inherited from the parent */
-static int my_child = -1;
 static pid_t owner;              /* tid of the thread in the handler */
-static __thread int altstack_done __attribute__((tls_model("initial-exec")));
 
 guard_crash_shm_t *guard_glue_crash_shm(void)
 {
@@ -344,15 +339,6 @@ static void crash_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
 
 /* ------------------------------------------------------- the handler */
 
-static pid_t gettid_raw(void)
-{
-#ifdef SYS_gettid
-    return (pid_t)syscall(SYS_gettid);
-#else
-    return getpid();
-#endif
-}
-
 static int signal_index(int sig)
 {
     int i;
@@ -422,7 +408,7 @@ static void fill_record(guard_crash_rec_t *r, int sig, const siginfo_t *si,
     r->when = now_signal_safe();
     r->pid = getpid();
     r->tid = tid;
-    r->child = my_child;
+    r->child = guard_glue_child_index();
     r->thread = -1;
     r->generation = guard_glue_generation();
     r->signo = sig;
@@ -534,7 +520,7 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
 {
     guard_crash_shm_t *c = guard_glue_crash_shm();
     int saved_errno = errno;
-    pid_t tid = gettid_raw(), busy = 0;
+    pid_t tid = guard_glue_gettid(), busy = 0;
     guard_crash_rec_t rec, *slot;
     char line[LINE_MAX_LEN];
     apr_uint64_t ticket;
@@ -572,41 +558,6 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
 
 /* ------------------------------------------------------- the child */
 
-/* Threads do not inherit an alternate stack: each gets its own, mapped
- * once with a guard page below and kept for the thread's life. */
-static void ensure_altstack(void)
-{
-    stack_t ss, old;
-    long page = sysconf(_SC_PAGESIZE);
-    char *mem;
-
-    if (altstack_done) {
-        return;
-    }
-    altstack_done = 1;
-    if (sigaltstack(NULL, &old) == 0 && !(old.ss_flags & SS_DISABLE)
-        && old.ss_size >= ALTSTACK_SIZE) {
-        return;   /* someone gave this thread one already */
-    }
-    mem = mmap(NULL, ALTSTACK_SIZE + page, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (mem == MAP_FAILED) {
-        return;
-    }
-    mprotect(mem, page, PROT_NONE);
-    ss.ss_sp = mem + page;
-    ss.ss_size = ALTSTACK_SIZE;
-    ss.ss_flags = 0;
-    if (sigaltstack(&ss, NULL) != 0) {
-        munmap(mem, ALTSTACK_SIZE + page);
-    }
-}
-
-void guard_crash_thread_init(void)
-{
-    ensure_altstack();
-}
-
 /* The first backtrace() dlopens libgcc_s with malloc; the first
  * backtrace_symbols_fd() binds its symbols: both here, not in a handler. */
 static void warm_up(void)
@@ -634,27 +585,6 @@ static apr_status_t restore_actions(void *data)
     return APR_SUCCESS;
 }
 
-static int find_my_child(void)
-{
-    guard_watch_t *w = guard_glue_watch();
-    pid_t me = getpid();
-    int i, tries, limit = 0;
-
-    if (w && w->child >= 0) {
-        return w->child;
-    }
-    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
-    for (tries = 0; tries < 200 && ap_scoreboard_image; tries++) {
-        for (i = 0; i < limit; i++) {
-            if (ap_scoreboard_image->parent[i].pid == me) {
-                return i;
-            }
-        }
-        apr_sleep(apr_time_from_msec(1));
-    }
-    return -1;
-}
-
 static void crash_child_init(apr_pool_t *pchild, server_rec *s)
 {
     struct sigaction sa;
@@ -663,9 +593,8 @@ static void crash_child_init(apr_pool_t *pchild, server_rec *s)
     if (!guard_glue_crash_shm()) {
         return;
     }
-    my_child = find_my_child();
     warm_up();
-    ensure_altstack();   /* prefork's worker is this thread */
+    guard_glue_thread_setup();   /* prefork's worker is this thread */
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = crash_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -685,6 +614,8 @@ static void crash_child_init(apr_pool_t *pchild, server_rec *s)
 void guard_crash_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(crash_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_guard_child.c's (GUARD_HOOK_CHILD_FIRST): the handler
+     * records the child's index found there. */
     ap_hook_child_init(crash_child_init, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_status(crash_child_status, NULL, NULL, APR_HOOK_MIDDLE);
 }

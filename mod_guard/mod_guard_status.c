@@ -20,11 +20,11 @@
 #include "guard_status.h"
 #include "guard_status_crash.h"
 #include "mod_guard.h"
+#include "mod_guard_child.h"
 #include "mod_guard_config.h"
 #include "mod_guard_crash.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_status.h"
-#include "mod_guard_watchdog.h"
 
 APLOG_USE_MODULE(guard);
 

@@ -33,6 +33,7 @@
 #include "guard_inspect.h"
 #include "guard_log.h"
 #include "mod_guard_broker.h"
+#include "mod_guard_retained.h"
 
 APLOG_USE_MODULE(guard);
 
@@ -250,10 +251,7 @@ static int guard_broker_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         || !guard_inspect_live() || !mpm_is_threaded() || geteuid() != 0) {
         return OK;
     }
-    retained = ap_retained_data_get(RETAINED_KEY);
-    if (!retained) {
-        retained = ap_retained_data_create(RETAINED_KEY, sizeof(*retained));
-    }
+    retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
     if (retained->listen_fd <= 0 && make_listener(s) != 0) {
         return OK;
     }

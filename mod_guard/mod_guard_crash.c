@@ -43,6 +43,7 @@
 #include "mod_guard_child.h"
 #include "mod_guard_config.h"
 #include "mod_guard_crash.h"
+#include "mod_guard_retained.h"
 #include "mod_guard_shm.h"
 
 APLOG_USE_MODULE(guard);
@@ -55,9 +56,8 @@ APLOG_USE_MODULE(guard);
 #define OTHER_WAIT_MS    2000
 
 typedef struct {
-    apr_shm_t *shm;
+    guard_segment_t seg;
     guard_crash_shm_t view;
-    int ready;
 } crash_retained_t;
 
 static crash_retained_t *retained;
@@ -74,7 +74,7 @@ static pid_t owner;              /* tid of the thread in the handler */
 
 guard_crash_shm_t *guard_glue_crash_shm(void)
 {
-    return retained && retained->ready ? &retained->view : NULL;
+    return retained && retained->seg.ready ? &retained->view : NULL;
 }
 
 /* ------------------------------------------------------------ the parent */
@@ -89,48 +89,32 @@ static int server_limit(void)
     return v;
 }
 
-static apr_status_t make_segment(server_rec *s, int cap)
-{
-    apr_size_t size = guard_crash_shm_size(cap, server_limit());
-    apr_status_t rv;
+typedef struct {
+    server_rec *s;
+    int cap;
+    guard_crash_hdr_t old;        /* of a segment dropped: totals carry */
+} crash_want_t;
 
-    rv = apr_shm_create(&retained->shm, size, NULL, s->process->pool);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GRD_CRASH_SHM
-                     ": cannot create %" APR_SIZE_T_FMT " bytes of shared "
-                     "memory for crash records: crashes are not recorded",
-                     size);
-        return rv;
-    }
-    guard_crash_shm_init(apr_shm_baseaddr_get(retained->shm), cap,
-                         server_limit(), apr_time_now());
-    guard_crash_shm_attach(&retained->view,
-                           apr_shm_baseaddr_get(retained->shm));
-    return APR_SUCCESS;
+static int segment_fits(const void *base, apr_size_t size, void *baton)
+{
+    const crash_want_t *w = baton;
+
+    return guard_crash_shm_matches(base, size, w->cap, server_limit());
 }
 
 /* A new GuardCrashHistory makes a new ring; the totals carry over. */
-static int reuse_segment(server_rec *s, int cap, guard_crash_hdr_t *old)
+static void segment_dropped(const void *base, void *baton)
 {
-    void *base;
+    crash_want_t *w = baton;
 
-    if (!retained->shm) {
-        return 0;
-    }
-    base = apr_shm_baseaddr_get(retained->shm);
-    if (guard_crash_shm_matches(base, apr_shm_size_get(retained->shm), cap,
-                                server_limit())) {
-        return 1;
-    }
-    memcpy(old, base, sizeof(*old));
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_CRASH_SHM
+    memcpy(&w->old, base, sizeof(w->old));
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, w->s, GRD_CRASH_SHM
                  ": GuardCrashHistory or ServerLimit changed: earlier crash "
                  "records dropped, counts kept");
-    apr_shm_destroy(retained->shm);
-    retained->shm = NULL;
-    retained->ready = 0;
-    return 0;
 }
+
+static const guard_segment_ops_t segment_ops = { segment_fits,
+                                                 segment_dropped };
 
 static void carry_totals(guard_crash_hdr_t *to, const guard_crash_hdr_t *from)
 {
@@ -173,27 +157,48 @@ static int open_report_fd(apr_pool_t *pconf, server_rec *s)
     return fd;
 }
 
+/* A segment made new is initialised, and takes the totals of the one it
+ * replaces. */
+static apr_status_t get_segment(server_rec *s, int cap)
+{
+    apr_size_t size = guard_crash_shm_size(cap, server_limit());
+    crash_want_t w;
+    apr_status_t rv;
+    void *base;
+    int kept;
+
+    memset(&w, 0, sizeof(w));
+    w.s = s;
+    w.cap = cap;
+    rv = guard_glue_segment_get(&retained->seg, size, s->process->pool,
+                                &segment_ops, &w, &kept);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GRD_CRASH_SHM
+                     ": cannot create %" APR_SIZE_T_FMT " bytes of shared "
+                     "memory for crash records: crashes are not recorded",
+                     size);
+        return rv;
+    }
+    if (!kept) {
+        base = guard_glue_segment_base(&retained->seg);
+        guard_crash_shm_init(base, cap, server_limit(), apr_time_now());
+        guard_crash_shm_attach(&retained->view, base);
+        carry_totals(retained->view.hdr, &w.old);
+    }
+    return APR_SUCCESS;
+}
+
 static int crash_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    int cap = guard_conf_crash_history(s);
-    guard_crash_hdr_t old;
-
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    retained = ap_retained_data_get(RETAINED_KEY);
-    if (!retained) {
-        retained = ap_retained_data_create(RETAINED_KEY, sizeof(*retained));
+    retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
+    if (get_segment(s, guard_conf_crash_history(s)) != APR_SUCCESS) {
+        return OK;
     }
-    memset(&old, 0, sizeof(old));
-    if (!reuse_segment(s, cap, &old)) {
-        if (make_segment(s, cap) != APR_SUCCESS) {
-            return OK;
-        }
-        carry_totals(retained->view.hdr, &old);
-    }
-    retained->ready = 1;
+    retained->seg.ready = 1;
     report_fd = open_report_fd(pconf, s);
     return OK;
 }

@@ -568,19 +568,6 @@ void guard_render_crash_page(const guard_snapshot_t *s,
     html_page_foot(o);
 }
 
-static const guard_child_view_t *current_of(const guard_snapshot_t *s,
-                                            int child)
-{
-    int i;
-
-    for (i = 0; i < s->nchildren; i++) {
-        if (s->children[i].child == child) {
-            return &s->children[i];
-        }
-    }
-    return NULL;
-}
-
 static void json_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
     const guard_slot_view_t *sl = &w->slot;
@@ -608,7 +595,7 @@ static void json_worker(const guard_worker_view_t *w, guard_sink_t *o)
 
 static void json_child(const guard_snapshot_t *s, int child, guard_sink_t *o)
 {
-    const guard_child_view_t *cur = current_of(s, child);
+    const guard_child_view_t *cur = guard_snapshot_child(s, child);
     int i, n = 0;
 
     guard_printf(o, "{\"child\":%d,\"current\":", child);
@@ -643,7 +630,7 @@ static void json_child(const guard_snapshot_t *s, int child, guard_sink_t *o)
 static void html_workers(const guard_snapshot_t *s, int child,
                          guard_sink_t *o)
 {
-    const guard_child_view_t *cur = current_of(s, child);
+    const guard_child_view_t *cur = guard_snapshot_child(s, child);
     int i;
 
     if (!cur) {

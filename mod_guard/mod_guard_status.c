@@ -22,7 +22,7 @@
 #include "mod_guard.h"
 #include "mod_guard_child.h"
 #include "mod_guard_config.h"
-#include "mod_guard_crash.h"
+#include "mod_guard_crash_parent.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_status.h"
 

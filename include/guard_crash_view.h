@@ -1,14 +1,13 @@
 /*
  * A copy of the crash segment for one page, with frames symbolized when
- * the page is rendered (never in the handler), and the renderers of the
- * crash sections. Pure: no httpd.
+ * the page is rendered (never in the handler). Pure: no httpd. The crash
+ * sections are written by each format's renderer (guard_status_*.h).
  */
 #ifndef GUARD_CRASH_VIEW_H
 #define GUARD_CRASH_VIEW_H
 
 #include <apr_pools.h>
 #include "guard_crash.h"
-#include "guard_sink.h"
 
 #define GUARD_SYM_LEN 160
 
@@ -26,11 +25,6 @@ typedef struct {
  *  faulting one) is looked up one byte earlier, inside its call. */
 typedef int guard_symbolize_fn(void *baton, apr_uint64_t addr, int is_return,
                                guard_frame_sym_t *out);
-
-/** dladdr() in this process: modules loaded by the parent sit at the same
- *  addresses in every child of a generation. */
-int guard_symbolize_dladdr(void *baton, apr_uint64_t addr, int is_return,
-                           guard_frame_sym_t *out);
 
 typedef struct {
     guard_crash_rec_t rec;
@@ -80,40 +74,10 @@ const guard_crash_item_t *guard_crash_view_find(const guard_crash_view_t *v,
 /** Counter label of a guard_csig_e: "SIGSEGV" ... "other". */
 const char *guard_csig_label(int csig);
 
-/* Renderers. The JSON ones write members of an enclosing object. */
+/** "SIGSEGV"..., "unknown" for a signal without a name. */
+const char *guard_crash_sig_name(int signo);
 
-/** "crashes":[...],"crash_groups":[...],"crash_summary":{...} */
-void guard_crash_render_json(const guard_crash_view_t *v, guard_sink_t *o);
-
-/** One crash in full: a JSON object. */
-void guard_crash_render_json_one(const guard_crash_item_t *it,
-                                 guard_sink_t *o);
-
-/** The processes of child slot child, newest first: a JSON array. */
-void guard_crash_render_json_procs(const guard_crash_view_t *v, int child,
-                                   guard_sink_t *o);
-
-/** Crashes of child slot child: a JSON array. */
-void guard_crash_render_json_child(const guard_crash_view_t *v, int child,
-                                   guard_sink_t *o);
-
-/** The crash section of the HTML page (nothing when none). */
-void guard_crash_render_html(const guard_crash_view_t *v, guard_sink_t *o);
-
-/** One crash in full: HTML body part. */
-void guard_crash_render_html_one(const guard_crash_view_t *v,
-                                 const guard_crash_item_t *it,
-                                 guard_sink_t *o);
-
-/** Processes and crashes of one child slot: HTML body part. */
-void guard_crash_render_html_child(const guard_crash_view_t *v, int child,
-                                   guard_sink_t *o);
-
-/** guard_crashes_total{signal} and friends. */
-void guard_crash_render_prometheus(const guard_crash_view_t *v,
-                                   guard_sink_t *o);
-
-/** CrashesTotal: lines. */
-void guard_crash_render_auto(const guard_crash_view_t *v, guard_sink_t *o);
+/** How a process of a child slot ended: "running", "exited", "crashed". */
+const char *guard_proc_end_name(apr_uint32_t end);
 
 #endif

@@ -123,18 +123,22 @@ typedef struct {
 } guard_snapshot_t;
 
 /**
- * Copy what the page shows. Counters are summed over all slots, of
- * running and gone children alike.
- */
-/**
  * A worker's wait in words (guard_wait_describe), and for a lock chain's
  * waiter ", waiting for lock held by pid N". "" when not sampled.
  */
 char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
                              apr_size_t len);
 
+/**
+ * Copy what the page shows. Counters are summed over all slots, of
+ * running and gone children alike.
+ */
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now);
+
+/** The running child of child slot child in s, or NULL when none runs. */
+const guard_child_view_t *guard_snapshot_child(const guard_snapshot_t *s,
+                                               int child);
 
 #endif

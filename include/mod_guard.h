@@ -7,11 +7,13 @@
 
 extern module AP_MODULE_DECLARE_DATA guard_module;
 
+void guard_child_register_hooks(apr_pool_t *p);
 void guard_shm_register_hooks(apr_pool_t *p);
 void guard_request_register_hooks(apr_pool_t *p);
 void guard_watchdog_register_hooks(apr_pool_t *p);
 void guard_status_register_hooks(apr_pool_t *p);
 void guard_listen_register_hooks(apr_pool_t *p);
-void guard_crash_register_hooks(apr_pool_t *p);
+void guard_crash_parent_register_hooks(apr_pool_t *p);
+void guard_crash_child_register_hooks(apr_pool_t *p);
 
 #endif

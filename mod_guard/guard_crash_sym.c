@@ -9,7 +9,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <apr_strings.h>
-#include "guard_crash_view.h"
+#include "guard_crash_sym.h"
 
 int guard_symbolize_dladdr(void *baton, apr_uint64_t addr, int is_return,
                            guard_frame_sym_t *out)

@@ -1,6 +1,7 @@
 /* A copy of the crash segment for one page, newest first. */
 #include <stdlib.h>
 #include <string.h>
+#include "guard_crash_fmt.h"
 #include "guard_crash_view.h"
 
 const char *guard_csig_label(int csig)
@@ -10,6 +11,23 @@ const char *guard_csig_label(int csig)
     };
 
     return csig >= 0 && csig < GUARD_CSIG_MAX ? labels[csig] : "other";
+}
+
+const char *guard_crash_sig_name(int signo)
+{
+    const char *n = guard_signal_name(signo);
+
+    return n ? n : "unknown";
+}
+
+const char *guard_proc_end_name(apr_uint32_t end)
+{
+    switch (end) {
+    case GUARD_PROC_RUNNING: return "running";
+    case GUARD_PROC_EXITED:  return "exited";
+    case GUARD_PROC_CRASHED: return "crashed";
+    default:                 return "unknown";
+    }
 }
 
 static void symbolize(guard_frame_sym_t *out, apr_uint64_t addr, int index,

@@ -115,7 +115,7 @@ static int thread_gone(const guard_snapshot_t *s, int child, int thread,
                                     copy->state == GUARD_WS_IDLE);
 }
 
-static const guard_child_view_t *running_child(const guard_snapshot_t *s,
+const guard_child_view_t *guard_snapshot_child(const guard_snapshot_t *s,
                                                int child)
 {
     int i;
@@ -200,7 +200,7 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                                * ((apr_size_t)s->nchildren * (apr_size_t)tl
                                   + 1));
     for (c = 0; c < (int)shm->hdr->server_limit; c++) {
-        const guard_child_view_t *cv = running_child(s, c);
+        const guard_child_view_t *cv = guard_snapshot_child(s, c);
 
         for (t = 0; t < tl; t++) {
             int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);

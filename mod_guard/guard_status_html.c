@@ -1,16 +1,19 @@
 /* The HTML page of /guard-status: one self-contained document, no scripts. */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_crash_fmt.h"
 #include "guard_crash_view.h"
 #include "guard_cut.h"
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
-#include "guard_status.h"
+#include "guard_status_html.h"
 #include "guard_wait.h"
 
 #define WAIT_TEXT_LEN 512
 /* Past this many idle workers the table shows a count instead of rows. */
 #define IDLE_ROWS_MAX 64
+/* The crash table's rows at most. */
+#define HTML_ROWS_MAX 50
 
 static const char css[] =
     "body{font-family:sans-serif;margin:1em}"
@@ -311,4 +314,255 @@ void guard_render_html(const guard_snapshot_t *s, int refresh, guard_sink_t *o)
         guard_crash_render_html(s->crash, o);
     }
     guard_puts(o, "</body>\n</html>\n");
+}
+
+/* ------------------------------------------------------ crashes */
+
+static const char *basename_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+
+    return s ? s + 1 : path;
+}
+
+/* "libc.so.6+0x1d (strlen+0x1d)" or "0x7f00..." */
+static void frame_text(const guard_frame_sym_t *f, int full, char *buf,
+                       apr_size_t size)
+{
+    if (!f->resolved) {
+        apr_snprintf(buf, size, "0x%" APR_UINT64_T_HEX_FMT, f->addr);
+        return;
+    }
+    if (f->function[0]) {
+        apr_snprintf(buf, size, "%s+0x%" APR_UINT64_T_HEX_FMT " (%s+0x%"
+                     APR_UINT64_T_HEX_FMT ")",
+                     full ? f->module : basename_of(f->module), f->offset,
+                     f->function, f->func_offset);
+        return;
+    }
+    apr_snprintf(buf, size, "%s+0x%" APR_UINT64_T_HEX_FMT,
+                 full ? f->module : basename_of(f->module), f->offset);
+}
+
+static void html_secs_ago(guard_sink_t *o, apr_time_t now, apr_time_t t)
+{
+    apr_int64_t s = apr_time_sec(now - t);
+
+    if (s < 0) {
+        s = 0;
+    }
+    if (s >= 3600) {
+        guard_printf(o, "%" APR_INT64_T_FMT " h %" APR_INT64_T_FMT " min ago",
+                     s / 3600, s % 3600 / 60);
+    }
+    else {
+        guard_printf(o, "%" APR_INT64_T_FMT " s ago", s);
+    }
+}
+
+static void html_signal(guard_sink_t *o, const guard_crash_rec_t *r)
+{
+    char buf[96];
+    guard_cbuf_t b;
+
+    guard_cbuf_init(&b, buf, sizeof(buf));
+    guard_cbuf_signal(&b, r->signo, r->si_code);
+    guard_put_html(o, buf);
+    if (!(r->flags & GUARD_CRASHF_SENT)) {
+        guard_printf(o, " at 0x%" APR_UINT64_T_HEX_FMT, r->addr);
+    }
+}
+
+static void html_request(guard_sink_t *o, const guard_crash_rec_t *r)
+{
+    if (!(r->flags & GUARD_CRASHF_REQUEST)) {
+        guard_puts(o, "<td><i>no request</i></td><td></td><td></td>");
+        return;
+    }
+    guard_puts(o, "<td>");
+    guard_put_html(o, r->req.method);
+    guard_puts(o, " ");
+    guard_put_html(o, r->req.uri);
+    guard_puts(o, "</td><td>");
+    guard_put_html(o, r->req.vhost);
+    guard_puts(o, "</td><td>");
+    guard_put_html(o, r->req.client);
+    guard_puts(o, "</td>");
+}
+
+static void html_frame(guard_sink_t *o, const guard_frame_sym_t *f, int full)
+{
+    char buf[2 * GUARD_SYM_LEN + 64];
+
+    frame_text(f, full, buf, sizeof(buf));
+    guard_put_html(o, buf);
+}
+
+static void html_crash_row(const guard_crash_view_t *v,
+                           const guard_crash_item_t *it, guard_sink_t *o)
+{
+    const guard_crash_rec_t *r = &it->rec;
+
+    guard_puts(o, "<tr><td>");
+    html_secs_ago(o, v->now, r->when);
+    guard_printf(o, "</td><td><a href=\"?crash=%" APR_UINT64_T_FMT "\">%"
+                 APR_UINT64_T_FMT "</a></td><td>%d</td><td>%d</td><td>"
+                 "<a href=\"?child=%d\">%d</a></td><td>", r->id, r->id,
+                 r->pid, r->tid, r->child, r->child);
+    html_signal(o, r);
+    guard_puts(o, "</td>");
+    html_request(o, r);
+    guard_puts(o, "<td>");
+    if (r->nframes > 0) {
+        html_frame(o, &it->syms[0], 0);
+    }
+    guard_puts(o, "</td></tr>\n");
+}
+
+static const char crash_table_head[] =
+    "<table>\n<tr><th>When</th><th>Crash</th><th>PID</th><th>TID</th>"
+    "<th>Child</th><th>Signal</th><th>Request</th><th>VHost</th>"
+    "<th>Client</th><th>Top frame</th></tr>\n";
+
+static void html_groups(const guard_crash_view_t *v, guard_sink_t *o)
+{
+    int i, k;
+
+    guard_puts(o, "<h3>By signature</h3>\n<table>\n<tr><th>Count</th>"
+               "<th>Signal</th><th>Top frames</th><th>Last</th></tr>\n");
+    for (i = 0; i < v->ngroups; i++) {
+        const guard_crash_group_view_t *g = &v->groups[i];
+
+        guard_printf(o, "<tr><td>%" APR_UINT64_T_FMT "</td><td>%s</td><td>",
+                     g->count, guard_crash_sig_name(g->signo));
+        for (k = 0; k < g->nframes; k++) {
+            guard_puts(o, k ? "<br>" : "");
+            html_frame(o, &g->syms[k], 0);
+        }
+        guard_printf(o, "</td><td><a href=\"?crash=%" APR_UINT64_T_FMT "\">"
+                     "crash %" APR_UINT64_T_FMT "</a>, ", g->last_id,
+                     g->last_id);
+        html_secs_ago(o, v->now, g->last_time);
+        guard_puts(o, "</td></tr>\n");
+    }
+    guard_puts(o, "</table>\n");
+}
+
+void guard_crash_render_html(const guard_crash_view_t *v, guard_sink_t *o)
+{
+    int i;
+
+    guard_printf(o, "<h2>Crashes</h2>\n<p>%" APR_UINT64_T_FMT " in all (",
+                 v->total);
+    for (i = 0; i < GUARD_CSIG_MAX; i++) {
+        guard_printf(o, "%s%s %" APR_UINT64_T_FMT, i ? ", " : "",
+                     guard_csig_label(i), v->by_signal[i]);
+    }
+    guard_printf(o, "), %u in the last minute; the newest %d are kept."
+                 "</p>\n", v->rate_1m, v->capacity);
+    if (!v->nitems) {
+        return;
+    }
+    html_groups(v, o);
+    guard_puts(o, "<h3>Recent crashes</h3>\n");
+    guard_puts(o, crash_table_head);
+    for (i = 0; i < v->nitems && i < HTML_ROWS_MAX; i++) {
+        html_crash_row(v, &v->items[i], o);
+    }
+    guard_puts(o, "</table>\n");
+}
+
+static void html_kv(guard_sink_t *o, const char *k, const char *v)
+{
+    guard_printf(o, "<tr><th>%s</th><td>", k);
+    guard_put_html(o, v);
+    guard_puts(o, "</td></tr>\n");
+}
+
+void guard_crash_render_html_one(const guard_crash_view_t *v,
+                                 const guard_crash_item_t *it,
+                                 guard_sink_t *o)
+{
+    const guard_crash_rec_t *r = &it->rec;
+    char buf[GUARD_URI_LEN + 64];
+    guard_cbuf_t b;
+    apr_uint32_t k;
+
+    guard_printf(o, "<h2>Crash %" APR_UINT64_T_FMT "</h2>\n<table>\n", r->id);
+    guard_cbuf_init(&b, buf, sizeof(buf));
+    guard_cbuf_time(&b, r->when);
+    guard_cbuf_str(&b, " UTC");
+    html_kv(o, "Time", buf);
+    guard_printf(o, "<tr><th>Process</th><td>pid %d, tid %d, <a href=\"?"
+                 "child=%d\">child %d</a>, thread %d, generation %u</td></tr>"
+                 "\n<tr><th>Signal</th><td>", r->pid, r->tid, r->child,
+                 r->child, r->thread, r->generation);
+    html_signal(o, r);
+    guard_printf(o, "%s</td></tr>\n<tr><th>Instruction</th><td>0x%"
+                 APR_UINT64_T_HEX_FMT "</td></tr>\n",
+                 r->flags & GUARD_CRASHF_SENT ? " (sent or raised, not a "
+                 "fault)" : "", r->ip);
+    if (r->flags & GUARD_CRASHF_REQUEST) {
+        apr_snprintf(buf, sizeof(buf), "%s %s %s", r->req.method, r->req.uri,
+                     r->req.protocol);
+        html_kv(o, "Request", buf);
+        html_kv(o, "VHost", r->req.vhost);
+        html_kv(o, "Client", r->req.client);
+        guard_printf(o, "<tr><th>Into the request</th><td>%" APR_INT64_T_FMT
+                     " ms</td></tr>\n", r->elapsed_ms);
+    }
+    else {
+        html_kv(o, "Request", "no request");
+    }
+    guard_puts(o, "</table>\n<h3>Frames</h3>\n");
+    if (!it->symbolized && r->nframes) {
+        guard_puts(o, "<p>Recorded before a restart: addresses only.</p>\n");
+    }
+    guard_puts(o, "<ol start=\"0\">\n");
+    for (k = 0; k < r->nframes; k++) {
+        guard_puts(o, "<li><code>");
+        html_frame(o, &it->syms[k], 1);
+        guard_printf(o, " [0x%" APR_UINT64_T_HEX_FMT "]</code></li>\n",
+                     it->syms[k].addr);
+    }
+    guard_puts(o, "</ol>\n");
+}
+
+void guard_crash_render_html_child(const guard_crash_view_t *v, int child,
+                                   guard_sink_t *o)
+{
+    int i;
+
+    guard_puts(o, "<h2>Processes</h2>\n<table>\n<tr><th>PID</th>"
+               "<th>Generation</th><th>Started</th><th>Ended</th>"
+               "<th>How</th><th>Requests</th></tr>\n");
+    for (i = 0; i < v->nprocs; i++) {
+        const guard_proc_rec_t *p = &v->procs[i];
+
+        if (p->child != child) {
+            continue;
+        }
+        guard_printf(o, "<tr><td>%d</td><td>%u</td><td>", p->pid,
+                     p->generation);
+        html_secs_ago(o, v->now, p->started);
+        guard_puts(o, "</td><td>");
+        if (p->end != GUARD_PROC_RUNNING) {
+            html_secs_ago(o, v->now, p->ended);
+        }
+        guard_printf(o, "</td><td>%s%s%s</td><td>", guard_proc_end_name(p->end),
+                     p->end == GUARD_PROC_CRASHED ? ": " : "",
+                     p->end == GUARD_PROC_CRASHED ? guard_crash_sig_name(p->signo) : "");
+        if (p->end != GUARD_PROC_RUNNING) {
+            guard_printf(o, "%" APR_UINT64_T_FMT, p->requests);
+        }
+        guard_puts(o, "</td></tr>\n");
+    }
+    guard_puts(o, "</table>\n<h2>Crashes in this child</h2>\n");
+    guard_puts(o, crash_table_head);
+    for (i = 0; i < v->nitems; i++) {
+        if (v->items[i].rec.child == child) {
+            html_crash_row(v, &v->items[i], o);
+        }
+    }
+    guard_puts(o, "</table>\n");
 }

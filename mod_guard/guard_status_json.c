@@ -1,11 +1,12 @@
 /* The JSON view of /guard-status; the schema is docs/json-schema.md. */
 #include <string.h>
 #include <apr_strings.h>
+#include "guard_crash_fmt.h"
 #include "guard_crash_view.h"
 #include "guard_cut.h"
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
-#include "guard_status.h"
+#include "guard_status_json.h"
 #include "guard_wait.h"
 
 #define WAIT_TEXT_LEN 512
@@ -420,4 +421,229 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
     }
     render_counters(s, o);
     guard_puts(o, "}\n");
+}
+
+/* ------------------------------------------------------ crashes */
+
+/* "2026-11-22T08:56:01.123Z" */
+void guard_json_put_time(guard_sink_t *o, apr_time_t t)
+{
+    char buf[40];
+    guard_cbuf_t b;
+    char *sp;
+
+    guard_cbuf_init(&b, buf, sizeof(buf));
+    guard_cbuf_time(&b, t);
+    if ((sp = strchr(buf, ' ')) != NULL) {
+        *sp = 'T';
+    }
+    guard_printf(o, "\"%sZ\"", buf);
+}
+
+static void put_hex(guard_sink_t *o, apr_uint64_t v)
+{
+    guard_printf(o, "\"0x%" APR_UINT64_T_HEX_FMT "\"", v);
+}
+
+static void json_str_or_null(guard_sink_t *o, const char *s)
+{
+    if (s && *s) {
+        guard_put_json_str(o, s);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+}
+
+static void json_frame(const guard_frame_sym_t *f, guard_sink_t *o)
+{
+    guard_puts(o, "{\"addr\":");
+    put_hex(o, f->addr);
+    guard_puts(o, ",\"module\":");
+    json_str_or_null(o, f->resolved ? f->module : NULL);
+    guard_puts(o, ",\"offset\":");
+    if (f->resolved) {
+        put_hex(o, f->offset);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+    guard_puts(o, ",\"function\":");
+    json_str_or_null(o, f->resolved ? f->function : NULL);
+    guard_puts(o, ",\"function_offset\":");
+    if (f->resolved && f->function[0]) {
+        put_hex(o, f->func_offset);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+    guard_puts(o, "}");
+}
+
+static void json_request(const guard_crash_rec_t *r, guard_sink_t *o)
+{
+    char line[GUARD_METHOD_LEN + GUARD_URI_LEN + GUARD_PROTO_LEN + 3];
+
+    if (!(r->flags & GUARD_CRASHF_REQUEST)) {
+        guard_puts(o, ",\"request\":null,\"method\":null,\"uri\":null,"
+                   "\"vhost\":null,\"client\":null,\"elapsed_ms\":null");
+        return;
+    }
+    apr_snprintf(line, sizeof(line), "%s %s %s", r->req.method, r->req.uri,
+                 r->req.protocol);
+    guard_puts(o, ",\"request\":");
+    guard_put_json_str(o, line);
+    guard_puts(o, ",\"method\":");
+    guard_put_json_str(o, r->req.method);
+    guard_puts(o, ",\"uri\":");
+    guard_put_json_str(o, r->req.uri);
+    guard_puts(o, ",\"vhost\":");
+    guard_put_json_str(o, r->req.vhost);
+    guard_puts(o, ",\"client\":");
+    guard_put_json_str(o, r->req.client);
+    guard_printf(o, ",\"elapsed_ms\":%" APR_INT64_T_FMT, r->elapsed_ms);
+}
+
+void guard_crash_render_json_one(const guard_crash_item_t *it,
+                                 guard_sink_t *o)
+{
+    const guard_crash_rec_t *r = &it->rec;
+    apr_uint32_t k;
+
+    guard_printf(o, "{\"id\":%" APR_UINT64_T_FMT ",\"time\":", r->id);
+    guard_json_put_time(o, r->when);
+    guard_printf(o, ",\"time_ms\":%" APR_INT64_T_FMT ",\"pid\":%d,\"tid\":%d,"
+                 "\"child\":%d,\"thread\":%d,\"generation\":%u,\"signal\":",
+                 (apr_int64_t)apr_time_as_msec(r->when), r->pid, r->tid,
+                 r->child, r->thread, r->generation);
+    guard_put_json_str(o, guard_crash_sig_name(r->signo));
+    guard_printf(o, ",\"signo\":%d,\"si_code\":", r->signo);
+    json_str_or_null(o, guard_si_code_name(r->signo, r->si_code));
+    guard_printf(o, ",\"si_code_value\":%d,\"addr\":", r->si_code);
+    put_hex(o, r->addr);
+    guard_puts(o, ",\"ip\":");
+    put_hex(o, r->ip);
+    guard_printf(o, ",\"sent\":%s,\"minimal\":%s,\"nested\":%s,"
+                 "\"complete\":%s,\"symbolized\":%s",
+                 r->flags & GUARD_CRASHF_SENT ? "true" : "false",
+                 r->flags & GUARD_CRASHF_MINIMAL ? "true" : "false",
+                 r->flags & GUARD_CRASHF_NESTED ? "true" : "false",
+                 it->complete ? "true" : "false",
+                 it->symbolized ? "true" : "false");
+    json_request(r, o);
+    guard_puts(o, ",\"handler_us\":");
+    if (r->handler_us >= 0) {
+        guard_printf(o, "%" APR_INT64_T_FMT, r->handler_us);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+    guard_puts(o, ",\"signature\":");
+    if (r->flags & GUARD_CRASHF_FRAMES) {
+        guard_printf(o, "\"%016" APR_UINT64_T_HEX_FMT "\"", r->signature);
+    }
+    else {
+        guard_puts(o, "null");
+    }
+    guard_puts(o, ",\"frames\":[");
+    for (k = 0; k < r->nframes; k++) {
+        guard_puts(o, k ? "," : "");
+        json_frame(&it->syms[k], o);
+    }
+    guard_puts(o, "]}");
+}
+
+static void json_group(const guard_crash_group_view_t *g, guard_sink_t *o)
+{
+    int k;
+
+    guard_printf(o, "{\"signature\":\"%016" APR_UINT64_T_HEX_FMT "\","
+                 "\"count\":%" APR_UINT64_T_FMT ",\"signal\":", g->key,
+                 g->count);
+    guard_put_json_str(o, guard_crash_sig_name(g->signo));
+    guard_printf(o, ",\"last_id\":%" APR_UINT64_T_FMT ",\"last_time\":",
+                 g->last_id);
+    guard_json_put_time(o, g->last_time);
+    guard_puts(o, ",\"top_frames\":[");
+    for (k = 0; k < g->nframes; k++) {
+        guard_puts(o, k ? "," : "");
+        json_frame(&g->syms[k], o);
+    }
+    guard_puts(o, "]}");
+}
+
+void guard_crash_render_json(const guard_crash_view_t *v, guard_sink_t *o)
+{
+    int i;
+
+    guard_puts(o, "\"crashes\":[");
+    for (i = 0; i < v->nitems; i++) {
+        guard_puts(o, i ? "," : "");
+        guard_crash_render_json_one(&v->items[i], o);
+    }
+    guard_puts(o, "],\"crash_groups\":[");
+    for (i = 0; i < v->ngroups; i++) {
+        guard_puts(o, i ? "," : "");
+        json_group(&v->groups[i], o);
+    }
+    guard_printf(o, "],\"crash_summary\":{\"total\":%" APR_UINT64_T_FMT
+                 ",\"last_minute\":%u,\"kept\":%d,\"capacity\":%d,"
+                 "\"by_signal\":{", v->total, v->rate_1m, v->nitems,
+                 v->capacity);
+    for (i = 0; i < GUARD_CSIG_MAX; i++) {
+        guard_printf(o, "%s\"%s\":%" APR_UINT64_T_FMT, i ? "," : "",
+                     guard_csig_label(i), v->by_signal[i]);
+    }
+    guard_puts(o, "}},");
+}
+
+void guard_crash_render_json_procs(const guard_crash_view_t *v, int child,
+                                   guard_sink_t *o)
+{
+    int i, n = 0;
+
+    guard_puts(o, "[");
+    for (i = 0; i < v->nprocs; i++) {
+        const guard_proc_rec_t *p = &v->procs[i];
+
+        if (p->child != child) {
+            continue;
+        }
+        guard_printf(o, "%s{\"pid\":%d,\"generation\":%u,\"started\":",
+                     n++ ? "," : "", p->pid, p->generation);
+        guard_json_put_time(o, p->started);
+        guard_puts(o, ",\"ended\":");
+        if (p->end == GUARD_PROC_RUNNING) {
+            guard_puts(o, "null");
+        }
+        else {
+            guard_json_put_time(o, p->ended);
+        }
+        guard_printf(o, ",\"end\":\"%s\",\"signal\":", guard_proc_end_name(p->end));
+        json_str_or_null(o, p->end == GUARD_PROC_CRASHED
+                            ? guard_crash_sig_name(p->signo) : NULL);
+        guard_printf(o, ",\"crashes\":%u,\"requests\":", p->crashes);
+        if (p->end == GUARD_PROC_RUNNING) {
+            guard_puts(o, "null}");
+        }
+        else {
+            guard_printf(o, "%" APR_UINT64_T_FMT "}", p->requests);
+        }
+    }
+    guard_puts(o, "]");
+}
+
+void guard_crash_render_json_child(const guard_crash_view_t *v, int child,
+                                   guard_sink_t *o)
+{
+    int i, n = 0;
+
+    guard_puts(o, "[");
+    for (i = 0; i < v->nitems; i++) {
+        if (v->items[i].rec.child == child) {
+            guard_puts(o, n++ ? "," : "");
+            guard_crash_render_json_one(&v->items[i], o);
+        }
+    }
+    guard_puts(o, "]");
 }

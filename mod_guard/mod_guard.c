@@ -11,13 +11,15 @@
 
 static void register_hooks(apr_pool_t *p)
 {
+    guard_child_register_hooks(p);
     guard_shm_register_hooks(p);
     guard_request_register_hooks(p);
     guard_broker_register_hooks(p);
     guard_watchdog_register_hooks(p);
     guard_status_register_hooks(p);
     guard_listen_register_hooks(p);
-    guard_crash_register_hooks(p);
+    guard_crash_parent_register_hooks(p);
+    guard_crash_child_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(guard) = {

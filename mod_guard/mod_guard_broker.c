@@ -33,6 +33,8 @@
 #include "guard_inspect.h"
 #include "guard_log.h"
 #include "mod_guard_broker.h"
+#include "mod_guard_child.h"
+#include "mod_guard_retained.h"
 
 APLOG_USE_MODULE(guard);
 
@@ -58,11 +60,6 @@ static apr_time_t ask_paused_until;
 static int own_fd = -1;
 static pid_t own_tid;
 
-static pid_t gettid_now(void)
-{
-    return (pid_t)syscall(SYS_gettid);
-}
-
 static int mpm_is_threaded(void)
 {
     int threaded = AP_MPMQ_NOT_SUPPORTED;
@@ -76,7 +73,7 @@ static int mpm_is_threaded(void)
 static int guard_broker_drop_privileges(apr_pool_t *pchild, server_rec *s)
 {
     if (guard_inspect_live() && !mpm_is_threaded()) {
-        own_tid = gettid_now();
+        own_tid = guard_glue_gettid();
         own_fd = guard_sysfd_open_own(own_tid);
     }
     return DECLINED;
@@ -250,10 +247,7 @@ static int guard_broker_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         || !guard_inspect_live() || !mpm_is_threaded() || geteuid() != 0) {
         return OK;
     }
-    retained = ap_retained_data_get(RETAINED_KEY);
-    if (!retained) {
-        retained = ap_retained_data_create(RETAINED_KEY, sizeof(*retained));
-    }
+    retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
     if (retained->listen_fd <= 0 && make_listener(s) != 0) {
         return OK;
     }

@@ -42,6 +42,7 @@
 #include "mod_guard.h"
 #include "mod_guard_config.h"
 #include "mod_guard_listen.h"
+#include "mod_guard_retained.h"
 
 APLOG_USE_MODULE(guard);
 
@@ -126,9 +127,7 @@ static int open_socket(const guard_ip_t *ip, int *out)
 
 static listen_retained_t *retained(void)
 {
-    listen_retained_t *r = ap_retained_data_get(RETAINED_KEY);
-
-    return r ? r : ap_retained_data_create(RETAINED_KEY, sizeof(*r));
+    return guard_glue_retained(RETAINED_KEY, sizeof(listen_retained_t));
 }
 
 static void close_retained(listen_retained_t *r, server_rec *s,

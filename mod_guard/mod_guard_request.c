@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_connection.h"
@@ -25,45 +24,19 @@
 #include "guard_reqcopy.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
-#include "mod_guard_crash.h"
-#include "mod_guard_request.h"
+#include "mod_guard_child.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
 
 APLOG_USE_MODULE(guard);
 
-/* A worker thread keeps its scoreboard index for life in every MPM, so
- * its slot and tid are looked up once per thread, and the slot's pid, tid
- * and generation written then. Initial-exec TLS: a plain %fs-relative
- * load instead of a __tls_get_addr call in every hook (a few bytes of
- * glibc's static TLS reserve, which exists for modules like this one). */
-typedef struct {
-    guard_slot_t *slot;
-    pid_t tid;
-    int init;                     /* the thread's first hook has run */
-    int vhost_plain;              /* slot->req.vhost is a verbatim copy */
-} thread_self_t;
+/* The thread's last virtual host: slot->req.vhost is a verbatim copy.
+ * Initial-exec TLS, as the thread's slot (mod_guard_child.c). */
+static __thread int vhost_plain __attribute__((tls_model("initial-exec")));
 
-static __thread thread_self_t self __attribute__((tls_model("initial-exec")));
-
-/* Read once per child: getpid() is a system call in glibc >= 2.25, and
- * only an async MPM (event) moves a connection between threads. */
-static pid_t child_pid;
+/* Read once per child: only an async MPM (event) moves a connection
+ * between threads. */
 static int mpm_async;
-
-guard_slot_t *guard_glue_thread_slot(void)
-{
-    return self.slot;
-}
-
-static pid_t own_tid(void)
-{
-#ifdef SYS_gettid
-    return (pid_t)syscall(SYS_gettid);
-#else
-    return getpid();
-#endif
-}
 
 static apr_int64_t thread_cpu_us(void)
 {
@@ -77,73 +50,17 @@ static apr_int64_t thread_cpu_us(void)
     return -1;
 }
 
-/* The slot of the worker serving c: its offset in the scoreboard. */
-static guard_slot_t *lookup_slot(conn_rec *c)
-{
-    guard_shm_t *shm = guard_glue_shm();
-    worker_score *ws;
-
-    if (!shm || !c->sbh || !ap_scoreboard_image) {
-        return NULL;
-    }
-    ws = ap_get_scoreboard_worker(c->sbh);
-    if (!ws) {
-        return NULL;
-    }
-    return guard_shm_slot_at(shm, (int)(ws - ap_scoreboard_image->servers[0]));
-}
-
-/* The thread's first connection: its slot, which says from now on which
- * process and thread it is. */
-static thread_self_t *claim_slot(thread_self_t *me, conn_rec *c)
-{
-    guard_slot_t *s = lookup_slot(c);
-
-    if (!s) {
-        return NULL;
-    }
-    me->tid = own_tid();
-    me->vhost_plain = 0;
-    guard_seq_write_begin(&s->seq);
-    s->pid = child_pid;
-    s->tid = me->tid;
-    s->generation = guard_glue_generation();
-    guard_seq_write_end(&s->seq);
-    me->slot = s;
-    return me;
-}
-
-/* This thread's record, with its slot; NULL for connections that are not
- * a worker's own (HTTP/2 streams, proxy back-ends). Every thread that
- * serves connections, those included, gets its alternate signal stack at
- * its first. */
-static APR_INLINE thread_self_t *self_for(conn_rec *c)
-{
-    thread_self_t *me = &self;
-
-    if (!me->init) {
-        me->init = 1;
-        guard_crash_thread_init();
-    }
-    if (c->master || c->outgoing) {
-        return NULL;
-    }
-    return me->slot ? me : claim_slot(me, c);
-}
-
 /* No cleanup on the connection's pool: when the connection ends the
  * scoreboard says so (SERVER_READY), and the snapshot and the watchdog
  * read that (guard_glue_thread_released), so the slot is left as it is. */
 static int guard_pre_connection(conn_rec *c, void *csd)
 {
-    thread_self_t *me = self_for(c);
-    guard_slot_t *s;
+    guard_slot_t *s = guard_glue_thread_enter(c);
     apr_os_sock_t fd = -1;
 
-    if (!me) {
+    if (!s) {
         return OK;
     }
-    s = me->slot;
     if (csd) {
         apr_os_sock_get(&fd, csd);
     }
@@ -202,16 +119,15 @@ static void copy_protocol(char *dst, apr_size_t len, request_rec *r)
 
 /* Most workers serve one virtual host over and over: when the slot holds
  * the same name verbatim already, it is left as it is. */
-static void copy_vhost(char *dst, apr_size_t len, thread_self_t *me,
-                       request_rec *r)
+static void copy_vhost(char *dst, apr_size_t len, request_rec *r)
 {
     const char *v = vhost_of(r);
 
-    if (me->vhost_plain && v && strcmp(dst, v) == 0) {
+    if (vhost_plain && v && strcmp(dst, v) == 0) {
         return;
     }
-    me->vhost_plain = guard_copy_verbatim(dst, len, v);
-    if (!me->vhost_plain) {
+    vhost_plain = guard_copy_verbatim(dst, len, v);
+    if (!vhost_plain) {
         guard_copy_sanitized(dst, len, v, 0);
     }
 }
@@ -231,15 +147,14 @@ static void copy_client(char *dst, apr_size_t len, request_rec *r)
     }
 }
 
-static void copy_request(guard_req_t *q, thread_self_t *me, request_rec *r,
-                         int show_query)
+static void copy_request(guard_req_t *q, request_rec *r, int show_query)
 {
     copy_method(q->method, sizeof(q->method), r);
     guard_copy_sanitized(q->uri, sizeof(q->uri), r->unparsed_uri,
                          GUARD_COPY_URI
                          | (show_query ? GUARD_COPY_SHOW_QUERY : 0));
     copy_protocol(q->protocol, sizeof(q->protocol), r);
-    copy_vhost(q->vhost, sizeof(q->vhost), me, r);
+    copy_vhost(q->vhost, sizeof(q->vhost), r);
     copy_client(q->client, sizeof(q->client), r);
 }
 
@@ -261,15 +176,13 @@ static int client_fd_of(conn_rec *c)
  * saw the connection start, so the client's fd is set again. */
 static int guard_post_read_request(request_rec *r)
 {
-    thread_self_t *me;
     guard_slot_t *s;
     guard_watch_t *w;
     guard_req_conf_t rc;
 
-    if (r->main || r->prev || !(me = self_for(r->connection))) {
+    if (r->main || r->prev || !(s = guard_glue_thread_enter(r->connection))) {
         return DECLINED;
     }
-    s = me->slot;
     guard_conf_request(r, &rc);
     guard_seq_write_begin(&s->seq);
     if (mpm_async) {
@@ -277,7 +190,7 @@ static int guard_post_read_request(request_rec *r)
     }
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
-    copy_request(&s->req, me, r, rc.show_query);
+    copy_request(&s->req, r, rc.show_query);
     s->backend_timeout = rc.backend_timeout;
     s->backend_action = (apr_uint32_t)rc.backend_action;
     s->show_query = (apr_uint32_t)rc.show_query;
@@ -293,10 +206,9 @@ static int guard_post_read_request(request_rec *r)
 /* The slot, when this thread still serves r in it. */
 static guard_slot_t *own_slot(request_rec *r)
 {
-    thread_self_t *me = &self;
-    guard_slot_t *s = me->slot;
+    guard_slot_t *s = guard_glue_thread_slot();
 
-    if (!s || r->connection->master || s->tid != me->tid
+    if (!s || r->connection->master || s->tid != guard_glue_thread_tid()
         || s->req_start != r->request_time || s->state != GUARD_WS_BUSY) {
         return NULL;
     }
@@ -371,7 +283,6 @@ static void guard_request_child_init(apr_pool_t *p, server_rec *s)
 {
     int async = 0;
 
-    child_pid = getpid();
     mpm_async = ap_mpm_query(AP_MPMQ_IS_ASYNC, &async) == APR_SUCCESS
                 && async;
     worker_not_cancellable();

@@ -11,6 +11,7 @@
 #include "apr_shm.h"
 #include "guard_log.h"
 #include "mod_guard.h"
+#include "mod_guard_retained.h"
 #include "mod_guard_shm.h"
 
 APLOG_USE_MODULE(guard);
@@ -18,16 +19,20 @@ APLOG_USE_MODULE(guard);
 #define RETAINED_KEY "mod_guard-shm"
 
 typedef struct {
-    apr_shm_t *shm;
+    guard_segment_t seg;
     guard_shm_t view;
-    int ready;
 } guard_retained_t;
+
+typedef struct {
+    server_rec *s;
+    int sl, tl;
+} shm_want_t;
 
 static guard_retained_t *retained;
 
 guard_shm_t *guard_glue_shm(void)
 {
-    return retained && retained->ready ? &retained->view : NULL;
+    return retained && retained->seg.ready ? &retained->view : NULL;
 }
 
 static int mpm_limit(int query, int fallback)
@@ -40,71 +45,71 @@ static int mpm_limit(int query, int fallback)
     return v;
 }
 
-static apr_status_t make_segment(server_rec *s, int sl, int tl)
+static int segment_fits(const void *base, apr_size_t size, void *baton)
 {
+    const shm_want_t *w = baton;
+
+    return guard_shm_matches(base, size, w->sl, w->tl);
+}
+
+static void segment_dropped(const void *base, void *baton)
+{
+    const shm_want_t *w = baton;
+
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, w->s, GRD_SHM_RESIZED
+                 ": limits changed to %d x %d: counters start again", w->sl,
+                 w->tl);
+}
+
+static const guard_segment_ops_t segment_ops = { segment_fits,
+                                                 segment_dropped };
+
+/* Kept: one restart more. Made: zeroed and described. */
+static apr_status_t get_segment(server_rec *s, int sl, int tl)
+{
+    shm_want_t w = { s, sl, tl };
     apr_size_t size = guard_shm_size(sl, tl);
     apr_status_t rv;
+    int kept;
 
-    rv = apr_shm_create(&retained->shm, size, NULL, s->process->pool);
+    rv = guard_glue_segment_get(&retained->seg, size, s->process->pool,
+                                &segment_ops, &w, &kept);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GRD_SHM_FAILED
                      ": cannot create %" APR_SIZE_T_FMT " bytes of shared "
                      "memory", size);
         return rv;
     }
-    guard_shm_init(apr_shm_baseaddr_get(retained->shm), sl, tl,
-                   apr_time_now());
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_SHM_CREATED
-                 ": shared memory for %d children x %d threads "
-                 "(%" APR_SIZE_T_FMT " bytes)", sl, tl, size);
-    return APR_SUCCESS;
-}
-
-static int reuse_segment(server_rec *s, int sl, int tl)
-{
-    void *base;
-
-    if (!retained->shm) {
-        return 0;
-    }
-    base = apr_shm_baseaddr_get(retained->shm);
-    if (guard_shm_matches(base, apr_shm_size_get(retained->shm), sl, tl)) {
+    if (kept) {
         retained->view.hdr->restarts++;
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, GRD_SHM_REUSED
                      ": restart %u keeps the shared memory",
                      retained->view.hdr->restarts);
-        return 1;
+        return APR_SUCCESS;
     }
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_SHM_RESIZED
-                 ": limits changed to %d x %d: counters start again", sl, tl);
-    apr_shm_destroy(retained->shm);
-    retained->shm = NULL;
-    retained->ready = 0;
-    return 0;
+    guard_shm_init(guard_glue_segment_base(&retained->seg), sl, tl,
+                   apr_time_now());
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_SHM_CREATED
+                 ": shared memory for %d children x %d threads "
+                 "(%" APR_SIZE_T_FMT " bytes)", sl, tl, size);
+    guard_shm_attach(&retained->view, guard_glue_segment_base(&retained->seg));
+    return APR_SUCCESS;
 }
 
 static int guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    int sl, tl, gen = 0;
+    int gen = 0;
 
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    retained = ap_retained_data_get(RETAINED_KEY);
-    if (!retained) {
-        retained = ap_retained_data_create(RETAINED_KEY, sizeof(*retained));
+    retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
+    if (get_segment(s, mpm_limit(AP_MPMQ_HARD_LIMIT_DAEMONS, 1),
+                    mpm_limit(AP_MPMQ_HARD_LIMIT_THREADS, 1)) != APR_SUCCESS) {
+        return OK;   /* serve without mod_guard rather than not at all */
     }
-    sl = mpm_limit(AP_MPMQ_HARD_LIMIT_DAEMONS, 1);
-    tl = mpm_limit(AP_MPMQ_HARD_LIMIT_THREADS, 1);
-    if (!reuse_segment(s, sl, tl)) {
-        if (make_segment(s, sl, tl) != APR_SUCCESS) {
-            return OK;   /* serve without mod_guard rather than not at all */
-        }
-        guard_shm_attach(&retained->view,
-                         apr_shm_baseaddr_get(retained->shm));
-    }
-    retained->ready = 1;
+    retained->seg.ready = 1;
     ap_mpm_query(AP_MPMQ_GENERATION, &gen);
     retained->view.hdr->generation = (apr_uint32_t)gen;
     return OK;

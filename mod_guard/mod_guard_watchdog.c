@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -25,6 +24,7 @@
 #include "guard_log.h"
 #include "mod_guard.h"
 #include "mod_guard_broker.h"
+#include "mod_guard_child.h"
 #include "mod_guard_config.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
@@ -37,43 +37,12 @@ static guard_watch_t watch;
 static guard_sysfd_t sysfd;
 static apr_thread_t *thread;
 static int running;
-static apr_uint32_t generation;
 static int listen_fds[MAX_LISTENERS];
 static server_rec *main_server;
 
 guard_watch_t *guard_glue_watch(void)
 {
     return running ? &watch : NULL;
-}
-
-apr_uint32_t guard_glue_generation(void)
-{
-    return generation;
-}
-
-int guard_glue_thread_released(void *baton, int child, int thread)
-{
-    worker_score *ws;
-
-    if (!ap_scoreboard_image) {
-        return 0;
-    }
-    ws = ap_get_scoreboard_worker_from_indexes(child, thread);
-    return ws && (ws->status == SERVER_READY || ws->status == SERVER_DEAD
-                  || ws->status == SERVER_STARTING
-                  || ws->status == SERVER_IDLE_KILL);
-}
-
-int guard_glue_thread_gone(void *baton, int child, int thread, int idle)
-{
-    worker_score *ws;
-
-    if (!ap_scoreboard_image) {
-        return 0;
-    }
-    ws = ap_get_scoreboard_worker_from_indexes(child, thread);
-    return ws && (ws->status == SERVER_DEAD
-                  || (idle && ws->status == SERVER_GRACEFUL));
 }
 
 static void log_to_httpd(void *baton, int level, const char *tag,
@@ -98,24 +67,6 @@ static int collect_listeners(void)
     return n;
 }
 
-/* The parent writes our pid into the scoreboard right after fork(); the
- * child may get here first, so look until it is there (2 s at most). */
-static int find_child_slot(void)
-{
-    int i, tries, limit = (int)watch.shm->hdr->server_limit;
-    pid_t me = getpid();
-
-    for (tries = 0; tries < 2000; tries++) {
-        for (i = 0; ap_scoreboard_image && i < limit; i++) {
-            if (ap_scoreboard_image->parent[i].pid == me) {
-                return i;
-            }
-        }
-        apr_sleep(apr_time_from_msec(1));
-    }
-    return -1;
-}
-
 /* Before any worker thread runs: this child's record and idle slots. In
  * prefork the worker is the main thread, so its tid is known already. */
 static int threads_per_child(void)
@@ -136,7 +87,7 @@ static void claim_child(int child)
     guard_seq_write_begin(&c->seq);
     c->state = GUARD_CHILD_RUNNING;
     c->pid = watch.pid;
-    c->generation = generation;
+    c->generation = guard_glue_generation();
     c->started = apr_time_now();
     c->exited = 0;
     c->watchdog_tid = 0;
@@ -148,7 +99,7 @@ static void claim_child(int child)
          * stays empty, not idle. */
         if (t < threads_per_child()) {
             guard_slot_claim(s, watch.pid, tl == 1 ? watch.pid : 0,
-                             generation);
+                             guard_glue_generation());
         }
         else {
             guard_slot_release(s);
@@ -159,11 +110,7 @@ static void claim_child(int child)
 static void *APR_THREAD_FUNC watchdog_main(apr_thread_t *t, void *data)
 {
     guard_child_t *c = &watch.shm->children[watch.child];
-#ifdef SYS_gettid
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-#else
-    pid_t tid = 0;
-#endif
+    pid_t tid = guard_glue_gettid();
 
     guard_seq_write_begin(&c->seq);
     c->watchdog_tid = tid;
@@ -194,10 +141,6 @@ static apr_status_t stop_watchdog(void *data)
 
 static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
 {
-    int gen = 0;
-
-    ap_mpm_query(AP_MPMQ_GENERATION, &gen);
-    generation = (apr_uint32_t)gen;
     main_server = s;
     memset(&watch, 0, sizeof(watch));
     watch.shm = shm;
@@ -254,7 +197,7 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     setup_watch(pchild, shm, s);
-    if ((watch.child = find_child_slot()) < 0) {
+    if ((watch.child = guard_glue_child_index()) < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, GRD_WD_FAILED
                      ": pid %d not found in the scoreboard: no watchdog",
                      (int)watch.pid);
@@ -304,5 +247,7 @@ static int watchdog_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 void guard_watchdog_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(watchdog_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_guard_child.c's (GUARD_HOOK_CHILD_FIRST): it found the
+     * child's index. */
     ap_hook_child_init(guard_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

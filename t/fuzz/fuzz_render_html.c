@@ -6,8 +6,8 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include "guard_status.h"
-#include "guard_status_crash.h"
+#include "guard_status_html.h"
+#include "guard_status_pages.h"
 #include "fuzz_check.h"
 #include "fuzz_snapshot.h"
 

@@ -7,7 +7,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include "guard_status.h"
+#include "guard_status_prom.h"
 #include "fuzz_check.h"
 #include "fuzz_snapshot.h"
 

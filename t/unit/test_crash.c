@@ -12,8 +12,12 @@
 #include "guard_unit.h"
 #include "guard_crash.h"
 #include "guard_crash_fmt.h"
+#include "guard_crash_sym.h"
 #include "guard_crash_view.h"
 #include "guard_query.h"
+#include "guard_status_html.h"
+#include "guard_status_json.h"
+#include "guard_status_prom.h"
 
 static apr_pool_t *pool;
 

@@ -8,7 +8,10 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include "guard_unit.h"
-#include "guard_status.h"
+#include "guard_status_auto.h"
+#include "guard_status_html.h"
+#include "guard_status_json.h"
+#include "guard_status_prom.h"
 #include "guard_wait.h"
 #include "guard_syscall.h"
 

@@ -1,6 +1,6 @@
 /* The pages of ?crash=<id> and ?child=<n>. Pure: a snapshot in, text out. */
-#ifndef GUARD_STATUS_CRASH_H
-#define GUARD_STATUS_CRASH_H
+#ifndef GUARD_STATUS_PAGES_H
+#define GUARD_STATUS_PAGES_H
 
 #include "guard_crash_view.h"
 #include "guard_snapshot.h"

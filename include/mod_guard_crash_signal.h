@@ -1,0 +1,16 @@
+/* Crash capture: the signal handler of each child. httpd glue. */
+#ifndef MOD_GUARD_CRASH_SIGNAL_H
+#define MOD_GUARD_CRASH_SIGNAL_H
+
+#include "httpd.h"
+
+/**
+ * The handler for SEGV, BUS, FPE, ILL and ABRT, writing its reports to fd
+ * (none when -1); the actions it replaces are kept, to be chained to.
+ */
+void guard_crash_signal_install(server_rec *s, int fd);
+
+/** The kept actions back (a pool cleanup: data is unused). */
+apr_status_t guard_crash_signal_restore(void *data);
+
+#endif

@@ -21,8 +21,8 @@ typedef struct {
     int (*thread_released)(void *baton, int child, int thread);
     /* Optional: 1 when the MPM says the thread does not exist (never
      * started, beyond ThreadsPerChild, or ended), or is finishing after a
-     * restart and listed as idle: its slot is not a worker to list. */
-    int (*thread_gone)(void *baton, int child, int thread, int idle);
+     * restart and its slot is not busy: the slot is not a worker to list. */
+    int (*thread_gone)(void *baton, int child, int thread, int busy);
     void *baton;
 } guard_server_info_t;
 

@@ -60,7 +60,9 @@ pid_t guard_glue_thread_tid(void);
 int guard_glue_thread_released(void *baton, int child, int thread);
 
 /** 1 when the scoreboard says (child, thread) has no thread (dead), or
- * one finishing after a restart whose slot is idle (guard_server_info_t). */
-int guard_glue_thread_gone(void *baton, int child, int thread, int idle);
+ * one finishing after a restart whose slot serves no request: the
+ * scoreboard may keep "G" for a thread that has exited, with its slot as
+ * it last was (guard_server_info_t). */
+int guard_glue_thread_gone(void *baton, int child, int thread, int busy);
 
 #endif

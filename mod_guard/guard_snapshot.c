@@ -112,7 +112,7 @@ static int thread_gone(const guard_snapshot_t *s, int child, int thread,
 {
     return s->server.thread_gone
            && s->server.thread_gone(s->server.baton, child, thread,
-                                    copy->state == GUARD_WS_IDLE);
+                                    copy->state == GUARD_WS_BUSY);
 }
 
 const guard_child_view_t *guard_snapshot_child(const guard_snapshot_t *s,

@@ -166,7 +166,7 @@ int guard_glue_thread_released(void *baton, int child, int thread)
                   || ws->status == SERVER_IDLE_KILL);
 }
 
-int guard_glue_thread_gone(void *baton, int child, int thread, int idle)
+int guard_glue_thread_gone(void *baton, int child, int thread, int busy)
 {
     worker_score *ws;
 
@@ -175,7 +175,7 @@ int guard_glue_thread_gone(void *baton, int child, int thread, int idle)
     }
     ws = ap_get_scoreboard_worker_from_indexes(child, thread);
     return ws && (ws->status == SERVER_DEAD
-                  || (idle && ws->status == SERVER_GRACEFUL));
+                  || (!busy && ws->status == SERVER_GRACEFUL));
 }
 
 static int find_child_index(void)

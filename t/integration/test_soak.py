@@ -731,7 +731,8 @@ def test_soak_kill9_prefork(make_server):
 
 
 def test_soak_kill9_event(make_server):
-    from guardtest import Blackhole, Response
+    from guardtest import Response
+    from peers import Blackhole
     rng = random.Random(int(os.environ.get("GUARD_SOAK_SEED", "9")))
     bh = Blackhole()
     try:

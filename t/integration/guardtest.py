@@ -173,6 +173,51 @@ def proc_threads(pid):
         return set()
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_ticks(pid, tid=None):
+    """utime+stime of a process (all its threads) or of one thread, in
+    clock ticks (CLK_TCK a second)."""
+    path = "/proc/%d/stat" % pid if tid is None else \
+        "/proc/%d/task/%d/stat" % (pid, tid)
+    with open(path) as f:
+        fields = f.read().split(") ")[-1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_cpu_ms(pid, tid=None):
+    """utime+stime of a process (or one of its threads) in ms."""
+    return proc_cpu_ticks(pid, tid) * 1000.0 / CLK_TCK
+
+
+def task_runtime_ns(pid, tid):
+    """CPU time of one thread in ns (/proc/.../schedstat, first field)."""
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        return int(f.read().split()[0])
+
+
+def _kb_field(path, key):
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def proc_status_kb(pid, key):
+    """A kB field of /proc/<pid>/status (VmRSS ...), or None."""
+    return _kb_field("/proc/%d/status" % pid, key)
+
+
+def proc_smaps_rollup_kb(pid, key):
+    """A kB field of /proc/<pid>/smaps_rollup (Pss ...), or None."""
+    return _kb_field("/proc/%d/smaps_rollup" % pid, key)
+
+
 # ---------------------------------------------------------------- HTTP
 
 
@@ -191,7 +236,7 @@ class Response:
             k, _, v = line.partition(":")
             self.headers[k.strip().lower()] = v.strip()
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            body = _dechunk(body)
+            body = dechunk(body)
         self.body = body
 
     @property
@@ -212,7 +257,8 @@ class Response:
         return "<Response %s %r>" % (self.status_line, self.body[:500])
 
 
-def _dechunk(body):
+def dechunk(body):
+    """The data of a chunked body."""
     out = b""
     while body:
         size, _, rest = body.partition(b"\r\n")
@@ -346,8 +392,7 @@ DefaultRuntimeDir "{root}/run"
 Mutex file:{root}/run default
 ErrorLog "{root}/logs/error_log"
 LogLevel {loglevel}
-LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" common
-CustomLog "{root}/logs/access_log" common
+{access_log}
 Listen 127.0.0.1:{port}
 User {user}
 Group {group}
@@ -376,6 +421,10 @@ DocumentRoot "{root}/htdocs"
 {guard_conf}
 Include "{root}/conf/test.conf"
 """
+
+ACCESS_LOG_CONF = """\
+LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" common
+CustomLog "{root}/logs/access_log" common"""
 
 PHP_CONF = """\
 <FilesMatch "\\.php$">
@@ -411,21 +460,32 @@ BROKER_COMM = "guard-broker"
 
 
 class Httpd:
-    """One server: its directory, config and control."""
+    """One server: its directory, config and control.
+
+    guard, php, status, proxy, cgi: what is loaded (php: prefork only by
+    default, proxy: the threaded MPMs). mpm_conf: the MPM's section, by
+    default MPM_DEFAULTS. guard_location: the <Location /guard-status>
+    section, by default with mod_guard only. access_log: whether requests
+    are logged. prefix: of the server directory's name."""
 
     def __init__(self, mpm="prefork", snippet="", guard=True, php=None,
                  status=True, proxy=None, loglevel="warn guard:debug",
-                 guard_so=None, cgi=False):
+                 guard_so=None, cgi=False, mpm_conf=None,
+                 guard_location=None, access_log=True, prefix="guardtest-"):
         assert mpm in ("prefork", "event", "worker")
         self.mpm = mpm
+        self.mpm_conf = MPM_DEFAULTS[mpm] if mpm_conf is None else mpm_conf
         self.with_guard = guard
+        self.guard_location = guard if guard_location is None \
+            else guard_location
+        self.access_log = access_log
         self.guard_so = guard_so or GUARD_SO
         self.php = (mpm == "prefork") if php is None else php
         self.status = status
         self.proxy = (mpm != "prefork") if proxy is None else proxy
         self.cgi = cgi
         self.loglevel = loglevel
-        self.root = tempfile.mkdtemp(prefix="guardtest-")
+        self.root = tempfile.mkdtemp(prefix=prefix)
         os.chmod(self.root, 0o755)
         self.port = free_port()
         self.conf = os.path.join(self.root, "conf", "httpd.conf")
@@ -511,11 +571,13 @@ class Httpd:
             root=self.root, port=self.port, mpm=self.mpm,
             moddir=MODULES_DIR, user=RUN_USER, group=RUN_GROUP,
             loglevel=loglevel, extra_modules=self.modules_conf(),
-            mpm_defaults=MPM_DEFAULTS.get(self.mpm, ""),
+            access_log=ACCESS_LOG_CONF.format(root=self.root)
+            if self.access_log else "",
+            mpm_defaults=self.mpm_conf,
             php_conf=PHP_CONF.format(root=self.root) if self.php else "",
             cgi_conf=CGI_CONF.format(root=self.root) if self.cgi else "",
             status_conf=STATUS_CONF if self.status else "",
-            guard_conf=GUARD_CONF if self.with_guard else "")
+            guard_conf=GUARD_CONF if self.guard_location else "")
         with open(self.conf, "w") as f:
             f.write(text)
         if snippet is not None:
@@ -800,16 +862,6 @@ def promtool_check(text):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=30)
     return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def proc_cpu_ms(pid, tid=None):
-    """utime+stime of a process (or one of its threads) in ms."""
-    path = "/proc/%d/stat" % pid if tid is None else \
-        "/proc/%d/task/%d/stat" % (pid, tid)
-    with open(path) as f:
-        fields = f.read().split(") ")[-1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000.0 / \
-        os.sysconf("SC_CLK_TCK")
 
 
 def socket_inode(pid, fd):

@@ -145,6 +145,9 @@ def port_answers(port):
     return True
 
 
+# ---------------------------------------------------------------- /proc
+
+
 def proc_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -216,6 +219,31 @@ def proc_status_kb(pid, key):
 def proc_smaps_rollup_kb(pid, key):
     """A kB field of /proc/<pid>/smaps_rollup (Pss ...), or None."""
     return _kb_field("/proc/%d/smaps_rollup" % pid, key)
+
+
+def socket_inode(pid, fd):
+    """The inode of socket fd of pid, or None when fd is not a socket."""
+    try:
+        link = os.readlink("/proc/%d/fd/%d" % (pid, fd))
+    except OSError:
+        return None
+    m = re.match(r"socket:\[(\d+)\]$", link)
+    return int(m.group(1)) if m else None
+
+
+def tcp_peer_of_inode(inode):
+    """'ip:port' of the remote end of an IPv4 TCP socket, from
+    /proc/net/tcp."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if int(parts[9]) != inode:
+                continue
+            addr, port = parts[2].split(":")
+            ip = ".".join(str(int(addr[i:i + 2], 16))
+                          for i in (6, 4, 2, 0))
+            return "%s:%d" % (ip, int(port, 16))
+    return None
 
 
 # ---------------------------------------------------------------- HTTP
@@ -862,31 +890,6 @@ def promtool_check(text):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=30)
     return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def socket_inode(pid, fd):
-    """The inode of socket fd of pid, or None when fd is not a socket."""
-    try:
-        link = os.readlink("/proc/%d/fd/%d" % (pid, fd))
-    except OSError:
-        return None
-    m = re.match(r"socket:\[(\d+)\]$", link)
-    return int(m.group(1)) if m else None
-
-
-def tcp_peer_of_inode(inode):
-    """'ip:port' of the remote end of an IPv4 TCP socket, from
-    /proc/net/tcp."""
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            parts = line.split()
-            if int(parts[9]) != inode:
-                continue
-            addr, port = parts[2].split(":")
-            ip = ".".join(str(int(addr[i:i + 2], 16))
-                          for i in (6, 4, 2, 0))
-            return "%s:%d" % (ip, int(port, 16))
-    return None
 
 
 _PROM_LINE = re.compile(

@@ -99,12 +99,13 @@ def guard_all_conf():
 
 class Httpd(guardtest.Httpd):
     """guardtest's server, in a temp dir named for the benchmark, without
-    an access log, the same <Location /guard-status> in every config
+    an access log, mod_authz_host nor mod_dir, the same <Location /guard-status> in every config
     (with the module or without: the cost of one more <Location> section
     is the operator's, not mod_guard's; without the module the handler is
     simply unknown), the MPM section of the benchmark (mpm_conf, none by
-    default), and hello.php, hello.txt and index.html. Use as a context
-    manager (or call cleanup()): the server is stopped and the dir removed
+    default), no php_admin_value but those of php_ini, and hello.php,
+    hello.txt and index.html. Use as a context manager (or call
+    cleanup()): the server is stopped and the dir removed
     even on failure."""
 
     def __init__(self, name, mpm="prefork", php=True, guard=False,
@@ -113,14 +114,13 @@ class Httpd(guardtest.Httpd):
         self.name = name
         self.proc = None          # a foreground (valgrind'd) httpd
         snippet = BENCH_CONF + (EXTENDED_STATUS if status else "")
-        if php:
-            snippet += "".join("php_admin_value %s %s\n" % kv
-                               for kv in sorted((php_ini or {}).items()))
         super().__init__(
             mpm=mpm, snippet=snippet + extra_conf, guard=guard, php=php,
+            php_ini=dict(sorted((php_ini or {}).items())),
             status=status, proxy=proxy, loglevel=loglevel,
             guard_so=guard_module() if guard else None, mpm_conf=mpm_conf,
             guard_location=True, access_log=False,
+            base_modules=("authz_core", "mime"),
             prefix="guard-bench-%s-" % name)
         self.add_page("hello.php", HELLO_PHP)
         self.add_page("index.html", "hello\n")

@@ -427,14 +427,10 @@ Group {group}
 Timeout 300
 
 LoadModule mpm_{mpm}_module {moddir}/mod_mpm_{mpm}.so
-LoadModule authz_core_module {moddir}/mod_authz_core.so
-LoadModule authz_host_module {moddir}/mod_authz_host.so
-LoadModule mime_module {moddir}/mod_mime.so
-LoadModule dir_module {moddir}/mod_dir.so
+{base_modules}
 {extra_modules}
 TypesConfig /etc/mime.types
-DirectoryIndex index.html index.php
-{mpm_defaults}
+{dir_index}{mpm_defaults}
 DocumentRoot "{root}/htdocs"
 <Directory />
     AllowOverride None
@@ -450,6 +446,12 @@ DocumentRoot "{root}/htdocs"
 Include "{root}/conf/test.conf"
 """
 
+# Modules of every server (base_modules= replaces them), before those of
+# the options.
+BASE_MODULES = ("authz_core", "authz_host", "mime", "dir")
+
+DIR_INDEX_CONF = "DirectoryIndex index.html index.php\n"
+
 ACCESS_LOG_CONF = """\
 LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" common
 CustomLog "{root}/logs/access_log" common"""
@@ -458,9 +460,11 @@ PHP_CONF = """\
 <FilesMatch "\\.php$">
     SetHandler application/x-httpd-php
 </FilesMatch>
-php_admin_value session.save_path "{root}/sessions"
-php_admin_value max_execution_time 120
-"""
+{php_ini}"""
+
+# The php_admin_value settings of a server ({root}: its directory).
+PHP_INI = {"session.save_path": '"{root}/sessions"',
+           "max_execution_time": "120"}
 
 # mod_cgid (any MPM): scripts in <root>/cgi-bin, made by Httpd.add_cgi.
 CGI_CONF = """\
@@ -491,24 +495,29 @@ class Httpd:
     """One server: its directory, config and control.
 
     guard, php, status, proxy, cgi: what is loaded (php: prefork only by
-    default, proxy: the threaded MPMs). mpm_conf: the MPM's section, by
-    default MPM_DEFAULTS. guard_location: the <Location /guard-status>
+    default, proxy: the threaded MPMs). php_ini: {name: value} of the
+    php_admin_value lines, by default PHP_INI. mpm_conf: the MPM's
+    section, by default MPM_DEFAULTS. base_modules: by default
+    BASE_MODULES (DirectoryIndex is set when mod_dir is one). guard_location: the <Location /guard-status>
     section, by default with mod_guard only. access_log: whether requests
     are logged. prefix: of the server directory's name."""
 
     def __init__(self, mpm="prefork", snippet="", guard=True, php=None,
                  status=True, proxy=None, loglevel="warn guard:debug",
-                 guard_so=None, cgi=False, mpm_conf=None,
+                 guard_so=None, cgi=False, php_ini=None, mpm_conf=None,
+                 base_modules=BASE_MODULES,
                  guard_location=None, access_log=True, prefix="guardtest-"):
         assert mpm in ("prefork", "event", "worker")
         self.mpm = mpm
         self.mpm_conf = MPM_DEFAULTS[mpm] if mpm_conf is None else mpm_conf
+        self.base_modules = base_modules
         self.with_guard = guard
         self.guard_location = guard if guard_location is None \
             else guard_location
         self.access_log = access_log
         self.guard_so = guard_so or GUARD_SO
         self.php = (mpm == "prefork") if php is None else php
+        self.php_ini = PHP_INI if php_ini is None else php_ini
         self.status = status
         self.proxy = (mpm != "prefork") if proxy is None else proxy
         self.cgi = cgi
@@ -590,6 +599,11 @@ class Httpd:
             mods.append("LoadModule guard_module %s" % self.guard_so)
         return "\n".join(mods)
 
+    def php_conf(self):
+        return PHP_CONF.format(php_ini="".join(
+            "php_admin_value %s %s\n" % (k, v.format(root=self.root))
+            for k, v in self.php_ini.items()))
+
     def write_conf(self, snippet=None):
         loglevel = self.loglevel
         if not self.with_guard:
@@ -599,10 +613,14 @@ class Httpd:
             root=self.root, port=self.port, mpm=self.mpm,
             moddir=MODULES_DIR, user=RUN_USER, group=RUN_GROUP,
             loglevel=loglevel, extra_modules=self.modules_conf(),
+            base_modules="\n".join(
+                "LoadModule %s_module %s/mod_%s.so" % (m, MODULES_DIR, m)
+                for m in self.base_modules),
+            dir_index=DIR_INDEX_CONF if "dir" in self.base_modules else "",
             access_log=ACCESS_LOG_CONF.format(root=self.root)
             if self.access_log else "",
             mpm_defaults=self.mpm_conf,
-            php_conf=PHP_CONF.format(root=self.root) if self.php else "",
+            php_conf=self.php_conf() if self.php else "",
             cgi_conf=CGI_CONF.format(root=self.root) if self.cgi else "",
             status_conf=STATUS_CONF if self.status else "",
             guard_conf=GUARD_CONF if self.guard_location else "")

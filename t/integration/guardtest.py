@@ -312,13 +312,13 @@ def build_request(path, host="127.0.0.1", method="GET", headers=None,
     return req
 
 
-def raw_exchange(port, data, timeout=15):
+def raw_exchange(port, data, timeout=15, bufsize=65536):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(data)
         chunks = []
         while True:
-            c = s.recv(65536)
+            c = s.recv(bufsize)
             if not c:
                 break
             chunks.append(c)

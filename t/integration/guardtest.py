@@ -1,16 +1,16 @@
 """Helpers of the integration tests: a real httpd started from a templated
-httpd.conf, raw HTTP on loopback, blackhole backends and hanging requests.
+httpd.conf, its error-log audit, raw HTTP on loopback, hanging requests,
+/proc readers and parsers of the status pages. The fake backends are in
+peers.py.
 
 Like httpd's own test suite: every test gets a fresh server directory, a
 generated httpd.conf that includes the test's snippet, and the server is
 started and stopped for real with -k start / graceful / stop.
 """
 
-import errno
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import socket
@@ -145,6 +145,9 @@ def port_answers(port):
     return True
 
 
+# ---------------------------------------------------------------- /proc
+
+
 def proc_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -173,6 +176,76 @@ def proc_threads(pid):
         return set()
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_ticks(pid, tid=None):
+    """utime+stime of a process (all its threads) or of one thread, in
+    clock ticks (CLK_TCK a second)."""
+    path = "/proc/%d/stat" % pid if tid is None else \
+        "/proc/%d/task/%d/stat" % (pid, tid)
+    with open(path) as f:
+        fields = f.read().split(") ")[-1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def proc_cpu_ms(pid, tid=None):
+    """utime+stime of a process (or one of its threads) in ms."""
+    return proc_cpu_ticks(pid, tid) * 1000.0 / CLK_TCK
+
+
+def task_runtime_ns(pid, tid):
+    """CPU time of one thread in ns (/proc/.../schedstat, first field)."""
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        return int(f.read().split()[0])
+
+
+def _kb_field(path, key):
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def proc_status_kb(pid, key):
+    """A kB field of /proc/<pid>/status (VmRSS ...), or None."""
+    return _kb_field("/proc/%d/status" % pid, key)
+
+
+def proc_smaps_rollup_kb(pid, key):
+    """A kB field of /proc/<pid>/smaps_rollup (Pss ...), or None."""
+    return _kb_field("/proc/%d/smaps_rollup" % pid, key)
+
+
+def socket_inode(pid, fd):
+    """The inode of socket fd of pid, or None when fd is not a socket."""
+    try:
+        link = os.readlink("/proc/%d/fd/%d" % (pid, fd))
+    except OSError:
+        return None
+    m = re.match(r"socket:\[(\d+)\]$", link)
+    return int(m.group(1)) if m else None
+
+
+def tcp_peer_of_inode(inode):
+    """'ip:port' of the remote end of an IPv4 TCP socket, from
+    /proc/net/tcp."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if int(parts[9]) != inode:
+                continue
+            addr, port = parts[2].split(":")
+            ip = ".".join(str(int(addr[i:i + 2], 16))
+                          for i in (6, 4, 2, 0))
+            return "%s:%d" % (ip, int(port, 16))
+    return None
+
+
 # ---------------------------------------------------------------- HTTP
 
 
@@ -191,7 +264,7 @@ class Response:
             k, _, v = line.partition(":")
             self.headers[k.strip().lower()] = v.strip()
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            body = _dechunk(body)
+            body = dechunk(body)
         self.body = body
 
     @property
@@ -212,7 +285,8 @@ class Response:
         return "<Response %s %r>" % (self.status_line, self.body[:500])
 
 
-def _dechunk(body):
+def dechunk(body):
+    """The data of a chunked body."""
     out = b""
     while body:
         size, _, rest = body.partition(b"\r\n")
@@ -238,13 +312,13 @@ def build_request(path, host="127.0.0.1", method="GET", headers=None,
     return req
 
 
-def raw_exchange(port, data, timeout=15):
+def raw_exchange(port, data, timeout=15, bufsize=65536):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(data)
         chunks = []
         while True:
-            c = s.recv(65536)
+            c = s.recv(bufsize)
             if not c:
                 break
             chunks.append(c)
@@ -299,103 +373,6 @@ class HangingRequest:
         self.sock.close()
 
 
-def accept_loop(server, take):
-    """Accept on server.lsock (with a short timeout) until server.stopping,
-    handing each connection to take(c). For the loopback test peers."""
-    while not server.stopping:
-        try:
-            c, _ = server.lsock.accept()
-        except socket.timeout:
-            continue
-        except OSError:
-            if server.stopping:
-                return
-            time.sleep(0.05)
-            continue
-        take(c)
-
-
-class Blackhole:
-    """A loopback TCP server that accepts and never answers. It drains what
-    it is sent (so closing does not reset the peer). release() finally
-    answers every open connection with a short HTTP response and closes it,
-    which unwinds a PHP fread or a mod_proxy request cleanly."""
-
-    RELEASE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-               b"Content-Length: 8\r\nConnection: close\r\n\r\nreleased")
-
-    def __init__(self):
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(64)
-        self.port = self.lsock.getsockname()[1]
-        self.conns = []
-        self.accepted = 0
-        self.lock = threading.Lock()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping:
-            with self.lock:
-                socks = [self.lsock] + list(self.conns)
-            try:
-                r, _, _ = select.select(socks, [], [], 0.1)
-            except (OSError, ValueError):
-                continue
-            for s in r:
-                if s is self.lsock:
-                    try:
-                        c, _ = self.lsock.accept()
-                    except OSError:
-                        continue
-                    with self.lock:
-                        self.conns.append(c)
-                        self.accepted += 1
-                    continue
-                try:
-                    data = s.recv(65536)
-                except OSError:
-                    data = b""
-                if not data:
-                    with self.lock:
-                        if s in self.conns:
-                            self.conns.remove(s)
-                    s.close()
-
-    def wait_accepted(self, n=1, timeout=10):
-        return wait_for(lambda: self.accepted >= n, timeout,
-                        what="%d connection(s) on blackhole :%d"
-                        % (n, self.port))
-
-    def release(self):
-        with self.lock:
-            conns, self.conns = self.conns, []
-        for c in conns:
-            try:
-                c.sendall(self.RELEASE)
-                c.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-        deadline = time.monotonic() + 3
-        for c in conns:
-            try:
-                c.settimeout(max(0.05, deadline - time.monotonic()))
-                while c.recv(65536):
-                    pass
-            except OSError:
-                pass
-            c.close()
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(2)
-        self.release()
-        self.lsock.close()
-
-
 # ---------------------------------------------------------------- httpd
 
 MPM_DEFAULTS = {
@@ -443,22 +420,17 @@ DefaultRuntimeDir "{root}/run"
 Mutex file:{root}/run default
 ErrorLog "{root}/logs/error_log"
 LogLevel {loglevel}
-LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" common
-CustomLog "{root}/logs/access_log" common
+{access_log}
 Listen 127.0.0.1:{port}
 User {user}
 Group {group}
 Timeout 300
 
 LoadModule mpm_{mpm}_module {moddir}/mod_mpm_{mpm}.so
-LoadModule authz_core_module {moddir}/mod_authz_core.so
-LoadModule authz_host_module {moddir}/mod_authz_host.so
-LoadModule mime_module {moddir}/mod_mime.so
-LoadModule dir_module {moddir}/mod_dir.so
+{base_modules}
 {extra_modules}
 TypesConfig /etc/mime.types
-DirectoryIndex index.html index.php
-{mpm_defaults}
+{dir_index}{mpm_defaults}
 DocumentRoot "{root}/htdocs"
 <Directory />
     AllowOverride None
@@ -474,13 +446,25 @@ DocumentRoot "{root}/htdocs"
 Include "{root}/conf/test.conf"
 """
 
+# Modules of every server (base_modules= replaces them), before those of
+# the options.
+BASE_MODULES = ("authz_core", "authz_host", "mime", "dir")
+
+DIR_INDEX_CONF = "DirectoryIndex index.html index.php\n"
+
+ACCESS_LOG_CONF = """\
+LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" common
+CustomLog "{root}/logs/access_log" common"""
+
 PHP_CONF = """\
 <FilesMatch "\\.php$">
     SetHandler application/x-httpd-php
 </FilesMatch>
-php_admin_value session.save_path "{root}/sessions"
-php_admin_value max_execution_time 120
-"""
+{php_ini}"""
+
+# The php_admin_value settings of a server ({root}: its directory).
+PHP_INI = {"session.save_path": '"{root}/sessions"',
+           "max_execution_time": "120"}
 
 # mod_cgid (any MPM): scripts in <root>/cgi-bin, made by Httpd.add_cgi.
 CGI_CONF = """\
@@ -508,21 +492,37 @@ BROKER_COMM = "guard-broker"
 
 
 class Httpd:
-    """One server: its directory, config and control."""
+    """One server: its directory, config and control.
+
+    guard, php, status, proxy, cgi: what is loaded (php: prefork only by
+    default, proxy: the threaded MPMs). php_ini: {name: value} of the
+    php_admin_value lines, by default PHP_INI. mpm_conf: the MPM's
+    section, by default MPM_DEFAULTS. base_modules: by default
+    BASE_MODULES (DirectoryIndex is set when mod_dir is one). guard_location: the <Location /guard-status>
+    section, by default with mod_guard only. access_log: whether requests
+    are logged. prefix: of the server directory's name."""
 
     def __init__(self, mpm="prefork", snippet="", guard=True, php=None,
                  status=True, proxy=None, loglevel="warn guard:debug",
-                 guard_so=None, cgi=False):
+                 guard_so=None, cgi=False, php_ini=None, mpm_conf=None,
+                 base_modules=BASE_MODULES,
+                 guard_location=None, access_log=True, prefix="guardtest-"):
         assert mpm in ("prefork", "event", "worker")
         self.mpm = mpm
+        self.mpm_conf = MPM_DEFAULTS[mpm] if mpm_conf is None else mpm_conf
+        self.base_modules = base_modules
         self.with_guard = guard
+        self.guard_location = guard if guard_location is None \
+            else guard_location
+        self.access_log = access_log
         self.guard_so = guard_so or GUARD_SO
         self.php = (mpm == "prefork") if php is None else php
+        self.php_ini = PHP_INI if php_ini is None else php_ini
         self.status = status
         self.proxy = (mpm != "prefork") if proxy is None else proxy
         self.cgi = cgi
         self.loglevel = loglevel
-        self.root = tempfile.mkdtemp(prefix="guardtest-")
+        self.root = tempfile.mkdtemp(prefix=prefix)
         os.chmod(self.root, 0o755)
         self.port = free_port()
         self.conf = os.path.join(self.root, "conf", "httpd.conf")
@@ -599,6 +599,11 @@ class Httpd:
             mods.append("LoadModule guard_module %s" % self.guard_so)
         return "\n".join(mods)
 
+    def php_conf(self):
+        return PHP_CONF.format(php_ini="".join(
+            "php_admin_value %s %s\n" % (k, v.format(root=self.root))
+            for k, v in self.php_ini.items()))
+
     def write_conf(self, snippet=None):
         loglevel = self.loglevel
         if not self.with_guard:
@@ -608,11 +613,17 @@ class Httpd:
             root=self.root, port=self.port, mpm=self.mpm,
             moddir=MODULES_DIR, user=RUN_USER, group=RUN_GROUP,
             loglevel=loglevel, extra_modules=self.modules_conf(),
-            mpm_defaults=MPM_DEFAULTS.get(self.mpm, ""),
-            php_conf=PHP_CONF.format(root=self.root) if self.php else "",
+            base_modules="\n".join(
+                "LoadModule %s_module %s/mod_%s.so" % (m, MODULES_DIR, m)
+                for m in self.base_modules),
+            dir_index=DIR_INDEX_CONF if "dir" in self.base_modules else "",
+            access_log=ACCESS_LOG_CONF.format(root=self.root)
+            if self.access_log else "",
+            mpm_defaults=self.mpm_conf,
+            php_conf=self.php_conf() if self.php else "",
             cgi_conf=CGI_CONF.format(root=self.root) if self.cgi else "",
             status_conf=STATUS_CONF if self.status else "",
-            guard_conf=GUARD_CONF if self.with_guard else "")
+            guard_conf=GUARD_CONF if self.guard_location else "")
         with open(self.conf, "w") as f:
             f.write(text)
         if snippet is not None:
@@ -761,6 +772,7 @@ class Httpd:
     # -- per-test resources
 
     def blackhole(self):
+        from peers import Blackhole   # peers uses this module's wait_for
         b = Blackhole()
         self.blackholes.append(b)
         return b
@@ -898,41 +910,6 @@ def promtool_check(text):
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
-def proc_cpu_ms(pid, tid=None):
-    """utime+stime of a process (or one of its threads) in ms."""
-    path = "/proc/%d/stat" % pid if tid is None else \
-        "/proc/%d/task/%d/stat" % (pid, tid)
-    with open(path) as f:
-        fields = f.read().split(") ")[-1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000.0 / \
-        os.sysconf("SC_CLK_TCK")
-
-
-def socket_inode(pid, fd):
-    """The inode of socket fd of pid, or None when fd is not a socket."""
-    try:
-        link = os.readlink("/proc/%d/fd/%d" % (pid, fd))
-    except OSError:
-        return None
-    m = re.match(r"socket:\[(\d+)\]$", link)
-    return int(m.group(1)) if m else None
-
-
-def tcp_peer_of_inode(inode):
-    """'ip:port' of the remote end of an IPv4 TCP socket, from
-    /proc/net/tcp."""
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            parts = line.split()
-            if int(parts[9]) != inode:
-                continue
-            addr, port = parts[2].split(":")
-            ip = ".".join(str(int(addr[i:i + 2], 16))
-                          for i in (6, 4, 2, 0))
-            return "%s:%d" % (ip, int(port, 16))
-    return None
-
-
 _PROM_LINE = re.compile(
     r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
 _PROM_LABEL = re.compile(
@@ -987,272 +964,3 @@ def norm_hex(s):
     sanitized()."""
     return re.sub(r"\\x([0-9a-fA-F]{2})",
                   lambda m: "\\x" + m.group(1).upper(), s)
-
-
-# ------------------------------------------------- more backends (cuts)
-
-
-class Responder:
-    """A loopback TCP server that runs handler(conn, info) in a thread per
-    accepted connection. info is a dict the handler may fill; the server
-    records 'accepted_at' and, when the handler returns, 'ended_at'.
-    Connections still open at release() are shut down and closed. Has the
-    release()/close() of a Blackhole, so Httpd.adopt() takes it."""
-
-    def __init__(self, handler, backlog=64, unix_path=None):
-        self.handler = handler
-        self.unix_path = unix_path
-        if unix_path:
-            # A unix-domain listener any user may connect to.
-            self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.lsock.bind(unix_path)
-            os.chmod(unix_path, 0o777)
-            self.port = None
-        else:
-            self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.lsock.bind(("127.0.0.1", 0))
-            self.port = self.lsock.getsockname()[1]
-        self.lsock.listen(backlog)
-        self.lsock.settimeout(0.1)
-        self.lock = threading.Lock()
-        self.conns = []
-        self.infos = []
-        self.threads = []
-        self.released_at = None
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    @property
-    def accepted(self):
-        with self.lock:
-            return len(self.infos)
-
-    def _run(self):
-        accept_loop(self, self._take)
-
-    def _take(self, c):
-        c.settimeout(None)
-        info = {"accepted_at": time.monotonic()}
-        t = threading.Thread(target=self._serve, args=(c, info),
-                             daemon=True)
-        with self.lock:
-            self.conns.append(c)
-            self.infos.append(info)
-            self.threads.append(t)
-        t.start()
-
-    def _serve(self, c, info):
-        try:
-            self.handler(c, info)
-        except OSError as e:
-            info["error"] = e
-        finally:
-            info["ended_at"] = time.monotonic()
-            with self.lock:
-                if c in self.conns:
-                    self.conns.remove(c)
-            try:
-                c.close()
-            except OSError:
-                pass
-
-    def wait_accepted(self, n=1, timeout=10):
-        return wait_for(lambda: self.accepted >= n, timeout,
-                        what="%d connection(s) on backend %s"
-                        % (n, self.unix_path or self.port))
-
-    def release(self):
-        with self.lock:
-            conns = list(self.conns)
-            if conns and self.released_at is None:
-                self.released_at = time.monotonic()
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for t in list(self.threads):
-            t.join(3)
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(2)
-        self.release()
-        self.lsock.close()
-
-
-def read_until_eof(conn, info):
-    """Responder handler: never answer, read (and drop) until EOF; record
-    when EOF came ('eof_at') and how many bytes were read ('got')."""
-    got = 0
-    while True:
-        d = conn.recv(65536)
-        if not d:
-            info["eof_at"] = time.monotonic()
-            break
-        got += len(d)
-        info["got"] = got
-
-
-def trickle(nbytes, interval):
-    """Responder handler: send one byte every interval seconds, nbytes in
-    all, then close (the request line the client sends is drained)."""
-    def handler(conn, info):
-        conn.setblocking(False)
-        sent = 0
-        while sent < nbytes:
-            time.sleep(interval)
-            try:
-                while conn.recv(65536):
-                    pass
-            except (BlockingIOError, InterruptedError):
-                pass
-            conn.setblocking(True)
-            conn.sendall(b"x")
-            conn.setblocking(False)
-            sent += 1
-            info["sent"] = sent
-        conn.setblocking(True)
-        conn.shutdown(socket.SHUT_WR)
-        info["closed_at"] = time.monotonic()
-    return handler
-
-
-def answer_after(delay, data):
-    """Responder handler: wait delay seconds, send data, close."""
-    def handler(conn, info):
-        time.sleep(delay)
-        conn.sendall(data)
-        conn.shutdown(socket.SHUT_WR)
-        info["answered_at"] = time.monotonic()
-    return handler
-
-
-class NonReader:
-    """A loopback TCP listener that accepts and never reads: a writer to it
-    blocks once the socket buffers are full. Small receive buffer."""
-
-    def __init__(self, rcvbuf=4096):
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(64)
-        self.lsock.settimeout(0.1)
-        self.port = self.lsock.getsockname()[1]
-        self.conns = []
-        self.lock = threading.Lock()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    @property
-    def accepted(self):
-        with self.lock:
-            return len(self.conns)
-
-    def _run(self):
-        accept_loop(self, self._take)
-
-    def _take(self, c):
-        with self.lock:
-            self.conns.append(c)
-
-    def wait_accepted(self, n=1, timeout=10):
-        return wait_for(lambda: self.accepted >= n, timeout,
-                        what="%d connection(s) on non-reader :%d"
-                        % (n, self.port))
-
-    def unread(self):
-        """Bytes waiting unread in each accepted connection."""
-        import fcntl
-        import struct
-        import termios
-        out = []
-        with self.lock:
-            conns = list(self.conns)
-        for c in conns:
-            try:
-                buf = fcntl.ioctl(c.fileno(), termios.FIONREAD, b"\0" * 4)
-                out.append(struct.unpack("i", buf)[0])
-            except OSError:
-                out.append(None)
-        return out
-
-    def release(self):
-        """Close every connection (unread data makes it a reset)."""
-        with self.lock:
-            conns, self.conns = self.conns, []
-        for c in conns:
-            try:
-                c.close()
-            except OSError:
-                pass
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(2)
-        self.release()
-        self.lsock.close()
-
-
-class FullQueue:
-    """A loopback listener with backlog 0 that never accepts, its accept
-    queue filled from this process: a new connect() to it gets no SYN-ACK
-    (Linux drops SYNs to a listener whose accept queue is full, syncookies
-    or not), so it stays in SYN_SENT and retries for about two minutes.
-    fill() keeps connecting until one non-blocking connect stays pending
-    for probe seconds; that one is kept as proof."""
-
-    def __init__(self, probe=1.0, max_fill=64):
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(0)
-        self.port = self.lsock.getsockname()[1]
-        self.fillers = []
-        self.fill(probe, max_fill)
-
-    def fill(self, probe=1.0, max_fill=64):
-        for _ in range(max_fill):
-            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            c.setblocking(False)
-            rc = c.connect_ex(("127.0.0.1", self.port))
-            self.fillers.append(c)
-            if rc == 0:
-                continue
-            if rc != errno.EINPROGRESS:
-                raise Fail("connect to full-queue listener: %s"
-                           % os.strerror(rc))
-            _, w, _ = select.select([], [c], [], probe)
-            if not w:
-                return len(self.fillers)
-            err = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err:
-                raise Fail("connect to full-queue listener failed: %s"
-                           % os.strerror(err))
-        raise Fail("accept queue of :%d never filled after %d connects"
-                   % (self.port, max_fill))
-
-    def still_full(self, probe=0.5):
-        """True when a fresh connect still does not complete in probe s."""
-        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        c.setblocking(False)
-        try:
-            rc = c.connect_ex(("127.0.0.1", self.port))
-            if rc == 0:
-                return False
-            _, w, _ = select.select([], [c], [], probe)
-            return not w
-        finally:
-            c.close()
-
-    def release(self):
-        pass
-
-    def close(self):
-        for c in self.fillers:
-            c.close()
-        self.fillers = []
-        self.lsock.close()

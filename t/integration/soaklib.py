@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -36,7 +37,6 @@ def soak_requests():
 def report(name, figures):
     """One line of figures on stderr (pytest -s shows it; the soak mode of
     scripts/test keeps it)."""
-    import sys
     sys.stderr.write("\n[soak] %s: %s\n" % (name, json.dumps(figures)))
     path = os.environ.get("GUARD_SOAK_REPORT")
     if path:
@@ -168,17 +168,6 @@ def shared_maps(pid):
     except OSError:
         return None
     return sorted(sizes)
-
-
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 class FdSampler:

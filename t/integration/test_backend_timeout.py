@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from guardtest import (Blackhole, FullQueue, NonReader, Responder, Response,
-                       answer_after, build_request, find_worker,
-                       read_until_eof, trickle, wait_for, wait_worker,
-                       workers_of)
+from guardtest import (Response, build_request, find_worker, wait_for,
+                       wait_worker, workers_of)
+from peers import (Blackhole, FullQueue, NonReader, Responder, answer_after,
+                   read_until_eof, trickle)
 
 # Enough idle children that parallel requests never wait for a fork.
 BASE = """\

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from guardtest import (Blackhole, proc_comm, proc_ppid, proc_threads,
-                       socket_inode, tcp_peer_of_inode, wait_worker)
+from guardtest import (proc_comm, proc_ppid, proc_threads, socket_inode,
+                       tcp_peer_of_inode, wait_worker)
+from peers import Blackhole
 
 
 def proxy_backend_seen(make_server, mpm, thread_limit):

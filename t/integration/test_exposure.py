@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from guardtest import (Blackhole, get, proc_ppid, wait_for, workers_of)
+from guardtest import get, proc_ppid, wait_for, workers_of
+from peers import Blackhole
 from test_crash import CRASHTEST_CONF, crashtest_so  # noqa: F401 (fixture)
 from test_lockwatch import lock_file
 

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from guardtest import (Blackhole, Fail, Response, build_request,
-                       busy_workers, free_port, parse_prometheus, promtool_check,
-                       wait_for, wait_worker)
+from guardtest import (Fail, Response, build_request, busy_workers,
+                       free_port, parse_prometheus, promtool_check, wait_for)
+from peers import Blackhole
 
 SMALL_PREFORK = """\
 StartServers 4

@@ -21,10 +21,10 @@ import time
 import pytest
 
 import soaklib
-from guardtest import Fail, proc_alive, wait_for
+from guardtest import Fail, proc_alive, proc_status_kb, wait_for
 from soaklib import (Wrk, FdSampler, access_counts, auto_fields, fd_count,
                      fd_targets, json_or_none, kept_syscall_fds, report,
-                     rss_kib, settle, shared_maps)
+                     settle, shared_maps)
 
 pytestmark = pytest.mark.soak
 
@@ -87,7 +87,7 @@ def snapshot(s):
     kids = s.children()
     return {"master_fds": fd_count(s.master_pid),
             "master_maps": shared_maps(s.master_pid),
-            "master_rss_kib": rss_kib(s.master_pid),
+            "master_rss_kib": proc_status_kb(s.master_pid, "VmRSS"),
             "fds": {p: fd_count(p) for p in kids},
             "syscall_fds": {p: kept_syscall_fds(p) for p in kids},
             "maps": {p: shared_maps(p) for p in kids},
@@ -731,7 +731,8 @@ def test_soak_kill9_prefork(make_server):
 
 
 def test_soak_kill9_event(make_server):
-    from guardtest import Blackhole, Response
+    from guardtest import Response
+    from peers import Blackhole
     rng = random.Random(int(os.environ.get("GUARD_SOAK_SEED", "9")))
     bh = Blackhole()
     try:

@@ -10,9 +10,10 @@ import socket
 
 import pytest
 
-from guardtest import (Blackhole, Fail, TIME_SCALE, parse_prometheus,
-                       proc_comm, proc_ppid, proc_threads, prom_values,
-                       wait_for, wait_worker, workers_of)
+from guardtest import (Fail, TIME_SCALE, parse_prometheus, proc_comm,
+                       proc_ppid, proc_threads, prom_values, wait_for,
+                       wait_worker, workers_of)
+from peers import Blackhole
 from test_backend_timeout import (any_grd030, counters, cut_lines,
                                   make_with_backend, pid_log, resp, timed,
                                   wait_done)

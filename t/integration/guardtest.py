@@ -19,6 +19,10 @@ import tempfile
 import threading
 import time
 
+import waiting
+from peers import Blackhole
+from waiting import Fail, wait_for  # noqa: F401 (the tests' names)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 HTDOCS_SRC = os.path.join(HERE, "htdocs")
 
@@ -102,30 +106,11 @@ SAN_LOG_RE = re.compile(r": runtime error: |==\d+==ERROR: \w+Sanitizer|"
 # a test asserts stays the same; only how long it waits for it grows.
 TIME_SCALE = float(os.environ.get("GUARD_TEST_TIME_SCALE")
                    or (1.5 if SANITIZED else 1.0))
+waiting.scale = TIME_SCALE
 
 # Log lines that fail a test unless it declared them expected.
 BAD_LOG_RE = re.compile(
     r"^\[[^\]]*\] \[[\w.-]*:(error|crit|alert|emerg)\]|exit signal")
-
-
-class Fail(AssertionError):
-    pass
-
-
-def wait_for(fn, timeout, interval=0.1, what="condition"):
-    """Call fn until it returns something true; return that, or fail after
-    timeout with the last value seen."""
-    timeout *= TIME_SCALE
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = fn()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise Fail("timed out after %.1fs waiting for %s (last: %r)"
-                       % (timeout, what, last))
-        time.sleep(interval)
 
 
 def free_port():
@@ -772,7 +757,6 @@ class Httpd:
     # -- per-test resources
 
     def blackhole(self):
-        from peers import Blackhole   # peers uses this module's wait_for
         b = Blackhole()
         self.blackholes.append(b)
         return b

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 
-from guardtest import Fail, wait_for
+from waiting import Fail, wait_for
 
 
 def listener(backlog=64, timeout=None, rcvbuf=None, reuseaddr=True,

@@ -490,7 +490,13 @@ def test_soak_restarts_under_load(make_server):
         res["seconds"] = round(w.elapsed, 1)
         settle(s)
         res["cuts"] = cuts() - cuts0
-        assert res["cuts"] == res["counts"].get("hung", 0), (how, res)
+        # wrk counts a request when it writes it: one written on a
+        # keep-alive connection that the restart closes never reaches a
+        # worker (wrk sends a new one), so each broken connection may take
+        # one hung request with it.
+        hung = res["counts"].get("hung", 0)
+        lost = errs["read"] + errs["write"]
+        assert hung - lost <= res["cuts"] <= hung, (how, res)
         return res
 
     # Keep-alive connections: a restart may close each open connection

@@ -484,7 +484,8 @@ def test_session_lock_chain_unwinds(make_server, timeout):
 
 # ---------------------------------------------- 8. event + mod_proxy
 
-EVENT_ONE_CHILD = """\
+# One event child of 8 threads.
+EVENT_MPM = """\
 <IfModule mpm_event_module>
     StartServers 1
     ServerLimit 1
@@ -494,6 +495,9 @@ EVENT_ONE_CHILD = """\
     MinSpareThreads 1
     MaxSpareThreads 16
 </IfModule>
+"""
+
+EVENT_ONE_CHILD = EVENT_MPM + """\
 LogFormat "%P %{tid}P \\"%r\\" %>s" pidtid
 CustomLog "@ROOT@/logs/pid_log" pidtid
 GuardStuckThreshold 1s
@@ -575,16 +579,7 @@ def test_event_proxy_cut(make_server):
 
 # ----------------------------------------- 8b. event + mod_cgid: a CGI
 
-EVENT_CGI = """\
-<IfModule mpm_event_module>
-    StartServers 1
-    ServerLimit 1
-    ThreadsPerChild 8
-    ThreadLimit 8
-    MaxRequestWorkers 8
-    MinSpareThreads 1
-    MaxSpareThreads 16
-</IfModule>
+EVENT_CGI = EVENT_MPM + """\
 GuardStuckThreshold 1s
 GuardWatchInterval 100ms
 GuardBackendTimeout 1s

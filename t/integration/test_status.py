@@ -13,6 +13,7 @@ import pytest
 import guardtest
 from guardtest import (proc_comm, proc_ppid, proc_threads, wait_for,
                        wait_worker)
+from test_worker_slot import ONE_CHILD
 
 # No thread inspection needed: also run against a build without it.
 pytestmark = pytest.mark.portable
@@ -244,14 +245,7 @@ def test_without_inspection_waits_are_unknown(make_server):
 
 # One prefork child with one worker: the request after a stuck one lands
 # on the same slot, and a new child takes the slot of the last.
-ONE_WORKER = """\
-<IfModule mpm_prefork_module>
-    StartServers 1
-    MinSpareServers 1
-    MaxSpareServers 1
-    ServerLimit 1
-    MaxRequestWorkers 1
-</IfModule>
+ONE_WORKER = ONE_CHILD + """\
 GuardStuckThreshold 1s
 GuardWatchInterval 100ms
 """

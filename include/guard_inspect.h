@@ -10,6 +10,7 @@
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_shm.h"
+#include "guard_proc.h"
 #include "guard_sysfd.h"
 
 /* 1 where threads are inspected (Linux with process_vm_readv); elsewhere,
@@ -55,6 +56,10 @@ typedef struct {
     int client_fd;                /* its own connection; -1 */
     apr_int64_t cpu_start_us;     /* thread CPU at request start; -1 */
     apr_time_t req_start;
+    /* Optional out: the syscall file's line as read (running, or nr, sp
+     * and pc of the blocked thread: where a native unwind starts);
+     * line->nr is -2 when it could not be read. */
+    guard_syscall_line_t *line;
 } guard_inspect_req_t;
 
 /**

@@ -9,9 +9,10 @@
 
 #include <apr.h>
 #include <apr_time.h>
+#include "guard_stack.h"
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  4
+#define GUARD_SHM_VERSION  5
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -236,7 +237,7 @@ typedef struct {
     apr_uint32_t generation;      /* newest generation the parent announced */
     apr_uint32_t restarts;        /* graceful restarts survived */
     apr_uint32_t nchains;         /* GUARD_CHAINS */
-    apr_uint32_t pad;
+    apr_uint32_t stack_size;      /* sizeof(guard_stack_t) */
     apr_uint64_t lock_waits_total;    /* atomic: chains reported */
 } guard_shm_hdr_t;
 
@@ -246,6 +247,9 @@ typedef struct {
     guard_child_t *children;      /* [server_limit] */
     guard_slot_t *slots;          /* [server_limit * thread_limit] */
     guard_chain_t *chains;        /* [GUARD_CHAINS] */
+    /* [server_limit * thread_limit], as slots: each worker's live stacks.
+     * Pages of a record are touched only once a stack is written there. */
+    guard_stack_t *stacks;
 } guard_shm_t;
 
 /** A device number as /proc/locks names it: major and minor. */
@@ -255,7 +259,8 @@ typedef struct {
 /** Bytes needed for the given limits (both >= 1). */
 apr_size_t guard_shm_size(int server_limit, int thread_limit);
 
-/** Zero the segment and write the header. */
+/** Write the header and zero the rest, but for the stack records: base is a
+ * new mapping (zero), whose stack pages stay unallocated until written. */
 void guard_shm_init(void *base, int server_limit, int thread_limit,
                     apr_time_t now);
 
@@ -268,6 +273,10 @@ void guard_shm_attach(guard_shm_t *shm, void *base);
 
 /** The slot of (child, thread); NULL when out of range. */
 guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread);
+
+/** The stack record of (child, thread); NULL when out of range. */
+guard_stack_t *guard_shm_stack(const guard_shm_t *shm, int child,
+                               int thread);
 
 /** Map a flat worker index (child * thread_limit + thread) to a slot. */
 guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index);

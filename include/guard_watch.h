@@ -12,6 +12,7 @@
 #include "guard_inspect.h"
 #include "guard_lock_rule.h"
 #include "guard_log.h"
+#include "guard_stack_watch.h"
 
 /* A worker whose wait has not changed is looked at again after a quarter
  * of the time it has spent in it, but at least every GUARD_WATCH_MAX_GAP
@@ -38,6 +39,17 @@ typedef struct {
     char uri[GUARD_URI_LEN];
 } guard_watch_stuck_t;
 
+/**
+ * A worker as the watchdog's last full look found it: a thread whose run
+ * time has not changed since cannot have moved, so its wait (and stack)
+ * stand without reading its files again.
+ */
+typedef struct {
+    apr_time_t req_start;
+    apr_int64_t run_ns;
+    pid_t tid;
+} guard_watch_seen_t;
+
 typedef struct {
     guard_shm_t *shm;
     int child;                    /* this process's child slot */
@@ -60,6 +72,13 @@ typedef struct {
      * first sampled so that a lock wait is dated within its threshold. */
     const guard_lock_rules_t *lock_rules;
     apr_interval_time_t lock_sample_after;   /* 0: no rules */
+
+    /* Optional: a thread's run time (NULL: every look reads the thread's
+     * files), and [thread_limit] last full looks (process-local). */
+    guard_run_ns_fn *run_ns;
+    guard_watch_seen_t *seen;
+    /* Optional: live stacks (NULL or off: none are read). */
+    guard_stacker_t *stacker;
 
     /* Wake-up protocol with the request hooks (process-local memory). */
     apr_uint32_t starts;          /* bumped at every request start */

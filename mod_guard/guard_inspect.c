@@ -541,8 +541,15 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
     w->cpu_ms = have_stat ? thread_cpu_ms(ctx, req, &st) : -1;
     if (read_syscall(ctx, req, now, line, sizeof(line)) <= 0
         || guard_proc_parse_syscall(line, &sc) != 0) {
+        if (req->line) {
+            memset(req->line, 0, sizeof(*req->line));
+            req->line->nr = -2;
+        }
         w->kind = GUARD_WAIT_UNKNOWN;
         return -1;
+    }
+    if (req->line) {
+        *req->line = sc;
     }
     if (sc.running) {
         classify_cpu(req, now, w);
@@ -567,6 +574,10 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
     w->idle_ms = -1;
     w->cpu_ms = -1;
     w->since = w->sampled = now;
+    if (req->line) {
+        memset(req->line, 0, sizeof(*req->line));
+        req->line->nr = -2;
+    }
     return -1;
 }
 

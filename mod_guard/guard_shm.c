@@ -23,10 +23,17 @@ static apr_size_t chains_offset(int server_limit, int thread_limit)
                          * (apr_size_t)thread_limit);
 }
 
+static apr_size_t stacks_offset(int server_limit, int thread_limit)
+{
+    return GUARD_ALIGN(chains_offset(server_limit, thread_limit)
+                       + sizeof(guard_chain_t) * GUARD_CHAINS);
+}
+
 apr_size_t guard_shm_size(int server_limit, int thread_limit)
 {
-    return chains_offset(server_limit, thread_limit)
-           + sizeof(guard_chain_t) * GUARD_CHAINS;
+    return stacks_offset(server_limit, thread_limit)
+           + sizeof(guard_stack_t) * (apr_size_t)server_limit
+             * (apr_size_t)thread_limit;
 }
 
 void guard_shm_init(void *base, int server_limit, int thread_limit,
@@ -34,7 +41,10 @@ void guard_shm_init(void *base, int server_limit, int thread_limit,
 {
     guard_shm_hdr_t *hdr = base;
 
-    memset(base, 0, guard_shm_size(server_limit, thread_limit));
+    /* The stack records of a new segment are zero already (a new mapping)
+     * and stay untouched: their pages are allocated only when a stack is
+     * written there. */
+    memset(base, 0, stacks_offset(server_limit, thread_limit));
     hdr->magic = GUARD_SHM_MAGIC;
     hdr->version = GUARD_SHM_VERSION;
     hdr->server_limit = (apr_uint32_t)server_limit;
@@ -43,6 +53,7 @@ void guard_shm_init(void *base, int server_limit, int thread_limit,
     hdr->child_size = sizeof(guard_child_t);
     hdr->created = now;
     hdr->nchains = GUARD_CHAINS;
+    hdr->stack_size = sizeof(guard_stack_t);
 }
 
 int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
@@ -58,7 +69,8 @@ int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
            && hdr->thread_limit == (apr_uint32_t)thread_limit
            && hdr->slot_size == sizeof(guard_slot_t)
            && hdr->child_size == sizeof(guard_child_t)
-           && hdr->nchains == GUARD_CHAINS;
+           && hdr->nchains == GUARD_CHAINS
+           && hdr->stack_size == sizeof(guard_stack_t);
 }
 
 void guard_shm_attach(guard_shm_t *shm, void *base)
@@ -70,6 +82,8 @@ void guard_shm_attach(guard_shm_t *shm, void *base)
     shm->slots = (guard_slot_t *)(p + slots_offset(shm->hdr->server_limit));
     shm->chains = (guard_chain_t *)(p + chains_offset(shm->hdr->server_limit,
                                                       shm->hdr->thread_limit));
+    shm->stacks = (guard_stack_t *)(p + stacks_offset(shm->hdr->server_limit,
+                                                      shm->hdr->thread_limit));
 }
 
 guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread)
@@ -80,6 +94,17 @@ guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread)
         return NULL;
     }
     return &shm->slots[(apr_size_t)child * shm->hdr->thread_limit + thread];
+}
+
+guard_stack_t *guard_shm_stack(const guard_shm_t *shm, int child,
+                               int thread)
+{
+    if (child < 0 || thread < 0
+        || (apr_uint32_t)child >= shm->hdr->server_limit
+        || (apr_uint32_t)thread >= shm->hdr->thread_limit) {
+        return NULL;
+    }
+    return &shm->stacks[(apr_size_t)child * shm->hdr->thread_limit + thread];
 }
 
 guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index)

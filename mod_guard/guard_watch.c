@@ -67,6 +67,31 @@ static void futex_wake(apr_uint32_t *addr)
 /* A field of a copy that may be torn: at most its size, NUL or not. */
 #define FIELD(f) (int)strnlen((f), sizeof(f)), (f)
 
+/* Before anything wakes the worker (a cut): its stacks where it waits. */
+static void take_stacks(guard_watch_t *w, int thread, const guard_slot_t *s,
+                        const guard_syscall_line_t *line, apr_time_t now)
+{
+    guard_stack_t *live = guard_shm_stack(w->shm, w->child, thread);
+
+    if (guard_stacker_on(w->stacker) && live) {
+        guard_stack_take(w->stacker, s->tid, s->req_start, line, now, live);
+    }
+}
+
+/* " in Svc::run /x.php:10" of the worker's current request, or "". */
+static const char *top_frame(const guard_watch_t *w, int thread,
+                             apr_time_t req_start, char *buf, apr_size_t len)
+{
+    guard_stack_t *live = guard_shm_stack(w->shm, w->child, thread);
+
+    buf[0] = '\0';
+    if (guard_stacker_on(w->stacker) && live
+        && __atomic_load_n(&live->req_start, __ATOMIC_ACQUIRE) == req_start) {
+        guard_stack_top_of(live, buf, len);
+    }
+    return buf;
+}
+
 static void describe(const guard_slot_t *s, apr_time_t now, char *buf,
                      apr_size_t len)
 {
@@ -76,21 +101,22 @@ static void describe(const guard_slot_t *s, apr_time_t now, char *buf,
 
 /* From the copy the sample was taken of, with the wait just seen: the
  * live slot may already hold the worker's next request. */
-static void report_stuck(guard_watch_t *w, const guard_slot_t *s,
+static void report_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
                          const guard_wait_t *wait, apr_time_t now)
 {
-    char what[256];
+    char what[256], top[GUARD_STACK_TOP_LEN];
 
     guard_wait_describe(wait, apr_time_as_msec(now - s->req_start), what,
                         sizeof(what));
     guard_log_say(&w->log, GUARD_LOG_WARN, GRD_STUCK,
         "stuck request: pid %d tid %d \"%.*s %.*s\" vhost %.*s client %.*s "
-        "running %.1f s (threshold %.1f s), waiting on: %s",
+        "running %.1f s (threshold %.1f s), waiting on: %s%s",
         s->pid, s->tid, FIELD(s->req.method), FIELD(s->req.uri),
         FIELD(s->req.vhost), FIELD(s->req.client),
         (double)(now - s->req_start) / APR_USEC_PER_SEC,
         (double)w->stuck_threshold / APR_USEC_PER_SEC,
-        what[0] ? what : "not sampled yet");
+        what[0] ? what : "not sampled yet",
+        top_frame(w, thread, s->req_start, top, sizeof(top)));
 }
 
 /* What GRD0101 will name: the request as it was when it became stuck. */
@@ -163,10 +189,20 @@ void guard_watch_finish(guard_watch_t *w, apr_time_t now)
     }
 }
 
-static void report_cut(guard_watch_t *w, const guard_slot_t *s,
+/* ", idle 3.0 s"; the kernel keeps no such time for a unix socket. */
+static const char *idle_text(const guard_cut_t *c, char *buf, apr_size_t len)
+{
+    if (c->idle_ms < 0) {
+        return ", no idle time (not a TCP socket)";
+    }
+    apr_snprintf(buf, len, ", idle %.1f s", (double)c->idle_ms / 1000);
+    return buf;
+}
+
+static void report_cut(guard_watch_t *w, int thread, const guard_slot_t *s,
                        const guard_cut_t *c)
 {
-    char timeout[32];
+    char timeout[32], idle[48], top[GUARD_STACK_TOP_LEN];
     const char *tag = c->action == GUARD_ACTION_LOG ? GRD_CUT_LOGGED
                       : c->ok ? GRD_CUT : GRD_CUT_FAILED;
     const char *what = c->action == GUARD_ACTION_LOG
@@ -178,11 +214,12 @@ static void report_cut(guard_watch_t *w, const guard_slot_t *s,
                           sizeof(timeout));
     guard_log_say(&w->log, GUARD_LOG_WARN, tag,
         "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
-        "to %s blocked %.1f s, idle %.1f s, GuardBackendTimeout %s",
+        "to %s blocked %.1f s%s, GuardBackendTimeout %s%s",
         what, s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
         s->req.client, guard_cut_kind_name(c->kind), c->sysname, c->fd,
         c->peer[0] ? c->peer : "?", (double)c->blocked_ms / 1000,
-        c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000, timeout);
+        idle_text(c, idle, sizeof(idle)), timeout,
+        top_frame(w, thread, s->req_start, top, sizeof(top)));
 }
 
 /* A worker blocked on one backend socket past its timeout: cut the socket
@@ -216,21 +253,24 @@ static void record_cut(guard_slot_t *live, const guard_cut_t *c)
     }
 }
 
-static void report_holder_cut(guard_watch_t *w, const guard_slot_t *s,
-                              const guard_cut_t *c)
+static void report_holder_cut(guard_watch_t *w, int thread,
+                              const guard_slot_t *s, const guard_cut_t *c)
 {
+    char idle[48], top[GUARD_STACK_TOP_LEN];
+
     guard_log_say(&w->log, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
                   : GRD_LOCK_CUT_FAILED,
                   "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
                   "lock others wait for (GuardLockWatch cut-holder): %s %s "
-                  "on fd %d to %s blocked %.1f s, idle %.1f s",
+                  "on fd %d to %s blocked %.1f s%s%s",
                   c->ok ? "lock holder's backend cut"
                   : "lock holder's backend cut failed (socket changed or "
                     "gone)", s->pid, s->tid, s->req.method, s->req.uri,
                   s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
                   c->sysname, c->fd, c->peer[0] ? c->peer : "?",
                   (double)c->blocked_ms / 1000,
-                  c->idle_ms < 0 ? -1.0 : (double)c->idle_ms / 1000);
+                  idle_text(c, idle, sizeof(idle)),
+                  top_frame(w, thread, s->req_start, top, sizeof(top)));
 }
 
 /* A cut is counted before its shutdown(): once the socket is cut the
@@ -262,17 +302,62 @@ typedef struct {
     guard_cut_t hcut;
 } seen_t;
 
-/* What the worker waits on now, as pages and logs show it. */
-static void look(guard_watch_t *w, int thread, const guard_slot_t *s,
-                 apr_time_t now, guard_wait_t *wait)
+/* The thread has not run since the last full look at this request: the
+ * wait stands as it was (TCP idle time grows with the clock: nothing was
+ * read or written on the socket, or the thread would have woken). */
+static int unchanged(const guard_watch_t *w, int thread,
+                     const guard_slot_t *s, apr_int64_t run_ns,
+                     apr_time_t now, guard_wait_t *wait)
 {
+    const guard_watch_seen_t *sn;
+
+    if (!w->seen || run_ns < 0) {
+        return 0;
+    }
+    sn = &w->seen[thread];
+    if (sn->req_start != s->req_start || sn->tid != s->tid
+        || sn->run_ns != run_ns || s->wait_req_start != s->req_start
+        || s->wait.kind == GUARD_WAIT_NONE || s->wait.kind == GUARD_WAIT_CPU
+        || s->wait.kind == GUARD_WAIT_UNKNOWN) {
+        return 0;
+    }
+    *wait = s->wait;
+    if (wait->idle_ms >= 0 && now > s->wait.sampled) {
+        wait->idle_ms += apr_time_as_msec(now - s->wait.sampled);
+    }
+    wait->sampled = now;
+    return 1;
+}
+
+static void remember(guard_watch_t *w, int thread, const guard_slot_t *s,
+                     apr_int64_t run_ns)
+{
+    if (w->seen) {
+        w->seen[thread].req_start = s->req_start;
+        w->seen[thread].tid = s->tid;
+        w->seen[thread].run_ns = run_ns;
+    }
+}
+
+/* What the worker waits on now, as pages and logs show it; 1 when its
+ * files were read (0: it had not run since the last look). */
+static int look(guard_watch_t *w, int thread, const guard_slot_t *s,
+                apr_time_t now, guard_wait_t *wait,
+                guard_syscall_line_t *line)
+{
+    apr_int64_t run_ns = w->run_ns ? w->run_ns(w->baton, s->tid) : -1;
     guard_inspect_req_t req;
 
+    if (unchanged(w, thread, s, run_ns, now, wait)) {
+        return 0;
+    }
+    memset(&req, 0, sizeof(req));
     req.tid = s->tid;
     req.thread = thread;
     req.client_fd = s->client_fd;
     req.cpu_start_us = s->cpu_start_us;
     req.req_start = s->req_start;
+    req.line = line;
     guard_inspect_thread(&w->ictx, &req, now, wait);
     /* The rules see the real path; pages and logs the redacted one. */
     guard_lockwatch_mark(w->lock_rules, wait);
@@ -283,6 +368,8 @@ static void look(guard_watch_t *w, int thread, const guard_slot_t *s,
         && guard_wait_same(&s->wait, wait)) {
         guard_wait_carry(&s->wait, wait);
     }
+    remember(w, thread, s, run_ns);
+    return 1;
 }
 
 static void decide(guard_watch_t *w, guard_slot_t *live,
@@ -339,23 +426,26 @@ static void report_sample(guard_watch_t *w, int thread,
                           apr_time_t now)
 {
     if (v->due) {
-        report_cut(w, s, &v->cut);
+        report_cut(w, thread, s, &v->cut);
     }
     if (v->holder_cut) {
-        report_holder_cut(w, s, &v->hcut);
+        report_holder_cut(w, thread, s, &v->hcut);
     }
     if (v->newly_stuck) {
         keep_stuck(w, thread, s);
-        report_stuck(w, s, &v->wait, now);
+        report_stuck(w, thread, s, &v->wait, now);
     }
 }
 
 static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now)
 {
+    guard_syscall_line_t line;
     seen_t v;
 
-    look(w, thread, s, now, &v.wait);
+    if (look(w, thread, s, now, &v.wait, &line)) {
+        take_stacks(w, thread, s, &line, now);
+    }
     decide(w, live, s, now, &v);
     write_sample(live, s, &v);
     cut_sockets(live, &v);

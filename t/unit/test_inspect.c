@@ -200,6 +200,7 @@ static void inspect(blocker_t *b, int client_fd, guard_slot_t *slots,
     ctx.slots = slots;
     ctx.nslots = nslots;
     ctx.clk_tck = sysconf(_SC_CLK_TCK);
+    memset(&req, 0, sizeof(req));
     req.tid = b->tid;
     req.client_fd = client_fd;
     req.cpu_start_us = b->cpu_start_us;
@@ -408,6 +409,7 @@ START_TEST(backend_on_old_listener_fd_is_backend)
     ctx.listen_fds = listen_fds;
     ctx.nlisten = 1;
     ctx.clk_tck = sysconf(_SC_CLK_TCK);
+    memset(&req, 0, sizeof(req));
     req.tid = b->tid;
     req.client_fd = -1;
     req.cpu_start_us = b->cpu_start_us;
@@ -475,6 +477,7 @@ static void inspect_for_server(blocker_t *b, pid_t server_pid,
     memset(&ctx, 0, sizeof(ctx));
     ctx.clk_tck = sysconf(_SC_CLK_TCK);
     ctx.server_pid = server_pid;
+    memset(&req, 0, sizeof(req));
     req.tid = b->tid;
     req.client_fd = -1;
     req.cpu_start_us = b->cpu_start_us;
@@ -597,6 +600,7 @@ START_TEST(spinner_is_on_cpu)
     ck_assert(cpu >= 300);
     memset(&ctx, 0, sizeof(ctx));
     ctx.clk_tck = sysconf(_SC_CLK_TCK);
+    memset(&req, 0, sizeof(req));
     req.tid = b->tid;
     req.client_fd = -1;
     req.cpu_start_us = b->cpu_start_us;
@@ -633,6 +637,7 @@ START_TEST(without_inspection_a_sleeping_thread_is_unknown)
     apr_time_t now = apr_time_now();
 
     memset(&ctx, 0, sizeof(ctx));
+    memset(&req, 0, sizeof(req));
     req.tid = b->tid;
     req.client_fd = -1;
     req.cpu_start_us = b->cpu_start_us;

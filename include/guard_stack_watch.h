@@ -1,0 +1,54 @@
+/*
+ * When and how the watchdog reads a worker's stacks: after a sample that
+ * found the thread had run since the last one (a thread that did not run
+ * cannot have moved: its record stays), PHP frames and, for a blocked
+ * thread, native frames. A stack is accepted only when stable: the
+ * thread's run time did not change during the reading, or two PHP walks
+ * agreed. Process-local state, one writer: the watchdog.
+ */
+#ifndef GUARD_STACK_WATCH_H
+#define GUARD_STACK_WATCH_H
+
+#include <sys/types.h>
+#include <apr.h>
+#include <apr_time.h>
+#include "guard_proc.h"
+#include "guard_stack.h"
+#include "guard_stack_native.h"
+#include "guard_stack_php.h"
+
+/* PHP walks tried before a stack that keeps moving is given up. */
+#define GUARD_STACK_TRIES 4
+
+/** A thread's run time in ns (schedstat), or -1 when unreadable. */
+typedef apr_int64_t guard_run_ns_fn(void *baton, pid_t tid);
+
+typedef struct {
+    int depth;                    /* GuardStackDepth: frames of each kind */
+    int php;                      /* 1: PHP frames are walked */
+    guard_php_walker_t walker;
+    guard_unwinder_t *unwinder;   /* NULL: no native frames */
+    apr_uint32_t php_off;         /* status when php is 0 */
+    apr_uint32_t native_off;      /* status when unwinder is NULL */
+    guard_run_ns_fn *run_ns;
+    void *baton;
+    guard_stack_t scratch;        /* the record being read */
+} guard_stacker_t;
+
+/** 1 when the stacker reads anything at all. */
+int guard_stacker_on(const guard_stacker_t *sk);
+
+/**
+ * Read the stacks of thread tid, in the request that began at req_start,
+ * and publish them in live (under its seq).
+ * @param line  the thread's syscall line as just sampled (running, or
+ *              blocked with sp and pc; nr -2: unreadable)
+ */
+void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
+                      const guard_syscall_line_t *line, apr_time_t now,
+                      guard_stack_t *live);
+
+/** The record is about another request now: say it holds nothing. */
+void guard_stack_clear(guard_stack_t *live);
+
+#endif

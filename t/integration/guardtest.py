@@ -64,6 +64,12 @@ SANITIZED = bool(BUILD_ENV.get("GUARD_SANITIZERS"))
 # A build without thread inspection (--disable-proc-inspection): only the
 # tests marked "portable" run (conftest.py), as on a system without /proc.
 PROC_INSPECTION = BUILD_ENV.get("GUARD_PROC_INSPECTION", "yes") != "no"
+# Live stacks: PHP frames need a build against PHP's headers (configure
+# --with-php-config), native frames one with libdw; a build directory
+# configured before either says neither. The stack tests are skipped
+# without them.
+PHP_STACKS = BUILD_ENV.get("GUARD_PHP_STACKS", "no") == "yes"
+NATIVE_STACKS = BUILD_ENV.get("GUARD_NATIVE_STACKS", "no") == "yes"
 SANITIZER_PRELOAD = " ".join(
     p for p in (BUILD_ENV.get("GUARD_SANITIZER_SHIM"),
                 BUILD_ENV.get("GUARD_SANITIZER_PRELOAD")) if p)
@@ -485,14 +491,18 @@ class Httpd:
     section, by default MPM_DEFAULTS. base_modules: by default
     BASE_MODULES (DirectoryIndex is set when mod_dir is one). guard_location: the <Location /guard-status>
     section, by default with mod_guard only. access_log: whether requests
-    are logged. prefix: of the server directory's name."""
+    are logged. prefix: of the server directory's name. env: more
+    variables of the httpd processes' environment (also settable as
+    extra_env before start())."""
 
     def __init__(self, mpm="prefork", snippet="", guard=True, php=None,
                  status=True, proxy=None, loglevel="warn guard:debug",
                  guard_so=None, cgi=False, php_ini=None, mpm_conf=None,
                  base_modules=BASE_MODULES,
-                 guard_location=None, access_log=True, prefix="guardtest-"):
+                 guard_location=None, access_log=True, prefix="guardtest-",
+                 env=None):
         assert mpm in ("prefork", "event", "worker")
+        self.extra_env = dict(env or {})
         self.mpm = mpm
         self.mpm_conf = MPM_DEFAULTS[mpm] if mpm_conf is None else mpm_conf
         self.base_modules = base_modules
@@ -624,6 +634,7 @@ class Httpd:
     def env(self):
         """The environment of the httpd processes."""
         env = dict(HTTPD_ENV)
+        env.update(self.extra_env)
         if SANITIZED:
             env["LD_PRELOAD"] = SANITIZER_PRELOAD
             env["ASAN_OPTIONS"] = "%s:%s:log_path=%s/asan" % (

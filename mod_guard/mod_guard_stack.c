@@ -6,7 +6,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
-#include "http_main.h"
+#include "http_core.h"
 #include "ap_mpm.h"
 #include <string.h>
 #include "guard_inspect.h"

@@ -150,6 +150,10 @@ guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now);
 
+/** The worker (child, thread) of s, or NULL when it lists none such. */
+const guard_worker_view_t *guard_snapshot_worker(const guard_snapshot_t *s,
+                                                 int child, int thread);
+
 /** The running child of child slot child in s, or NULL when none runs. */
 const guard_child_view_t *guard_snapshot_child(const guard_snapshot_t *s,
                                                int child);

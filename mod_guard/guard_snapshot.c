@@ -164,6 +164,19 @@ static int thread_gone(const guard_snapshot_t *s, int child, int thread,
                                     copy->state == GUARD_WS_BUSY);
 }
 
+const guard_worker_view_t *guard_snapshot_worker(const guard_snapshot_t *s,
+                                                 int child, int thread)
+{
+    int i;
+
+    for (i = 0; i < s->nworkers; i++) {
+        if (s->workers[i].child == child && s->workers[i].thread == thread) {
+            return &s->workers[i];
+        }
+    }
+    return NULL;
+}
+
 const guard_child_view_t *guard_snapshot_child(const guard_snapshot_t *s,
                                                int child)
 {

@@ -228,6 +228,11 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     guard_putc(o, '}');
 }
 
+void guard_render_json_worker(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    render_worker(w, o);
+}
+
 static void render_cut(const guard_cut_view_t *v, guard_sink_t *o)
 {
     const guard_cut_t *c = &v->cut;

@@ -50,14 +50,12 @@ static void json_native_frame(const guard_native_frame_t *f,
 
 static void json_flags(const guard_stack_view_t *st, guard_sink_t *o)
 {
-    apr_uint32_t fl = st ? st->flags : 0;
+    apr_uint32_t fl = st->flags;
 
     guard_puts(o, ",\"stack\":{\"php\":\"");
-    guard_puts(o, guard_php_status_name(st ? st->php_status
-                                           : GUARD_PHP_NONE));
+    guard_puts(o, guard_php_status_name(st->php_status));
     guard_puts(o, "\",\"native\":\"");
-    guard_puts(o, guard_native_status_name(st ? st->native_status
-                                              : GUARD_NATIVE_NONE));
+    guard_puts(o, guard_native_status_name(st->native_status));
     guard_puts(o, "\",\"complete\":");
     put_bool(o, (fl & GUARD_STACKF_PHP_COMPLETE) != 0);
     guard_puts(o, ",\"stable\":");
@@ -68,13 +66,8 @@ static void json_flags(const guard_stack_view_t *st, guard_sink_t *o)
     put_bool(o, (fl & GUARD_STACKF_NATIVE_COMPLETE) != 0);
     guard_puts(o, ",\"native_stable\":");
     put_bool(o, (fl & GUARD_STACKF_NATIVE_STABLE) != 0);
-    guard_puts(o, ",\"taken\":");
-    if (st) {
-        guard_put_int(o, apr_time_as_msec(st->taken));
-    }
-    else {
-        guard_puts(o, "null");
-    }
+    guard_puts(o, ",\"taken_ms\":");
+    guard_put_int(o, apr_time_as_msec(st->taken));
     guard_putc(o, '}');
 }
 
@@ -97,7 +90,12 @@ void guard_stack_render_json(const guard_stack_view_t *st, guard_sink_t *o)
         json_native_frame(&st->native[i], o);
     }
     guard_putc(o, ']');
-    json_flags(st, o);
+    if (st) {
+        json_flags(st, o);
+    }
+    else {
+        guard_puts(o, ",\"stack\":null");
+    }
 }
 
 static void html_php_frame(const guard_php_frame_t *f, int i,

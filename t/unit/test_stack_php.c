@@ -33,6 +33,7 @@ typedef struct {
     void *owned[MEM_REGIONS];
     int nowned;
     unsigned calls;
+    unsigned low;                 /* asked for the zero page */
 } fake_mem_t;
 
 static fake_mem_t mem;
@@ -47,6 +48,9 @@ static int mem_read(void *baton, apr_uint64_t addr, void *buf, apr_size_t len)
     int i;
 
     m->calls++;
+    if (addr < 4096) {
+        m->low++;
+    }
     for (i = 0; i < m->n; i++) {
         apr_uint64_t b = (apr_uint64_t)(apr_uintptr_t)m->base[i];
 
@@ -179,6 +183,7 @@ static int walk(int max)
     memset(out, 0xa5, sizeof(out));
     memset(&info, 0x5a, sizeof(info));
     mem.calls = 0;
+    mem.low = 0;
     return guard_php_walk(&wk, out, max, &info);
 }
 
@@ -458,6 +463,13 @@ START_TEST(opline_unreadable)
     ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 4);
     EXPECT(0, "c", APP, 30, GUARD_PHPF_LINE_APPROX);
     ck_assert_int_eq(info.line_approx, 1);
+    /* No code, and an opline that would be in it if there were. */
+    abc_fn[3]->opcodes = NULL;
+    abc_fn[3]->last = 0x7fffffff;
+    abc[3]->opline = (const zend_op *)(apr_uintptr_t)0x40;
+    ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 4);
+    EXPECT(0, "c", APP, 30, GUARD_PHPF_LINE_APPROX);
+    ck_assert_uint_eq(mem.low, 0);
 }
 END_TEST
 
@@ -479,6 +491,7 @@ START_TEST(bad_pointer_in_the_middle)
         abc[2]->prev_execute_data = bad[i];
         ck_assert_int_eq(walk(GUARD_STACK_FRAMES), -1);
         ck_assert_int_eq(info.complete, 0);
+        ck_assert_uint_eq(mem.low, 0);
     }
     abc[2]->prev_execute_data = abc[1];
     ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 4);
@@ -662,6 +675,28 @@ START_TEST(control_bytes_replaced)
 }
 END_TEST
 
+START_TEST(strings_in_an_arena)
+{
+    /* Interned strings sit one after another in one block: the text ends
+     * at the length, not where reading stops. */
+    char *arena = mem_new(512);
+    zend_string *name = (zend_string *)arena;
+    zend_string *file = (zend_string *)(arena + 64);
+    zend_op_array *fn;
+
+    memset(arena, 'X', 512);
+    name->len = 3;
+    memcpy(arena + offsetof(zend_string, val), "run", 3);
+    file->len = 6;
+    memcpy(arena + 64 + offsetof(zend_string, val), "/a.php", 6);
+    fn = user_fn(NULL, NULL, file, 1, 2);
+    fn->function_name = name;
+    eg->current_execute_data = at(fn, 1, NULL);
+    ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 1);
+    EXPECT(0, "run", "/a.php", 2, 0);
+}
+END_TEST
+
 START_TEST(globals_unreadable)
 {
     static zend_executor_globals elsewhere;
@@ -759,6 +794,7 @@ Suite *guard_stack_php_suite(void)
     tcase_add_test(tc, endless_dummy_frames);
     tcase_add_test(tc, long_names_clamped);
     tcase_add_test(tc, control_bytes_replaced);
+    tcase_add_test(tc, strings_in_an_arena);
     tcase_add_test(tc, globals_unreadable);
     tcase_add_test(tc, signature);
     suite_add_tcase(s, tc);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <apr.h>
 #include <apr_time.h>
+#include "guard_log.h"
 #include "guard_proc.h"
 #include "guard_stack.h"
 #include "guard_stack_native.h"
@@ -32,6 +33,7 @@ typedef struct {
     apr_uint32_t native_off;      /* status when unwinder is NULL */
     guard_run_ns_fn *run_ns;
     void *baton;
+    const guard_logger_t *log;    /* debug: what was read, in how long */
     guard_stack_t scratch;        /* the record being read */
 } guard_stacker_t;
 

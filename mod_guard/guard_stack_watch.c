@@ -112,11 +112,29 @@ static void publish(const guard_stack_t *st, guard_stack_t *live)
     guard_seq_write_end(&live->seq);
 }
 
+/* LogLevel guard:debug: how each stack was had, and its cost. */
+static void debug_take(const guard_stacker_t *sk, pid_t tid,
+                       const guard_stack_t *st, apr_interval_time_t php_us,
+                       apr_interval_time_t native_us)
+{
+    if (!sk->log || !sk->log->debug) {
+        return;
+    }
+    guard_log_say(sk->log, GUARD_LOG_DEBUG, GRD_STACK_READ,
+        "stacks of tid %d: PHP %s, %u frames%s in %" APR_INT64_T_FMT " us; "
+        "native %s, %u frames in %" APR_INT64_T_FMT " us", (int)tid,
+        guard_php_status_name(st->php_status), (unsigned)st->nphp,
+        st->flags & GUARD_STACKF_PHP_COMPLETE ? " (complete)" : "",
+        (apr_int64_t)php_us, guard_native_status_name(st->native_status),
+        (unsigned)st->nnative, (apr_int64_t)native_us);
+}
+
 void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
                       const guard_syscall_line_t *line, apr_time_t now,
                       guard_stack_t *live)
 {
     guard_stack_t *st = &sk->scratch;
+    apr_time_t t0 = apr_time_now(), t1;
 
     st->flags = 0;
     st->req_start = req_start;
@@ -127,10 +145,12 @@ void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
     if (sk->php) {
         walk_php(sk, tid, st);
     }
+    t1 = apr_time_now();
     if (sk->unwinder) {
         unwind_native(sk, tid, line, st);
     }
     publish(st, live);
+    debug_take(sk, tid, st, t1 - t0, apr_time_now() - t1);
 }
 
 void guard_stack_clear(guard_stack_t *live)

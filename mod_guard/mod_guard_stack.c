@@ -99,7 +99,7 @@ static apr_status_t destroy_unwinder(void *data)
 }
 
 void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
-                             server_rec *s)
+                             server_rec *s, const guard_logger_t *log)
 {
     char why[256];
 
@@ -109,6 +109,7 @@ void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
         return;
     }
     sk->depth = guard_conf_stack_depth(s);
+    sk->log = log;
     sk->run_ns = guard_inspect_run_ns;
     sk->php = php_eg != 0;
     sk->walker.read = guard_inspect_copy;

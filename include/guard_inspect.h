@@ -21,6 +21,17 @@
 #define GUARD_INSPECT_LIVE 1
 #else
 #define GUARD_INSPECT_LIVE 0
+/**
+ * Copy len bytes at addr of this process with process_vm_readv: -1 (never
+ * a fault) where the memory is not mapped. A guard_mem_read_fn.
+ */
+int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
+                       apr_size_t len);
+
+/** Thread tid's run time in ns (schedstat), -1 when unreadable. A
+ *  guard_run_ns_fn. */
+apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid);
+
 #endif
 
 typedef struct {
@@ -71,5 +82,16 @@ typedef struct {
 int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                          const guard_inspect_req_t *req, apr_time_t now,
                          guard_wait_t *w);
+
+/**
+ * Copy len bytes at addr of this process with process_vm_readv: -1 (never
+ * a fault) where the memory is not mapped. A guard_mem_read_fn.
+ */
+int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
+                       apr_size_t len);
+
+/** Thread tid's run time in ns (schedstat), -1 when unreadable. A
+ *  guard_run_ns_fn. */
+apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid);
 
 #endif

@@ -54,6 +54,10 @@
 #define GRD_CRASH_SETUP   "GRD0504"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
+
+#define GRD_STACKS        "GRD0700"
+#define GRD_NO_PHP_STACKS "GRD0701"
+#define GRD_NO_NATIVE_STACKS "GRD0702"
 /* Out-of-band status listener (GuardStatusListen). */
 #define GRD_LISTEN_OPEN     "GRD0600"
 #define GRD_LISTEN_FAILED   "GRD0601"

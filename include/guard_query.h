@@ -17,6 +17,8 @@ typedef struct {
     apr_int64_t crash;      /* ?crash=<id>: one crash record; 0: none */
     int child;              /* ?child=<n>: one child slot's page; -1: none */
     int pids;               /* ?pids: Prometheus worker series carry pid, tid */
+    int stack_child;        /* ?stack=<child>.<thread>: one worker's */
+    int stack_thread;       /* stacks; -1: none */
 } guard_query_t;
 
 /**
@@ -26,7 +28,8 @@ typedef struct {
  * these words may carry an empty value ("prometheus=", as Prometheus'
  * scrape params send them). "refresh=N" takes 1..3600; "crash=<id>"
  * (1 or more) and "child=<n>" (0 or more) select a crash record or a
- * child slot's page. Unknown tokens are ignored, like mod_status.
+ * child slot's page; "stack=<child>.<thread>" one worker's
+ * stacks. Unknown tokens are ignored, like mod_status.
  * @return NULL on success, else a message for a 400 response that quotes
  *         the bad token (escaped by the caller).
  */

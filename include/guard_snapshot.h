@@ -52,6 +52,18 @@ typedef struct {
     guard_wait_t wait;
 } guard_slot_view_t;
 
+/** A worker's stacks of its current request (guard_stack_t, trimmed). */
+typedef struct {
+    apr_time_t taken;
+    apr_uint32_t flags;           /* GUARD_STACKF_* */
+    apr_uint32_t php_status;      /* guard_php_status_e */
+    apr_uint32_t native_status;   /* guard_native_status_e */
+    int nphp;
+    int nnative;
+    guard_php_frame_t *php;       /* [nphp], strings NUL-terminated */
+    guard_native_frame_t *native; /* [nnative] */
+} guard_stack_view_t;
+
 typedef struct {
     int child;
     int thread;
@@ -63,6 +75,7 @@ typedef struct {
     apr_int64_t for_ms;           /* how long in the current wait; -1 */
     int lock_chain;               /* waits in lock chain locks[N - 1]; 0 */
     apr_int32_t lock_holder_pid;  /* that chain's holder: 0 none, -1 OFD */
+    const guard_stack_view_t *stack;  /* NULL: none read in this request */
     guard_slot_view_t slot;
 } guard_worker_view_t;
 
@@ -136,6 +149,10 @@ char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now);
+
+/** The worker (child, thread) of s, or NULL when it lists none such. */
+const guard_worker_view_t *guard_snapshot_worker(const guard_snapshot_t *s,
+                                                 int child, int thread);
 
 /** The running child of child slot child in s, or NULL when none runs. */
 const guard_child_view_t *guard_snapshot_child(const guard_snapshot_t *s,

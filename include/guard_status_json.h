@@ -10,6 +10,9 @@
 /** JSON, schema in docs/json-schema.md. */
 void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o);
 
+/** One worker, as in the "workers" list: a JSON object. */
+void guard_render_json_worker(const guard_worker_view_t *w, guard_sink_t *o);
+
 /* The crash section. These write members or values of an enclosing
  * object. */
 

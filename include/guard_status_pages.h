@@ -15,4 +15,10 @@ void guard_render_crash_page(const guard_snapshot_t *s,
 void guard_render_child_page(const guard_snapshot_t *s, int child, int json,
                              guard_sink_t *o);
 
+/** One worker's stacks; JSON: {"worker":{...}} as in ?json, else an HTML
+ *  page. */
+void guard_render_stack_page(const guard_snapshot_t *s,
+                             const guard_worker_view_t *w, int json,
+                             guard_sink_t *o);
+
 #endif

@@ -26,6 +26,8 @@ typedef struct {
     apr_array_header_t *status_allow;      /* of guard_cidr_t; NULL: unset */
     const char *crash_log;                 /* NULL: unset; "": Off */
     int crash_history;                     /* -1: unset */
+    int stacks;                            /* GuardStacks; -1: unset (On) */
+    int stack_depth;                       /* GuardStackDepth; -1: unset */
 } guard_srv_conf_t;
 
 #define GUARD_MIN_LOCK           apr_time_from_msec(10)
@@ -66,6 +68,10 @@ apr_interval_time_t guard_conf_sample_after(server_rec *s);
 
 /** GuardLockWatch rules of the main server; NULL when there are none. */
 const guard_lock_rules_t *guard_conf_lock_rules(server_rec *s);
+
+/** GuardStacks (1: On, the default) and GuardStackDepth. */
+int guard_conf_stacks(server_rec *s);
+int guard_conf_stack_depth(server_rec *s);
 
 /** GuardCrashHistory: crash records kept. */
 int guard_conf_crash_history(server_rec *s);

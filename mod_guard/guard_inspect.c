@@ -521,6 +521,26 @@ static int read_syscall(const guard_inspect_ctx_t *ctx,
     return read_file(task_path(path, req->tid, "syscall"), buf, len);
 }
 
+int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
+                       apr_size_t len)
+{
+    return copy_from_self(addr, buf, len);
+}
+
+/* schedstat, unlike stat, counts in ns: a thread that ran at all since
+ * the last reading shows it, however briefly. */
+apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid)
+{
+    char path[64], buf[96], *end;
+    apr_int64_t v;
+
+    if (read_file(task_path(path, tid, "schedstat"), buf, sizeof(buf)) <= 0) {
+        return -1;
+    }
+    v = (apr_int64_t)strtoll(buf, &end, 10);
+    return end != buf && *end == ' ' && v >= 0 ? v : -1;
+}
+
 int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                          const guard_inspect_req_t *req, apr_time_t now,
                          guard_wait_t *w)
@@ -562,6 +582,17 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
 #else /* not Linux: nothing to read */
 
 #include <string.h>
+
+int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
+                       apr_size_t len)
+{
+    return -1;
+}
+
+apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid)
+{
+    return -1;
+}
 
 int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
                          const guard_inspect_req_t *req, apr_time_t now,

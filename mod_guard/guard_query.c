@@ -100,6 +100,34 @@ static int parse_selector(apr_pool_t *p, const char *tok, apr_size_t len,
     return 0;
 }
 
+/* "stack=<child>.<thread>": 1 when tok is one, *err when malformed. */
+static int parse_stack(apr_pool_t *p, const char *tok, apr_size_t len,
+                       guard_query_t *q, const char **err)
+{
+    static const char prefix[] = "stack";
+    const apr_size_t plen = sizeof(prefix) - 1;
+    const char *v = tok + plen + 1, *dot;
+    apr_int64_t c = -1, t = -1;
+
+    if (len < plen || memcmp(tok, prefix, plen) != 0
+        || (len > plen && tok[plen] != '=')) {
+        return 0;
+    }
+    if (len > plen + 1 && (dot = memchr(v, '.', len - plen - 1)) != NULL) {
+        c = parse_number(v, (apr_size_t)(dot - v), 1000000);
+        t = parse_number(dot + 1, len - plen - 1 - (apr_size_t)(dot - v) - 1,
+                         1000000);
+    }
+    if (c < 0 || t < 0) {
+        *err = apr_psprintf(p, "invalid stack \"%s\": expected "
+                            "<child>.<thread>", apr_pstrmemdup(p, tok, len));
+        return 1;
+    }
+    q->stack_child = (int)c;
+    q->stack_thread = (int)t;
+    return 1;
+}
+
 static const char *refresh_error(apr_pool_t *p, const char *tok,
                                  apr_size_t len)
 {
@@ -116,7 +144,8 @@ static const char *parse_token(apr_pool_t *p, const char *tok,
     apr_size_t i;
     int n;
 
-    if (parse_selector(p, tok, len, q, &err)) {
+    if (parse_selector(p, tok, len, q, &err)
+        || parse_stack(p, tok, len, q, &err)) {
         return err;
     }
     for (i = 0; i < FORMAT_COUNT; i++) {
@@ -146,7 +175,7 @@ static const char *parse_token(apr_pool_t *p, const char *tok,
 const char *guard_query_parse(apr_pool_t *p, const char *args,
                               guard_query_t *q)
 {
-    guard_query_t parsed = { GUARD_FMT_HTML, 0, 0, -1, 0 };
+    guard_query_t parsed = { GUARD_FMT_HTML, 0, 0, -1, 0, -1, -1 };
     const char *err;
     apr_size_t len;
 
@@ -155,6 +184,7 @@ const char *guard_query_parse(apr_pool_t *p, const char *args,
     q->crash = 0;
     q->child = -1;
     q->pids = 0;
+    q->stack_child = q->stack_thread = -1;
     while (args != NULL && *args != '\0') {
         len = strcspn(args, "&;");
         if (len > 0 && (err = parse_token(p, args, len, &parsed)) != NULL) {

@@ -107,12 +107,74 @@ static void add_worker(guard_snapshot_t *s, int child, int thread,
     s->stuck += v->stuck;
 }
 
+static void terminate_frames(guard_stack_view_t *v)
+{
+    int i;
+
+    for (i = 0; i < v->nphp; i++) {
+        TERMINATE(v->php[i].function);
+        TERMINATE(v->php[i].file);
+    }
+    for (i = 0; i < v->nnative; i++) {
+        TERMINATE(v->native[i].module);
+        TERMINATE(v->native[i].symbol);
+        if (v->native[i].build_id_len > GUARD_BUILD_ID_MAX) {
+            v->native[i].build_id_len = GUARD_BUILD_ID_MAX;
+        }
+    }
+}
+
+/* Only what the record holds for the request the slot serves now. */
+static const guard_stack_view_t *take_stack(apr_pool_t *p,
+                                            const guard_stack_t *live,
+                                            apr_time_t req_start,
+                                            guard_stack_t *scratch)
+{
+    guard_stack_view_t *v;
+
+    if (!live || req_start <= 0
+        || __atomic_load_n(&live->req_start, __ATOMIC_ACQUIRE) != req_start
+        || !guard_stack_read(live, scratch)
+        || scratch->req_start != req_start) {
+        return NULL;
+    }
+    v = apr_palloc(p, sizeof(*v));
+    v->taken = scratch->taken;
+    v->flags = scratch->flags;
+    v->php_status = scratch->php_status;
+    v->native_status = scratch->native_status;
+    v->nphp = (int)scratch->nphp;
+    v->nnative = (int)scratch->nnative;
+    v->php = v->nphp ? apr_pmemdup(p, scratch->php, sizeof(*v->php)
+                                                    * (apr_size_t)v->nphp)
+                     : NULL;
+    v->native = v->nnative ? apr_pmemdup(p, scratch->native,
+                                         sizeof(*v->native)
+                                         * (apr_size_t)v->nnative)
+                           : NULL;
+    terminate_frames(v);
+    return v;
+}
+
 static int thread_gone(const guard_snapshot_t *s, int child, int thread,
                        const guard_slot_t *copy)
 {
     return s->server.thread_gone
            && s->server.thread_gone(s->server.baton, child, thread,
                                     copy->state == GUARD_WS_BUSY);
+}
+
+const guard_worker_view_t *guard_snapshot_worker(const guard_snapshot_t *s,
+                                                 int child, int thread)
+{
+    int i;
+
+    for (i = 0; i < s->nworkers; i++) {
+        if (s->workers[i].child == child && s->workers[i].thread == thread) {
+            return &s->workers[i];
+        }
+    }
+    return NULL;
 }
 
 const guard_child_view_t *guard_snapshot_child(const guard_snapshot_t *s,
@@ -194,6 +256,7 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                        guard_snapshot_t *s)
 {
     int c, t, tl = (int)shm->hdr->thread_limit;
+    guard_stack_t *scratch = apr_palloc(p, sizeof(*scratch));
     guard_slot_t copy;
 
     s->workers = apr_palloc(p, sizeof(*s->workers)
@@ -210,6 +273,9 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
             if (cv && copy.state != GUARD_WS_EMPTY
                 && copy.pid == cv->rec.pid && !thread_gone(s, c, t, &copy)) {
                 add_worker(s, c, t, &copy, ok);
+                s->workers[s->nworkers - 1].stack = take_stack(
+                    p, guard_shm_stack(shm, c, t),
+                    s->workers[s->nworkers - 1].slot.req_start, scratch);
             }
         }
     }

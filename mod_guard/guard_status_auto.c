@@ -2,6 +2,7 @@
 #include <string.h>
 #include "guard_crash_view.h"
 #include "guard_status_auto.h"
+#include "guard_status_stack.h"
 #include "guard_wait.h"
 
 #define WAIT_TEXT_LEN 512
@@ -71,7 +72,7 @@ static void render_scoreboard(const guard_snapshot_t *s, guard_sink_t *o)
 static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
     const guard_req_t *r = &w->slot.req;
-    char text[WAIT_TEXT_LEN] = "";
+    char text[WAIT_TEXT_LEN] = "", top[GUARD_STACK_TOP_LEN];
 
     guard_put_lit(o, "Worker: child=");
     guard_put_int(o, w->child);
@@ -96,6 +97,10 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
         guard_worker_wait_text(w, text, sizeof(text));
     }
     PUT_FIELD(o, " wait=", text);
+    guard_stack_top_text(w->stack, top, sizeof(top));
+    if (top[0]) {
+        PUT_FIELD(o, " frame=", top);
+    }
     guard_puts(o, "\n");
 }
 

@@ -7,6 +7,7 @@
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
 #include "guard_status_html.h"
+#include "guard_status_stack.h"
 #include "guard_wait.h"
 
 #define WAIT_TEXT_LEN 512
@@ -143,6 +144,27 @@ static void put_num_cell(guard_sink_t *o, apr_int64_t v)
     guard_put_lit(o, "</td>");
 }
 
+/* Under the worker's row, folded: its frames, and a link to their page. */
+static void render_stack_row(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    char top[GUARD_STACK_TOP_LEN];
+
+    if (!w->stack || (!w->stack->nphp && !w->stack->nnative)) {
+        return;
+    }
+    guard_stack_top_text(w->stack, top, sizeof(top));
+    guard_printf(o, "<tr class=\"stack\"><td colspan=\"12\"><details>"
+                 "<summary>stack");
+    if (top[0]) {
+        guard_puts(o, ": ");
+        guard_put_html(o, top);
+    }
+    guard_printf(o, "</summary><p><a href=\"?stack=%d.%d\">this worker's "
+                 "stacks</a></p>", w->child, w->thread);
+    guard_stack_render_html(w->stack, o);
+    guard_puts(o, "</details></td></tr>\n");
+}
+
 static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
     guard_put_lit(o, "<tr");
@@ -163,6 +185,7 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     guard_put_lit(o, "</td>");
     render_wait(w, o);
     guard_put_lit(o, "</tr>\n");
+    render_stack_row(w, o);
 }
 
 static void render_table(const guard_snapshot_t *s, guard_sink_t *o)

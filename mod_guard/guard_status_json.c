@@ -7,6 +7,7 @@
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
 #include "guard_status_json.h"
+#include "guard_status_stack.h"
 #include "guard_wait.h"
 
 #define WAIT_TEXT_LEN 512
@@ -223,7 +224,13 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     put_bool(o, w->consistent);
     render_backend(sl, o);
     render_wait(w, o);
+    guard_stack_render_json(w->stack, o);
     guard_putc(o, '}');
+}
+
+void guard_render_json_worker(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    render_worker(w, o);
 }
 
 static void render_cut(const guard_cut_view_t *v, guard_sink_t *o)

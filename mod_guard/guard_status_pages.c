@@ -6,6 +6,7 @@
 #include "guard_status_html.h"
 #include "guard_status_json.h"
 #include "guard_status_pages.h"
+#include "guard_status_stack.h"
 #include "guard_wait.h"
 
 static void html_page_head(guard_sink_t *o, const char *title)
@@ -147,6 +148,54 @@ void guard_render_child_page(const guard_snapshot_t *s, int child, int json,
     html_workers(s, child, o);
     if (s->crash) {
         guard_crash_render_html_child(s->crash, child, o);
+    }
+    html_page_foot(o);
+}
+
+static void html_stack_worker(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    char what[512];
+
+    guard_printf(o, "<h1>Child %d, thread %d</h1>\n<p>pid %d, tid %d, %s",
+                 w->child, w->thread, w->slot.pid, w->slot.tid,
+                 guard_ws_name(w->slot.state));
+    if (w->slot.state == GUARD_WS_BUSY && w->slot.req_start) {
+        guard_puts(o, ": <code>");
+        guard_put_html(o, w->slot.req.method);
+        guard_puts(o, " ");
+        guard_put_html(o, w->slot.req.uri);
+        guard_printf(o, "</code>, %" APR_INT64_T_FMT " ms", w->elapsed_ms);
+    }
+    guard_puts(o, "</p>\n");
+    if (w->has_wait) {
+        guard_puts(o, "<p>Waiting on: ");
+        guard_put_html(o, guard_worker_wait_text(w, what, sizeof(what)));
+        guard_puts(o, "</p>\n");
+    }
+}
+
+void guard_render_stack_page(const guard_snapshot_t *s,
+                             const guard_worker_view_t *w, int json,
+                             guard_sink_t *o)
+{
+    char title[64];
+
+    if (json) {
+        guard_puts(o, "{\"worker\":");
+        guard_render_json_worker(w, o);
+        guard_puts(o, "}\n");
+        return;
+    }
+    apr_snprintf(title, sizeof(title), "mod_guard: stacks of %d.%d",
+                 w->child, w->thread);
+    html_page_head(o, title);
+    html_stack_worker(w, o);
+    if (w->stack) {
+        guard_stack_render_html(w->stack, o);
+    }
+    else {
+        guard_puts(o, "<p>No stack read in this request (stacks are read "
+                   "once a request is older than the sampling age).</p>\n");
     }
     html_page_foot(o);
 }

@@ -8,6 +8,7 @@
 #include "mod_guard.h"
 #include "mod_guard_broker.h"
 #include "mod_guard_config.h"
+#include "mod_guard_stack.h"
 
 static void register_hooks(apr_pool_t *p)
 {
@@ -15,6 +16,7 @@ static void register_hooks(apr_pool_t *p)
     guard_shm_register_hooks(p);
     guard_request_register_hooks(p);
     guard_broker_register_hooks(p);
+    guard_stack_register_hooks(p);
     guard_watchdog_register_hooks(p);
     guard_status_register_hooks(p);
     guard_listen_register_hooks(p);

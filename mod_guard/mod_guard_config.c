@@ -8,6 +8,7 @@
 #include "guard_crash.h"
 #include "guard_cut.h"
 #include "guard_duration.h"
+#include "guard_stack.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
 
@@ -20,6 +21,8 @@ void *guard_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->watch_interval = UNSET;
     c->stuck_threshold = UNSET;
     c->crash_history = UNSET;
+    c->stacks = UNSET;
+    c->stack_depth = UNSET;
     return c;
 }
 
@@ -37,6 +40,9 @@ void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add)
                                                  : b->crash_history;
     c->status_listen = a->status_listen ? a->status_listen : b->status_listen;
     c->status_allow = a->status_allow ? a->status_allow : b->status_allow;
+    c->stacks = a->stacks != UNSET ? a->stacks : b->stacks;
+    c->stack_depth = a->stack_depth != UNSET ? a->stack_depth
+                                             : b->stack_depth;
     return c;
 }
 
@@ -308,29 +314,70 @@ static const char *set_crash_log(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_crash_history(cmd_parms *cmd, void *dc,
-                                     const char *arg)
+/* A whole number in [min, max], or the directive's error. */
+static const char *parse_count(cmd_parms *cmd, const char *arg, long min,
+                               long max, int *out)
 {
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     char *end;
     long v;
 
-    if (err) {
-        return err;
-    }
     errno = 0;
     v = strtol(arg, &end, 10);
     if (!apr_isdigit(*arg) || *end || errno == ERANGE) {
         return apr_psprintf(cmd->pool, "%s: \"%s\" is not a number",
                             cmd->cmd->name, arg);
     }
-    if (v < GUARD_CRASH_HISTORY_MIN || v > GUARD_CRASH_HISTORY_MAX) {
+    if (v < min || v > max) {
         return apr_psprintf(cmd->pool, "%s: \"%s\" is out of range "
-                            "(%d to %d)", cmd->cmd->name, arg,
-                            GUARD_CRASH_HISTORY_MIN, GUARD_CRASH_HISTORY_MAX);
+                            "(%ld to %ld)", cmd->cmd->name, arg, min, max);
     }
-    srv_conf(cmd->server)->crash_history = (int)v;
+    *out = (int)v;
     return NULL;
+}
+
+static const char *set_crash_history(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    return parse_count(cmd, arg, GUARD_CRASH_HISTORY_MIN,
+                       GUARD_CRASH_HISTORY_MAX,
+                       &srv_conf(cmd->server)->crash_history);
+}
+
+static const char *set_stacks(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "on")) {
+        srv_conf(cmd->server)->stacks = 1;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        srv_conf(cmd->server)->stacks = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not On or Off",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_stack_depth(cmd_parms *cmd, void *dc,
+                                   const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    return parse_count(cmd, arg, 1, GUARD_STACK_FRAMES,
+                       &srv_conf(cmd->server)->stack_depth);
 }
 
 const command_rec guard_cmds[] = {
@@ -365,6 +412,12 @@ const command_rec guard_cmds[] = {
                   "(default: the main error log)"),
     AP_INIT_TAKE1("GuardCrashHistory", set_crash_history, NULL, RSRC_CONF,
                   "How many crash records are kept (default 64)"),
+    AP_INIT_TAKE1("GuardStacks", set_stacks, NULL, RSRC_CONF,
+                  "On (default): read the PHP and native stacks of busy "
+                  "workers; Off: none"),
+    AP_INIT_TAKE1("GuardStackDepth", set_stack_depth, NULL, RSRC_CONF,
+                  "Frames kept of each stack, innermost first: 1 to 24 "
+                  "(default 24)"),
     { NULL }
 };
 
@@ -373,6 +426,18 @@ int guard_conf_crash_history(server_rec *s)
     int v = srv_conf(s)->crash_history;
 
     return v == UNSET ? GUARD_CRASH_HISTORY_DEFAULT : v;
+}
+
+int guard_conf_stacks(server_rec *s)
+{
+    return srv_conf(s)->stacks != 0;
+}
+
+int guard_conf_stack_depth(server_rec *s)
+{
+    int v = srv_conf(s)->stack_depth;
+
+    return v == UNSET ? GUARD_STACK_DEPTH_DEFAULT : v;
 }
 
 const char *guard_conf_crash_log(server_rec *s)

@@ -118,7 +118,7 @@ guard_snapshot_t *guard_page_snapshot(apr_pool_t *p, server_rec *s)
 
 static int selects_one(const guard_query_t *q)
 {
-    return q->crash > 0 || q->child >= 0;
+    return q->crash > 0 || q->child >= 0 || q->stack_child >= 0;
 }
 
 /* ?crash=<id> and ?child=<n> name something that may not exist: look
@@ -129,6 +129,10 @@ static int selected_exists(const guard_snapshot_t *snap,
     if (q->crash > 0) {
         return snap->crash && guard_crash_view_find(
                                   snap->crash, (apr_uint64_t)q->crash);
+    }
+    if (q->stack_child >= 0) {
+        return guard_snapshot_worker(snap, q->stack_child, q->stack_thread)
+               != NULL;
     }
     return q->child < snap->server.server_limit;
 }
@@ -142,6 +146,12 @@ static void render_selected(const guard_snapshot_t *snap,
     if (q->crash > 0) {
         guard_render_crash_page(snap, guard_crash_view_find(
                                     snap->crash, (apr_uint64_t)q->crash),
+                                json, out);
+        return;
+    }
+    if (q->stack_child >= 0) {
+        guard_render_stack_page(snap, guard_snapshot_worker(
+                                    snap, q->stack_child, q->stack_thread),
                                 json, out);
         return;
     }
@@ -182,7 +192,7 @@ void guard_page_prepare(guard_page_t *pg, apr_pool_t *p, server_rec *s,
         pg->snap = guard_page_snapshot(p, pg->server);
         if (!pg->snap || !selected_exists(pg->snap, &pg->query)) {
             pg->status = HTTP_NOT_FOUND;
-            pg->message = "no such crash record or child slot";
+            pg->message = "no such crash record, child slot or worker";
         }
     }
     pg->content_type = pg->status == HTTP_OK

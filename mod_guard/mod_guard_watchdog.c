@@ -27,6 +27,7 @@
 #include "mod_guard_child.h"
 #include "mod_guard_config.h"
 #include "mod_guard_shm.h"
+#include "mod_guard_stack.h"
 #include "mod_guard_watchdog.h"
 
 APLOG_USE_MODULE(guard);
@@ -35,6 +36,7 @@ APLOG_USE_MODULE(guard);
 
 static guard_watch_t watch;
 static guard_sysfd_t sysfd;
+static guard_stacker_t stacker;
 static apr_thread_t *thread;
 static int running;
 static int listen_fds[MAX_LISTENERS];
@@ -148,6 +150,9 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
                                  * sizeof(*watch.sched));
     watch.stuck = apr_pcalloc(p, shm->hdr->thread_limit
                                  * sizeof(*watch.stuck));
+    watch.seen = apr_pcalloc(p, shm->hdr->thread_limit
+                                * sizeof(*watch.seen));
+    watch.run_ns = guard_inspect_run_ns;
     watch.child = -1;
     watch.pid = getpid();
     watch.interval = guard_conf_interval(s);
@@ -208,6 +213,8 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     watch.ictx.thread_released = guard_glue_thread_released;
     watch.ictx.child = watch.child;
     setup_sysfd(pchild, s);
+    guard_glue_stacker_init(&stacker, pchild, s);
+    watch.stacker = &stacker;
     claim_child(watch.child);
     /* The new thread inherits this mask: it never takes a signal. */
     sigfillset(&all);

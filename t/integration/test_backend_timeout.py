@@ -38,7 +38,8 @@ CUT_LINE = re.compile(
     r'(backend cut|backend timeout \(log only\)|backend cut failed[^:]*): '
     r'pid (\d+) tid (\d+) "(\S+) ([^"]*)" vhost (\S*) client (\S*): '
     r'(read|write|connect) (\S+) on fd (-?\d+) to (\S+) '
-    r'blocked ([\d.]+) s, idle (-?[\d.]+) s, GuardBackendTimeout (\S+)$',
+    r'blocked ([\d.]+) s(?:, idle ([\d.]+) s|(, no idle time \(not a TCP '
+    r'socket\))), GuardBackendTimeout (\S+)( in .*)?$',
     re.M)
 
 
@@ -51,8 +52,12 @@ def cut_lines(s, tag=None):
              "uri": m.group(6), "vhost": m.group(7), "client": m.group(8),
              "kind": m.group(9), "syscall": m.group(10),
              "fd": int(m.group(11)), "peer": m.group(12),
-             "blocked": float(m.group(13)), "idle": float(m.group(14)),
-             "timeout": m.group(15), "line": m.group(0)}
+             "blocked": float(m.group(13)),
+             # The kernel keeps no idle time for a unix socket: -1.
+             "idle": float(m.group(14)) if m.group(14) else -1.0,
+             "no_idle": m.group(15) is not None,
+             "timeout": m.group(16), "frame": m.group(17),
+             "line": m.group(0)}
         if tag is None or d["tag"] == tag:
             out.append(d)
     return out
@@ -262,7 +267,8 @@ def test_unix_socket_read_is_cut(make_server):
     c = lines[0]
     assert c["tag"] == "GRD0300" and c["kind"] == "read", c
     assert path in c["peer"], c
-    assert c["idle"] == -1.0 and 1.0 <= c["blocked"] <= 1.5, c
+    assert c["idle"] == -1.0 and c["no_idle"] and \
+        1.0 <= c["blocked"] <= 1.5, c
     js = s.guard_json()
     assert js["counters"]["backend_cuts"]["read"] == 1, js["counters"]
     bc = js["backend_cuts"][0]

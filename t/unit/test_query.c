@@ -101,7 +101,34 @@ static const struct {
     { "json&refresh=0&auto",        REFRESH_ERR("refresh=0") },
     { "refresh=5;refresh",          REFRESH_ERR("refresh") },
     { "refresh=<script>",           REFRESH_ERR("refresh=<script>") },
+#define STACK_ERR(t) "invalid stack \"" t "\": expected <child>.<thread>"
+    { "stack",                      STACK_ERR("stack") },
+    { "stack=",                     STACK_ERR("stack=") },
+    { "stack=3",                    STACK_ERR("stack=3") },
+    { "stack=3.",                   STACK_ERR("stack=3.") },
+    { "stack=.4",                   STACK_ERR("stack=.4") },
+    { "stack=-1.2",                 STACK_ERR("stack=-1.2") },
+    { "stack=1.2.3",                STACK_ERR("stack=1.2.3") },
+    { "json&stack=<b>",             STACK_ERR("stack=<b>") },
+    { "stack=99999999.0",           STACK_ERR("stack=99999999.0") },
 };
+
+START_TEST(query_stack)
+{
+    guard_query_t q;
+
+    ck_assert_ptr_null(guard_query_parse(pool, "json", &q));
+    ck_assert_int_eq(q.stack_child, -1);
+    ck_assert_int_eq(q.stack_thread, -1);
+    ck_assert_ptr_null(guard_query_parse(pool, "stack=3.17&json", &q));
+    ck_assert_int_eq(q.stack_child, 3);
+    ck_assert_int_eq(q.stack_thread, 17);
+    ck_assert_int_eq(q.format, GUARD_FMT_JSON);
+    /* Not this selector: ignored like any unknown token. */
+    ck_assert_ptr_null(guard_query_parse(pool, "stacks=1.2", &q));
+    ck_assert_int_eq(q.stack_child, -1);
+}
+END_TEST
 
 START_TEST(query_invalid)
 {
@@ -124,6 +151,7 @@ Suite *guard_query_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, query_valid, 0, COUNT(valid));
     tcase_add_loop_test(tc, query_invalid, 0, COUNT(invalid));
+    tcase_add_test(tc, query_stack);
     suite_add_tcase(s, tc);
     return s;
 }

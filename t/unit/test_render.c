@@ -22,6 +22,21 @@
 static apr_pool_t *pool;
 static guard_sink_t *out;
 static guard_snapshot_t snap;
+
+/* workers[0]'s stacks: an internal function on top, hostile names. */
+static guard_php_frame_t php0[2] = {
+    { 0, GUARD_PHPF_INTERNAL, "fread", "" },
+    { 10, GUARD_PHPF_LINE_APPROX, "Svc::<b>\"x\"", "/x<i>.php" }
+};
+static guard_native_frame_t native0[1] = {
+    { 0x10a3f1, 3, 0, { 0x00, 0xff, 0x7a }, "libc.so.6", "__poll" }
+};
+static guard_stack_view_t stack0 = {
+    APR_INT64_C(1700000000000000),
+    GUARD_STACKF_PHP_COMPLETE | GUARD_STACKF_PHP_STABLE
+    | GUARD_STACKF_NATIVE_COMPLETE | GUARD_STACKF_NATIVE_STABLE,
+    GUARD_PHP_OK, GUARD_NATIVE_END, 2, 1, php0, native0
+};
 static guard_worker_view_t workers[6];
 static guard_child_view_t children[2];
 
@@ -84,6 +99,7 @@ static void make_workers(void)
     workers[0].slot.wait.idle_ms = 37200;
     workers[0].slot.wait.cpu_ms = 1200;
     workers[0].for_ms = 3000;
+    workers[0].stack = &stack0;
     add_worker(1, 0, GUARD_WS_BUSY, 2500);
     set_req(&workers[1], "POST", "/spin", "www.example.com", "10.0.0.2");
     set_wait(&workers[1], GUARD_WAIT_CPU, "", "", "");
@@ -481,7 +497,18 @@ START_TEST(json_stuck_worker_escaped)
                   "\"fd\":12,\"peer\":\"10.0.0.5:6379\",\"path\":null,"
                   "\"idle_ms\":37200,\"for_ms\":3000,\"lock_holder_pid\":null,"
                   "\"text\":\"poll on "
-                  "socket 10.0.0.5:6379 (idle 37.2 s)\"}}");
+                  "socket 10.0.0.5:6379 (idle 37.2 s)\"},"
+                  "\"php_frames\":[{\"function\":\"fread\",\"file\":\"\","
+                  "\"line\":0,\"line_approximate\":false},"
+                  "{\"function\":\"Svc::<b>\\\"x\\\"\",\"file\":\"/x<i>.php\","
+                  "\"line\":10,\"line_approximate\":true}],"
+                  "\"native_frames\":[{\"module\":\"libc.so.6\","
+                  "\"offset\":\"0x10a3f1\",\"symbol\":\"__poll\","
+                  "\"build_id\":\"00ff7a\"}],"
+                  "\"stack\":{\"php\":\"ok\",\"native\":\"end\","
+                  "\"complete\":true,\"stable\":true,"
+                  "\"line_approximate\":false,\"native_complete\":true,"
+                  "\"native_stable\":true,\"taken_ms\":1700000000000}}");
     ck_assert_lacks(j, "alert(\"x\")");
     ck_assert_lacks(j, "ev\"il");
     ck_assert_int_eq(count(j, "\"stuck\":true"), 1);
@@ -497,7 +524,8 @@ START_TEST(json_idle_worker_nulls)
                   "\"request\":null,\"method\":null,\"uri\":null,"
                   "\"protocol\":null,\"vhost\":null,\"client\":\"\","
                   "\"elapsed_ms\":null,\"cpu_ms\":null,\"requests\":12,"
-                  "\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,\"wait\":null}");
+                  "\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,\"wait\":null,"
+                  "\"php_frames\":[],\"native_frames\":[],\"stack\":null}");
 }
 END_TEST
 
@@ -754,7 +782,9 @@ START_TEST(auto_worker_lines)
     ck_assert_has(a, "\nWorker: child=0 thread=0 pid=100 tid=100 state=busy "
                   "stuck=1 elapsed_ms=12000 request=GET " HOSTILE_URI
                   " HTTP/1.1 vhost=" HOSTILE_VHOST " client=10.0.0.1 "
-                  "wait=poll on socket 10.0.0.5:6379 (idle 37.2 s)\n");
+                  "wait=poll on socket 10.0.0.5:6379 (idle 37.2 s) "
+                  "frame=fread() from Svc::<b>\"x\" /x<i>.php:10 "
+                  "(approximate)\n");
     ck_assert_has(a, "\nWorker: child=1 thread=2 pid=200 tid=205 state=busy "
                   "stuck=0 elapsed_ms=700 request=GET /session HTTP/1.1 "
                   "vhost=www.example.com client=10.0.0.4 wait=flock on "
@@ -817,7 +847,18 @@ START_TEST(html_rows)
     h = data();
     ck_assert_int_eq(count(h, "<tr class=\"stuck\">"), 1);
     ck_assert_int_eq(count(h, "<tr class=\"idle\">"), 1);
-    ck_assert_int_eq(count(h, "<tr"), 7);
+    /* The stuck worker's stacks, folded under its row, escaped. */
+    ck_assert_int_eq(count(h, "<tr class=\"stack\">"), 1);
+    ck_assert_has(h, "<tr class=\"stack\"><td colspan=\"12\"><details>"
+                  "<summary>stack: fread() from Svc::&lt;b&gt;&quot;x&quot; "
+                  "/x&lt;i&gt;.php:10 (approximate)</summary>"
+                  "<p><a href=\"?stack=0.0\">this worker's stacks</a></p>");
+    ck_assert_has(h, "<li><code>#0 fread()</code> [internal]</li>"
+                  "<li><code>#1 Svc::&lt;b&gt;&quot;x&quot;</code> "
+                  "/x&lt;i&gt;.php:10 (approximate)</li>");
+    ck_assert_has(h, "<li><code>#0 __poll</code> libc.so.6+0x10a3f1</li>");
+    ck_assert_lacks(h, "<b>\"x");
+    ck_assert_int_eq(count(h, "<tr"), 8);
     ck_assert_has(h, "<tr class=\"stuck\"><td>0</td><td>0</td><td>100</td>"
                   "<td>100</td><td>busy</td><td>GET /&lt;script&gt;alert("
                   "&quot;x&quot;)&lt;/script&gt; HTTP/1.1</td>"
@@ -858,7 +899,8 @@ START_TEST(html_collapses_many_idle)
     guard_render_html(&snap, 0, out);
     ck_assert_has(data(), "99 idle workers not listed");
     ck_assert_int_eq(count(data(), "<tr class=\"stuck\">"), 1);
-    ck_assert_int_eq(count(data(), "<tr"), 3);
+    ck_assert_int_eq(count(data(), "<tr class=\"stack\">"), 1);
+    ck_assert_int_eq(count(data(), "<tr"), 4);
 }
 END_TEST
 

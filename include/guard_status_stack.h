@@ -1,0 +1,22 @@
+/* A worker's live stacks on the status pages: JSON fields, HTML lists. */
+#ifndef GUARD_STATUS_STACK_H
+#define GUARD_STATUS_STACK_H
+
+#include "guard_sink.h"
+#include "guard_snapshot.h"
+
+/**
+ * The worker's ,"php_frames":[...],"native_frames":[...],"stack":{...}
+ * (empty lists and "none" when no stack was read in its request).
+ */
+void guard_stack_render_json(const guard_stack_view_t *st, guard_sink_t *o);
+
+/** Its frames as HTML lists (PHP, then native), escaped; nothing when
+ *  there are none. */
+void guard_stack_render_html(const guard_stack_view_t *st, guard_sink_t *o);
+
+/** The top PHP frame as text for ?auto ("Svc::run /x.php:10"), or "". */
+void guard_stack_top_text(const guard_stack_view_t *st, char *buf,
+                          apr_size_t len);
+
+#endif

@@ -33,12 +33,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
 #include "guard_crash.h"
 #include "guard_crash_fmt.h"
+#include "guard_inspect.h"
 #include "guard_log.h"
 #include "guard_stack_php.h"
 #include "mod_guard.h"
@@ -232,25 +232,14 @@ static void add_backtrace(guard_crash_shm_t *c, guard_crash_rec_t *rec,
     }
 }
 
-/* guard_mem_read_fn over this process: a bad address is an error. */
-static int self_read(void *baton, apr_uint64_t addr, void *buf,
-                     apr_size_t len)
-{
-    struct iovec local = { buf, len };
-    struct iovec remote = { (void *)(apr_uintptr_t)addr, len };
-
-    return process_vm_readv(*(pid_t *)baton, &local, 1, &remote, 1, 0)
-           == (ssize_t)len ? 0 : -1;
-}
-
 /* The crashing thread's PHP frames, into the record and the report. In a
  * non-ZTS PHP (the only one guard_glue_php_eg() admits) the executor
  * globals are the interpreter of this thread. */
 static void add_php(guard_crash_rec_t *rec, guard_crash_rec_t *slot,
                     apr_uint64_t ticket)
 {
-    pid_t pid = rec->pid;
-    guard_php_walker_t wk = { self_read, &pid, guard_glue_php_eg() };
+    /* Every load a process_vm_readv(getpid()): async-signal-safe. */
+    guard_php_walker_t wk = { guard_inspect_copy, NULL, guard_glue_php_eg() };
     guard_php_walk_info_t info;
     int n, i;
 

@@ -317,8 +317,9 @@ def test_crash_in_request_cleanup_event(make_server, crashtest_so):
     wait_exit_logged(s)
     log = s.log_text()
     assert re.search(r"GRD0501: .* crash %d: SIGSEGV .* in the cleanup of "
-                     r'finished request "GET /ct\?\.\.\." vhost' % c["id"],
-                     log), log
+                     r'finished request "GET /ct\?\.\.\." vhost "127.0.0.1" '
+                     r'client "127.0.0.1", \d+ ms after its start$' % c["id"],
+                     log, re.M), log
     head = report_block(log, c)[0]
     assert re.search(r'in the cleanup of finished request "GET /ct\?\.\.\." '
                      r'vhost "127.0.0.1" client "127.0.0.1", \d+ ms after its '

@@ -108,24 +108,15 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
     return -1;
 }
 
-/* Only the local build-id tree (/usr/lib/debug/.build-id): the standard
- * callback would also load libdebuginfod and fetch over the network from
- * inside the server when DEBUGINFOD_URLS is set. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata,
-                          const char *modname, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink,
-                          GElf_Word crc, char **debuginfo_file_name)
-{
-    return dwfl_build_id_find_debuginfo(mod, userdata, modname, base,
-                                        file_name, debuglink, crc,
-                                        debuginfo_file_name);
-}
-
 static char *debuginfo_path;   /* NULL: libdw's default */
 
+/* Debug files from the local build-id tree (/usr/lib/debug/.build-id)
+ * only: dwfl_standard_find_debuginfo would also load libdebuginfod, and
+ * fetch over the network from inside the server when DEBUGINFOD_URLS is
+ * set. */
 static const Dwfl_Callbacks dwfl_callbacks = {
     .find_elf = find_elf,
-    .find_debuginfo = find_debuginfo,
+    .find_debuginfo = dwfl_build_id_find_debuginfo,
     .debuginfo_path = &debuginfo_path,
 };
 

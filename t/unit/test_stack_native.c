@@ -178,8 +178,9 @@ typedef struct {
     apr_size_t id_len;
 } self_t;
 
+/* The GNU build id note of a PT_NOTE segment as loaded, into id. */
 static void note_build_id(const char *p, apr_size_t size, apr_size_t align,
-                          self_t *self)
+                          unsigned char *id, apr_size_t *id_len)
 {
     while (size >= sizeof(ElfW(Nhdr))) {
         const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
@@ -189,10 +190,10 @@ static void note_build_id(const char *p, apr_size_t size, apr_size_t align,
         if (sizeof(*nh) + name + desc > size) {
             return;
         }
-        if (nh->n_type == NT_GNU_BUILD_ID && nh->n_descsz <= sizeof(self->id)
+        if (nh->n_type == NT_GNU_BUILD_ID && nh->n_descsz <= 64
             && strcmp(p + sizeof(*nh), "GNU") == 0) {
-            memcpy(self->id, p + sizeof(*nh) + name, nh->n_descsz);
-            self->id_len = nh->n_descsz;
+            memcpy(id, p + sizeof(*nh) + name, nh->n_descsz);
+            *id_len = nh->n_descsz;
             return;
         }
         p += sizeof(*nh) + name + desc;
@@ -200,32 +201,46 @@ static void note_build_id(const char *p, apr_size_t size, apr_size_t align,
     }
 }
 
-static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
+static void object_build_id(const struct dl_phdr_info *info,
+                            unsigned char *id, apr_size_t *id_len)
 {
-    self_t *self = data;
     int i;
 
-    self->bias = info->dlpi_addr;
     for (i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
         if (ph->p_type == PT_NOTE) {
             note_build_id((const char *)(info->dlpi_addr + ph->p_vaddr),
-                          ph->p_memsz, ph->p_align == 8 ? 8 : 4, self);
+                          ph->p_memsz, ph->p_align == 8 ? 8 : 4, id, id_len);
         }
     }
+}
+
+static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    self_t *self = data;
+
+    self->bias = info->dlpi_addr;
+    object_build_id(info, self->id, &self->id_len);
     return 1;   /* the main program comes first */
+}
+
+static const char *self_path(void)
+{
+    static char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+    ck_assert_int_gt(n, 0);
+    exe[n] = '\0';
+    return exe;
 }
 
 static void self_info(self_t *self)
 {
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    const char *exe = self_path();
     const char *base;
 
     memset(self, 0, sizeof(*self));
-    ck_assert_int_gt(n, 0);
-    exe[n] = '\0';
     base = strrchr(exe, '/');
     apr_cpystrn(self->name, base ? base + 1 : exe, sizeof(self->name));
     dl_iterate_phdr(self_cb, self);
@@ -457,6 +472,9 @@ END_TEST
 typedef struct {
     const char *name;
     uintptr_t code;
+    char path[4096];
+    unsigned char id[64];
+    apr_size_t id_len;
 } object_t;
 
 static int object_cb(struct dl_phdr_info *info, size_t size, void *data)
@@ -468,6 +486,8 @@ static int object_cb(struct dl_phdr_info *info, size_t size, void *data)
     if (!base || strcmp(base + 1, o->name) != 0) {
         return 0;
     }
+    apr_cpystrn(o->path, info->dlpi_name, sizeof(o->path));
+    object_build_id(info, o->id, &o->id_len);
     for (i = 0; i < info->dlpi_phnum; i++) {
         if (info->dlpi_phdr[i].p_type == PT_LOAD
             && (info->dlpi_phdr[i].p_flags & PF_X)) {
@@ -549,6 +569,93 @@ START_TEST(sees_objects_loaded_later)
 }
 END_TEST
 
+/* A copy of a small file; with id given, that byte string in it (the
+ * build id) changed in its last byte. */
+static void copy_file(const char *from, const char *to,
+                      const unsigned char *id, apr_size_t id_len)
+{
+    static char buf[1 << 20];
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ssize_t n;
+    char *at;
+
+    ck_assert_int_ge(in, 0);
+    ck_assert_int_ge(out, 0);
+    n = read(in, buf, sizeof(buf));
+    ck_assert(n > 0 && n < (ssize_t)sizeof(buf));
+    if (id) {
+        at = memmem(buf, (apr_size_t)n, id, id_len);
+        ck_assert_ptr_nonnull(at);
+        at[id_len - 1] ^= 0x5a;
+    }
+    ck_assert_int_eq(write(out, buf, (apr_size_t)n), n);
+    close(in);
+    close(out);
+}
+
+/* A library whose file was replaced after it was loaded (a package
+ * upgrade), here by the same bytes but for its build id: the module is
+ * still named, with the build id it was loaded with, but the new file's
+ * CFI and symbols are not used for it. The same code under its own,
+ * unchanged file is named and unwound. */
+#define STALE_FUNC "__ctype_get_mb_cur_max"
+
+START_TEST(refuses_a_file_replaced_since_loaded)
+{
+    guard_native_frame_t f[GUARD_STACK_FRAMES];
+    apr_uint32_t status;
+    apr_uint64_t stack[64];
+    char dir[] = "/tmp/guard-native-XXXXXX", lib[64], other[64];
+    guard_unwinder_t *u;
+    object_t o;
+    void *h, *hs, *fn, *stale_fn;
+    int n;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    h = dlopen("libBrokenLocale.so.1", RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(h != NULL, "%s", dlerror());
+    fn = dlsym(h, STALE_FUNC);
+    ck_assert_ptr_nonnull(fn);
+    o.name = "libBrokenLocale.so.1";
+    o.code = 0;
+    dl_iterate_phdr(object_cb, &o);
+    ck_assert(o.code != 0);
+    snprintf(lib, sizeof(lib), "%s/libguardstale.so", dir);
+    snprintf(other, sizeof(other), "%s/other.so", dir);
+    ck_assert(o.id_len > 0);
+    copy_file(o.path, lib, NULL, 0);
+    copy_file(o.path, other, o.id, o.id_len);
+    hs = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(hs != NULL, "%s", dlerror());
+    stale_fn = dlsym(hs, STALE_FUNC);
+    ck_assert_ptr_nonnull(stale_fn);
+    ck_assert_ptr_ne(stale_fn, fn);
+    ck_assert_int_eq(rename(other, lib), 0);
+    u = guard_unwinder_create(NULL, 0);
+    ck_assert_ptr_nonnull(u);
+    memset(stack, 0, sizeof(stack));
+    n = guard_unwind(u, chain.tid, (uintptr_t)stale_fn + 1, (uintptr_t)stack,
+                     f, 4, &status);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(f[0].module, "libguardstale.so");
+    ck_assert_str_eq(f[0].symbol, "");
+    ck_assert(f[0].build_id_len > 0);
+    ck_assert_str_eq(guard_native_status_name(status), "no_unwind_info");
+    n = guard_unwind(u, chain.tid, (uintptr_t)fn + 1, (uintptr_t)stack, f, 4,
+                     &status);
+    ck_assert_int_ge(n, 1);
+    ck_assert_str_eq(f[0].module, o.name);
+    ck_assert_str_eq(f[0].symbol, STALE_FUNC);
+    ck_assert_str_ne(guard_native_status_name(status), "no_unwind_info");
+    guard_unwinder_destroy(u);
+    dlclose(hs);
+    dlclose(h);
+    unlink(lib);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *guard_stack_native_suite(void)
 {
     Suite *s = suite_create("stack_native");
@@ -564,6 +671,7 @@ Suite *guard_stack_native_suite(void)
     tcase_add_test(tc, bogus_pc_and_sp);
     tcase_add_test(tc, torn_stack);
     tcase_add_test(tc, sees_objects_loaded_later);
+    tcase_add_test(tc, refuses_a_file_replaced_since_loaded);
     suite_add_tcase(s, tc);
     return s;
 }

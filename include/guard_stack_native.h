@@ -38,7 +38,8 @@ void guard_unwinder_destroy(guard_unwinder_t *u);
  * Unwind thread tid of this process, blocked with the given pc and sp, into
  * at most max frames (at most GUARD_STACK_FRAMES). frame 0 is pc. Memory
  * is read with process_vm_readv only: a stack that moves or tears gives
- * fewer frames, never a fault.
+ * fewer frames, never a fault. A frame in no module has module "" and its
+ * pc as offset.
  * @param status  where it stopped:
  *   GUARD_NATIVE_END      the CFI of the last frame says it is the
  *                         outermost (_start, clone)

@@ -249,12 +249,14 @@ static void report_build_id(Dwfl_Module *mod,
 }
 
 /* One loaded object as a module: libdw finds one it already has by name
- * and range, and keeps its ELF and CFI. The load bias, which is what a
+ * and range, and keeps its ELF and CFI. The build id as loaded goes with
+ * a module whose file is not open yet. The load bias, which is what a
  * frame's offset is taken from, is kept in the module's user data. */
 static int report_object(struct dl_phdr_info *info, size_t size, void *data)
 {
     guard_unwinder_t *u = data;
     const char *path = object_path(u, info);
+    const char *file;
     Dwarf_Addr start, end;
     Dwfl_Module *mod;
     void **userdata;
@@ -268,8 +270,8 @@ static int report_object(struct dl_phdr_info *info, size_t size, void *data)
     if (!mod) {
         return 0;
     }
-    dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
-    if (!*userdata) {
+    dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, &file, NULL);
+    if (!file) {
         report_build_id(mod, info);
     }
     *userdata = (void *)(uintptr_t)info->dlpi_addr;

@@ -42,6 +42,7 @@
  * libc with its debug symbols installed); a hung thread is unwound again
  * and again at the same addresses. Cleared when the modules change. */
 #define SYMBOL_CACHE 256
+#define SYMBOL_WAYS  4
 
 typedef struct {
     Dwarf_Addr lookup;             /* 0: empty */
@@ -64,6 +65,7 @@ struct guard_unwinder {
     int more;                      /* a frame beyond max was there */
     Dwarf_Addr last;               /* the last frame's lookup address */
     symbol_entry_t symbols[SYMBOL_CACHE];
+    unsigned int evict;            /* the next way to take when all are */
 };
 
 int guard_native_built(void)
@@ -369,11 +371,36 @@ static void fill_build_id(Dwfl_Module *mod, guard_native_frame_t *f)
     }
 }
 
+/* The entry of lookup among the SYMBOL_WAYS from its hash, or the one to
+ * take for it (an empty one, else each in turn): two addresses of one
+ * stack that hash alike must not evict each other on every unwind. */
+static symbol_entry_t *symbol_slot(guard_unwinder_t *u, Dwarf_Addr lookup)
+{
+    unsigned int h = (unsigned int)((lookup * 0x9e3779b97f4a7c15ULL) >> 32);
+    symbol_entry_t *free_slot = NULL;
+    int i;
+
+    for (i = 0; i < SYMBOL_WAYS; i++) {
+        symbol_entry_t *e = &u->symbols[(h + i) % SYMBOL_CACHE];
+
+        if (e->lookup == lookup) {
+            return e;
+        }
+        if (!e->lookup && !free_slot) {
+            free_slot = e;
+        }
+    }
+    if (!free_slot) {
+        free_slot = &u->symbols[(h + u->evict++ % SYMBOL_WAYS) % SYMBOL_CACHE];
+    }
+    free_slot->lookup = 0;
+    return free_slot;
+}
+
 static void fill_symbol(guard_unwinder_t *u, Dwfl_Module *mod,
                         Dwarf_Addr lookup, guard_native_frame_t *f)
 {
-    symbol_entry_t *e = &u->symbols[((lookup * 0x9e3779b97f4a7c15ULL) >> 32)
-                                     % SYMBOL_CACHE];
+    symbol_entry_t *e = symbol_slot(u, lookup);
     const char *sym;
     GElf_Off off;
     GElf_Sym esym;

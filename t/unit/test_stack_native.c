@@ -259,8 +259,9 @@ static int find_symbol(const guard_native_frame_t *f, int n, const char *sym)
     return -1;
 }
 
-/* A frame of fn: in the unit binary, within the first bytes of fn (each
- * is a few instructions), with the binary's build id. */
+/* A frame of fn: in the unit binary, within the first page of fn (each
+ * is a few instructions, more with sanitizers), with the binary's build
+ * id. */
 static void check_frame(const guard_native_frame_t *f, const self_t *self,
                         int (*fn)(int))
 {
@@ -270,7 +271,7 @@ static void check_frame(const guard_native_frame_t *f, const self_t *self,
 
     ck_assert_str_eq(f->module, self->name);
     ck_assert(f->offset != 0);
-    ck_assert_msg(f->offset > start && f->offset < start + 256,
+    ck_assert_msg(f->offset > start && f->offset < start + 4096,
                   "%s at %#llx, the function at %#llx", f->symbol,
                   (unsigned long long)f->offset, (unsigned long long)start);
     ck_assert_uint_eq(f->build_id_len, len);
@@ -325,10 +326,11 @@ START_TEST(unwinds_a_thread_blocked_in_poll)
     n = guard_unwind(u, chain.tid, line.pc, line.sp, f, GUARD_STACK_FRAMES,
                      &status);
     check_chain(f, n);
+    /* frame 0 in libc's poll (a sanitizer's interceptor may come next) */
     if (!RUNNING_ON_VALGRIND) {
         ck_assert_str_eq(f[0].module, "libc.so.6");
         ck_assert_ptr_nonnull(strstr(f[0].symbol, "poll"));
-        ck_assert_str_eq(f[1].symbol, "native_chain_3");
+        ck_assert_int_gt(find_symbol(f, n, "native_chain_3"), 0);
     }
     ck_assert_msg(status == GUARD_NATIVE_END || status == GUARD_NATIVE_DEPTH,
                   "status %s", guard_native_status_name(status));

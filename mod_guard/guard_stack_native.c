@@ -16,7 +16,6 @@
 
 #if GUARD_HAVE_LIBDW && defined(NATIVE_SP_REGNO)
 
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>

@@ -33,6 +33,7 @@
 #define GRD_UNSTUCK       "GRD0101"
 #define GRD_SAMPLE        "GRD0102"
 #define GRD_SLEEP         "GRD0103"
+#define GRD_STACK_READ    "GRD0104"
 /* Backend cuts. */
 #define GRD_CUT           "GRD0300"
 #define GRD_CUT_LOGGED    "GRD0301"

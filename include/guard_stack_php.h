@@ -5,7 +5,8 @@
  * module), so a pointer freed or torn meanwhile gives an error, never a
  * crash. No malloc, no locks, no stdio: the crash handler calls it too.
  * Built against PHP's own headers (configure --with-php-config); without
- * them guard_php_built() is 0 and every walk fails.
+ * them, or with a thread-safe (ZTS) PHP's, guard_php_built() is 0, every
+ * walk fails and guard_php_locate() says why.
  *
  * mod_php is non-ZTS in Debian: one interpreter per process, the one of its
  * only worker thread (prefork). A ZTS PHP keeps its globals per thread
@@ -30,10 +31,13 @@ typedef struct {
 /** What a walk saw besides its frames. */
 typedef struct {
     unsigned reads;               /* read calls made */
-    int complete;                 /* reached the outermost frame */
+    int complete;                 /* reached the outermost frame (a NULL
+                                   * prev_execute_data) */
     int line_approx;              /* the top frame's line is approximate */
-    apr_uint64_t sig;             /* hash of the frames' addresses: two
-                                   * walks that agree have the same */
+    apr_uint64_t sig;             /* hash of each frame's execute_data, func
+                                   * and opline addresses (dummy frames
+                                   * too): two walks that agree have the
+                                   * same */
 } guard_php_walk_info_t;
 
 /** 1 when built with PHP's headers. */
@@ -43,19 +47,32 @@ int guard_php_built(void);
 const char *guard_php_built_for(void);
 
 /**
- * Walk at most max frames (at most GUARD_STACK_FRAMES) into out.
- * @return the number of frames (0: no PHP code runs), or -1 when the
- *         globals cannot be read, a pointer is misaligned or the chain
- *         loops (info->complete is then 0)
+ * Walk at most max frames (at most GUARD_STACK_FRAMES; below 0 as 0) into
+ * out, innermost first. Frames without a function (zend_call_function's
+ * dummies) are passed over. A file's frame is named "{main}" when no user
+ * code is below it, else by the include that runs it ("require_once" ...,
+ * "include" when that cannot be told); to name the last frame kept, the
+ * walk may read frames past max. Async-signal-safe when wk->read is: no
+ * allocation, locks, stdio or errno; about 1 KiB of stack.
+ * @return the number of frames (0: no PHP code runs, or max is 0), or -1
+ *         when the globals or a frame, its function or one of its names
+ *         cannot be read, a pointer is misaligned or outside user space,
+ *         a function has no known type, or the chain loops (info->complete
+ *         is then 0). A frame whose opline lies outside its code has its
+ *         function's first line and GUARD_PHPF_LINE_APPROX.
  */
 int guard_php_walk(const guard_php_walker_t *wk, guard_php_frame_t *out,
                    int max, guard_php_walk_info_t *info);
 
 /**
  * Find the running PHP's executor globals and check them against the
- * build: the symbol is there, its size is sizeof(zend_executor_globals),
- * and the Zend Engine's version is the headers'.
- * @return 0 and *eg set; -1 with why filled (one line, for the log)
+ * build: the symbol is there, the Zend Engine's version (get_zend_version())
+ * is the headers', and the symbol's size is sizeof(zend_executor_globals).
+ * Uses dlsym: call it at start-up, not from a signal handler.
+ * @return 0 and *eg set; -1, *eg 0 and why filled (one line, for the log:
+ *         "no executor_globals: PHP is not loaded", "Zend Engine v4.2.30
+ *         running, built for v4.2.36", "executor_globals is 1792 bytes,
+ *         built for 1800", or why this build walks no PHP frames)
  */
 int guard_php_locate(apr_uint64_t *eg, char *why, apr_size_t len);
 

@@ -19,7 +19,7 @@ apr_uint64_t guard_glue_php_eg(void);
 
 /** The watchdog's stacker for this child; its unwinder is the caller's. */
 void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
-                             server_rec *s);
+                             server_rec *s, const guard_logger_t *log);
 
 void guard_stack_register_hooks(apr_pool_t *p);
 

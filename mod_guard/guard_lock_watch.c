@@ -421,6 +421,26 @@ static void ask_cut(const guard_lockwatch_ctx_t *w, kept_t *k)
                   "backend socket of tid %d", h->pid, h->tid);
 }
 
+
+/* The holder's top PHP frame, when its own watchdog read its stacks in
+ * the request that holds the lock. */
+static void append_holder_frame(const guard_lockwatch_ctx_t *w,
+                                const guard_chain_t *c, char *line,
+                                apr_size_t len)
+{
+    const guard_stack_t *st;
+    apr_size_t n = strlen(line);
+
+    if (c->holder_child < 0 || c->holder_req_start <= 0 || n + 1 >= len) {
+        return;
+    }
+    st = guard_shm_stack(w->shm, c->holder_child, c->holder_thread);
+    if (st && __atomic_load_n(&st->req_start, __ATOMIC_ACQUIRE)
+              == c->holder_req_start) {
+        guard_stack_top_of(st, line + n, len - n);
+    }
+}
+
 static void publish(const guard_lockwatch_ctx_t *w, apr_time_t now, kept_t *k)
 {
     guard_chain_t *live = k->live;
@@ -445,10 +465,11 @@ static void publish(const guard_lockwatch_ctx_t *w, apr_time_t now, kept_t *k)
                                 sizeof(k->next.first_holder));
         __atomic_add_fetch(&w->shm->hdr->lock_waits_total, 1,
                            __ATOMIC_RELAXED);
-        guard_log_say(w->log, GUARD_LOG_WARN, GRD_LOCK_CHAIN, "%s",
-                      guard_chain_format(&k->next, k->have_holder_slot
-                                         ? &k->holder : NULL, now, line,
-                                         sizeof(line)));
+        guard_chain_format(&k->next, k->have_holder_slot ? &k->holder
+                                                          : NULL,
+                           now, line, sizeof(line));
+        append_holder_frame(w, &k->next, line, sizeof(line));
+        guard_log_say(w->log, GUARD_LOG_WARN, GRD_LOCK_CHAIN, "%s", line);
     }
     guard_chain_write_begin(live);
     memcpy((char *)live + offsetof(guard_chain_t, dev),

@@ -5,7 +5,32 @@
 
 int guard_stacker_on(const guard_stacker_t *sk)
 {
-    return sk && (sk->php || sk->unwinder);
+    return sk && (sk->php || sk->native);
+}
+
+void guard_stacker_destroy(guard_stacker_t *sk)
+{
+    guard_unwinder_destroy(sk->unwinder);
+    sk->unwinder = NULL;
+    sk->native = 0;
+}
+
+/* The unwinder, made on first use; a failure turns native frames off. */
+static guard_unwinder_t *unwinder(guard_stacker_t *sk)
+{
+    char why[256];
+
+    if (!sk->unwinder && sk->native) {
+        sk->unwinder = guard_unwinder_create(why, sizeof(why));
+        if (!sk->unwinder) {
+            sk->native = 0;
+            if (sk->log) {
+                guard_log_say(sk->log, GUARD_LOG_NOTICE, GRD_NO_NATIVE_STACKS,
+                              "no native frames in this child: %s", why);
+            }
+        }
+    }
+    return sk->unwinder;
 }
 
 static int depth(const guard_stacker_t *sk)
@@ -80,6 +105,10 @@ static void unwind_native(guard_stacker_t *sk, pid_t tid,
         st->native_status = GUARD_NATIVE_ON_CPU;
         return;
     }
+    if (!unwinder(sk)) {
+        st->native_status = GUARD_NATIVE_UNAVAILABLE;
+        return;
+    }
     before = run_ns(sk, tid);
     n = guard_unwind(sk->unwinder, tid, line->pc, line->sp, st->native,
                      depth(sk), &status);
@@ -112,11 +141,29 @@ static void publish(const guard_stack_t *st, guard_stack_t *live)
     guard_seq_write_end(&live->seq);
 }
 
+/* LogLevel guard:debug: how each stack was had, and its cost. */
+static void debug_take(const guard_stacker_t *sk, pid_t tid,
+                       const guard_stack_t *st, apr_interval_time_t php_us,
+                       apr_interval_time_t native_us)
+{
+    if (!sk->log || !sk->log->debug) {
+        return;
+    }
+    guard_log_say(sk->log, GUARD_LOG_DEBUG, GRD_STACK_READ,
+        "stacks of tid %d: PHP %s, %u frames%s in %" APR_INT64_T_FMT " us; "
+        "native %s, %u frames in %" APR_INT64_T_FMT " us", (int)tid,
+        guard_php_status_name(st->php_status), (unsigned)st->nphp,
+        st->flags & GUARD_STACKF_PHP_COMPLETE ? " (complete)" : "",
+        (apr_int64_t)php_us, guard_native_status_name(st->native_status),
+        (unsigned)st->nnative, (apr_int64_t)native_us);
+}
+
 void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
                       const guard_syscall_line_t *line, apr_time_t now,
                       guard_stack_t *live)
 {
     guard_stack_t *st = &sk->scratch;
+    apr_time_t t0 = apr_time_now(), t1;
 
     st->flags = 0;
     st->req_start = req_start;
@@ -127,10 +174,12 @@ void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
     if (sk->php) {
         walk_php(sk, tid, st);
     }
-    if (sk->unwinder) {
+    t1 = apr_time_now();
+    if (sk->native) {
         unwind_native(sk, tid, line, st);
     }
     publish(st, live);
+    debug_take(sk, tid, st, t1 - t0, apr_time_now() - t1);
 }
 
 void guard_stack_clear(guard_stack_t *live)

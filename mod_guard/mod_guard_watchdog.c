@@ -213,7 +213,7 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     watch.ictx.thread_released = guard_glue_thread_released;
     watch.ictx.child = watch.child;
     setup_sysfd(pchild, s);
-    guard_glue_stacker_init(&stacker, pchild, s);
+    guard_glue_stacker_init(&stacker, pchild, s, &watch.log);
     watch.stacker = &stacker;
     claim_child(watch.child);
     /* The new thread inherits this mask: it never takes a signal. */

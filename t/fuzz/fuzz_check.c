@@ -371,7 +371,7 @@ const char *fz_json_check(const char *s, size_t len, unsigned long *shape,
 
 static const char *const html_tags[] = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p",
-    "br", "a", "table", "tr", "th", "td", "code", "i", "ol", "li", NULL
+    "br", "a", "table", "tr", "th", "td", "code", "i", "ol", "li", "details", "summary", NULL
 };
 
 static const char *const html_attrs[] = {

@@ -30,12 +30,30 @@ static void render_child(const fz_snapshot_t *fs, guard_sink_t *o)
     guard_render_child_page(fs->snap, fs->child, 1, o);
 }
 
+/* The page of ?stack=<child>.<thread>: the stuck worker's, or the first. */
+static void render_stack(const fz_snapshot_t *fs, guard_sink_t *o)
+{
+    int i;
+
+    if (fs->snap->nworkers == 0) {
+        guard_puts(o, "null");    /* no such page: the handler says 404 */
+    }
+    for (i = 0; i < fs->snap->nworkers; i++) {
+        if (fs->snap->workers[i].stack || i == fs->snap->nworkers - 1) {
+            guard_render_stack_page(fs->snap, &fs->snap->workers[i], 1, o);
+            return;
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_render_and_check("json", data, size, render_page, fz_json_check);
     fz_render_and_check("json crash page", data, size, render_crash,
                         fz_json_check);
     fz_render_and_check("json child page", data, size, render_child,
+                        fz_json_check);
+    fz_render_and_check("json stack page", data, size, render_stack,
                         fz_json_check);
     return 0;
 }

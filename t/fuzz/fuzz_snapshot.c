@@ -149,6 +149,42 @@ static void fill_req(builder_t *b, guard_req_t *r)
     field(b, r->client, sizeof(r->client));
 }
 
+/* A stack record: about the slot's request or not, counts out of range,
+ * names unterminated and hostile (the renderers escape them). */
+static void fill_stack(builder_t *b, apr_time_t req_start, guard_stack_t *st)
+{
+    apr_uint32_t i, n;
+
+    if (!fz_bool(&b->in)) {
+        return;
+    }
+    st->seq = fz_u8(&b->in) == 0xff ? 1 : 0;
+    st->req_start = fz_bool(&b->in) ? req_start : time_or_zero(b);
+    st->taken = some_time(b);
+    st->flags = fz_u32(&b->in);
+    st->php_status = (apr_uint32_t)fz_range(&b->in, 0, GUARD_PHP_STATUS_MAX);
+    st->native_status = (apr_uint32_t)fz_range(&b->in, 0,
+                                               GUARD_NATIVE_STATUS_MAX);
+    st->nphp = (apr_uint32_t)fz_range(&b->in, 0, GUARD_STACK_FRAMES + 2);
+    st->nnative = (apr_uint32_t)fz_range(&b->in, 0, GUARD_STACK_FRAMES + 2);
+    n = st->nphp < GUARD_STACK_FRAMES ? st->nphp : GUARD_STACK_FRAMES;
+    for (i = 0; i < n; i++) {
+        st->php[i].line = fz_u32(&b->in);
+        st->php[i].flags = fz_u32(&b->in);
+        field(b, st->php[i].function, sizeof(st->php[i].function));
+        field(b, st->php[i].file, sizeof(st->php[i].file));
+    }
+    n = st->nnative < GUARD_STACK_FRAMES ? st->nnative : GUARD_STACK_FRAMES;
+    for (i = 0; i < n; i++) {
+        st->native[i].offset = fz_u64(&b->in);
+        st->native[i].build_id_len = (apr_uint32_t)fz_range(
+            &b->in, 0, GUARD_BUILD_ID_MAX + 8);
+        field(b, (char *)st->native[i].build_id, GUARD_BUILD_ID_MAX);
+        field(b, st->native[i].module, sizeof(st->native[i].module));
+        field(b, st->native[i].symbol, sizeof(st->native[i].symbol));
+    }
+}
+
 static void fill_slot(builder_t *b, const guard_shm_t *shm, int child,
                       int index, guard_slot_t *s)
 {
@@ -397,6 +433,8 @@ void fz_snapshot_build(apr_pool_t *p, const uint8_t *data, size_t size,
         for (t = 0; t < THREAD_LIMIT; t++) {
             fill_slot(b, &shm, c, c * THREAD_LIMIT + t,
                       guard_shm_slot(&shm, c, t));
+            fill_stack(b, guard_shm_slot(&shm, c, t)->req_start,
+                       guard_shm_stack(&shm, c, t));
         }
     }
     for (c = 0; c < CHAINS; c++) {

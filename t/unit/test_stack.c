@@ -1,7 +1,9 @@
 /* Unit tests of guard_stack.c: names, the top PHP frame, copies. */
+#include <stdint.h>
 #include <string.h>
 #include <check.h>
 #include "guard_stack.h"
+#include "guard_stack_watch.h"
 #include "guard_unit.h"
 
 static void php_frame(guard_php_frame_t *f, const char *fn, const char *file,
@@ -96,6 +98,125 @@ START_TEST(read_copies_used_frames)
 }
 END_TEST
 
+/* A PHP whose executor globals are all zero: no code runs. */
+static char eg_image[4096];
+static int reads_fail;
+static apr_int64_t clock_ns;
+static int clock_step;
+
+static int read_image(void *baton, apr_uint64_t addr, void *buf,
+                      apr_size_t len)
+{
+    apr_uint64_t base = (apr_uint64_t)(uintptr_t)eg_image;
+
+    if (reads_fail || addr < base || addr + len > base + sizeof(eg_image)) {
+        return -1;
+    }
+    memcpy(buf, eg_image + (addr - base), len);
+    return 0;
+}
+
+static apr_int64_t fake_run_ns(void *baton, pid_t tid)
+{
+    clock_ns += clock_step;
+    return clock_ns;
+}
+
+static guard_stacker_t *stacker(void)
+{
+    static guard_stacker_t sk;
+
+    memset(&sk, 0, sizeof(sk));
+    memset(eg_image, 0, sizeof(eg_image));
+    reads_fail = 0;
+    clock_step = 0;
+    sk.php = 1;
+    sk.walker.read = read_image;
+    sk.walker.eg = (apr_uint64_t)(uintptr_t)eg_image;
+    sk.run_ns = fake_run_ns;
+    sk.php_off = GUARD_PHP_UNAVAILABLE;
+    sk.native_off = GUARD_NATIVE_UNAVAILABLE;
+    return &sk;
+}
+
+START_TEST(take_php_idle_interpreter)
+{
+    static guard_stack_t live;
+    guard_syscall_line_t line;
+
+    memset(&live, 0, sizeof(live));
+    memset(&line, 0, sizeof(line));
+    guard_stack_take(stacker(), 1, 77, &line, 99, &live);
+    ck_assert_uint_eq(live.seq % 2, 0);
+    ck_assert_int_eq(live.req_start, 77);
+    ck_assert_int_eq(live.taken, 99);
+    ck_assert_uint_eq(live.native_status, GUARD_NATIVE_UNAVAILABLE);
+    if (!guard_php_built()) {
+        ck_assert_uint_eq(live.php_status, GUARD_PHP_FAILED);
+        return;
+    }
+    ck_assert_uint_eq(live.php_status, GUARD_PHP_OK);
+    ck_assert_uint_eq(live.nphp, 0);
+    ck_assert_uint_eq(live.flags, GUARD_STACKF_PHP_COMPLETE
+                                  | GUARD_STACKF_PHP_STABLE);
+}
+END_TEST
+
+START_TEST(take_php_moving_thread_needs_two_equal_walks)
+{
+    static guard_stack_t live;
+    guard_stacker_t *sk = stacker();
+    guard_syscall_line_t line;
+
+    memset(&line, 0, sizeof(line));
+    line.running = 1;
+    clock_step = 1000;            /* on CPU: runs during every walk */
+    guard_stack_take(sk, 1, 77, &line, 99, &live);
+    if (!guard_php_built()) {
+        return;
+    }
+    ck_assert_uint_eq(live.php_status, GUARD_PHP_OK);
+    ck_assert_uint_ne(live.flags & GUARD_STACKF_PHP_STABLE, 0);
+    /* Two walks, and the clock read around each. */
+    ck_assert_int_eq(clock_ns % 4000, 0);
+}
+END_TEST
+
+START_TEST(take_php_unreadable_is_failed)
+{
+    static guard_stack_t live;
+    guard_stacker_t *sk = stacker();
+    guard_syscall_line_t line;
+
+    memset(&line, 0, sizeof(line));
+    reads_fail = 1;
+    guard_stack_take(sk, 1, 77, &line, 99, &live);
+    ck_assert_uint_eq(live.php_status, GUARD_PHP_FAILED);
+    ck_assert_uint_eq(live.nphp, 0);
+    ck_assert_uint_eq(live.flags, 0);
+}
+END_TEST
+
+START_TEST(take_nothing_when_off)
+{
+    static guard_stack_t live;
+    guard_stacker_t *sk = stacker();
+    guard_syscall_line_t line;
+
+    memset(&line, 0, sizeof(line));
+    sk->php = 0;
+    ck_assert_int_eq(guard_stacker_on(sk), 0);
+    ck_assert_int_eq(guard_stacker_on(NULL), 0);
+    guard_stack_take(sk, 1, 77, &line, 99, &live);
+    ck_assert_uint_eq(live.php_status, GUARD_PHP_UNAVAILABLE);
+    ck_assert_uint_eq(live.native_status, GUARD_NATIVE_UNAVAILABLE);
+    guard_stack_clear(&live);
+    ck_assert_int_eq(live.req_start, 0);
+    ck_assert_uint_eq(live.php_status, GUARD_PHP_NONE);
+    ck_assert_uint_eq(live.seq % 2, 0);
+}
+END_TEST
+
 Suite *guard_stack_suite(void)
 {
     Suite *s = suite_create("stack");
@@ -106,6 +227,12 @@ Suite *guard_stack_suite(void)
     tcase_add_test(tc, top_frame_none_and_bounded);
     tcase_add_test(tc, status_names);
     tcase_add_test(tc, read_copies_used_frames);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("take");
+    tcase_add_test(tc, take_php_idle_interpreter);
+    tcase_add_test(tc, take_php_moving_thread_needs_two_equal_walks);
+    tcase_add_test(tc, take_php_unreadable_is_failed);
+    tcase_add_test(tc, take_nothing_when_off);
     suite_add_tcase(s, tc);
     return s;
 }

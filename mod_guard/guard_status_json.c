@@ -527,19 +527,10 @@ static void json_php_frames(const guard_crash_rec_t *r, guard_sink_t *o)
     for (k = 0; k < r->nphp && k < GUARD_CRASH_PHP_FRAMES; k++) {
         const guard_php_frame_t *f = &r->php[k];
 
-        guard_puts(o, k ? ",{\"function\":" : "{\"function\":");
-        guard_put_json_str(o, f->function);
-        guard_puts(o, ",\"file\":");
-        json_str_or_null(o, f->file);
-        guard_puts(o, ",\"line\":");
-        if (f->line) {
-            guard_printf(o, "%u", f->line);
+        if (k) {
+            guard_putc(o, ',');
         }
-        else {
-            guard_puts(o, "null");
-        }
-        guard_printf(o, ",\"line_approx\":%s}",
-                     f->flags & GUARD_PHPF_LINE_APPROX ? "true" : "false");
+        guard_stack_json_php_frame(f, o);
     }
     guard_puts(o, "]");
 }

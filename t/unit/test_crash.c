@@ -629,12 +629,12 @@ START_TEST(render_php_and_request_state)
     ck_assert_ptr_nonnull(strstr(txt, "\"request\":\"GET /ct?... HTTP/1.1\","
                                       "\"request_state\":\"finished\","));
     ck_assert_ptr_nonnull(strstr(txt, ",\"php_frames\":["
-        "{\"function\":\"strlen\",\"file\":null,\"line\":null,"
-        "\"line_approx\":false},"
+        "{\"function\":\"strlen\",\"file\":\"\",\"line\":0,"
+        "\"line_approximate\":false},"
         "{\"function\":\"c<b>\",\"file\":\"/srv/<i>.php\",\"line\":5,"
-        "\"line_approx\":false},"
+        "\"line_approximate\":false},"
         "{\"function\":\"{main}\",\"file\":\"/srv/<i>.php\",\"line\":12,"
-        "\"line_approx\":false}]}"));
+        "\"line_approximate\":false}]}"));
     o = guard_sink_buffer(pool);
     guard_crash_render_json_one(&v->items[0], o);
     txt = guard_sink_buffer_data(o, NULL);

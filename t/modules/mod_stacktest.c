@@ -4,8 +4,9 @@
  * backend on 127.0.0.1:<n> and blocks in read() until it answers or closes
  * (two minutes at most), three named frames deep:
  *   stacktest_handler -> stacktest_fetch -> stacktest_wait_backend -> read
- * Build it with -g -fno-omit-frame-pointer -fno-optimize-sibling-calls
- * (the tests do): no frame is inlined, cloned or left by a tail call.
+ * Built with -g -fno-optimize-sibling-calls, with and without frame
+ * pointers (test_stacks.py): no frame is inlined, cloned or left by a
+ * tail call.
  * Never load it in a real server.
  */
 #include <stdlib.h>

@@ -391,6 +391,15 @@ def test_php_frames_of_blocked_page(make_server, mode):
 
     assert jit_used(release(h, bh), mode, len(bh.RELEASE)) >= used[-1]
 
+    # The frames were of that request: once it is over its slot has none.
+    def slot_idle():
+        for x in s.guard_json()["workers"]:
+            if (x["child"], x["thread"]) == (w["child"], w["thread"]) and \
+                    x["state"] != "busy":
+                return x
+    x = wait_for(slot_idle, 5, what="the slot of %d to be idle" % w["pid"])
+    assert x["php_frames"] == [] and x["native_frames"] == [], x
+
 
 # ------------------------------------------------------- 2. a spinning page
 

@@ -13,12 +13,12 @@ What gdb shows of a prefork child blocked in stack_block.php's fread
 (Debian 12, PHP 8.2.36, libc6-dbg installed, apache2 and libphp8.2.so
 stripped):
     #0  __GI___poll () libc.so.6
-    #1  ?? () libphp8.2.so                       (php_sockop_read, static)
+    #1  ?? () libphp8.2.so                       (a static function)
     #2  _php_stream_fill_read_buffer () libphp8.2.so
     #3  _php_stream_read () #4 php_stream_read_to_str ()
     #5  zif_fread ()  #6 execute_ex ()  #7 zend_execute ()
     #8  zend_execute_scripts ()  #9 php_execute_script ()
-    #10 ?? () libphp8.2.so                       (php_handler, static)
+    #10 ?? () libphp8.2.so                       (a static function)
     #11 ap_run_handler ()  #12 ap_invoke_handler ()  (apache2)
     #13 ap_process_async_request ()  #14 ap_process_request ()
     #15 ?? ()  #16 ap_run_process_connection ()
@@ -619,8 +619,10 @@ def test_event_native_frames_of_c_module(make_server, stacktest_so):
     """event MPM, a worker thread of mod_stacktest blocked in read() on a
     silent backend: under libc's read, stacktest_wait_backend,
     stacktest_fetch and stacktest_handler of mod_stacktest.so in that
-    order, then httpd's ap_run_handler. No PHP in the process. gdb shows
-    the same frames for both builds of the module."""
+    order, then httpd's ap_run_handler, down to clone3. No PHP in the
+    process. gdb shows these frames for both builds of the module; with
+    frame pointers the CFI of the module's functions finds each frame by
+    rbp, which /proc/<tid>/syscall does not give (only sp and pc)."""
     s = stack_server(make_server, STACKTEST_CONF.format(so=stacktest_so),
                      mpm="event")
     bh = s.blackhole()

@@ -270,8 +270,7 @@ def check_native_against_elf(w):
         assert f["module"] in files, \
             "frame %d: %s is not mapped in %d" % (i, f["module"], w["pid"])
         bid, syms = elf_info(files[f["module"]])
-        if f["build_id"]:
-            assert f["build_id"] == bid, (i, f, files[f["module"]], bid)
+        assert f["build_id"] == bid, (i, f, files[f["module"]], bid)
         if f["symbol"]:
             off = int(f["offset"], 16)
             ranges = syms.get(f["symbol"], [])

@@ -18,12 +18,14 @@
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_shm.h"
+#include "guard_stack.h"
 
 #define GUARD_CRASH_MAGIC      0x67637231u
-#define GUARD_CRASH_VERSION    1
+#define GUARD_CRASH_VERSION    2
 
 #define GUARD_CRASH_FRAMES     32      /* raw return addresses kept */
 #define GUARD_CRASH_SIG_FRAMES 3       /* top frames that make a signature */
+#define GUARD_CRASH_PHP_FRAMES 16      /* PHP frames kept, innermost first */
 #define GUARD_CRASH_GROUPS     64      /* distinct signatures counted */
 
 #define GUARD_CRASH_HISTORY_DEFAULT 64
@@ -47,6 +49,10 @@ typedef enum {
 #define GUARD_CRASHF_NESTED    0x08  /* the handler itself crashed */
 #define GUARD_CRASHF_NO_SLOT   0x10  /* thread had no slot (never served) */
 #define GUARD_CRASHF_SENT      0x20  /* sent by kill/raise, not a fault */
+#define GUARD_CRASHF_PHP       0x40  /* PHP's frames were walked: php[] */
+/* With REQUEST: the request was over (logged) and the crash came from its
+ * pool's cleanups, not from serving it. */
+#define GUARD_CRASHF_REQ_DONE  0x80
 
 typedef struct {
     apr_uint64_t seq;             /* 2t+1 while ticket t writes, 2t+2 done */
@@ -71,6 +77,9 @@ typedef struct {
     apr_uint32_t pad;
     apr_uint64_t frames[GUARD_CRASH_FRAMES];
     guard_req_t req;              /* the slot's copy: already redacted */
+    apr_uint32_t nphp;            /* php[] filled, with GUARD_CRASHF_PHP */
+    apr_uint32_t pad2;
+    guard_php_frame_t php[GUARD_CRASH_PHP_FRAMES];  /* names, no values */
 } guard_crash_rec_t;
 
 typedef enum {
@@ -181,6 +190,11 @@ int guard_crash_last_of(const guard_crash_shm_t *c, int child, pid_t pid,
 void guard_crash_add_frames(guard_crash_rec_t *slot, apr_uint64_t ticket,
                             const apr_uint64_t *frames, int n,
                             apr_uint64_t signature);
+
+/** Fill in the PHP frames of a published record (n may be 0: no PHP code
+ *  was running), as guard_crash_add_frames does the native ones. */
+void guard_crash_add_php(guard_crash_rec_t *slot, apr_uint64_t ticket,
+                         const guard_php_frame_t *php, int n);
 
 /** Count a crash under its signature in the group table. */
 void guard_crash_count_group(guard_crash_shm_t *c, apr_uint64_t signature,

@@ -50,4 +50,24 @@ apr_size_t guard_crash_headline(const guard_crash_rec_t *r, char *buf,
 apr_size_t guard_crash_subline(const guard_crash_rec_t *r, const char *what,
                                char *buf, apr_size_t size);
 
+/**
+ * Native frame i of the backtrace, same layout, in glibc's
+ * backtrace_symbols() form after "#<i> ":
+ * "... GRD0500: crash 7: #3 /lib/libc.so.6(strlen+0x1d) [0x7f...]";
+ * "module(+0x1d) [...]" (offset from the module's base) when no symbol
+ * covers addr; "[0x...]" alone when no module is known (module NULL).
+ */
+apr_size_t guard_crash_frame_line(const guard_crash_rec_t *r, int i,
+                                  apr_uint64_t addr, const char *module,
+                                  const char *function, apr_uint64_t offset,
+                                  char *buf, apr_size_t size);
+
+/**
+ * PHP frame i of r->php, same layout:
+ * "... GRD0500: crash 7: php #0 c /srv/x.php:5",
+ * "php #0 strlen (internal)" for an internal function.
+ */
+apr_size_t guard_crash_php_line(const guard_crash_rec_t *r, int i, char *buf,
+                                apr_size_t size);
+
 #endif

@@ -12,7 +12,7 @@
 #include "guard_stack.h"
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  5
+#define GUARD_SHM_VERSION  6
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -131,6 +131,10 @@ typedef struct {
     apr_uint32_t backend_action;  /* GUARD_ACTION_CUT / _LOG */
     apr_uint32_t show_query;      /* GuardStatusShowQuery of the request */
     guard_req_t req;
+    /* req_start of the request just logged while its pool's cleanups run
+     * (the crash handler names it, "finished"); 0 otherwise. Only the
+     * worker thread itself reads it. */
+    apr_time_t done_req_start;
 
     /* Written by the watchdog thread of the same child, under wseq. */
     apr_uint32_t wseq;

@@ -12,7 +12,7 @@
 #include <apr.h>
 #include <apr_time.h>
 
-#define GUARD_STACK_FRAMES      24   /* most frames kept of each kind */
+#define GUARD_STACK_FRAMES      32   /* most frames kept of each kind */
 #define GUARD_STACK_DEPTH_DEFAULT GUARD_STACK_FRAMES
 #define GUARD_FRAME_FUNC_LEN    64
 #define GUARD_FRAME_FILE_LEN    128

@@ -28,7 +28,10 @@ typedef struct {
     int depth;                    /* GuardStackDepth: frames of each kind */
     int php;                      /* 1: PHP frames are walked */
     guard_php_walker_t walker;
-    guard_unwinder_t *unwinder;   /* NULL: no native frames */
+    int native;                   /* 1: native frames are unwound */
+    /* Made at the first unwind (idle children never pay for libdw's
+     * module tables); NULL until then, or for good when it failed. */
+    guard_unwinder_t *unwinder;
     apr_uint32_t php_off;         /* status when php is 0 */
     apr_uint32_t native_off;      /* status when unwinder is NULL */
     guard_run_ns_fn *run_ns;
@@ -39,6 +42,9 @@ typedef struct {
 
 /** 1 when the stacker reads anything at all. */
 int guard_stacker_on(const guard_stacker_t *sk);
+
+/** The end of the stacker: its unwinder goes. */
+void guard_stacker_destroy(guard_stacker_t *sk);
 
 /**
  * Read the stacks of thread tid, in the request that began at req_start,

@@ -11,6 +11,10 @@
  */
 void guard_stack_render_json(const guard_stack_view_t *st, guard_sink_t *o);
 
+/** One PHP frame: {"function","file","line","line_approximate"}; an
+ *  internal function has file "" and line 0. */
+void guard_stack_json_php_frame(const guard_php_frame_t *f, guard_sink_t *o);
+
 /** Its frames as HTML lists (PHP, then native), escaped; nothing when
  *  there are none. */
 void guard_stack_render_html(const guard_stack_view_t *st, guard_sink_t *o);

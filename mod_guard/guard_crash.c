@@ -185,25 +185,53 @@ apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,
     return t;
 }
 
+/* Back to "being written" only if the record is still ours: 1 when so. */
+static int reopen(guard_crash_rec_t *slot, apr_uint64_t ticket)
+{
+    apr_uint64_t done = 2 * ticket + 2;
+
+    return __atomic_compare_exchange_n(&slot->seq, &done, 2 * ticket + 1, 0,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+static void reclose(guard_crash_rec_t *slot, apr_uint64_t ticket)
+{
+    __atomic_store_n(&slot->seq, 2 * ticket + 2, __ATOMIC_RELEASE);
+}
+
 void guard_crash_add_frames(guard_crash_rec_t *slot, apr_uint64_t ticket,
                             const apr_uint64_t *frames, int n,
                             apr_uint64_t signature)
 {
-    apr_uint64_t done = 2 * ticket + 2;
-
     if (n > GUARD_CRASH_FRAMES) {
         n = GUARD_CRASH_FRAMES;
     }
-    /* Back to "being written" only if the record is still ours. */
-    if (!__atomic_compare_exchange_n(&slot->seq, &done, 2 * ticket + 1, 0,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    if (!reopen(slot, ticket)) {
         return;
     }
     memcpy(slot->frames, frames, sizeof(*frames) * (apr_size_t)n);
     slot->nframes = (apr_uint32_t)n;
     slot->signature = signature;
     slot->flags |= GUARD_CRASHF_FRAMES;
-    __atomic_store_n(&slot->seq, 2 * ticket + 2, __ATOMIC_RELEASE);
+    reclose(slot, ticket);
+}
+
+void guard_crash_add_php(guard_crash_rec_t *slot, apr_uint64_t ticket,
+                         const guard_php_frame_t *php, int n)
+{
+    if (n < 0) {
+        n = 0;
+    }
+    if (n > GUARD_CRASH_PHP_FRAMES) {
+        n = GUARD_CRASH_PHP_FRAMES;
+    }
+    if (!reopen(slot, ticket)) {
+        return;
+    }
+    memcpy(slot->php, php, sizeof(*php) * (apr_size_t)n);
+    slot->nphp = (apr_uint32_t)n;
+    slot->flags |= GUARD_CRASHF_PHP;
+    reclose(slot, ticket);
 }
 
 /* FNV-1a over the signal and the top frames. */

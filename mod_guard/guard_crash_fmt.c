@@ -250,11 +250,14 @@ static void prefix(guard_cbuf_t *b, const guard_crash_rec_t *r)
 
 static void request_part(guard_cbuf_t *b, const guard_crash_rec_t *r)
 {
+    int done = (r->flags & GUARD_CRASHF_REQ_DONE) != 0;
+
     if (!(r->flags & GUARD_CRASHF_REQUEST)) {
         guard_cbuf_str(b, ", no request");
         return;
     }
-    guard_cbuf_str(b, ", serving \"");
+    guard_cbuf_str(b, done ? ", in the cleanup of finished request \""
+                           : ", serving \"");
     guard_cbuf_strn(b, r->req.method, sizeof(r->req.method));
     guard_cbuf_str(b, " ");
     guard_cbuf_strn(b, r->req.uri, sizeof(r->req.uri));
@@ -262,9 +265,9 @@ static void request_part(guard_cbuf_t *b, const guard_crash_rec_t *r)
     QUOTED(b, r->req.vhost);
     guard_cbuf_str(b, " client ");
     QUOTED(b, r->req.client);
-    guard_cbuf_str(b, " for ");
+    guard_cbuf_str(b, done ? ", " : " for ");
     guard_cbuf_dec(b, r->elapsed_ms);
-    guard_cbuf_str(b, " ms");
+    guard_cbuf_str(b, done ? " ms after its start" : " ms");
 }
 
 /* A buffer with no room for a character and the newline gets "". */
@@ -311,18 +314,88 @@ apr_size_t guard_crash_headline(const guard_crash_rec_t *r, char *buf,
     return b.len;
 }
 
+
+/* The prefix, the text that callers put after it, and the newline. */
+static apr_size_t line_begin(guard_cbuf_t *b, const guard_crash_rec_t *r,
+                             char *buf, apr_size_t size)
+{
+    if (too_small(buf, size)) {
+        return 0;
+    }
+    guard_cbuf_init(b, buf, size - 1);
+    prefix(b, r);
+    return 1;
+}
+
+static apr_size_t line_end(guard_cbuf_t *b)
+{
+    b->buf[b->len++] = '\n';
+    b->buf[b->len] = '\0';
+    return b->len;
+}
+
+apr_size_t guard_crash_frame_line(const guard_crash_rec_t *r, int i,
+                                  apr_uint64_t addr, const char *module,
+                                  const char *function, apr_uint64_t offset,
+                                  char *buf, apr_size_t size)
+{
+    guard_cbuf_t b;
+
+    if (!line_begin(&b, r, buf, size)) {
+        return 0;
+    }
+    guard_cbuf_str(&b, "#");
+    guard_cbuf_dec(&b, i);
+    guard_cbuf_str(&b, " ");
+    if (module && *module) {
+        guard_cbuf_str(&b, module);
+        guard_cbuf_str(&b, "(");
+        guard_cbuf_str(&b, function && *function ? function : "");
+        guard_cbuf_str(&b, "+");
+        guard_cbuf_hex(&b, offset);
+        guard_cbuf_str(&b, ") ");
+    }
+    guard_cbuf_str(&b, "[");
+    guard_cbuf_hex(&b, addr);
+    guard_cbuf_str(&b, "]");
+    return line_end(&b);
+}
+
+apr_size_t guard_crash_php_line(const guard_crash_rec_t *r, int i, char *buf,
+                                apr_size_t size)
+{
+    const guard_php_frame_t *f = &r->php[i];
+    guard_cbuf_t b;
+
+    if (!line_begin(&b, r, buf, size)) {
+        return 0;
+    }
+    guard_cbuf_str(&b, "php #");
+    guard_cbuf_dec(&b, i);
+    guard_cbuf_str(&b, " ");
+    guard_cbuf_strn(&b, f->function, sizeof(f->function));
+    if (!f->file[0]) {
+        guard_cbuf_str(&b, " (internal)");
+        return line_end(&b);
+    }
+    guard_cbuf_str(&b, " ");
+    guard_cbuf_strn(&b, f->file, sizeof(f->file));
+    guard_cbuf_str(&b, ":");
+    guard_cbuf_dec(&b, f->line);
+    if (f->flags & GUARD_PHPF_LINE_APPROX) {
+        guard_cbuf_str(&b, " (the function's first line)");
+    }
+    return line_end(&b);
+}
+
 apr_size_t guard_crash_subline(const guard_crash_rec_t *r, const char *what,
                                char *buf, apr_size_t size)
 {
     guard_cbuf_t b;
 
-    if (too_small(buf, size)) {
+    if (!line_begin(&b, r, buf, size)) {
         return 0;
     }
-    guard_cbuf_init(&b, buf, size - 1);
-    prefix(&b, r);
     guard_cbuf_str(&b, what);
-    buf[b.len++] = '\n';
-    buf[b.len] = '\0';
-    return b.len;
+    return line_end(&b);
 }

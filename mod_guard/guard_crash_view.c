@@ -39,6 +39,21 @@ static void symbolize(guard_frame_sym_t *out, apr_uint64_t addr, int index,
     }
 }
 
+/* A torn or damaged record must not make the renderers read past its
+ * strings. */
+static void terminate_php(guard_crash_rec_t *r)
+{
+    apr_uint32_t k;
+
+    if (r->nphp > GUARD_CRASH_PHP_FRAMES) {
+        r->nphp = GUARD_CRASH_PHP_FRAMES;
+    }
+    for (k = 0; k < r->nphp; k++) {
+        r->php[k].function[GUARD_FRAME_FUNC_LEN - 1] = '\0';
+        r->php[k].file[GUARD_FRAME_FILE_LEN - 1] = '\0';
+    }
+}
+
 static void take_item(apr_pool_t *p, guard_crash_item_t *it,
                       apr_uint32_t generation, guard_symbolize_fn *sym,
                       void *baton)
@@ -48,6 +63,7 @@ static void take_item(apr_pool_t *p, guard_crash_item_t *it,
     if (n > GUARD_CRASH_FRAMES) {
         n = it->rec.nframes = GUARD_CRASH_FRAMES;
     }
+    terminate_php(&it->rec);
     /* Modules are loaded again at each restart, maybe elsewhere. */
     it->symbolized = it->rec.generation == generation && sym != NULL;
     it->syms = apr_pcalloc(p, sizeof(*it->syms) * (n ? n : 1));

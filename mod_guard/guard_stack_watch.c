@@ -5,7 +5,32 @@
 
 int guard_stacker_on(const guard_stacker_t *sk)
 {
-    return sk && (sk->php || sk->unwinder);
+    return sk && (sk->php || sk->native);
+}
+
+void guard_stacker_destroy(guard_stacker_t *sk)
+{
+    guard_unwinder_destroy(sk->unwinder);
+    sk->unwinder = NULL;
+    sk->native = 0;
+}
+
+/* The unwinder, made on first use; a failure turns native frames off. */
+static guard_unwinder_t *unwinder(guard_stacker_t *sk)
+{
+    char why[256];
+
+    if (!sk->unwinder && sk->native) {
+        sk->unwinder = guard_unwinder_create(why, sizeof(why));
+        if (!sk->unwinder) {
+            sk->native = 0;
+            if (sk->log) {
+                guard_log_say(sk->log, GUARD_LOG_NOTICE, GRD_NO_NATIVE_STACKS,
+                              "no native frames in this child: %s", why);
+            }
+        }
+    }
+    return sk->unwinder;
 }
 
 static int depth(const guard_stacker_t *sk)
@@ -80,6 +105,10 @@ static void unwind_native(guard_stacker_t *sk, pid_t tid,
         st->native_status = GUARD_NATIVE_ON_CPU;
         return;
     }
+    if (!unwinder(sk)) {
+        st->native_status = GUARD_NATIVE_UNAVAILABLE;
+        return;
+    }
     before = run_ns(sk, tid);
     n = guard_unwind(sk->unwinder, tid, line->pc, line->sp, st->native,
                      depth(sk), &status);
@@ -146,7 +175,7 @@ void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
         walk_php(sk, tid, st);
     }
     t1 = apr_time_now();
-    if (sk->unwinder) {
+    if (sk->native) {
         unwind_native(sk, tid, line, st);
     }
     publish(st, live);

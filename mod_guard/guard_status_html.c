@@ -406,6 +406,9 @@ static void html_request(guard_sink_t *o, const guard_crash_rec_t *r)
     guard_put_html(o, r->req.method);
     guard_puts(o, " ");
     guard_put_html(o, r->req.uri);
+    if (r->flags & GUARD_CRASHF_REQ_DONE) {
+        guard_puts(o, " <i>(finished, in cleanup)</i>");
+    }
     guard_puts(o, "</td><td>");
     guard_put_html(o, r->req.vhost);
     guard_puts(o, "</td><td>");
@@ -502,6 +505,39 @@ static void html_kv(guard_sink_t *o, const char *k, const char *v)
     guard_puts(o, "</td></tr>\n");
 }
 
+/* Under the native frames: innermost first, as PHP lists them. */
+static void html_php_frames(guard_sink_t *o, const guard_crash_rec_t *r)
+{
+    apr_uint32_t k;
+
+    if (!(r->flags & GUARD_CRASHF_PHP)) {
+        return;
+    }
+    guard_puts(o, "<h3>PHP frames</h3>\n");
+    if (!r->nphp) {
+        guard_puts(o, "<p>No PHP code was running.</p>\n");
+        return;
+    }
+    guard_puts(o, "<ol start=\"0\" class=\"php-frames\">\n");
+    for (k = 0; k < r->nphp && k < GUARD_CRASH_PHP_FRAMES; k++) {
+        const guard_php_frame_t *f = &r->php[k];
+
+        guard_puts(o, "<li><code>");
+        guard_put_html(o, f->function);
+        guard_puts(o, "</code> ");
+        if (f->file[0]) {
+            guard_put_html(o, f->file);
+            guard_printf(o, ":%u%s", f->line, f->flags & GUARD_PHPF_LINE_APPROX
+                         ? " (the function's first line)" : "");
+        }
+        else {
+            guard_puts(o, "<i>internal</i>");
+        }
+        guard_puts(o, "</li>\n");
+    }
+    guard_puts(o, "</ol>\n");
+}
+
 void guard_crash_render_html_one(const guard_crash_view_t *v,
                                  const guard_crash_item_t *it,
                                  guard_sink_t *o)
@@ -529,6 +565,9 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
         apr_snprintf(buf, sizeof(buf), "%s %s %s", r->req.method, r->req.uri,
                      r->req.protocol);
         html_kv(o, "Request", buf);
+        html_kv(o, "Request state", r->flags & GUARD_CRASHF_REQ_DONE
+                ? "finished (logged): the crash came from its pool's "
+                  "cleanups" : "active: being served");
         html_kv(o, "VHost", r->req.vhost);
         html_kv(o, "Client", r->req.client);
         guard_printf(o, "<tr><th>Into the request</th><td>%" APR_INT64_T_FMT
@@ -549,6 +588,7 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
                      it->syms[k].addr);
     }
     guard_puts(o, "</ol>\n");
+    html_php_frames(o, r);
 }
 
 void guard_crash_render_html_child(const guard_crash_view_t *v, int child,

@@ -492,14 +492,17 @@ static void json_request(const guard_crash_rec_t *r, guard_sink_t *o)
     char line[GUARD_METHOD_LEN + GUARD_URI_LEN + GUARD_PROTO_LEN + 3];
 
     if (!(r->flags & GUARD_CRASHF_REQUEST)) {
-        guard_puts(o, ",\"request\":null,\"method\":null,\"uri\":null,"
-                   "\"vhost\":null,\"client\":null,\"elapsed_ms\":null");
+        guard_puts(o, ",\"request\":null,\"request_state\":null,"
+                   "\"method\":null,\"uri\":null,\"vhost\":null,"
+                   "\"client\":null,\"elapsed_ms\":null");
         return;
     }
     apr_snprintf(line, sizeof(line), "%s %s %s", r->req.method, r->req.uri,
                  r->req.protocol);
     guard_puts(o, ",\"request\":");
     guard_put_json_str(o, line);
+    guard_printf(o, ",\"request_state\":\"%s\"",
+                 r->flags & GUARD_CRASHF_REQ_DONE ? "finished" : "active");
     guard_puts(o, ",\"method\":");
     guard_put_json_str(o, r->req.method);
     guard_puts(o, ",\"uri\":");
@@ -509,6 +512,27 @@ static void json_request(const guard_crash_rec_t *r, guard_sink_t *o)
     guard_puts(o, ",\"client\":");
     guard_put_json_str(o, r->req.client);
     guard_printf(o, ",\"elapsed_ms\":%" APR_INT64_T_FMT, r->elapsed_ms);
+}
+
+/* Innermost first; null when PHP's frames were not walked. */
+static void json_php_frames(const guard_crash_rec_t *r, guard_sink_t *o)
+{
+    apr_uint32_t k;
+
+    if (!(r->flags & GUARD_CRASHF_PHP)) {
+        guard_puts(o, ",\"php_frames\":null");
+        return;
+    }
+    guard_puts(o, ",\"php_frames\":[");
+    for (k = 0; k < r->nphp && k < GUARD_CRASH_PHP_FRAMES; k++) {
+        const guard_php_frame_t *f = &r->php[k];
+
+        if (k) {
+            guard_putc(o, ',');
+        }
+        guard_stack_json_php_frame(f, o);
+    }
+    guard_puts(o, "]");
 }
 
 void guard_crash_render_json_one(const guard_crash_item_t *it,
@@ -557,7 +581,9 @@ void guard_crash_render_json_one(const guard_crash_item_t *it,
         guard_puts(o, k ? "," : "");
         json_frame(&it->syms[k], o);
     }
-    guard_puts(o, "]}");
+    guard_puts(o, "]");
+    json_php_frames(r, o);
+    guard_puts(o, "}");
 }
 
 static void json_group(const guard_crash_group_view_t *g, guard_sink_t *o)

@@ -21,7 +21,7 @@ static void put_build_id(guard_sink_t *o, const guard_native_frame_t *f)
     guard_putc(o, '"');
 }
 
-static void json_php_frame(const guard_php_frame_t *f, guard_sink_t *o)
+void guard_stack_json_php_frame(const guard_php_frame_t *f, guard_sink_t *o)
 {
     guard_puts(o, "{\"function\":");
     guard_put_json_strn(o, f->function, sizeof(f->function));
@@ -80,7 +80,7 @@ void guard_stack_render_json(const guard_stack_view_t *st, guard_sink_t *o)
         if (i) {
             guard_putc(o, ',');
         }
-        json_php_frame(&st->php[i], o);
+        guard_stack_json_php_frame(&st->php[i], o);
     }
     guard_puts(o, "],\"native_frames\":[");
     for (i = 0; st && i < st->nnative; i++) {

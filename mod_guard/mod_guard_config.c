@@ -416,8 +416,8 @@ const command_rec guard_cmds[] = {
                   "On (default): read the PHP and native stacks of busy "
                   "workers; Off: none"),
     AP_INIT_TAKE1("GuardStackDepth", set_stack_depth, NULL, RSRC_CONF,
-                  "Frames kept of each stack, innermost first: 1 to 24 "
-                  "(default 24)"),
+                  "Frames kept of each stack, innermost first: 1 to 32 "
+                  "(default 32)"),
     { NULL }
 };
 

@@ -200,14 +200,17 @@ static void log_crash(server_rec *s, const guard_crash_rec_t *r)
     }
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, GRD_CRASH_EXIT
                  ": child pid %d (slot %d) died: crash %" APR_UINT64_T_FMT
-                 ": %s at 0x%" APR_UINT64_T_HEX_FMT " in thread %d serving "
-                 "\"%.*s %.*s\" vhost \"%.*s\" client \"%.*s\" for %"
-                 APR_INT64_T_FMT " ms", r->pid, r->child, r->id, sig,
-                 r->addr, r->tid,
+                 ": %s at 0x%" APR_UINT64_T_HEX_FMT " in thread %d %s "
+                 "\"%.*s %.*s\" vhost \"%.*s\" client \"%.*s\"%s%"
+                 APR_INT64_T_FMT " ms%s", r->pid, r->child, r->id, sig,
+                 r->addr, r->tid, r->flags & GUARD_CRASHF_REQ_DONE
+                 ? "in the cleanup of finished request" : "serving",
                  (int)sizeof(r->req.method), r->req.method,
                  (int)sizeof(r->req.uri), r->req.uri,
                  (int)sizeof(r->req.vhost), r->req.vhost,
-                 (int)sizeof(r->req.client), r->req.client, r->elapsed_ms);
+                 (int)sizeof(r->req.client), r->req.client,
+                 r->flags & GUARD_CRASHF_REQ_DONE ? ", " : " for ", r->elapsed_ms,
+                 r->flags & GUARD_CRASHF_REQ_DONE ? " after its start" : "");
 }
 
 /* Records the process left, logged once each (the process is gone, so

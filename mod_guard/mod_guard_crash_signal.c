@@ -11,12 +11,21 @@
  * logs "exit signal".
  *
  * Backtraces come from glibc's backtrace(): no extra library, and its
- * unwinder (libgcc_s) steps through the kernel's signal frame.
+ * unwinder (libgcc_s) steps through the kernel's signal frame. Each frame
+ * is named with dladdr(), as backtrace_symbols_fd() does, but written as a
+ * line of the report with the crash's tag, so that the lines of children
+ * crashing together in one error log can be told apart.
+ *
+ * When the process runs PHP, its frames are walked from the executor
+ * globals (guard_stack_php.h) with every load a process_vm_readv() of this
+ * process: a pointer the crash left dangling gives a short walk, never a
+ * second fault.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <string.h>
@@ -29,12 +38,15 @@
 #include "http_log.h"
 #include "guard_crash.h"
 #include "guard_crash_fmt.h"
+#include "guard_inspect.h"
 #include "guard_log.h"
+#include "guard_stack_php.h"
 #include "mod_guard.h"
 #include "mod_guard_child.h"
 #include "mod_guard_crash_parent.h"
 #include "mod_guard_crash_signal.h"
 #include "mod_guard_shm.h"
+#include "mod_guard_stack.h"
 
 APLOG_USE_MODULE(guard);
 
@@ -99,12 +111,19 @@ static void copy_context(guard_crash_rec_t *r, const guard_slot_t *sl)
 
     r->child = (apr_int32_t)(idx / (long)shm->hdr->thread_limit);
     r->thread = (apr_int32_t)(idx % (long)shm->hdr->thread_limit);
-    if (sl->req_start == 0 || sl->state != GUARD_WS_BUSY) {
+    if (sl->req_start != 0 && sl->state == GUARD_WS_BUSY) {
+        r->req_start = sl->req_start;
+    }
+    else if (sl->done_req_start != 0) {
+        /* Logged, its pool being destroyed: a cleanup crashed. */
+        r->req_start = sl->done_req_start;
+        r->flags |= GUARD_CRASHF_REQ_DONE;
+    }
+    else {
         return;
     }
     r->flags |= GUARD_CRASHF_REQUEST;
-    r->req_start = sl->req_start;
-    r->elapsed_ms = (r->when - sl->req_start) / 1000;
+    r->elapsed_ms = (r->when - r->req_start) / 1000;
     memcpy(&r->req, &sl->req, sizeof(r->req));
     r->req.method[sizeof(r->req.method) - 1] = '\0';
     r->req.uri[sizeof(r->req.uri) - 1] = '\0';
@@ -169,13 +188,33 @@ static void report_line(const guard_crash_rec_t *r, const char *what)
                                                    sizeof(line)));
 }
 
+/* One frame named as backtrace_symbols_fd() would (dladdr), tagged. */
+static void report_frame(const guard_crash_rec_t *r, int i, apr_uint64_t pc)
+{
+    char line[LINE_MAX_LEN];
+    Dl_info info;
+    const char *module = NULL, *function = NULL;
+    apr_uint64_t off = 0;
+
+    if (dladdr((void *)(apr_uintptr_t)pc, &info) && info.dli_fname) {
+        module = info.dli_fname;
+        function = info.dli_sname;
+        off = pc - (apr_uint64_t)(apr_uintptr_t)(function && info.dli_saddr
+                                                 ? info.dli_saddr
+                                                 : info.dli_fbase);
+    }
+    write_all(report_fd, line, guard_crash_frame_line(r, i, pc, module,
+                                                      function, off, line,
+                                                      sizeof(line)));
+}
+
 /* Frames from the faulting instruction on, into the record and groups. */
 static void add_backtrace(guard_crash_shm_t *c, guard_crash_rec_t *rec,
                           guard_crash_rec_t *slot, apr_uint64_t ticket)
 {
     void *raw[RAW_FRAMES];
     apr_uint64_t frames[GUARD_CRASH_FRAMES];
-    int nraw, n, skip;
+    int nraw, n, skip, i;
 
     nraw = backtrace(raw, RAW_FRAMES);
     n = guard_crash_trim_frames(raw, nraw, rec->ip, frames,
@@ -187,7 +226,44 @@ static void add_backtrace(guard_crash_shm_t *c, guard_crash_rec_t *rec,
     guard_crash_count_group(c, rec->signature, rec, frames, n);
     if (report_fd >= 0 && n > 0) {
         report_line(rec, "backtrace:");
-        backtrace_symbols_fd(raw + skip, n, report_fd);
+        for (i = 0; i < n; i++) {
+            report_frame(rec, i, frames[i]);
+        }
+    }
+}
+
+/* The crashing thread's PHP frames, into the record and the report. In a
+ * non-ZTS PHP (the only one guard_glue_php_eg() admits) the executor
+ * globals are the interpreter of this thread. */
+static void add_php(guard_crash_rec_t *rec, guard_crash_rec_t *slot,
+                    apr_uint64_t ticket)
+{
+    /* Every load a process_vm_readv(getpid()): async-signal-safe. */
+    guard_php_walker_t wk = { guard_inspect_copy, NULL, guard_glue_php_eg() };
+    guard_php_walk_info_t info;
+    int n, i;
+
+    if (!wk.eg) {
+        return;
+    }
+    n = guard_php_walk(&wk, rec->php, GUARD_CRASH_PHP_FRAMES, &info);
+    if (n < 0) {
+        report_line(rec, "php: the frames could not be read");
+        return;
+    }
+    rec->nphp = (apr_uint32_t)n;
+    rec->flags |= GUARD_CRASHF_PHP;
+    if (slot) {
+        guard_crash_add_php(slot, ticket, rec->php, n);
+    }
+    if (n == 0) {
+        report_line(rec, "php: no PHP code was running");
+    }
+    for (i = 0; i < n; i++) {
+        char line[LINE_MAX_LEN];
+
+        write_all(report_fd, line, guard_crash_php_line(rec, i, line,
+                                                        sizeof(line)));
     }
 }
 
@@ -260,6 +336,7 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
     write_all(report_fd, line, guard_crash_headline(&rec, line,
                                                     sizeof(line)));
     add_backtrace(c, &rec, slot, ticket);
+    add_php(&rec, slot, ticket);
     report_line(&rec, "end of report");
     if (slot) {
         /* One aligned word: readers see the old or the new value. */

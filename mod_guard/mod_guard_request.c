@@ -68,6 +68,7 @@ static int guard_pre_connection(conn_rec *c, void *csd)
     s->client_fd = fd;
     s->conn_start = apr_time_now();
     s->req_start = 0;
+    s->done_req_start = 0;
     s->state = GUARD_WS_READ;
     guard_seq_write_end(&s->seq);
     return OK;
@@ -169,6 +170,22 @@ static int client_fd_of(conn_rec *c)
     return fd;
 }
 
+/* The last of the request pool's cleanups but those httpd registered
+ * before post_read_request: the request's own cleanups (the EOR bucket's,
+ * which logs it, then the handlers') have run, and a crash from now on is
+ * no longer in its cleanup. Only the thread's own slot, if it still names
+ * this request. */
+static apr_status_t request_pool_gone(void *data)
+{
+    request_rec *r = data;
+    guard_slot_t *s = guard_glue_thread_slot();
+
+    if (s && s->done_req_start == r->request_time) {
+        s->done_req_start = 0;   /* read by this thread only: no seq */
+    }
+    return APR_SUCCESS;
+}
+
 /* Very first at request start: the copy the page and the logs show, with
  * the virtual host's GuardBackendTimeout and GuardStatusShowQuery; the
  * header_parser hook, where registered, applies per-directory ones. Under
@@ -196,7 +213,10 @@ static int guard_post_read_request(request_rec *r)
     s->show_query = (apr_uint32_t)rc.show_query;
     s->requests++;
     s->state = GUARD_WS_BUSY;
+    s->done_req_start = 0;
     guard_seq_write_end(&s->seq);
+    apr_pool_cleanup_register(r->pool, r, request_pool_gone,
+                              apr_pool_cleanup_null);
     if ((w = guard_glue_watch()) != NULL) {
         guard_watch_request_started(w);
     }
@@ -244,7 +264,10 @@ static int guard_header_parser(request_rec *r)
     return DECLINED;
 }
 
-/* The request is done; the connection (its age in conn_start) goes on. */
+/* The request is done; the connection (its age in conn_start) goes on.
+ * httpd logs from a cleanup of the request's pool (the EOR bucket's), the
+ * last one registered, so the handlers' cleanups still run after this:
+ * the request is kept as the one they belong to (done_req_start). */
 static int guard_log_transaction(request_rec *r)
 {
     guard_slot_t *s;
@@ -254,6 +277,7 @@ static int guard_log_transaction(request_rec *r)
     }
     guard_seq_write_begin(&s->seq);
     s->state = GUARD_WS_KEEPALIVE;
+    s->done_req_start = s->req_start;
     s->req_start = 0;
     guard_seq_write_end(&s->seq);
     return DECLINED;

@@ -20,6 +20,8 @@ APLOG_USE_MODULE(guard);
 /* Set before any request (post_config, inherited by the children):
  * the crash handler reads it. */
 static apr_uint64_t php_eg;
+/* libdw could start in the parent: the children try it too. */
+static int native_ok;
 
 apr_uint64_t guard_glue_php_eg(void)
 {
@@ -57,12 +59,14 @@ static void say_what_is_read(server_rec *s)
     char why[256];
     guard_unwinder_t *u;
 
+    native_ok = 0;
     if (!guard_conf_stacks(s)) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_STACKS
                      ": live stacks off (GuardStacks Off)");
         return;
     }
     u = guard_unwinder_create(why, sizeof(why));
+    native_ok = u != NULL;
     if (!u) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_NO_NATIVE_STACKS
                      ": no native frames: %s", why);
@@ -92,17 +96,15 @@ static int stack_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-static apr_status_t destroy_unwinder(void *data)
+static apr_status_t destroy_stacker(void *data)
 {
-    guard_unwinder_destroy(data);
+    guard_stacker_destroy(data);
     return APR_SUCCESS;
 }
 
 void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
                              server_rec *s, const guard_logger_t *log)
 {
-    char why[256];
-
     memset(sk, 0, sizeof(*sk));
     sk->php_off = sk->native_off = GUARD_PHP_NONE;
     if (!guard_conf_stacks(s) || !guard_inspect_live()) {
@@ -116,11 +118,10 @@ void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
     sk->walker.eg = php_eg;
     sk->php_off = GUARD_PHP_UNAVAILABLE;
     sk->native_off = GUARD_NATIVE_UNAVAILABLE;
-    sk->unwinder = guard_unwinder_create(why, sizeof(why));
-    if (sk->unwinder) {
-        apr_pool_cleanup_register(pchild, sk->unwinder, destroy_unwinder,
-                                  apr_pool_cleanup_null);
-    }
+    sk->native = native_ok;
+    /* After the watchdog's pre-cleanup has stopped it. */
+    apr_pool_cleanup_register(pchild, sk, destroy_stacker,
+                              apr_pool_cleanup_null);
 }
 
 void guard_stack_register_hooks(apr_pool_t *p)

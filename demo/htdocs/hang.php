@@ -12,15 +12,34 @@ if ($port < 1 || $port > 65535) {
 }
 session_start();
 $_SESSION["hang"] = ($_SESSION["hang"] ?? 0) + 1;
-$s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 10);
-if (!$s) {
-    http_response_code(502);
-    echo "connect to 127.0.0.1:$port failed: $errstr\n";
-    exit;
+
+// A cart that asks a price service: the worker's PHP stack on
+// /guard-status reads fread <- PriceClient::fetch <- Cart::total <- {main}.
+class PriceClient
+{
+    public function fetch(int $port): string
+    {
+        $s = stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr,
+                                  10);
+        if (!$s) {
+            http_response_code(502);
+            return "connect to 127.0.0.1:$port failed: $errstr\n";
+        }
+        stream_set_timeout($s, 600);
+        fwrite($s, "GET / HTTP/1.0\r\nHost: backend\r\n\r\n");
+        $data = fread($s, 8192);
+        $meta = stream_get_meta_data($s);
+        return $meta["timed_out"] ? "backend timed out\n"
+            : "backend said " . strlen((string)$data) . " bytes\n";
+    }
 }
-stream_set_timeout($s, 600);
-fwrite($s, "GET / HTTP/1.0\r\nHost: backend\r\n\r\n");
-$data = fread($s, 8192);
-$meta = stream_get_meta_data($s);
-echo $meta["timed_out"] ? "backend timed out\n"
-                        : "backend said " . strlen((string)$data) . " bytes\n";
+
+class Cart
+{
+    public function total(int $port): string
+    {
+        return (new PriceClient())->fetch($port);
+    }
+}
+
+echo (new Cart())->total($port);

@@ -123,6 +123,7 @@ static void field(fz_input_t *in, char *dst, size_t size)
 static void check_crash_lines(fz_input_t *in)
 {
     guard_crash_rec_t r;
+    char module[1200], function[1200];
     size_t size = (size_t)fz_range(in, 1, 1024), n;
     char *buf = malloc(size);
 
@@ -149,6 +150,23 @@ static void check_crash_lines(fz_input_t *in)
     n = guard_crash_headline(&r, buf, size);
     FZ_ASSERT(n < size && strlen(buf) == n);
     n = guard_crash_subline(&r, "backtrace:", buf, size);
+    FZ_ASSERT(n < size && strlen(buf) == n);
+    /* dladdr()'s names: C strings, of any length. */
+    field(in, module, sizeof(module));
+    module[sizeof(module) - 1] = '\0';
+    field(in, function, sizeof(function));
+    function[sizeof(function) - 1] = '\0';
+    n = guard_crash_frame_line(&r, (int)fz_u32(in), fz_u64(in),
+                               fz_bool(in) ? module : NULL,
+                               fz_bool(in) ? function : NULL, fz_u64(in),
+                               buf, size);
+    FZ_ASSERT(n < size && strlen(buf) == n);
+    /* Names and paths that fill their fields: no NUL of their own. */
+    r.php[0].line = fz_u32(in);
+    r.php[0].flags = fz_u32(in);
+    field(in, r.php[0].function, sizeof(r.php[0].function));
+    field(in, r.php[0].file, sizeof(r.php[0].file));
+    n = guard_crash_php_line(&r, 0, buf, size);
     FZ_ASSERT(n < size && strlen(buf) == n);
     free(buf);
 }

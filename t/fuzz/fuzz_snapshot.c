@@ -290,6 +290,25 @@ static int symbolize(void *baton, apr_uint64_t addr, int is_return,
     return 1;
 }
 
+/* PHP frames as the handler's walk leaves them: names and paths that may
+ * fill their fields; -1 frames: not walked. */
+static void add_php(builder_t *b, guard_crash_rec_t *slot,
+                    apr_uint64_t ticket)
+{
+    guard_php_frame_t php[GUARD_CRASH_PHP_FRAMES + 2];
+    int n = (int)fz_range(&b->in, -1, GUARD_CRASH_PHP_FRAMES + 2), k;
+
+    for (k = 0; k < n; k++) {
+        php[k].line = fz_u32(&b->in);
+        php[k].flags = fz_u32(&b->in);
+        field(b, php[k].function, sizeof(php[k].function));
+        field(b, php[k].file, sizeof(php[k].file));
+    }
+    if (n >= 0) {
+        guard_crash_add_php(slot, ticket, php, n);
+    }
+}
+
 static void publish_crash(builder_t *b, guard_crash_shm_t *c)
 {
     guard_crash_rec_t rec, *slot;
@@ -310,7 +329,7 @@ static void publish_crash(builder_t *b, guard_crash_shm_t *c)
     rec.generation = (apr_uint32_t)fz_range(&b->in, 0, 2);
     rec.signo = (apr_int32_t)fz_u32(&b->in);
     rec.si_code = (apr_int32_t)fz_u32(&b->in);
-    rec.flags = fz_u8(&b->in) & ~GUARD_CRASHF_FRAMES;
+    rec.flags = fz_u8(&b->in) & ~(GUARD_CRASHF_FRAMES | GUARD_CRASHF_PHP);
     fill_req(b, &rec.req);
     ticket = guard_crash_publish(c, &rec, &slot);
     n = (int)fz_range(&b->in, 0, GUARD_CRASH_FRAMES + 2);
@@ -323,6 +342,9 @@ static void publish_crash(builder_t *b, guard_crash_shm_t *c)
         guard_crash_count_group(c, sig, &rec, frames,
                                 n < GUARD_CRASH_FRAMES ? n
                                                        : GUARD_CRASH_FRAMES);
+    }
+    if (slot) {
+        add_php(b, slot, ticket);
     }
 }
 

@@ -148,9 +148,100 @@ def test_prefork_php_crash(make_server, page, sig, codes, func):
     assert re.search(r"\[guard:crit\] \[pid %d:tid %d\] GRD0500: crash %d: "
                      r"%s" % (c["pid"], c["tid"], c["id"], sig), log), log
     assert "GRD0500: crash %d: end of report" % c["id"] in log
+    # Every line of it tagged, and a PHP page's frames in it.
+    native, php = assert_report_tagged(log, c)
+    assert php and c["php_frames"], c
     assert_serving(s)
     js = s.guard_json()
     assert js["counters"]["crashes_total"] == 1
+
+
+# ---------------------------------------------- PHP frames, report lines
+
+
+def report_block(log, c):
+    """The report lines of crash c: from its headline to its "end of
+    report", both included (one child crashes at a time here, so no other
+    line comes between)."""
+    lines = log.splitlines()
+    head = "[pid %d:tid %d] GRD0500: crash %d: " % (c["pid"], c["tid"],
+                                                    c["id"])
+    start = [i for i, l in enumerate(lines) if head + c["signal"] in l]
+    end = [i for i, l in enumerate(lines)
+           if l.endswith(head + "end of report")]
+    assert len(start) == 1 and len(end) == 1 and start[0] < end[0], log
+    return lines[start[0]:end[0] + 1]
+
+
+def assert_report_tagged(log, c):
+    """Every line of the report names its crash; the frame lines are the
+    record's frames, native then PHP."""
+    block = report_block(log, c)
+    tag = "] GRD0500: crash %d: " % c["id"]
+    untagged = [l for l in block if tag not in l]
+    assert not untagged, block
+    native = [l.split(tag, 1)[1] for l in block
+              if re.search(re.escape(tag) + r"#\d+ ", l)]
+    assert len(native) == len(c["frames"]), block
+    for i, (text, f) in enumerate(zip(native, c["frames"])):
+        assert text.startswith("#%d " % i) and text.endswith(
+            "[%s]" % f["addr"]), (text, f)
+    php = [l.split(tag, 1)[1] for l in block
+           if re.search(re.escape(tag) + r"php #\d+ ", l)]
+    return native, php
+
+
+def frame_lines(path):
+    """{function: line} of the "@frame <function>" marks of a page."""
+    marks = {}
+    with open(path) as f:
+        for n, text in enumerate(f, 1):
+            m = re.search(r"// @frame (\S+)", text)
+            if m:
+                marks[m.group(1)] = n
+    return marks
+
+
+def test_php_frames_of_deep_ffi_crash(make_server):
+    s = crash_server(make_server)
+    fire(s, "/crash_ffi_deep.php")
+    c = wait_crash(s, lambda c: c["uri"] == "/crash_ffi_deep.php",
+                   what="record of crash_ffi_deep.php")
+    check_record(c, "SIGSEGV", "/crash_ffi_deep.php", ["SEGV_MAPERR"])
+    page = os.path.join(s.root, "htdocs", "crash_ffi_deep.php")
+    marks = frame_lines(page)
+    php = c["php_frames"]
+    assert php, c
+    # Innermost first: the FFI call (an internal function, no file),
+    # then the script's frames, each on the line of its call.
+    user = [f for f in php if f["file"] != ""]
+    internal = php[:len(php) - len(user)]
+    assert internal and \
+        all(f["file"] == "" and f["line"] == 0 for f in internal), php
+    assert [f["function"] for f in user] == ["c", "b", "a", "{main}"], php
+    for f in user:
+        assert f["file"] in (page, os.path.realpath(page)), f
+        assert f["line"] == marks[f["function"]], (f, marks)
+        assert f["line_approximate"] is False, f
+    one = s.guard_get("crash=%d&json" % c["id"]).json()["crash"]
+    assert one["php_frames"] == php
+    assert one["request_state"] == "active"
+    html = s.guard_get("crash=%d" % c["id"]).text
+    items = re.findall(r"<li><code>([^<]*)</code> ([^<]*)</li>",
+                       html.split("<h3>PHP frames</h3>", 1)[1])
+    assert [i[0] for i in items if i[1]] == ["c", "b", "a", "{main}"], html
+    for fn, where in items:
+        if where:
+            assert where == "%s:%d" % (user[0]["file"], marks[fn]), items
+    wait_exit_logged(s)
+    native, lines = assert_report_tagged(s.log_text(), c)
+    assert lines == ["php #%d %s %s:%d" % (i, f["function"], f["file"],
+                                           f["line"])
+                     if f["file"] else
+                     "php #%d %s (internal)" % (i, f["function"])
+                     for i, f in enumerate(php)], lines
+    assert any("ffi_call" in l for l in native), native
+    assert_serving(s)
 
 
 # ------------------------------------------------------------ event MPM
@@ -181,7 +272,9 @@ def test_event_module_crash(make_server, crashtest_so, kind, sig, codes,
     if sig != "SIGABRT":
         # The first frame is the faulting instruction.
         assert c["frames"][0]["addr"] == c["ip"], c
+    assert c["request_state"] == "active" and c["php_frames"] is None, c
     wait_exit_logged(s)
+    assert_report_tagged(s.log_text(), c)
     assert_serving(s)
 
 
@@ -201,6 +294,39 @@ def test_crash_without_request_event(make_server, crashtest_so):
     wait_exit_logged(s)
     assert re.search(r"GRD0501: .* crash %d: SIGSEGV .* no request"
                      % c["id"], s.log_text())
+    assert_serving(s)
+
+
+def test_crash_in_request_cleanup_event(make_server, crashtest_so):
+    """A module's cleanup on the request's pool runs after httpd logged the
+    request: the record names that request, finished."""
+    s = crash_server(make_server, mpm="event", so=crashtest_so)
+    fire(s, "/ct?cleanup")
+    c = wait_crash(s, lambda c: True, what="record of ?cleanup")
+    with open(os.path.join(s.root, "logs", "access_log")) as f:
+        assert re.search(r'"GET /ct\?cleanup HTTP/1.1" 200', f.read())
+    check_record(c, "SIGSEGV", "/ct?...", ["SEGV_MAPERR"])
+    assert c["request"] == "GET /ct?... HTTP/1.1", c
+    assert c["request_state"] == "finished", c
+    assert c["elapsed_ms"] >= 0
+    # Event MPM: no PHP in this server, no PHP walk.
+    assert c["php_frames"] is None, c
+    names = [f["function"] or "" for f in c["frames"][:6]]
+    assert any("crashtest_segv" in n for n in names), c["frames"]
+    html = s.guard_get("crash=%d" % c["id"]).text
+    assert "<tr><th>Request state</th><td>finished (logged)" in html, html
+    wait_exit_logged(s)
+    log = s.log_text()
+    assert re.search(r"GRD0501: .* crash %d: SIGSEGV .* in the cleanup of "
+                     r'finished request "GET /ct\?\.\.\." vhost "127.0.0.1" '
+                     r'client "127.0.0.1", \d+ ms after its start$' % c["id"],
+                     log, re.M), log
+    head = report_block(log, c)[0]
+    assert re.search(r'in the cleanup of finished request "GET /ct\?\.\.\." '
+                     r'vhost "127.0.0.1" client "127.0.0.1", \d+ ms after its '
+                     r"start$", head), head
+    native, php = assert_report_tagged(log, c)
+    assert php == [] and native
     assert_serving(s)
 
 

@@ -1,8 +1,10 @@
 /*
  * A test module that crashes on request, for mod_guard's crash tests under
  * threaded MPMs (PHP runs under prefork only). SetHandler crashtest, then
- * ?segv, ?fpe, ?abort, ?bus=<scratch file>, ?stack, or ?after (a SIGSEGV
- * once the request is over, when the connection closes: "no request").
+ * ?segv, ?fpe, ?abort, ?bus=<scratch file>, ?stack, ?cleanup (a SIGSEGV
+ * in a cleanup of the request's pool, once the request is logged, as a
+ * module's request cleanup handler would), or ?after (a SIGSEGV once the
+ * request is over, when the connection closes: "no request").
  * For the lock tests: ?flock=<file>[,<port>] or ?ofd=<file>[,<port>] takes
  * that lock on the file, waiting for it, then with a port reads from a
  * backend on 127.0.0.1 while holding it. ?cancel says the worker
@@ -207,6 +209,10 @@ static int crashtest_handler(request_rec *r)
         ap_set_content_type(r, "text/plain");
         ap_rputs(cancel_state(r), r);
         return OK;
+    }
+    else if (!strcmp(a, "cleanup")) {
+        apr_pool_cleanup_register(r->pool, NULL, crash_later,
+                                  apr_pool_cleanup_null);
     }
     else if (!strcmp(a, "after")) {
         apr_pool_cleanup_register(r->connection->pool, NULL, crash_later,

@@ -444,6 +444,227 @@ START_TEST(view_and_render)
 }
 END_TEST
 
+/* 2024-02-29 23:59:58.500 UTC, crash 7 of pid 17109, thread 17110. */
+static void fixed_rec(guard_crash_rec_t *r)
+{
+    make_rec(r, SIGSEGV, 17109);
+    r->tid = 17110;
+    r->id = 7;
+    r->when = APR_INT64_C(1709251198) * APR_USEC_PER_SEC + 500000;
+}
+
+#define TAG "[2024-02-29 23:59:58.500 UTC] [guard:crit] " \
+            "[pid 17109:tid 17110] GRD0500: crash 7: "
+
+START_TEST(report_lines_tagged)
+{
+    guard_crash_rec_t r;
+    char line[512];
+    apr_size_t n;
+
+    fixed_rec(&r);
+    n = guard_crash_frame_line(&r, 3, 0x7f000000101dULL, "/lib/libc.so.6",
+                               "strlen", 0x1d, line, sizeof(line));
+    ck_assert_str_eq(line, TAG "#3 /lib/libc.so.6(strlen+0x1d) "
+                           "[0x7f000000101d]\n");
+    ck_assert_uint_eq(n, strlen(line));
+    guard_crash_frame_line(&r, 0, 0x55000000beefULL, "/usr/sbin/apache2",
+                           NULL, 0xbeef, line, sizeof(line));
+    ck_assert_str_eq(line, TAG "#0 /usr/sbin/apache2(+0xbeef) "
+                           "[0x55000000beef]\n");
+    guard_crash_frame_line(&r, 12, 0x1234, NULL, NULL, 0, line,
+                           sizeof(line));
+    ck_assert_str_eq(line, TAG "#12 [0x1234]\n");
+    guard_crash_subline(&r, "backtrace:", line, sizeof(line));
+    ck_assert_str_eq(line, TAG "backtrace:\n");
+    /* Truncated, still a line. */
+    n = guard_crash_frame_line(&r, 3, 0x1234, "/lib/libc.so.6", "strlen", 1,
+                               line, 20);
+    ck_assert_uint_eq(n, 19);
+    ck_assert_int_eq(line[18], '\n');
+    ck_assert_uint_eq(guard_crash_frame_line(&r, 3, 0x1234, NULL, NULL, 0,
+                                             line, 1), 0);
+    ck_assert_str_eq(line, "");
+}
+END_TEST
+
+static void php_frame(guard_php_frame_t *f, const char *fn, const char *file,
+                      apr_uint32_t line, apr_uint32_t flags)
+{
+    memset(f, 0, sizeof(*f));
+    strcpy(f->function, fn);
+    strcpy(f->file, file);
+    f->line = line;
+    f->flags = flags;
+}
+
+START_TEST(php_lines)
+{
+    guard_crash_rec_t r;
+    char line[512];
+
+    fixed_rec(&r);
+    php_frame(&r.php[0], "strlen", "", 0, GUARD_PHPF_INTERNAL);
+    php_frame(&r.php[1], "Svc::c", "/srv/www/x.php", 5, 0);
+    php_frame(&r.php[2], "{main}", "/srv/www/x.php", 1,
+              GUARD_PHPF_LINE_APPROX);
+    r.nphp = 3;
+    r.flags |= GUARD_CRASHF_PHP;
+    guard_crash_php_line(&r, 0, line, sizeof(line));
+    ck_assert_str_eq(line, TAG "php #0 strlen (internal)\n");
+    guard_crash_php_line(&r, 1, line, sizeof(line));
+    ck_assert_str_eq(line, TAG "php #1 Svc::c /srv/www/x.php:5\n");
+    guard_crash_php_line(&r, 2, line, sizeof(line));
+    ck_assert_str_eq(line, TAG "php #2 {main} /srv/www/x.php:1 (the "
+                           "function's first line)\n");
+    /* A name that fills its field has no NUL of its own. */
+    memset(r.php[1].function, 'f', sizeof(r.php[1].function));
+    guard_crash_php_line(&r, 1, line, sizeof(line));
+    ck_assert_uint_eq(strlen(line), strlen(TAG "php #1 ")
+                      + GUARD_FRAME_FUNC_LEN
+                      + strlen(" /srv/www/x.php:5\n"));
+}
+END_TEST
+
+START_TEST(headline_finished_request)
+{
+    guard_crash_rec_t r;
+    char line[1024];
+
+    fixed_rec(&r);
+    r.child = 0;
+    r.thread = 0;
+    r.flags |= GUARD_CRASHF_REQUEST | GUARD_CRASHF_REQ_DONE;
+    r.elapsed_ms = 40;
+    strcpy(r.req.method, "GET");
+    strcpy(r.req.uri, "/ct?...");
+    strcpy(r.req.vhost, "h");
+    strcpy(r.req.client, "10.0.0.1");
+    guard_crash_headline(&r, line, sizeof(line));
+    ck_assert_str_eq(line, TAG "SIGSEGV (SEGV_MAPERR) at 0x0, ip 0x0, "
+                           "child 0 thread 0 generation 0, in the cleanup "
+                           "of finished request \"GET /ct?...\" vhost \"h\" "
+                           "client \"10.0.0.1\", 40 ms after its start\n");
+}
+END_TEST
+
+START_TEST(php_frames_in_record)
+{
+    guard_crash_shm_t *c = make_ring(2);
+    guard_crash_rec_t r, *slot, *slot0, out;
+    guard_php_frame_t php[GUARD_CRASH_PHP_FRAMES + 4];
+    apr_uint64_t t0, t;
+    int i;
+
+    for (i = 0; i < GUARD_CRASH_PHP_FRAMES + 4; i++) {
+        char fn[16];
+
+        apr_snprintf(fn, sizeof(fn), "f%d", i);
+        php_frame(&php[i], fn, "/x.php", 10 + i, 0);
+    }
+    make_rec(&r, SIGSEGV, 1);
+    t0 = guard_crash_publish(c, &r, &slot0);
+    ck_assert_int_eq(guard_crash_read(c, t0, &out), 1);
+    ck_assert_uint_eq(out.flags & GUARD_CRASHF_PHP, 0);
+    guard_crash_add_php(slot0, t0, php, 3);
+    ck_assert_int_eq(guard_crash_read(c, t0, &out), 1);
+    ck_assert(out.flags & GUARD_CRASHF_PHP);
+    ck_assert_uint_eq(out.nphp, 3);
+    ck_assert_str_eq(out.php[2].function, "f2");
+    ck_assert_uint_eq(out.php[2].line, 12);
+    /* No more than the record holds. */
+    make_rec(&r, SIGSEGV, 2);
+    t = guard_crash_publish(c, &r, &slot);
+    guard_crash_add_php(slot, t, php, GUARD_CRASH_PHP_FRAMES + 4);
+    ck_assert_int_eq(guard_crash_read(c, t, &out), 1);
+    ck_assert_uint_eq(out.nphp, GUARD_CRASH_PHP_FRAMES);
+    ck_assert_str_eq(out.php[GUARD_CRASH_PHP_FRAMES - 1].function, "f15");
+    /* A walk that found no PHP code running: flagged, no frames. */
+    make_rec(&r, SIGSEGV, 3);
+    t = guard_crash_publish(c, &r, &slot);
+    ck_assert_ptr_eq(slot, slot0);    /* took the first one's record */
+    guard_crash_add_php(slot, t, php, 0);
+    ck_assert_int_eq(guard_crash_read(c, t, &out), 1);
+    ck_assert(out.flags & GUARD_CRASHF_PHP);
+    ck_assert_uint_eq(out.nphp, 0);
+    /* The first crash's late write finds its record taken: left alone. */
+    guard_crash_add_php(slot0, t0, php, 5);
+    ck_assert_int_eq(guard_crash_read(c, t, &out), 1);
+    ck_assert_uint_eq(out.nphp, 0);
+    ck_assert_int_eq(out.pid, 3);
+}
+END_TEST
+
+START_TEST(render_php_and_request_state)
+{
+    guard_crash_shm_t *c = make_ring(4);
+    guard_crash_rec_t r, *slot;
+    guard_crash_view_t *v;
+    guard_php_frame_t php[3];
+    guard_sink_t *o;
+    const char *txt;
+    apr_uint64_t t;
+
+    php_frame(&php[0], "strlen", "", 0, GUARD_PHPF_INTERNAL);
+    php_frame(&php[1], "c<b>", "/srv/<i>.php", 5, 0);
+    php_frame(&php[2], "{main}", "/srv/<i>.php", 12, 0);
+    make_rec(&r, SIGSEGV, 50);
+    r.flags |= GUARD_CRASHF_REQUEST | GUARD_CRASHF_REQ_DONE;
+    strcpy(r.req.method, "GET");
+    strcpy(r.req.uri, "/ct?...");
+    strcpy(r.req.protocol, "HTTP/1.1");
+    strcpy(r.req.vhost, "v");
+    strcpy(r.req.client, "c");
+    r.elapsed_ms = 9;
+    t = guard_crash_publish(c, &r, &slot);
+    guard_crash_add_php(slot, t, php, 3);
+    make_rec(&r, SIGSEGV, 51);        /* no request, no PHP walk */
+    guard_crash_publish(c, &r, &slot);
+    v = guard_crash_view_take(pool, c, 0, apr_time_now(), NULL, NULL);
+    ck_assert_int_eq(v->nitems, 2);
+
+    o = guard_sink_buffer(pool);
+    guard_crash_render_json_one(&v->items[1], o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "\"request\":\"GET /ct?... HTTP/1.1\","
+                                      "\"request_state\":\"finished\","));
+    ck_assert_ptr_nonnull(strstr(txt, ",\"php_frames\":["
+        "{\"function\":\"strlen\",\"file\":\"\",\"line\":0,"
+        "\"line_approximate\":false},"
+        "{\"function\":\"c<b>\",\"file\":\"/srv/<i>.php\",\"line\":5,"
+        "\"line_approximate\":false},"
+        "{\"function\":\"{main}\",\"file\":\"/srv/<i>.php\",\"line\":12,"
+        "\"line_approximate\":false}]}"));
+    o = guard_sink_buffer(pool);
+    guard_crash_render_json_one(&v->items[0], o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "\"request\":null,"
+                                      "\"request_state\":null,"));
+    ck_assert_ptr_nonnull(strstr(txt, ",\"php_frames\":null}"));
+
+    o = guard_sink_buffer(pool);
+    guard_crash_render_html_one(v, &v->items[1], o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_null(strstr(txt, "<b>"));
+    ck_assert_ptr_null(strstr(txt, "<i>.php"));
+    ck_assert_ptr_nonnull(strstr(txt, "<tr><th>Request state</th><td>"
+                                      "finished (logged)"));
+    ck_assert_ptr_nonnull(strstr(txt, "<h3>PHP frames</h3>\n"
+        "<ol start=\"0\" class=\"php-frames\">\n"
+        "<li><code>strlen</code> <i>internal</i></li>\n"
+        "<li><code>c&lt;b&gt;</code> /srv/&lt;i&gt;.php:5</li>\n"
+        "<li><code>{main}</code> /srv/&lt;i&gt;.php:12</li>\n</ol>\n"));
+    /* Native frames come first. */
+    ck_assert(strstr(txt, "<h3>Frames</h3>")
+              < strstr(txt, "<h3>PHP frames</h3>"));
+    o = guard_sink_buffer(pool);
+    guard_crash_render_html_one(v, &v->items[0], o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_null(strstr(txt, "PHP frames"));
+    ck_assert_ptr_nonnull(strstr(txt, "<tr><th>Request</th><td>no request"));
+}
+END_TEST
+
 /* The parent notes a process after fork(): a crash of the new process
  * may be older than its record's start, never older than the end of the
  * slot's previous process. */
@@ -507,6 +728,11 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, cbuf_time);
     tcase_add_test(tc, headline);
     tcase_add_test(tc, headline_tiny_buffer);
+    tcase_add_test(tc, report_lines_tagged);
+    tcase_add_test(tc, php_lines);
+    tcase_add_test(tc, headline_finished_request);
+    tcase_add_test(tc, php_frames_in_record);
+    tcase_add_test(tc, render_php_and_request_state);
     tcase_add_test(tc, symbolize_dladdr);
     tcase_add_test(tc, view_and_render);
     tcase_add_test(tc, proc_since_is_previous_end);

@@ -561,7 +561,7 @@ static void build_deep(int n)
 
 START_TEST(depth_limit)
 {
-    build_deep(30);
+    build_deep(GUARD_STACK_FRAMES + 6);
     ck_assert_int_eq(walk(GUARD_STACK_FRAMES), GUARD_STACK_FRAMES);
     EXPECT(0, "f", APP, 100, 0);
     EXPECT(GUARD_STACK_FRAMES - 1, "f", APP, 100 + GUARD_STACK_FRAMES - 1, 0);

@@ -4,8 +4,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <apr_strings.h>
@@ -230,6 +232,67 @@ START_TEST(finish_ends_stuck_requests_of_the_process)
 }
 END_TEST
 
+/* A thread asleep in nanosleep until cancelled: a wait that stands. */
+static volatile int sleeper_tid;
+
+static void *sleeper(void *arg)
+{
+    struct timespec ts = { 30, 0 };
+
+    sleeper_tid = my_tid();
+    nanosleep(&ts, NULL);
+    return NULL;
+}
+
+static apr_int64_t fake_run_ns_value;
+
+static apr_int64_t fake_run_ns(void *baton, pid_t tid)
+{
+    return fake_run_ns_value;
+}
+
+/* The quick look: a thread that did not run keeps its wait without its
+ * files being read (a mark put in the slot's copy of the wait survives);
+ * once it ran, the files are read again (the mark is gone). */
+START_TEST(thread_that_did_not_run_is_not_read_again)
+{
+    static guard_watch_seen_t seen[TL];
+    guard_slot_t *a = guard_shm_slot(&shm, 1, 0);
+    pthread_t th;
+
+    if (!guard_inspect_live()) {
+        return;
+    }
+    ck_assert_int_eq(pthread_create(&th, NULL, sleeper, NULL), 0);
+    while (!sleeper_tid) {
+        usleep(1000);
+    }
+    usleep(20000);                /* in nanosleep by now */
+    memset(seen, 0, sizeof(seen));
+    w.seen = seen;
+    w.run_ns = fake_run_ns;
+    fake_run_ns_value = 1000;
+    guard_slot_claim(a, w.pid, sleeper_tid, 1);
+    start_request(a, "/sleep.php", now - SEC(2));
+    guard_watch_pass(&w, now);
+    ck_assert_uint_eq(a->wait.kind, GUARD_WAIT_SLEEP);
+    ck_assert_uint_eq(a->samples, 1);
+    strcpy(a->wait.sysname, "mark");
+    guard_watch_pass(&w, now + SEC(2));
+    ck_assert_str_eq(a->wait.sysname, "mark");
+    ck_assert_uint_eq(a->samples, 2);
+    ck_assert_int_eq(a->wait.sampled, now + SEC(2));
+    ck_assert_int_eq(a->wait.since, now);
+    fake_run_ns_value = 2000;     /* it ran */
+    guard_watch_pass(&w, now + SEC(4));
+    ck_assert_str_ne(a->wait.sysname, "mark");
+    ck_assert_uint_eq(a->wait.kind, GUARD_WAIT_SLEEP);
+    ck_assert_int_eq(a->wait.since, now);   /* the same wait goes on */
+    pthread_cancel(th);
+    pthread_join(th, NULL);
+}
+END_TEST
+
 Suite *guard_watch_suite(void)
 {
     Suite *s = suite_create("watch");
@@ -241,6 +304,7 @@ Suite *guard_watch_suite(void)
     tcase_add_test(tc, next_process_of_a_slot_is_not_stuck);
     tcase_add_test(tc, flag_without_record_cleared_unsaid);
     tcase_add_test(tc, finish_ends_stuck_requests_of_the_process);
+    tcase_add_test(tc, thread_that_did_not_run_is_not_read_again);
     suite_add_tcase(s, tc);
     return s;
 }

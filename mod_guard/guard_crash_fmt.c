@@ -256,7 +256,7 @@ static void request_part(guard_cbuf_t *b, const guard_crash_rec_t *r)
         guard_cbuf_str(b, ", no request");
         return;
     }
-    guard_cbuf_str(b, done ? ", in the cleanup of finished request \""
+    guard_cbuf_str(b, done ? ", after finished request \""
                            : ", serving \"");
     guard_cbuf_strn(b, r->req.method, sizeof(r->req.method));
     guard_cbuf_str(b, " ");

@@ -407,7 +407,7 @@ static void html_request(guard_sink_t *o, const guard_crash_rec_t *r)
     guard_puts(o, " ");
     guard_put_html(o, r->req.uri);
     if (r->flags & GUARD_CRASHF_REQ_DONE) {
-        guard_puts(o, " <i>(finished, in cleanup)</i>");
+        guard_puts(o, " <i>(finished)</i>");
     }
     guard_puts(o, "</td><td>");
     guard_put_html(o, r->req.vhost);

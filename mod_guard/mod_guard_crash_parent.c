@@ -204,7 +204,7 @@ static void log_crash(server_rec *s, const guard_crash_rec_t *r)
                  "\"%.*s %.*s\" vhost \"%.*s\" client \"%.*s\"%s%"
                  APR_INT64_T_FMT " ms%s", r->pid, r->child, r->id, sig,
                  r->addr, r->tid, r->flags & GUARD_CRASHF_REQ_DONE
-                 ? "in the cleanup of finished request" : "serving",
+                 ? "after finished request" : "serving",
                  (int)sizeof(r->req.method), r->req.method,
                  (int)sizeof(r->req.uri), r->req.uri,
                  (int)sizeof(r->req.vhost), r->req.vhost,

@@ -542,8 +542,8 @@ START_TEST(headline_finished_request)
     strcpy(r.req.client, "10.0.0.1");
     guard_crash_headline(&r, line, sizeof(line));
     ck_assert_str_eq(line, TAG "SIGSEGV (SEGV_MAPERR) at 0x0, ip 0x0, "
-                           "child 0 thread 0 generation 0, in the cleanup "
-                           "of finished request \"GET /ct?...\" vhost \"h\" "
+                           "child 0 thread 0 generation 0, after finished "
+                           "request \"GET /ct?...\" vhost \"h\" "
                            "client \"10.0.0.1\", 40 ms after its start\n");
 }
 END_TEST

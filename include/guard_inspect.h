@@ -21,17 +21,6 @@
 #define GUARD_INSPECT_LIVE 1
 #else
 #define GUARD_INSPECT_LIVE 0
-/**
- * Copy len bytes at addr of this process with process_vm_readv: -1 (never
- * a fault) where the memory is not mapped. A guard_mem_read_fn.
- */
-int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
-                       apr_size_t len);
-
-/** Thread tid's run time in ns (schedstat), -1 when unreadable. A
- *  guard_run_ns_fn. */
-apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid);
-
 #endif
 
 typedef struct {
@@ -90,8 +79,19 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
 int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
                        apr_size_t len);
 
-/** Thread tid's run time in ns (schedstat), -1 when unreadable. A
- *  guard_run_ns_fn. */
-apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid);
+/** A thread's schedstat file, kept open. */
+typedef struct {
+    pid_t tid;                    /* 0: none */
+    int fd;                       /* -1: none */
+} guard_runfd_t;
+
+/**
+ * Thread tid's run time in ns (schedstat), -1 when unreadable. k keeps the
+ * file open; a new tid opens anew, a failed read (the thread is gone)
+ * closes it.
+ */
+apr_int64_t guard_inspect_run_ns(guard_runfd_t *k, pid_t tid);
+
+void guard_inspect_runfd_close(guard_runfd_t *k);
 
 #endif

@@ -21,8 +21,9 @@
 /* PHP walks tried before a stack that keeps moving is given up. */
 #define GUARD_STACK_TRIES 4
 
-/** A thread's run time in ns (schedstat), or -1 when unreadable. */
-typedef apr_int64_t guard_run_ns_fn(void *baton, pid_t tid);
+/** The run time in ns (schedstat) of thread tid in slot thread, or -1
+ *  when unreadable. */
+typedef apr_int64_t guard_run_ns_fn(void *baton, int thread, pid_t tid);
 
 typedef struct {
     int depth;                    /* GuardStackDepth: frames of each kind */
@@ -52,7 +53,8 @@ void guard_stacker_destroy(guard_stacker_t *sk);
  * @param line  the thread's syscall line as just sampled (running, or
  *              blocked with sp and pc; nr -2: unreadable)
  */
-void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
+void guard_stack_take(guard_stacker_t *sk, int thread, pid_t tid,
+                      apr_time_t req_start,
                       const guard_syscall_line_t *line, apr_time_t now,
                       guard_stack_t *live);
 

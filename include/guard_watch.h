@@ -76,6 +76,7 @@ typedef struct {
     /* Optional: a thread's run time (NULL: every look reads the thread's
      * files), and [thread_limit] last full looks (process-local). */
     guard_run_ns_fn *run_ns;
+    void *run_baton;
     guard_watch_seen_t *seen;
     /* Optional: live stacks (NULL or off: none are read). */
     guard_stacker_t *stacker;

@@ -17,9 +17,11 @@
  */
 apr_uint64_t guard_glue_php_eg(void);
 
-/** The watchdog's stacker for this child; its unwinder is the caller's. */
+/** The watchdog's stacker for this child, reading threads' run times as
+ *  the watchdog does. */
 void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
-                             server_rec *s, const guard_logger_t *log);
+                             server_rec *s, const guard_logger_t *log,
+                             guard_run_ns_fn *run_ns, void *run_baton);
 
 void guard_stack_register_hooks(apr_pool_t *p);
 

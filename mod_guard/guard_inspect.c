@@ -527,16 +527,40 @@ int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
     return copy_from_self(addr, buf, len);
 }
 
+void guard_inspect_runfd_close(guard_runfd_t *k)
+{
+    if (k->fd >= 0) {
+        close(k->fd);
+    }
+    k->fd = -1;
+    k->tid = 0;
+}
+
 /* schedstat, unlike stat, counts in ns: a thread that ran at all since
- * the last reading shows it, however briefly. */
-apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid)
+ * the last reading shows it, however briefly. Kept open, read with pread:
+ * the watchdog reads it at every look at every busy worker. */
+apr_int64_t guard_inspect_run_ns(guard_runfd_t *k, pid_t tid)
 {
     char path[64], buf[96], *end;
     apr_int64_t v;
+    ssize_t n;
 
-    if (read_file(task_path(path, tid, "schedstat"), buf, sizeof(buf)) <= 0) {
+    if (k->tid != tid || k->fd < 0) {
+        guard_inspect_runfd_close(k);
+        k->fd = open(task_path(path, tid, "schedstat"), O_RDONLY | O_CLOEXEC);
+        if (k->fd < 0) {
+            return -1;
+        }
+        k->tid = tid;
+    }
+    do {
+        n = pread(k->fd, buf, sizeof(buf) - 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        guard_inspect_runfd_close(k);   /* the thread is gone */
         return -1;
     }
+    buf[n] = '\0';
     v = (apr_int64_t)strtoll(buf, &end, 10);
     return end != buf && *end == ' ' && v >= 0 ? v : -1;
 }
@@ -589,7 +613,13 @@ int guard_inspect_copy(void *baton, apr_uint64_t addr, void *buf,
     return -1;
 }
 
-apr_int64_t guard_inspect_run_ns(void *baton, pid_t tid)
+void guard_inspect_runfd_close(guard_runfd_t *k)
+{
+    k->fd = -1;
+    k->tid = 0;
+}
+
+apr_int64_t guard_inspect_run_ns(guard_runfd_t *k, pid_t tid)
 {
     return -1;
 }

@@ -39,9 +39,9 @@ static int depth(const guard_stacker_t *sk)
            ? sk->depth : GUARD_STACK_FRAMES;
 }
 
-static apr_int64_t run_ns(const guard_stacker_t *sk, pid_t tid)
+static apr_int64_t run_ns(const guard_stacker_t *sk, int thread, pid_t tid)
 {
-    return sk->run_ns ? sk->run_ns(sk->baton, tid) : -1;
+    return sk->run_ns ? sk->run_ns(sk->baton, thread, tid) : -1;
 }
 
 static void php_flags(guard_stack_t *st, const guard_php_walk_info_t *info)
@@ -58,16 +58,17 @@ static void php_flags(guard_stack_t *st, const guard_php_walk_info_t *info)
 /* One walk, accepted when the thread did not run during it. Else walks
  * until two in a row agree (a thread on CPU in a loop), at most
  * GUARD_STACK_TRIES. */
-static void walk_php(guard_stacker_t *sk, pid_t tid, guard_stack_t *st)
+static void walk_php(guard_stacker_t *sk, int thread, pid_t tid,
+                     guard_stack_t *st)
 {
     guard_php_walk_info_t info, prev = { 0, 0, 0, 0 };
     int i, n = -1, prev_n = -2, read_any = 0;
 
     for (i = 0; i < GUARD_STACK_TRIES; i++) {
-        apr_int64_t before = run_ns(sk, tid), after;
+        apr_int64_t before = run_ns(sk, thread, tid), after;
 
         n = guard_php_walk(&sk->walker, st->php, depth(sk), &info);
-        after = run_ns(sk, tid);
+        after = run_ns(sk, thread, tid);
         read_any |= n >= 0;
         if (n >= 0 && before >= 0 && before == after) {
             break;
@@ -90,7 +91,7 @@ static void walk_php(guard_stacker_t *sk, pid_t tid, guard_stack_t *st)
     php_flags(st, &info);
 }
 
-static void unwind_native(guard_stacker_t *sk, pid_t tid,
+static void unwind_native(guard_stacker_t *sk, int thread, pid_t tid,
                           const guard_syscall_line_t *line, guard_stack_t *st)
 {
     apr_int64_t before, after;
@@ -109,10 +110,10 @@ static void unwind_native(guard_stacker_t *sk, pid_t tid,
         st->native_status = GUARD_NATIVE_UNAVAILABLE;
         return;
     }
-    before = run_ns(sk, tid);
+    before = run_ns(sk, thread, tid);
     n = guard_unwind(sk->unwinder, tid, line->pc, line->sp, st->native,
                      depth(sk), &status);
-    after = run_ns(sk, tid);
+    after = run_ns(sk, thread, tid);
     if (before < 0 || before != after) {
         /* It woke up: what was read may mix two stacks. */
         st->native_status = GUARD_NATIVE_MOVED;
@@ -158,7 +159,8 @@ static void debug_take(const guard_stacker_t *sk, pid_t tid,
         (unsigned)st->nnative, (apr_int64_t)native_us);
 }
 
-void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
+void guard_stack_take(guard_stacker_t *sk, int thread, pid_t tid,
+                      apr_time_t req_start,
                       const guard_syscall_line_t *line, apr_time_t now,
                       guard_stack_t *live)
 {
@@ -172,11 +174,11 @@ void guard_stack_take(guard_stacker_t *sk, pid_t tid, apr_time_t req_start,
     st->php_status = sk->php_off;
     st->native_status = sk->native_off;
     if (sk->php) {
-        walk_php(sk, tid, st);
+        walk_php(sk, thread, tid, st);
     }
     t1 = apr_time_now();
     if (sk->native) {
-        unwind_native(sk, tid, line, st);
+        unwind_native(sk, thread, tid, line, st);
     }
     publish(st, live);
     debug_take(sk, tid, st, t1 - t0, apr_time_now() - t1);

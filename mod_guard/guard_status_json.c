@@ -199,7 +199,8 @@ static void render_backend(const guard_slot_view_t *sl, guard_sink_t *o)
                           : NULL);
 }
 
-static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
+static void render_worker(const guard_worker_view_t *w, int native,
+                          guard_sink_t *o)
 {
     const guard_slot_view_t *sl = &w->slot;
 
@@ -224,13 +225,13 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     put_bool(o, w->consistent);
     render_backend(sl, o);
     render_wait(w, o);
-    guard_stack_render_json(w->stack, o);
+    guard_stack_render_json(w->stack, native, o);
     guard_putc(o, '}');
 }
 
 void guard_render_json_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
-    render_worker(w, o);
+    render_worker(w, 1, o);
 }
 
 static void render_cut(const guard_cut_view_t *v, guard_sink_t *o)
@@ -418,7 +419,9 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
         if (i) {
             guard_putc(o, ',');
         }
-        render_worker(&s->workers[i], o);
+        /* Native frames of stuck workers only: thousands of busy
+         * workers' are megabytes (?stack=<child>.<thread> has any). */
+        render_worker(&s->workers[i], s->workers[i].stuck, o);
     }
     guard_puts(o, "],");
     render_cuts(s, o);

@@ -191,7 +191,7 @@ void guard_render_stack_page(const guard_snapshot_t *s,
     html_page_head(o, title);
     html_stack_worker(w, o);
     if (w->stack) {
-        guard_stack_render_html(w->stack, o);
+        guard_stack_render_html(w->stack, 1, o);
     }
     else {
         guard_puts(o, "<p>No stack read in this request (stacks are read "

@@ -66,12 +66,15 @@ static void json_flags(const guard_stack_view_t *st, guard_sink_t *o)
     put_bool(o, (fl & GUARD_STACKF_NATIVE_COMPLETE) != 0);
     guard_puts(o, ",\"native_stable\":");
     put_bool(o, (fl & GUARD_STACKF_NATIVE_STABLE) != 0);
+    guard_puts(o, ",\"native_count\":");
+    guard_put_int(o, st->nnative);
     guard_puts(o, ",\"taken_ms\":");
     guard_put_int(o, apr_time_as_msec(st->taken));
     guard_putc(o, '}');
 }
 
-void guard_stack_render_json(const guard_stack_view_t *st, guard_sink_t *o)
+void guard_stack_render_json(const guard_stack_view_t *st, int native,
+                             guard_sink_t *o)
 {
     int i;
 
@@ -83,7 +86,7 @@ void guard_stack_render_json(const guard_stack_view_t *st, guard_sink_t *o)
         guard_stack_json_php_frame(&st->php[i], o);
     }
     guard_puts(o, "],\"native_frames\":[");
-    for (i = 0; st && i < st->nnative; i++) {
+    for (i = 0; st && native && i < st->nnative; i++) {
         if (i) {
             guard_putc(o, ',');
         }
@@ -123,7 +126,8 @@ static void html_native_frame(const guard_native_frame_t *f, int i,
     guard_printf(o, "+0x%" APR_UINT64_T_HEX_FMT "</li>", f->offset);
 }
 
-void guard_stack_render_html(const guard_stack_view_t *st, guard_sink_t *o)
+void guard_stack_render_html(const guard_stack_view_t *st, int native,
+                             guard_sink_t *o)
 {
     int i;
 
@@ -144,6 +148,9 @@ void guard_stack_render_html(const guard_stack_view_t *st, guard_sink_t *o)
     else {
         guard_printf(o, "<p>PHP frames: %s</p>",
                      guard_php_status_name(st->php_status));
+    }
+    if (!native) {
+        return;
     }
     guard_printf(o, "<p>Native frames (%s):</p>",
                  guard_native_status_name(st->native_status));

@@ -74,7 +74,8 @@ static void take_stacks(guard_watch_t *w, int thread, const guard_slot_t *s,
     guard_stack_t *live = guard_shm_stack(w->shm, w->child, thread);
 
     if (guard_stacker_on(w->stacker) && live) {
-        guard_stack_take(w->stacker, s->tid, s->req_start, line, now, live);
+        guard_stack_take(w->stacker, thread, s->tid, s->req_start, line, now,
+                         live);
     }
 }
 
@@ -345,7 +346,8 @@ static int look(guard_watch_t *w, int thread, const guard_slot_t *s,
                 apr_time_t now, guard_wait_t *wait,
                 guard_syscall_line_t *line)
 {
-    apr_int64_t run_ns = w->run_ns ? w->run_ns(w->baton, s->tid) : -1;
+    apr_int64_t run_ns = w->run_ns ? w->run_ns(w->run_baton, thread, s->tid)
+                                   : -1;
     guard_inspect_req_t req;
 
     if (unchanged(w, thread, s, run_ns, now, wait)) {
@@ -487,26 +489,37 @@ static apr_interval_time_t first_look_after(const guard_watch_t *w,
 }
 
 /* Most slots at most passes: idle, or busy with a request too young to
- * look at, and not stuck. Said from a glance at the live slot, without
- * its consistent copy: a torn read only moves the next wake-up. 1 and
- * *next set (0: nothing due) when that is all there is to it. */
-static int glance(const guard_watch_t *w, const guard_slot_t *live,
+ * look at, or whose next look is not due yet. Said from a glance at the
+ * live slot, without its consistent copy (thousands of busy workers
+ * asleep on one slow thing must not cost a copy each at every pass): a
+ * torn read only moves the next wake-up. 1 and *next set (0: nothing due)
+ * when that is all there is to it. */
+static int glance(const guard_watch_t *w, int thread, const guard_slot_t *live,
                   apr_time_t now, apr_time_t *next)
 {
     apr_uint32_t state = __atomic_load_n(&live->state, __ATOMIC_ACQUIRE);
     apr_time_t start = __atomic_load_n(&live->req_start, __ATOMIC_RELAXED);
     apr_interval_time_t after;
 
-    if (__atomic_load_n(&live->stuck, __ATOMIC_RELAXED)) {
-        return 0;
-    }
     if (state != GUARD_WS_BUSY || live->pid != w->pid) {
+        if (__atomic_load_n(&live->stuck, __ATOMIC_RELAXED)) {
+            return 0;             /* a stuck request ended: say so */
+        }
         *next = 0;
         return 1;
     }
     after = first_look_after(w, live->backend_timeout);
-    if (start > 0 && now - start < after) {
+    if (start > 0 && now - start < after
+        && !__atomic_load_n(&live->stuck, __ATOMIC_RELAXED)) {
         *next = start + after;
+        return 1;
+    }
+    if (w->sched && start > 0 && w->sched[thread].req_start == start
+        && now < w->sched[thread].due
+        && !__atomic_load_n(&live->cut_holder_req, __ATOMIC_ACQUIRE)
+        && !(w->thread_released
+             && w->thread_released(w->baton, w->child, thread))) {
+        *next = w->sched[thread].due;
         return 1;
     }
     return 0;
@@ -539,13 +552,21 @@ static apr_time_t schedule(guard_watch_t *w, int thread,
                            apr_time_t now)
 {
     guard_watch_sched_t *sc;
+    apr_interval_time_t gap;
 
     if (!w->sched) {
         return now + w->interval;
     }
     sc = &w->sched[thread];
     sc->req_start = req_start;
-    sc->due = now + guard_watch_next_look(w, live, now);
+    gap = guard_watch_next_look(w, live, now);
+    sc->due = now + gap;
+    /* Long gaps end on the interval's grid: the workers asleep in long
+     * waits are looked at together, in one wake-up per interval at most,
+     * not each at its own moment. */
+    if (gap > w->interval && w->interval > 0) {
+        sc->due += w->interval - sc->due % w->interval;
+    }
     /* Never past the moment the request becomes stuck: the stuck line and
      * counter come on time, as the page's age-based flag does. */
     if (!live->stuck && req_start + w->stuck_threshold > now
@@ -562,7 +583,7 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     apr_time_t next;
     guard_slot_t s;
 
-    if (glance(w, live, now, &next)) {
+    if (glance(w, thread, live, now, &next)) {
         return next;
     }
     guard_slot_read(live, &s);

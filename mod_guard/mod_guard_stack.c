@@ -103,7 +103,8 @@ static apr_status_t destroy_stacker(void *data)
 }
 
 void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
-                             server_rec *s, const guard_logger_t *log)
+                             server_rec *s, const guard_logger_t *log,
+                             guard_run_ns_fn *run_ns, void *run_baton)
 {
     memset(sk, 0, sizeof(*sk));
     sk->php_off = sk->native_off = GUARD_PHP_NONE;
@@ -112,7 +113,8 @@ void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
     }
     sk->depth = guard_conf_stack_depth(s);
     sk->log = log;
-    sk->run_ns = guard_inspect_run_ns;
+    sk->run_ns = run_ns;
+    sk->baton = run_baton;
     sk->php = php_eg != 0;
     sk->walker.read = guard_inspect_copy;
     sk->walker.eg = php_eg;

@@ -37,6 +37,7 @@ APLOG_USE_MODULE(guard);
 static guard_watch_t watch;
 static guard_sysfd_t sysfd;
 static guard_stacker_t stacker;
+static guard_runfd_t *runfds;     /* [thread_limit] kept schedstat files */
 static apr_thread_t *thread;
 static int running;
 static int listen_fds[MAX_LISTENERS];
@@ -124,6 +125,20 @@ static void *APR_THREAD_FUNC watchdog_main(apr_thread_t *t, void *data)
     return NULL;
 }
 
+static apr_int64_t run_ns(void *baton, int thread, pid_t tid)
+{
+    return guard_inspect_run_ns(&((guard_runfd_t *)baton)[thread], tid);
+}
+
+static void close_runfds(void)
+{
+    int t;
+
+    for (t = 0; runfds && t < (int)watch.shm->hdr->thread_limit; t++) {
+        guard_inspect_runfd_close(&runfds[t]);
+    }
+}
+
 static apr_status_t stop_watchdog(void *data)
 {
     apr_status_t rv;
@@ -134,6 +149,7 @@ static apr_status_t stop_watchdog(void *data)
         thread = NULL;
         running = 0;
         guard_sysfd_close_all(&sysfd);
+        close_runfds();
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server, GRD_WD_STOPPED
                      ": watchdog of child %d (pid %d) stopped", watch.child,
                      (int)watch.pid);
@@ -143,6 +159,8 @@ static apr_status_t stop_watchdog(void *data)
 
 static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
 {
+    int t;
+
     main_server = s;
     memset(&watch, 0, sizeof(watch));
     watch.shm = shm;
@@ -152,7 +170,13 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
                                  * sizeof(*watch.stuck));
     watch.seen = apr_pcalloc(p, shm->hdr->thread_limit
                                 * sizeof(*watch.seen));
-    watch.run_ns = guard_inspect_run_ns;
+    runfds = apr_palloc(p, shm->hdr->thread_limit * sizeof(*runfds));
+    for (t = 0; t < (int)shm->hdr->thread_limit; t++) {
+        runfds[t].tid = 0;
+        runfds[t].fd = -1;
+    }
+    watch.run_ns = run_ns;
+    watch.run_baton = runfds;
     watch.child = -1;
     watch.pid = getpid();
     watch.interval = guard_conf_interval(s);
@@ -213,7 +237,7 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     watch.ictx.thread_released = guard_glue_thread_released;
     watch.ictx.child = watch.child;
     setup_sysfd(pchild, s);
-    guard_glue_stacker_init(&stacker, pchild, s, &watch.log);
+    guard_glue_stacker_init(&stacker, pchild, s, &watch.log, run_ns, runfds);
     watch.stacker = &stacker;
     claim_child(watch.child);
     /* The new thread inherits this mask: it never takes a signal. */

@@ -508,11 +508,30 @@ START_TEST(json_stuck_worker_escaped)
                   "\"stack\":{\"php\":\"ok\",\"native\":\"end\","
                   "\"complete\":true,\"stable\":true,"
                   "\"line_approximate\":false,\"native_complete\":true,"
-                  "\"native_stable\":true,\"taken_ms\":1700000000000}}");
+                  "\"native_stable\":true,\"native_count\":1,"
+                  "\"taken_ms\":1700000000000}}");
     ck_assert_lacks(j, "alert(\"x\")");
     ck_assert_lacks(j, "ev\"il");
     ck_assert_int_eq(count(j, "\"stuck\":true"), 1);
     ck_assert_int_eq(count(j, "\"stuck\":false"), 5);
+}
+END_TEST
+
+/* A busy worker that is not stuck: its native frames stay off the list. */
+START_TEST(json_native_frames_of_stuck_workers_only)
+{
+    const char *j;
+
+    workers[0].stuck = 0;
+    guard_render_json(&snap, out);
+    j = data();
+    ck_assert_has(j, "\"line_approximate\":true}],\"native_frames\":[],"
+                  "\"stack\":{\"php\":\"ok\",\"native\":\"end\",");
+    ck_assert_has(j, "\"native_count\":1,");
+    ck_assert_lacks(j, "__poll");
+    out = guard_sink_buffer(pool);
+    guard_render_json_worker(&workers[0], out);
+    ck_assert_has(data(), "\"native_frames\":[{\"module\":\"libc.so.6\"");
 }
 END_TEST
 
@@ -917,6 +936,7 @@ Suite *guard_render_suite(void)
     tcase_add_test(tc, json_server_and_summary);
     tcase_add_test(tc, json_stuck_worker_escaped);
     tcase_add_test(tc, json_idle_worker_nulls);
+    tcase_add_test(tc, json_native_frames_of_stuck_workers_only);
     tcase_add_test(tc, json_cpu_and_lock_waits);
     tcase_add_test(tc, json_wait_none_is_null);
     tcase_add_test(tc, json_hostile_bytes_stay_valid);

@@ -116,7 +116,7 @@ static int read_image(void *baton, apr_uint64_t addr, void *buf,
     return 0;
 }
 
-static apr_int64_t fake_run_ns(void *baton, pid_t tid)
+static apr_int64_t fake_run_ns(void *baton, int thread, pid_t tid)
 {
     clock_ns += clock_step;
     return clock_ns;
@@ -146,7 +146,7 @@ START_TEST(take_php_idle_interpreter)
 
     memset(&live, 0, sizeof(live));
     memset(&line, 0, sizeof(line));
-    guard_stack_take(stacker(), 1, 77, &line, 99, &live);
+    guard_stack_take(stacker(), 0, 1, 77, &line, 99, &live);
     ck_assert_uint_eq(live.seq % 2, 0);
     ck_assert_int_eq(live.req_start, 77);
     ck_assert_int_eq(live.taken, 99);
@@ -171,7 +171,7 @@ START_TEST(take_php_moving_thread_needs_two_equal_walks)
     memset(&line, 0, sizeof(line));
     line.running = 1;
     clock_step = 1000;            /* on CPU: runs during every walk */
-    guard_stack_take(sk, 1, 77, &line, 99, &live);
+    guard_stack_take(sk, 0, 1, 77, &line, 99, &live);
     if (!guard_php_built()) {
         return;
     }
@@ -190,7 +190,7 @@ START_TEST(take_php_unreadable_is_failed)
 
     memset(&line, 0, sizeof(line));
     reads_fail = 1;
-    guard_stack_take(sk, 1, 77, &line, 99, &live);
+    guard_stack_take(sk, 0, 1, 77, &line, 99, &live);
     ck_assert_uint_eq(live.php_status, GUARD_PHP_FAILED);
     ck_assert_uint_eq(live.nphp, 0);
     ck_assert_uint_eq(live.flags, 0);
@@ -207,7 +207,7 @@ START_TEST(take_nothing_when_off)
     sk->php = 0;
     ck_assert_int_eq(guard_stacker_on(sk), 0);
     ck_assert_int_eq(guard_stacker_on(NULL), 0);
-    guard_stack_take(sk, 1, 77, &line, 99, &live);
+    guard_stack_take(sk, 0, 1, 77, &line, 99, &live);
     ck_assert_uint_eq(live.php_status, GUARD_PHP_UNAVAILABLE);
     ck_assert_uint_eq(live.native_status, GUARD_NATIVE_UNAVAILABLE);
     guard_stack_clear(&live);

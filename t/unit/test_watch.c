@@ -246,7 +246,7 @@ static void *sleeper(void *arg)
 
 static apr_int64_t fake_run_ns_value;
 
-static apr_int64_t fake_run_ns(void *baton, pid_t tid)
+static apr_int64_t fake_run_ns(void *baton, int thread, pid_t tid)
 {
     return fake_run_ns_value;
 }

@@ -168,7 +168,12 @@ def taken(w):
                          st.get("native") != "none")
 
 
-def wait_stack(s, needle, pred=taken, timeout=6, what=None):
+def taken_stuck(w):
+    """Read, and the worker is stuck: the pages list its native frames."""
+    return taken(w) and w["stuck"]
+
+
+def wait_stack(s, needle, pred=taken_stuck, timeout=6, what=None):
     w, js = wait_worker(s, needle, pred, timeout=timeout,
                         what=what or "stacks of the worker serving %r"
                         % needle)
@@ -179,9 +184,13 @@ def wait_stack(s, needle, pred=taken, timeout=6, what=None):
 def check_shape(w):
     assert isinstance(w.get("stack"), dict), \
         "worker's \"stack\" is %r, not an object" % (w.get("stack"),)
-    # taken_ms: when the watchdog read them (ms since the epoch).
-    assert STACK_KEYS <= set(w["stack"]) <= STACK_KEYS | {"taken_ms"}, \
-        w["stack"]
+    # taken_ms: when the watchdog read them (ms since the epoch);
+    # native_count: native frames read (listed for stuck workers only).
+    assert STACK_KEYS <= set(w["stack"]) <= \
+        STACK_KEYS | {"taken_ms", "native_count"}, w["stack"]
+    if "native_count" in w["stack"]:
+        assert len(w["native_frames"]) == \
+            (w["stack"]["native_count"] if w["stuck"] else 0), w
     for k in STACK_KEYS - {"php", "native"}:
         assert isinstance(w["stack"][k], bool), (k, w["stack"])
     for f in w["php_frames"]:

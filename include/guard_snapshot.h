@@ -52,6 +52,11 @@ typedef struct {
     guard_wait_t wait;
 } guard_slot_view_t;
 
+/* The lists of workers (HTML, ?json) show the native frames of at most
+ * this many stuck workers, the longest stuck: thousands of them are
+ * megabytes of text. Every worker's are on ?stack=<child>.<thread>. */
+#define GUARD_LIST_NATIVE_MAX 256
+
 /** A worker's stacks of its current request (guard_stack_t, trimmed). */
 typedef struct {
     apr_time_t taken;
@@ -76,6 +81,7 @@ typedef struct {
     int lock_chain;               /* waits in lock chain locks[N - 1]; 0 */
     apr_int32_t lock_holder_pid;  /* that chain's holder: 0 none, -1 OFD */
     const guard_stack_view_t *stack;  /* NULL: none read in this request */
+    int list_native;              /* the lists show its native frames */
     guard_slot_view_t slot;
 } guard_worker_view_t;
 

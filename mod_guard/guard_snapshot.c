@@ -367,6 +367,47 @@ char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
     return buf;
 }
 
+static int has_native(const guard_worker_view_t *w)
+{
+    return w->stuck && w->stack && w->stack->nnative > 0;
+}
+
+static int longest_first(const void *a, const void *b)
+{
+    apr_int64_t x = (*(const guard_worker_view_t *const *)a)->elapsed_ms;
+    apr_int64_t y = (*(const guard_worker_view_t *const *)b)->elapsed_ms;
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Which stuck workers' native frames the lists show: all, or the
+ * GUARD_LIST_NATIVE_MAX longest stuck. */
+static void pick_listed_native(apr_pool_t *p, guard_snapshot_t *s)
+{
+    guard_worker_view_t **v;
+    int i, n = 0;
+
+    for (i = 0; i < s->nworkers; i++) {
+        n += has_native(&s->workers[i]);
+    }
+    if (n <= GUARD_LIST_NATIVE_MAX) {
+        for (i = 0; i < s->nworkers; i++) {
+            s->workers[i].list_native = has_native(&s->workers[i]);
+        }
+        return;
+    }
+    v = apr_palloc(p, sizeof(*v) * (apr_size_t)n);
+    for (i = 0, n = 0; i < s->nworkers; i++) {
+        if (has_native(&s->workers[i])) {
+            v[n++] = &s->workers[i];
+        }
+    }
+    qsort(v, (size_t)n, sizeof(*v), longest_first);
+    for (i = 0; i < GUARD_LIST_NATIVE_MAX; i++) {
+        v[i]->list_native = 1;
+    }
+}
+
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now)
@@ -380,6 +421,7 @@ guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
     s->cuts = apr_pcalloc(p, sizeof(*s->cuts) * GUARD_RECENT_CUTS);
     take_children(p, shm, s);
     take_slots(p, shm, s);
+    pick_listed_native(p, s);
     take_locks(p, shm, s);
     qsort(s->cuts, (size_t)s->ncuts, sizeof(*s->cuts), newest_first);
     return s;

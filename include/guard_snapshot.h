@@ -66,7 +66,11 @@ typedef struct {
     int nphp;
     int nnative;
     guard_php_frame_t *php;       /* [nphp], strings NUL-terminated */
-    guard_native_frame_t *native; /* [nnative] */
+    /* [nnative], or NULL: copied only for the workers whose native frames
+     * are shown (guard_snapshot_native). */
+    guard_native_frame_t *native;
+    const guard_stack_t *live;    /* the record, for guard_snapshot_native */
+    apr_time_t req_start;
 } guard_stack_view_t;
 
 typedef struct {
@@ -155,6 +159,13 @@ char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now);
+
+/**
+ * Copy w's native frames (which the snapshot copies only for the workers
+ * the lists show them of: list_native). 0 when its record is about
+ * another request by now: w->stack->native stays NULL.
+ */
+int guard_snapshot_native(apr_pool_t *p, const guard_worker_view_t *w);
 
 /** The worker (child, thread) of s, or NULL when it lists none such. */
 const guard_worker_view_t *guard_snapshot_worker(const guard_snapshot_t *s,

@@ -107,7 +107,7 @@ static void add_worker(guard_snapshot_t *s, int child, int thread,
     s->stuck += v->stuck;
 }
 
-static void terminate_frames(guard_stack_view_t *v)
+static void terminate_php(guard_stack_view_t *v)
 {
     int i;
 
@@ -115,6 +115,12 @@ static void terminate_frames(guard_stack_view_t *v)
         TERMINATE(v->php[i].function);
         TERMINATE(v->php[i].file);
     }
+}
+
+static void terminate_native(guard_stack_view_t *v)
+{
+    int i;
+
     for (i = 0; i < v->nnative; i++) {
         TERMINATE(v->native[i].module);
         TERMINATE(v->native[i].symbol);
@@ -124,7 +130,8 @@ static void terminate_frames(guard_stack_view_t *v)
     }
 }
 
-/* Only what the record holds for the request the slot serves now. */
+/* Only what the record holds for the request the slot serves now; its
+ * native frames later, for the workers whose are shown. */
 static const guard_stack_view_t *take_stack(apr_pool_t *p,
                                             const guard_stack_t *live,
                                             apr_time_t req_start,
@@ -134,7 +141,7 @@ static const guard_stack_view_t *take_stack(apr_pool_t *p,
 
     if (!live || req_start <= 0
         || __atomic_load_n(&live->req_start, __ATOMIC_ACQUIRE) != req_start
-        || !guard_stack_read(live, scratch)
+        || !guard_stack_read_part(live, scratch, 0)
         || scratch->req_start != req_start) {
         return NULL;
     }
@@ -148,12 +155,31 @@ static const guard_stack_view_t *take_stack(apr_pool_t *p,
     v->php = v->nphp ? apr_pmemdup(p, scratch->php, sizeof(*v->php)
                                                     * (apr_size_t)v->nphp)
                      : NULL;
-    v->native = v->nnative ? apr_pmemdup(p, scratch->native,
-                                         sizeof(*v->native)
-                                         * (apr_size_t)v->nnative)
-                           : NULL;
-    terminate_frames(v);
+    v->native = NULL;
+    v->live = live;
+    v->req_start = req_start;
+    terminate_php(v);
     return v;
+}
+
+int guard_snapshot_native(apr_pool_t *p, const guard_worker_view_t *w)
+{
+    guard_stack_view_t *v = (guard_stack_view_t *)w->stack;
+    guard_stack_t *scratch;
+
+    if (!v || v->native || v->nnative == 0) {
+        return v && v->native;
+    }
+    scratch = apr_palloc(p, sizeof(*scratch));
+    if (!guard_stack_read(v->live, scratch)
+        || scratch->req_start != v->req_start) {
+        return 0;
+    }
+    v->nnative = (int)scratch->nnative;
+    v->native = apr_pmemdup(p, scratch->native, sizeof(*v->native)
+                                                * (apr_size_t)v->nnative);
+    terminate_native(v);
+    return 1;
 }
 
 static int thread_gone(const guard_snapshot_t *s, int child, int thread,
@@ -392,7 +418,9 @@ static void pick_listed_native(apr_pool_t *p, guard_snapshot_t *s)
     }
     if (n <= GUARD_LIST_NATIVE_MAX) {
         for (i = 0; i < s->nworkers; i++) {
-            s->workers[i].list_native = has_native(&s->workers[i]);
+            s->workers[i].list_native = has_native(&s->workers[i])
+                                        && guard_snapshot_native(
+                                               p, &s->workers[i]);
         }
         return;
     }
@@ -404,7 +432,7 @@ static void pick_listed_native(apr_pool_t *p, guard_snapshot_t *s)
     }
     qsort(v, (size_t)n, sizeof(*v), longest_first);
     for (i = 0; i < GUARD_LIST_NATIVE_MAX; i++) {
-        v[i]->list_native = 1;
+        v[i]->list_native = guard_snapshot_native(p, v[i]);
     }
 }
 

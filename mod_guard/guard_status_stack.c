@@ -105,7 +105,7 @@ void guard_stack_render_json(const guard_stack_view_t *st, int native,
         guard_stack_json_php_frame(&st->php[i], o);
     }
     guard_puts(o, "],\"native_frames\":[");
-    for (i = 0; st && native && i < st->nnative; i++) {
+    for (i = 0; st && native && st->native && i < st->nnative; i++) {
         if (i) {
             guard_putc(o, ',');
         }
@@ -172,7 +172,7 @@ void guard_stack_render_html(const guard_stack_view_t *st, int native,
         guard_printf(o, "<p>PHP frames: %s</p>",
                      guard_php_status_name(st->php_status));
     }
-    if (!native) {
+    if (!native || (st->nnative && !st->native)) {
         return;
     }
     guard_printf(o, "<p>Native frames (%s):</p>",

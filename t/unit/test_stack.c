@@ -304,18 +304,28 @@ START_TEST(snapshot_lists_native_of_longest_stuck)
             listed++;
             listed_young += !w->stuck;
             ck_assert_int_gt(w->stack->nnative, 0);
+            ck_assert_ptr_nonnull(w->stack->native);
             if (shortest_listed < 0 || w->elapsed_ms < shortest_listed) {
                 shortest_listed = w->elapsed_ms;
             }
         }
-        else if (w->stuck && w->stack->nnative > 0
-                 && w->elapsed_ms > longest_unlisted) {
-            longest_unlisted = w->elapsed_ms;
+        else {
+            /* Not copied until asked for (?stack=). */
+            ck_assert_ptr_null(w->stack->native);
+            if (w->stuck && w->stack->nnative > 0
+                && w->elapsed_ms > longest_unlisted) {
+                longest_unlisted = w->elapsed_ms;
+            }
         }
     }
     ck_assert_int_eq(listed, GUARD_LIST_NATIVE_MAX);
     ck_assert_int_eq(listed_young, 0);
     ck_assert_int_gt(shortest_listed, longest_unlisted);
+    ck_assert_int_eq(guard_snapshot_native(p, &snap->workers[0]), 1);
+    ck_assert_ptr_nonnull(snap->workers[0].stack->native);
+    /* Its record moved on to another request: nothing copied. */
+    guard_shm_stack(&shm, 0, 1)->req_start = 1;
+    ck_assert_int_eq(guard_snapshot_native(p, &snap->workers[1]), 0);
     apr_pool_destroy(p);
     free(base);
 }

@@ -52,6 +52,11 @@ typedef struct {
     guard_wait_t wait;
 } guard_slot_view_t;
 
+/* The lists of workers (HTML, ?json) show the native frames of at most
+ * this many stuck workers, the longest stuck: thousands of them are
+ * megabytes of text. Every worker's are on ?stack=<child>.<thread>. */
+#define GUARD_LIST_NATIVE_MAX 256
+
 /** A worker's stacks of its current request (guard_stack_t, trimmed). */
 typedef struct {
     apr_time_t taken;
@@ -61,7 +66,11 @@ typedef struct {
     int nphp;
     int nnative;
     guard_php_frame_t *php;       /* [nphp], strings NUL-terminated */
-    guard_native_frame_t *native; /* [nnative] */
+    /* [nnative], or NULL: copied only for the workers whose native frames
+     * are shown (guard_snapshot_native). */
+    guard_native_frame_t *native;
+    const guard_stack_t *live;    /* the record, for guard_snapshot_native */
+    apr_time_t req_start;
 } guard_stack_view_t;
 
 typedef struct {
@@ -76,6 +85,7 @@ typedef struct {
     int lock_chain;               /* waits in lock chain locks[N - 1]; 0 */
     apr_int32_t lock_holder_pid;  /* that chain's holder: 0 none, -1 OFD */
     const guard_stack_view_t *stack;  /* NULL: none read in this request */
+    int list_native;              /* the lists show its native frames */
     guard_slot_view_t slot;
 } guard_worker_view_t;
 
@@ -149,6 +159,13 @@ char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now);
+
+/**
+ * Copy w's native frames (which the snapshot copies only for the workers
+ * the lists show them of: list_native). 0 when its record is about
+ * another request by now: w->stack->native stays NULL.
+ */
+int guard_snapshot_native(apr_pool_t *p, const guard_worker_view_t *w);
 
 /** The worker (child, thread) of s, or NULL when it lists none such. */
 const guard_worker_view_t *guard_snapshot_worker(const guard_snapshot_t *s,

@@ -111,4 +111,9 @@ void guard_stack_top_of(const guard_stack_t *live, char *buf, apr_size_t len);
 /** Consistent copy (retries while the writer is at it); 1 consistent. */
 int guard_stack_read(const guard_stack_t *src, guard_stack_t *dst);
 
+/** The same without the native frames (nnative still counts them) when
+ *  native is 0. */
+int guard_stack_read_part(const guard_stack_t *src, guard_stack_t *dst,
+                          int native);
+
 #endif

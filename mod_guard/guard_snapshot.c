@@ -107,7 +107,7 @@ static void add_worker(guard_snapshot_t *s, int child, int thread,
     s->stuck += v->stuck;
 }
 
-static void terminate_frames(guard_stack_view_t *v)
+static void terminate_php(guard_stack_view_t *v)
 {
     int i;
 
@@ -115,6 +115,12 @@ static void terminate_frames(guard_stack_view_t *v)
         TERMINATE(v->php[i].function);
         TERMINATE(v->php[i].file);
     }
+}
+
+static void terminate_native(guard_stack_view_t *v)
+{
+    int i;
+
     for (i = 0; i < v->nnative; i++) {
         TERMINATE(v->native[i].module);
         TERMINATE(v->native[i].symbol);
@@ -124,7 +130,8 @@ static void terminate_frames(guard_stack_view_t *v)
     }
 }
 
-/* Only what the record holds for the request the slot serves now. */
+/* Only what the record holds for the request the slot serves now; its
+ * native frames later, for the workers whose are shown. */
 static const guard_stack_view_t *take_stack(apr_pool_t *p,
                                             const guard_stack_t *live,
                                             apr_time_t req_start,
@@ -134,7 +141,7 @@ static const guard_stack_view_t *take_stack(apr_pool_t *p,
 
     if (!live || req_start <= 0
         || __atomic_load_n(&live->req_start, __ATOMIC_ACQUIRE) != req_start
-        || !guard_stack_read(live, scratch)
+        || !guard_stack_read_part(live, scratch, 0)
         || scratch->req_start != req_start) {
         return NULL;
     }
@@ -148,12 +155,31 @@ static const guard_stack_view_t *take_stack(apr_pool_t *p,
     v->php = v->nphp ? apr_pmemdup(p, scratch->php, sizeof(*v->php)
                                                     * (apr_size_t)v->nphp)
                      : NULL;
-    v->native = v->nnative ? apr_pmemdup(p, scratch->native,
-                                         sizeof(*v->native)
-                                         * (apr_size_t)v->nnative)
-                           : NULL;
-    terminate_frames(v);
+    v->native = NULL;
+    v->live = live;
+    v->req_start = req_start;
+    terminate_php(v);
     return v;
+}
+
+int guard_snapshot_native(apr_pool_t *p, const guard_worker_view_t *w)
+{
+    guard_stack_view_t *v = (guard_stack_view_t *)w->stack;
+    guard_stack_t *scratch;
+
+    if (!v || v->native || v->nnative == 0) {
+        return v && v->native;
+    }
+    scratch = apr_palloc(p, sizeof(*scratch));
+    if (!guard_stack_read(v->live, scratch)
+        || scratch->req_start != v->req_start) {
+        return 0;
+    }
+    v->nnative = (int)scratch->nnative;
+    v->native = apr_pmemdup(p, scratch->native, sizeof(*v->native)
+                                                * (apr_size_t)v->nnative);
+    terminate_native(v);
+    return 1;
 }
 
 static int thread_gone(const guard_snapshot_t *s, int child, int thread,
@@ -367,6 +393,49 @@ char *guard_worker_wait_text(const guard_worker_view_t *w, char *buf,
     return buf;
 }
 
+static int has_native(const guard_worker_view_t *w)
+{
+    return w->stuck && w->stack && w->stack->nnative > 0;
+}
+
+static int longest_first(const void *a, const void *b)
+{
+    apr_int64_t x = (*(const guard_worker_view_t *const *)a)->elapsed_ms;
+    apr_int64_t y = (*(const guard_worker_view_t *const *)b)->elapsed_ms;
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Which stuck workers' native frames the lists show: all, or the
+ * GUARD_LIST_NATIVE_MAX longest stuck. */
+static void pick_listed_native(apr_pool_t *p, guard_snapshot_t *s)
+{
+    guard_worker_view_t **v;
+    int i, n = 0;
+
+    for (i = 0; i < s->nworkers; i++) {
+        n += has_native(&s->workers[i]);
+    }
+    if (n <= GUARD_LIST_NATIVE_MAX) {
+        for (i = 0; i < s->nworkers; i++) {
+            s->workers[i].list_native = has_native(&s->workers[i])
+                                        && guard_snapshot_native(
+                                               p, &s->workers[i]);
+        }
+        return;
+    }
+    v = apr_palloc(p, sizeof(*v) * (apr_size_t)n);
+    for (i = 0, n = 0; i < s->nworkers; i++) {
+        if (has_native(&s->workers[i])) {
+            v[n++] = &s->workers[i];
+        }
+    }
+    qsort(v, (size_t)n, sizeof(*v), longest_first);
+    for (i = 0; i < GUARD_LIST_NATIVE_MAX; i++) {
+        v[i]->list_native = guard_snapshot_native(p, v[i]);
+    }
+}
+
 guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
                                       const guard_server_info_t *info,
                                       apr_time_t now)
@@ -380,6 +449,7 @@ guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
     s->cuts = apr_pcalloc(p, sizeof(*s->cuts) * GUARD_RECENT_CUTS);
     take_children(p, shm, s);
     take_slots(p, shm, s);
+    pick_listed_native(p, s);
     take_locks(p, shm, s);
     qsort(s->cuts, (size_t)s->ncuts, sizeof(*s->cuts), newest_first);
     return s;

@@ -91,7 +91,8 @@ void guard_stack_top_php(const guard_stack_t *st, char *buf, apr_size_t len)
 }
 
 /* The header, then only the frames in use: most of a record is empty. */
-static void copy_used(const guard_stack_t *src, guard_stack_t *dst)
+static void copy_used(const guard_stack_t *src, guard_stack_t *dst,
+                      int native)
 {
     apr_uint32_t n;
 
@@ -100,23 +101,31 @@ static void copy_used(const guard_stack_t *src, guard_stack_t *dst)
     memcpy(dst->php, src->php, n * sizeof(src->php[0]));
     dst->nphp = n;
     n = dst->nnative < GUARD_STACK_FRAMES ? dst->nnative : GUARD_STACK_FRAMES;
-    memcpy(dst->native, src->native, n * sizeof(src->native[0]));
+    if (native) {
+        memcpy(dst->native, src->native, n * sizeof(src->native[0]));
+    }
     dst->nnative = n;
 }
 
-int guard_stack_read(const guard_stack_t *src, guard_stack_t *dst)
+int guard_stack_read_part(const guard_stack_t *src, guard_stack_t *dst,
+                          int native)
 {
     int i;
 
     for (i = 0; i < STACK_READ_TRIES; i++) {
         apr_uint32_t s = guard_seq_read_begin(&src->seq);
 
-        copy_used(src, dst);
+        copy_used(src, dst, native);
         if (guard_seq_read_valid(&src->seq, s)) {
             return 1;
         }
     }
     return 0;
+}
+
+int guard_stack_read(const guard_stack_t *src, guard_stack_t *dst)
+{
+    return guard_stack_read_part(src, dst, 1);
 }
 
 void guard_stack_top_of(const guard_stack_t *live, char *buf, apr_size_t len)

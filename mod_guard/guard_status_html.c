@@ -161,7 +161,7 @@ static void render_stack_row(const guard_worker_view_t *w, guard_sink_t *o)
     }
     guard_printf(o, "</summary><p><a href=\"?stack=%d.%d\">this worker's "
                  "stacks</a></p>", w->child, w->thread);
-    guard_stack_render_html(w->stack, w->stuck, o);
+    guard_stack_render_html(w->stack, w->list_native, o);
     guard_puts(o, "</details></td></tr>\n");
 }
 

@@ -419,9 +419,10 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
         if (i) {
             guard_putc(o, ',');
         }
-        /* Native frames of stuck workers only: thousands of busy
-         * workers' are megabytes (?stack=<child>.<thread> has any). */
-        render_worker(&s->workers[i], s->workers[i].stuck, o);
+        /* Native frames of stuck workers only, at most
+         * GUARD_LIST_NATIVE_MAX: thousands of busy workers' are megabytes
+         * (?stack=<child>.<thread> has any). */
+        render_worker(&s->workers[i], s->workers[i].list_native, o);
     }
     guard_puts(o, "],");
     render_cuts(s, o);

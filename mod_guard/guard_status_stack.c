@@ -8,17 +8,36 @@ static void put_bool(guard_sink_t *o, int v)
     guard_puts(o, v ? "true" : "false");
 }
 
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Thousands of workers' frames go through here: no printf. */
+static void put_hex(guard_sink_t *o, apr_uint64_t v)
+{
+    char buf[18];
+    int i = (int)sizeof(buf);
+
+    do {
+        buf[--i] = hex_digits[v & 15];
+        v >>= 4;
+    } while (v && i > 2);
+    buf[--i] = 'x';
+    buf[--i] = '0';
+    guard_putn(o, buf + i, sizeof(buf) - (apr_size_t)i);
+}
+
 static void put_build_id(guard_sink_t *o, const guard_native_frame_t *f)
 {
-    static const char hex[] = "0123456789abcdef";
-    apr_uint32_t i;
+    char buf[2 * GUARD_BUILD_ID_MAX + 2];
+    apr_uint32_t i, n = f->build_id_len < GUARD_BUILD_ID_MAX
+                        ? f->build_id_len : GUARD_BUILD_ID_MAX;
 
-    guard_putc(o, '"');
-    for (i = 0; i < f->build_id_len && i < GUARD_BUILD_ID_MAX; i++) {
-        guard_putc(o, hex[f->build_id[i] >> 4]);
-        guard_putc(o, hex[f->build_id[i] & 15]);
+    buf[0] = '"';
+    for (i = 0; i < n; i++) {
+        buf[1 + 2 * i] = hex_digits[f->build_id[i] >> 4];
+        buf[2 + 2 * i] = hex_digits[f->build_id[i] & 15];
     }
-    guard_putc(o, '"');
+    buf[1 + 2 * n] = '"';
+    guard_putn(o, buf, 2 + 2 * n);
 }
 
 void guard_stack_json_php_frame(const guard_php_frame_t *f, guard_sink_t *o)
@@ -37,13 +56,13 @@ void guard_stack_json_php_frame(const guard_php_frame_t *f, guard_sink_t *o)
 static void json_native_frame(const guard_native_frame_t *f,
                               guard_sink_t *o)
 {
-    guard_puts(o, "{\"module\":");
+    guard_put_lit(o, "{\"module\":");
     guard_put_json_strn(o, f->module, sizeof(f->module));
-    guard_printf(o, ",\"offset\":\"0x%" APR_UINT64_T_HEX_FMT "\"",
-                 f->offset);
-    guard_puts(o, ",\"symbol\":");
+    guard_put_lit(o, ",\"offset\":\"");
+    put_hex(o, f->offset);
+    guard_put_lit(o, "\",\"symbol\":");
     guard_put_json_strn(o, f->symbol, sizeof(f->symbol));
-    guard_puts(o, ",\"build_id\":");
+    guard_put_lit(o, ",\"build_id\":");
     put_build_id(o, f);
     guard_putc(o, '}');
 }
@@ -86,7 +105,7 @@ void guard_stack_render_json(const guard_stack_view_t *st, int native,
         guard_stack_json_php_frame(&st->php[i], o);
     }
     guard_puts(o, "],\"native_frames\":[");
-    for (i = 0; st && native && i < st->nnative; i++) {
+    for (i = 0; st && native && st->native && i < st->nnative; i++) {
         if (i) {
             guard_putc(o, ',');
         }
@@ -119,11 +138,15 @@ static void html_php_frame(const guard_php_frame_t *f, int i,
 static void html_native_frame(const guard_native_frame_t *f, int i,
                               guard_sink_t *o)
 {
-    guard_printf(o, "<li><code>#%d ", i);
+    guard_put_lit(o, "<li><code>#");
+    guard_put_int(o, i);
+    guard_putc(o, ' ');
     guard_put_htmln(o, f->symbol[0] ? f->symbol : "??", sizeof(f->symbol));
-    guard_puts(o, "</code> ");
+    guard_put_lit(o, "</code> ");
     guard_put_htmln(o, f->module[0] ? f->module : "?", sizeof(f->module));
-    guard_printf(o, "+0x%" APR_UINT64_T_HEX_FMT "</li>", f->offset);
+    guard_putc(o, '+');
+    put_hex(o, f->offset);
+    guard_put_lit(o, "</li>");
 }
 
 void guard_stack_render_html(const guard_stack_view_t *st, int native,
@@ -149,7 +172,7 @@ void guard_stack_render_html(const guard_stack_view_t *st, int native,
         guard_printf(o, "<p>PHP frames: %s</p>",
                      guard_php_status_name(st->php_status));
     }
-    if (!native) {
+    if (!native || (st->nnative && !st->native)) {
         return;
     }
     guard_printf(o, "<p>Native frames (%s):</p>",

@@ -138,7 +138,7 @@ static int selected_exists(const guard_snapshot_t *snap,
 }
 
 /* One crash record or one child's page: HTML, or JSON when asked for. */
-static void render_selected(const guard_snapshot_t *snap,
+static void render_selected(apr_pool_t *pool, const guard_snapshot_t *snap,
                             const guard_query_t *q, guard_sink_t *out)
 {
     int json = q->format == GUARD_FMT_JSON;
@@ -150,9 +150,11 @@ static void render_selected(const guard_snapshot_t *snap,
         return;
     }
     if (q->stack_child >= 0) {
-        guard_render_stack_page(snap, guard_snapshot_worker(
-                                    snap, q->stack_child, q->stack_thread),
-                                json, out);
+        const guard_worker_view_t *w = guard_snapshot_worker(
+            snap, q->stack_child, q->stack_thread);
+
+        guard_snapshot_native(pool, w);
+        guard_render_stack_page(snap, w, json, out);
         return;
     }
     guard_render_child_page(snap, q->child, json, out);
@@ -225,7 +227,7 @@ void guard_page_render(guard_page_t *pg, guard_sink_t *out)
         return;
     }
     if (selects_one(&pg->query)) {
-        render_selected(snap, &pg->query, out);
+        render_selected(pg->pool, snap, &pg->query, out);
         return;
     }
     render(snap, &pg->query, out);

@@ -35,6 +35,7 @@ static void render_stack(const fz_snapshot_t *fs, guard_sink_t *o)
 
     for (i = 0; i < fs->snap->nworkers; i++) {
         if (fs->snap->workers[i].stack || i == fs->snap->nworkers - 1) {
+            guard_snapshot_native(fs->pool, &fs->snap->workers[i]);
             guard_render_stack_page(fs->snap, &fs->snap->workers[i], 0, o);
             return;
         }

@@ -441,6 +441,7 @@ void fz_snapshot_build(apr_pool_t *p, const uint8_t *data, size_t size,
         fill_chain(b, &shm.chains[c]);
     }
     out->snap = guard_snapshot_take(p, &shm, &info, b->now);
+    out->pool = p;
     out->snap->crash = fz_bool(&b->in) ? take_crashes(b, p, info.generation)
                                        : NULL;
     out->item = NULL;

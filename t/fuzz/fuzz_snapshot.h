@@ -22,6 +22,7 @@ typedef struct {
     int child;                        /* for ?child=<n> */
     int refresh;                      /* for the HTML page */
     int pids;                         /* for Prometheus: ?pids */
+    apr_pool_t *pool;                 /* the snapshot's */
 } fz_snapshot_t;
 
 /**

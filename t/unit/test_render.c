@@ -100,6 +100,7 @@ static void make_workers(void)
     workers[0].slot.wait.cpu_ms = 1200;
     workers[0].for_ms = 3000;
     workers[0].stack = &stack0;
+    workers[0].list_native = 1;
     add_worker(1, 0, GUARD_WS_BUSY, 2500);
     set_req(&workers[1], "POST", "/spin", "www.example.com", "10.0.0.2");
     set_wait(&workers[1], GUARD_WAIT_CPU, "", "", "");
@@ -522,7 +523,7 @@ START_TEST(json_native_frames_of_stuck_workers_only)
 {
     const char *j;
 
-    workers[0].stuck = 0;
+    workers[0].list_native = 0;   /* not stuck, or beyond the first 256 */
     guard_render_json(&snap, out);
     j = data();
     ck_assert_has(j, "\"line_approximate\":true}],\"native_frames\":[],"

@@ -4,6 +4,10 @@
 #include <check.h>
 #include "guard_stack.h"
 #include "guard_stack_watch.h"
+#include "guard_status_stack.h"
+#include "guard_shm.h"
+#include "guard_snapshot.h"
+#include <stdlib.h>
 #include "guard_unit.h"
 
 static void php_frame(guard_php_frame_t *f, const char *fn, const char *file,
@@ -217,6 +221,116 @@ START_TEST(take_nothing_when_off)
 }
 END_TEST
 
+START_TEST(json_native_offsets_and_build_ids)
+{
+    static guard_native_frame_t nf[2];
+    guard_stack_view_t v;
+    apr_pool_t *p;
+    guard_sink_t *o;
+    const char *txt;
+
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    memset(&v, 0, sizeof(v));
+    memset(nf, 0, sizeof(nf));
+    nf[0].offset = 0;
+    nf[1].offset = APR_UINT64_C(0xffffffffffffffff);
+    nf[1].build_id_len = 99;      /* out of range: clamped */
+    memset(nf[1].build_id, 0xab, sizeof(nf[1].build_id));
+    v.nnative = 2;
+    v.native = nf;
+    o = guard_sink_buffer(p);
+    guard_stack_render_json(&v, 1, o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "{\"module\":\"\",\"offset\":\"0x0\","
+                                      "\"symbol\":\"\",\"build_id\":\"\"}"));
+    ck_assert_ptr_nonnull(strstr(txt, "\"offset\":\"0xffffffffffffffff\","
+        "\"symbol\":\"\",\"build_id\":\"abababababababababababababababababababab\"}"));
+    ck_assert_ptr_nonnull(strstr(txt, "\"native_count\":2,"));
+    o = guard_sink_buffer(p);
+    guard_stack_render_json(&v, 0, o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "\"native_frames\":[],"));
+    apr_pool_destroy(p);
+}
+END_TEST
+
+/* 319 stuck workers with native frames, one young one: the lists show
+ * the frames of the 256 longest stuck, and a young worker's never. */
+START_TEST(snapshot_lists_native_of_longest_stuck)
+{
+    enum { SLN = 2, TLN = 200 };
+    apr_time_t now = apr_time_from_sec(100000);
+    guard_server_info_t info;
+    guard_snapshot_t *snap;
+    guard_shm_t shm;
+    apr_pool_t *p;
+    void *base = calloc(1, guard_shm_size(SLN, TLN));
+    int c, t, listed = 0, listed_young = 0;
+    apr_int64_t shortest_listed = -1, longest_unlisted = -1;
+
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    guard_shm_init(base, SLN, TLN, now);
+    guard_shm_attach(&shm, base);
+    for (c = 0; c < SLN; c++) {
+        shm.children[c].state = GUARD_CHILD_RUNNING;
+        shm.children[c].pid = 100 + c;
+        for (t = 0; t < TLN; t++) {
+            guard_slot_t *sl = guard_shm_slot(&shm, c, t);
+            guard_stack_t *st = guard_shm_stack(&shm, c, t);
+            int k = c * TLN + t;
+
+            sl->state = GUARD_WS_BUSY;
+            sl->pid = 100 + c;
+            /* k = 0 is young; the others stuck 10 s + k ms ago (one in
+             * five with no native frames). */
+            sl->req_start = k == 0 ? now - apr_time_from_sec(1)
+                            : now - apr_time_from_sec(10)
+                              - apr_time_from_msec(k);
+            st->req_start = sl->req_start;
+            st->nnative = k % 5 == 4 ? 0 : 1;
+        }
+    }
+    memset(&info, 0, sizeof(info));
+    info.stuck_threshold = apr_time_from_sec(5);
+    info.server_limit = SLN;
+    info.thread_limit = TLN;
+    snap = guard_snapshot_take(p, &shm, &info, now);
+    ck_assert_int_eq(snap->nworkers, SLN * TLN);
+    for (c = 0; c < snap->nworkers; c++) {
+        const guard_worker_view_t *w = &snap->workers[c];
+
+        ck_assert_ptr_nonnull(w->stack);
+        if (w->list_native) {
+            listed++;
+            listed_young += !w->stuck;
+            ck_assert_int_gt(w->stack->nnative, 0);
+            ck_assert_ptr_nonnull(w->stack->native);
+            if (shortest_listed < 0 || w->elapsed_ms < shortest_listed) {
+                shortest_listed = w->elapsed_ms;
+            }
+        }
+        else {
+            /* Not copied until asked for (?stack=). */
+            ck_assert_ptr_null(w->stack->native);
+            if (w->stuck && w->stack->nnative > 0
+                && w->elapsed_ms > longest_unlisted) {
+                longest_unlisted = w->elapsed_ms;
+            }
+        }
+    }
+    ck_assert_int_eq(listed, GUARD_LIST_NATIVE_MAX);
+    ck_assert_int_eq(listed_young, 0);
+    ck_assert_int_gt(shortest_listed, longest_unlisted);
+    ck_assert_int_eq(guard_snapshot_native(p, &snap->workers[0]), 1);
+    ck_assert_ptr_nonnull(snap->workers[0].stack->native);
+    /* Its record moved on to another request: nothing copied. */
+    guard_shm_stack(&shm, 0, 1)->req_start = 1;
+    ck_assert_int_eq(guard_snapshot_native(p, &snap->workers[1]), 0);
+    apr_pool_destroy(p);
+    free(base);
+}
+END_TEST
+
 Suite *guard_stack_suite(void)
 {
     Suite *s = suite_create("stack");
@@ -227,6 +341,8 @@ Suite *guard_stack_suite(void)
     tcase_add_test(tc, top_frame_none_and_bounded);
     tcase_add_test(tc, status_names);
     tcase_add_test(tc, read_copies_used_frames);
+    tcase_add_test(tc, json_native_offsets_and_build_ids);
+    tcase_add_test(tc, snapshot_lists_native_of_longest_stuck);
     suite_add_tcase(s, tc);
     tc = tcase_create("take");
     tcase_add_test(tc, take_php_idle_interpreter);

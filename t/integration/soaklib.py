@@ -117,20 +117,29 @@ class Wrk:
 
 
 def kept_syscall_fds(pid):
-    """The watchdog's kept /proc/<pid>/task/<tid>/syscall files of pid
-    (one per sampled thread, for the thread's life), as {fd: path}."""
+    """The watchdog's kept /proc/<pid>/task/<tid>/syscall and schedstat
+    files of pid (one of each per sampled thread, for the thread's life),
+    as {fd: path}."""
     return {fd: t for fd, t in fd_targets(pid).items()
-            if re.match(r"^/proc/\d+/task/\d+/syscall$", t)}
+            if re.match(r"^/proc/\d+/task/\d+/(syscall|schedstat)$", t)}
+
+
+def kept_debug_fds(pid):
+    """Separate debug files (/usr/lib/debug) that libdw keeps open once a
+    native unwind went through their module: one per module at most."""
+    return {fd: t for fd, t in fd_targets(pid).items()
+            if t.startswith("/usr/lib/debug/")}
 
 
 def fd_count(pid):
-    """pid's fds but the watchdog's kept syscall files, which a soak
-    checks apart (they belong to threads, not to requests)."""
+    """pid's fds but the watchdog's kept thread and debug files, which a
+    soak checks apart (they belong to threads and modules, not to
+    requests)."""
     try:
         n = len(os.listdir("/proc/%d/fd" % pid))
     except OSError:
         return None
-    return n - len(kept_syscall_fds(pid))
+    return n - len(kept_syscall_fds(pid)) - len(kept_debug_fds(pid))
 
 
 def fd_targets(pid):

@@ -23,8 +23,8 @@ import pytest
 import soaklib
 from guardtest import Fail, proc_alive, proc_status_kb, wait_for
 from soaklib import (Wrk, FdSampler, access_counts, auto_fields, fd_count,
-                     fd_targets, json_or_none, kept_syscall_fds, report,
-                     settle, shared_maps)
+                     fd_targets, json_or_none, kept_debug_fds,
+                     kept_syscall_fds, report, settle, shared_maps)
 
 pytestmark = pytest.mark.soak
 
@@ -90,6 +90,7 @@ def snapshot(s):
             "master_rss_kib": proc_status_kb(s.master_pid, "VmRSS"),
             "fds": {p: fd_count(p) for p in kids},
             "syscall_fds": {p: kept_syscall_fds(p) for p in kids},
+            "debug_fds": {p: kept_debug_fds(p) for p in kids},
             "maps": {p: shared_maps(p) for p in kids},
             "targets": {p: fd_targets(p) for p in kids}}
 
@@ -123,15 +124,18 @@ def warm_up(s):
 def fd_problems(before, after, base_max):
     """Children holding more fds than before the run (those that lived
     through it) or than the idle maximum, with what their fds are; kept
-    syscall files that are not of one of the child's own live threads, or
-    more than one per thread."""
+    syscall and schedstat files that are not of one of the child's own
+    threads, or more than one of each per thread; a debug file held twice."""
     out = []
     for p, paths in sorted(after["syscall_fds"].items()):
-        tids = [re.match(r"^/proc/(\d+)/task/(\d+)/", t).groups()
+        tids = [re.match(r"^/proc/(\d+)/task/(\d+)/(\w+)$", t).groups()
                 for t in paths.values()]
-        if any(int(owner) != p for owner, _ in tids) \
+        if any(int(owner) != p for owner, _, _ in tids) \
                 or len(set(tids)) != len(tids):
             out.append("child %d: syscall files %s" % (p, json.dumps(paths)))
+    for p, paths in sorted(after["debug_fds"].items()):
+        if len(set(paths.values())) != len(paths):
+            out.append("child %d: debug files %s" % (p, json.dumps(paths)))
     for p, n in sorted(after["fds"].items()):
         was = before["fds"].get(p)
         if (was is not None and n > was) or n > base_max:

@@ -2,9 +2,10 @@
  * When and how the watchdog reads a worker's stacks: after a sample that
  * found the thread had run since the last one (a thread that did not run
  * cannot have moved: its record stays), PHP frames and, for a blocked
- * thread, native frames. A stack is accepted only when stable: the
- * thread's run time did not change during the reading, or two PHP walks
- * agreed. Process-local state, one writer: the watchdog.
+ * thread, native frames. A stack is accepted only when stable: a blocked
+ * thread's run time did not change during the reading and it is still
+ * blocked where it was; for a thread on the CPU, three PHP walks spread
+ * over a few ms agreed. Process-local state, one writer: the watchdog.
  */
 #ifndef GUARD_STACK_WATCH_H
 #define GUARD_STACK_WATCH_H
@@ -18,8 +19,14 @@
 #include "guard_stack_native.h"
 #include "guard_stack_php.h"
 
-/* PHP walks tried before a stack that keeps moving is given up. */
+/* PHP walks tried before a blocked thread's stack that keeps moving is
+ * given up; walks that must agree for a thread on the CPU. */
 #define GUARD_STACK_TRIES 4
+#define GUARD_STACK_AGREE 3
+
+/** 1 when thread tid (slot thread) is still blocked as line says. */
+typedef int guard_still_fn(void *baton, int thread, pid_t tid,
+                           const guard_syscall_line_t *line);
 
 /** The run time in ns (schedstat) of thread tid in slot thread, or -1
  *  when unreadable. */
@@ -36,9 +43,11 @@ typedef struct {
     apr_uint32_t php_off;         /* status when php is 0 */
     apr_uint32_t native_off;      /* status when unwinder is NULL */
     guard_run_ns_fn *run_ns;
-    void *baton;
+    guard_still_fn *still;        /* optional: the syscall file read again */
+    void *baton;                  /* of both */
     const guard_logger_t *log;    /* debug: what was read, in how long */
     guard_stack_t scratch;        /* the record being read */
+    guard_php_frame_t again[GUARD_STACK_FRAMES];   /* a walk to compare */
 } guard_stacker_t;
 
 /** 1 when the stacker reads anything at all. */

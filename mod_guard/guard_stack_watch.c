@@ -1,5 +1,6 @@
 /* Reading a worker's stacks for the watchdog (see guard_stack_watch.h). */
 #include <string.h>
+#include <apr_time.h>
 #include "guard_shm.h"
 #include "guard_stack_watch.h"
 
@@ -55,32 +56,83 @@ static void php_flags(guard_stack_t *st, const guard_php_walk_info_t *info)
     }
 }
 
-/* One walk, accepted when the thread did not run during it. Else walks
- * until two in a row agree (a thread on CPU in a loop), at most
- * GUARD_STACK_TRIES. */
-static void walk_php(guard_stacker_t *sk, int thread, pid_t tid,
-                     guard_stack_t *st)
+/* A blocked thread did not move during a reading: its run time is the
+ * same and it is still blocked where it was. (The run time alone does not
+ * tell: the kernel adds to it when the thread leaves the CPU or at a tick,
+ * so one that just woke and runs shows the old figure.) */
+static int held_still(const guard_stacker_t *sk, int thread, pid_t tid,
+                      const guard_syscall_line_t *line, apr_int64_t before)
 {
-    guard_php_walk_info_t info, prev = { 0, 0, 0, 0 };
-    int i, n = -1, prev_n = -2, read_any = 0;
+    apr_int64_t after = run_ns(sk, thread, tid);
+
+    return before >= 0 && before == after && line->nr != -2
+           && !line->running
+           && (!sk->still || sk->still(sk->baton, thread, tid, line));
+}
+
+static int same_walk(const guard_php_frame_t *a, int na,
+                     const guard_php_walk_info_t *ia,
+                     const guard_php_frame_t *b, int nb,
+                     const guard_php_walk_info_t *ib)
+{
+    return na >= 0 && na == nb && ia->sig == ib->sig
+           && ia->complete == ib->complete
+           && memcmp(a, b, (apr_size_t)na * sizeof(*a)) == 0;
+}
+
+/* A blocked thread: one walk during which it held still. */
+static int walk_blocked(guard_stacker_t *sk, int thread, pid_t tid,
+                        const guard_syscall_line_t *line, guard_stack_t *st,
+                        guard_php_walk_info_t *info, int *read_any)
+{
+    int i, n;
 
     for (i = 0; i < GUARD_STACK_TRIES; i++) {
-        apr_int64_t before = run_ns(sk, thread, tid), after;
+        apr_int64_t before = run_ns(sk, thread, tid);
 
-        n = guard_php_walk(&sk->walker, st->php, depth(sk), &info);
-        after = run_ns(sk, thread, tid);
-        read_any |= n >= 0;
-        if (n >= 0 && before >= 0 && before == after) {
-            break;
+        n = guard_php_walk(&sk->walker, st->php, depth(sk), info);
+        *read_any |= n >= 0;
+        if (n >= 0 && held_still(sk, thread, tid, line, before)) {
+            return n;
         }
-        if (n >= 0 && n == prev_n && info.sig == prev.sig
-            && info.complete == prev.complete) {
-            break;
-        }
-        prev = info;
-        prev_n = n;
-        n = -1;
     }
+    return -1;
+}
+
+/* A thread on the CPU: GUARD_STACK_AGREE walks, spread over a few ms so
+ * that they do not fall in step with a loop of calls, must agree frame
+ * for frame (a call-free loop stands still; a stack that churns gives
+ * torn walks, which seldom agree thrice). */
+static int walk_running(guard_stacker_t *sk, guard_stack_t *st,
+                        guard_php_walk_info_t *info, int *read_any)
+{
+    static const apr_interval_time_t gaps[] = { 1000, 2300, 700 };
+    guard_php_frame_t *again = sk->again;
+    guard_php_walk_info_t other;
+    int i, n, m;
+
+    n = guard_php_walk(&sk->walker, st->php, depth(sk), info);
+    *read_any |= n >= 0;
+    for (i = 1; n >= 0 && i < GUARD_STACK_AGREE; i++) {
+        apr_sleep(gaps[(i - 1) % (sizeof(gaps) / sizeof(gaps[0]))]);
+        m = guard_php_walk(&sk->walker, again, depth(sk), &other);
+        if (!same_walk(st->php, n, info, again, m, &other)) {
+            return -1;
+        }
+    }
+    return n;
+}
+
+static void walk_php(guard_stacker_t *sk, int thread, pid_t tid,
+                     const guard_syscall_line_t *line, guard_stack_t *st)
+{
+    guard_php_walk_info_t info;
+    int n, read_any = 0;
+
+    memset(&info, 0, sizeof(info));
+    n = line->running || line->nr == -2
+        ? walk_running(sk, st, &info, &read_any)
+        : walk_blocked(sk, thread, tid, line, st, &info, &read_any);
     if (n < 0) {
         st->php_status = read_any ? GUARD_PHP_UNSTABLE : GUARD_PHP_FAILED;
         st->nphp = 0;
@@ -94,7 +146,7 @@ static void walk_php(guard_stacker_t *sk, int thread, pid_t tid,
 static void unwind_native(guard_stacker_t *sk, int thread, pid_t tid,
                           const guard_syscall_line_t *line, guard_stack_t *st)
 {
-    apr_int64_t before, after;
+    apr_int64_t before;
     apr_uint32_t status;
     int n;
 
@@ -113,8 +165,7 @@ static void unwind_native(guard_stacker_t *sk, int thread, pid_t tid,
     before = run_ns(sk, thread, tid);
     n = guard_unwind(sk->unwinder, tid, line->pc, line->sp, st->native,
                      depth(sk), &status);
-    after = run_ns(sk, thread, tid);
-    if (before < 0 || before != after) {
+    if (!held_still(sk, thread, tid, line, before)) {
         /* It woke up: what was read may mix two stacks. */
         st->native_status = GUARD_NATIVE_MOVED;
         return;
@@ -174,7 +225,7 @@ void guard_stack_take(guard_stacker_t *sk, int thread, pid_t tid,
     st->php_status = sk->php_off;
     st->native_status = sk->native_off;
     if (sk->php) {
-        walk_php(sk, thread, tid, st);
+        walk_php(sk, thread, tid, line, st);
     }
     t1 = apr_time_now();
     if (sk->native) {

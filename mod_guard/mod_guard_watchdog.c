@@ -130,6 +130,20 @@ static apr_int64_t run_ns(void *baton, int thread, pid_t tid)
     return guard_inspect_run_ns(&((guard_runfd_t *)baton)[thread], tid);
 }
 
+/* The thread's syscall file read again: blocked at the same call, pc and
+ * sp as the look saw it. */
+static int still_blocked(void *baton, int thread, pid_t tid,
+                         const guard_syscall_line_t *line)
+{
+    char buf[512];
+    guard_syscall_line_t now;
+
+    return guard_sysfd_read(&sysfd, thread, tid, apr_time_now(), buf,
+                            sizeof(buf)) > 0
+           && guard_proc_parse_syscall(buf, &now) == 0 && !now.running
+           && now.nr == line->nr && now.sp == line->sp && now.pc == line->pc;
+}
+
 static void close_runfds(void)
 {
     int t;
@@ -238,6 +252,7 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
     watch.ictx.child = watch.child;
     setup_sysfd(pchild, s);
     guard_glue_stacker_init(&stacker, pchild, s, &watch.log, run_ns, runfds);
+    stacker.still = still_blocked;
     watch.stacker = &stacker;
     claim_child(watch.child);
     /* The new thread inherits this mask: it never takes a signal. */

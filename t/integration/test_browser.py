@@ -55,7 +55,7 @@ CRASH_PATH = "/crash_ffi.php/" + CRASH_IFRAME
 # What the renderers write (and the tbody a browser adds to a table).
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2",
              "h3", "p", "a", "br", "code", "i", "ol", "li", "table", "tbody",
-             "tr", "th", "td"}
+             "tr", "th", "td", "details", "summary"}
 
 
 class Dom(html.parser.HTMLParser):
@@ -197,6 +197,10 @@ def test_page_in_chromium(make_server):
     assert "clock_nanosleep" in stuck[0] or "nanosleep" in stuck[0], stuck
     assert [e for e in dom.elements
             if e[0] == "p" and e[1].get("class") == "stuck"], dom_text
+    # Its stacks, folded under its row: the PHP frames of sleep.php.
+    if PHP_STACKS:
+        stacks = [r for r in dom.row_texts("stack") if "usleep" in r]
+        assert stacks and "{main}" in stacks[0], dom.row_texts("stack")
     cuts = [r for r in dom.row_texts() if "/backend.php/" + CUT_SVG in r]
     assert cuts and "cut" in cuts[0], dom.row_texts()
     crashes = [r for r in dom.row_texts() if "SIGSEGV" in r]

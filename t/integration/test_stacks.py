@@ -836,9 +836,9 @@ def test_stacks_off(make_server):
                         what="stuck on the backend")
     time.sleep(0.3)
     w = find_worker(s.guard_json(), "/stack_block.php")
-    check_shape(w)
     assert w["php_frames"] == [] and w["native_frames"] == [], w
-    assert w["stack"]["php"] == "none" and w["stack"]["native"] == "none", w
+    # No stack read in this request: null, as for a worker not sampled.
+    assert w["stack"] is None, w
     stuck = wait_for(lambda: re.findall(r".*GRD0100: .*", s.log_text()), 3,
                      what="GRD0100 line")
     assert re.search(STUCK_TAIL % (bh.port, ""), stuck[0]), stuck[0]

@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from guardtest import (Fail, build_request, proc_alive, raw_exchange,
+from guardtest import (PHP_STACKS, Fail, build_request, proc_alive, raw_exchange,
                        wait_for, wait_worker)
 
 CHROMIUM = shutil.which("chromium")

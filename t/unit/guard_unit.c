@@ -1,4 +1,5 @@
 /* Runs every unit suite and prints Check's summary line. */
+#include <string.h>
 #include <stdlib.h>
 #include <apr_general.h>
 #include "guard_unit.h"
@@ -34,4 +35,15 @@ int main(void)
     srunner_free(sr);
     apr_terminate();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+void guard_unit_php_frame(guard_php_frame_t *f, const char *fn,
+                          const char *file, apr_uint32_t line,
+                          apr_uint32_t flags)
+{
+    memset(f, 0, sizeof(*f));
+    strcpy(f->function, fn);
+    strcpy(f->file, file);
+    f->line = line;
+    f->flags = flags;
 }

@@ -3,6 +3,7 @@
 #define GUARD_UNIT_H
 
 #include <check.h>
+#include "guard_stack.h"
 
 Suite *guard_duration_suite(void);
 Suite *guard_proc_suite(void);
@@ -24,5 +25,10 @@ Suite *guard_broker_suite(void);
 Suite *guard_stack_suite(void);
 Suite *guard_stack_php_suite(void);
 Suite *guard_stack_native_suite(void);
+
+/** A PHP frame of the tests: function, file, line, flags. */
+void guard_unit_php_frame(guard_php_frame_t *f, const char *fn,
+                          const char *file, apr_uint32_t line,
+                          apr_uint32_t flags);
 
 #endif

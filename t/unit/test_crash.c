@@ -488,25 +488,15 @@ START_TEST(report_lines_tagged)
 }
 END_TEST
 
-static void php_frame(guard_php_frame_t *f, const char *fn, const char *file,
-                      apr_uint32_t line, apr_uint32_t flags)
-{
-    memset(f, 0, sizeof(*f));
-    strcpy(f->function, fn);
-    strcpy(f->file, file);
-    f->line = line;
-    f->flags = flags;
-}
-
 START_TEST(php_lines)
 {
     guard_crash_rec_t r;
     char line[512];
 
     fixed_rec(&r);
-    php_frame(&r.php[0], "strlen", "", 0, GUARD_PHPF_INTERNAL);
-    php_frame(&r.php[1], "Svc::c", "/srv/www/x.php", 5, 0);
-    php_frame(&r.php[2], "{main}", "/srv/www/x.php", 1,
+    guard_unit_php_frame(&r.php[0], "strlen", "", 0, GUARD_PHPF_INTERNAL);
+    guard_unit_php_frame(&r.php[1], "Svc::c", "/srv/www/x.php", 5, 0);
+    guard_unit_php_frame(&r.php[2], "{main}", "/srv/www/x.php", 1,
               GUARD_PHPF_LINE_APPROX);
     r.nphp = 3;
     r.flags |= GUARD_CRASHF_PHP;
@@ -560,7 +550,7 @@ START_TEST(php_frames_in_record)
         char fn[16];
 
         apr_snprintf(fn, sizeof(fn), "f%d", i);
-        php_frame(&php[i], fn, "/x.php", 10 + i, 0);
+        guard_unit_php_frame(&php[i], fn, "/x.php", 10 + i, 0);
     }
     make_rec(&r, SIGSEGV, 1);
     t0 = guard_crash_publish(c, &r, &slot0);
@@ -605,9 +595,9 @@ START_TEST(render_php_and_request_state)
     const char *txt;
     apr_uint64_t t;
 
-    php_frame(&php[0], "strlen", "", 0, GUARD_PHPF_INTERNAL);
-    php_frame(&php[1], "c<b>", "/srv/<i>.php", 5, 0);
-    php_frame(&php[2], "{main}", "/srv/<i>.php", 12, 0);
+    guard_unit_php_frame(&php[0], "strlen", "", 0, GUARD_PHPF_INTERNAL);
+    guard_unit_php_frame(&php[1], "c<b>", "/srv/<i>.php", 5, 0);
+    guard_unit_php_frame(&php[2], "{main}", "/srv/<i>.php", 12, 0);
     make_rec(&r, SIGSEGV, 50);
     r.flags |= GUARD_CRASHF_REQUEST | GUARD_CRASHF_REQ_DONE;
     strcpy(r.req.method, "GET");

@@ -10,16 +10,6 @@
 #include <stdlib.h>
 #include "guard_unit.h"
 
-static void php_frame(guard_php_frame_t *f, const char *fn, const char *file,
-                      apr_uint32_t line, apr_uint32_t flags)
-{
-    memset(f, 0, sizeof(*f));
-    strcpy(f->function, fn);
-    strcpy(f->file, file);
-    f->line = line;
-    f->flags = flags;
-}
-
 START_TEST(top_frame_user)
 {
     static guard_stack_t st;
@@ -28,8 +18,8 @@ START_TEST(top_frame_user)
     memset(&st, 0, sizeof(st));
     st.php_status = GUARD_PHP_OK;
     st.nphp = 2;
-    php_frame(&st.php[0], "Svc::run", "/x.php", 10, 0);
-    php_frame(&st.php[1], "{main}", "/x.php", 12, 0);
+    guard_unit_php_frame(&st.php[0], "Svc::run", "/x.php", 10, 0);
+    guard_unit_php_frame(&st.php[1], "{main}", "/x.php", 12, 0);
     guard_stack_top_php(&st, buf, sizeof(buf));
     ck_assert_str_eq(buf, " in Svc::run /x.php:10");
 }
@@ -43,8 +33,8 @@ START_TEST(top_frame_internal_names_its_caller)
     memset(&st, 0, sizeof(st));
     st.php_status = GUARD_PHP_OK;
     st.nphp = 2;
-    php_frame(&st.php[0], "fread", "", 0, GUARD_PHPF_INTERNAL);
-    php_frame(&st.php[1], "c", "/x.php", 5, 0);
+    guard_unit_php_frame(&st.php[0], "fread", "", 0, GUARD_PHPF_INTERNAL);
+    guard_unit_php_frame(&st.php[1], "c", "/x.php", 5, 0);
     guard_stack_top_php(&st, buf, sizeof(buf));
     ck_assert_str_eq(buf, " in fread() from c /x.php:5");
     st.php[1].flags = GUARD_PHPF_LINE_APPROX;
@@ -91,7 +81,7 @@ START_TEST(read_copies_used_frames)
     src.req_start = 42;
     src.nphp = 1;
     src.nnative = 1000;           /* out of range: clamped */
-    php_frame(&src.php[0], "a", "/a.php", 3, 0);
+    guard_unit_php_frame(&src.php[0], "a", "/a.php", 3, 0);
     ck_assert_int_eq(guard_stack_read(&src, &dst), 1);
     ck_assert_int_eq(dst.req_start, 42);
     ck_assert_uint_eq(dst.nphp, 1);

@@ -969,3 +969,32 @@ def test_status_pages_show_frames(make_server):
     for q in BAD_STACK_QUERIES:
         r = s.get("/guard-status?" + urllib.parse.quote(q, safe="=.,-"))
         assert r.status == 400, (q, r)
+
+
+# ------------------------------------------- builds without live stacks
+
+
+@pytest.mark.skipif(PHP_STACKS or NATIVE_STACKS,
+                    reason="built with PHP's headers or libdw")
+def test_build_without_stacks_says_so(make_server):
+    """Built without PHP's headers and libdw: start-up says what cannot be
+    read, a stuck worker's wait is still diagnosed, it has no frames, and
+    GRD0100 names none."""
+    s = stack_server(make_server, BASE)
+    bh = s.blackhole()
+    s.hang("/stack_block.php?port=%d" % bh.port)
+    bh.wait_accepted()
+    w, js = wait_worker(s, "/stack_block.php",
+                        lambda w: w["stuck"] and w["wait"] is not None and
+                        w["wait"]["kind"] == "backend", timeout=5,
+                        what="stuck on the backend")
+    assert w["php_frames"] == [] and w["native_frames"] == [], w
+    assert w["stack"] is None, w
+    log = s.log_text()
+    assert re.search(r"GRD0700: live stacks: PHP frames not built \(no PHP "
+                     r"headers\), native frames off", log), log
+    assert re.search(r"GRD0702: no native frames: built without libdw",
+                     log), log
+    stuck = wait_for(lambda: re.findall(r".*GRD0100: .*", s.log_text()), 3,
+                     what="GRD0100 line")
+    assert re.search(STUCK_TAIL % (bh.port, ""), stuck[0]), stuck[0]

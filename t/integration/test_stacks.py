@@ -851,19 +851,26 @@ def test_good_stack_directives_pass(make_server, snippet):
     assert rc == 0 and "Syntax OK" in out, out
 
 
+def hang_stuck_on_backend(s):
+    """stack_block.php hung on a silent backend, until the worker is stuck
+    and its wait diagnosed: (the backend, the worker)."""
+    bh = s.blackhole()
+    s.hang("/stack_block.php?port=%d" % bh.port)
+    bh.wait_accepted()
+    w, _ = wait_worker(s, "/stack_block.php",
+                       lambda w: w["stuck"] and w["wait"] is not None and
+                       w["wait"]["kind"] == "backend", timeout=5,
+                       what="stuck on the backend")
+    return bh, w
+
+
 @pytest.mark.slow
 @php_stacks
 def test_stacks_off(make_server):
     """GuardStacks Off: the wait is still diagnosed, no frames are read,
     and GRD0100 names no frame."""
     s = stack_server(make_server, BASE + "GuardStacks Off\n")
-    bh = s.blackhole()
-    s.hang("/stack_block.php?port=%d" % bh.port)
-    bh.wait_accepted()
-    w, js = wait_worker(s, "/stack_block.php",
-                        lambda w: w["stuck"] and w["wait"] is not None and
-                        w["wait"]["kind"] == "backend", timeout=5,
-                        what="stuck on the backend")
+    bh, w = hang_stuck_on_backend(s)
     time.sleep(0.3)
     w = find_worker(s.guard_json(), "/stack_block.php")
     assert w["php_frames"] == [] and w["native_frames"] == [], w
@@ -995,13 +1002,7 @@ def test_build_without_stacks_says_so(make_server):
     read, a stuck worker's wait is still diagnosed, it has no frames, and
     GRD0100 names none."""
     s = stack_server(make_server, BASE)
-    bh = s.blackhole()
-    s.hang("/stack_block.php?port=%d" % bh.port)
-    bh.wait_accepted()
-    w, js = wait_worker(s, "/stack_block.php",
-                        lambda w: w["stuck"] and w["wait"] is not None and
-                        w["wait"]["kind"] == "backend", timeout=5,
-                        what="stuck on the backend")
+    bh, w = hang_stuck_on_backend(s)
     assert w["php_frames"] == [] and w["native_frames"] == [], w
     assert w["stack"] is None, w
     log = s.log_text()

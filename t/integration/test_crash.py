@@ -161,16 +161,19 @@ def test_prefork_php_crash(make_server, page, sig, codes, func):
 
 def report_block(log, c):
     """The report lines of crash c: from its headline to its "end of
-    report", both included (one child crashes at a time here, so no other
-    line comes between)."""
+    report", both included. The error log is shared: lines that other
+    processes or threads wrote meanwhile (a new child's start-up, another
+    watchdog) are left out; every other line in between, including any
+    line that names no process at all, is part of the report."""
     lines = log.splitlines()
-    head = "[pid %d:tid %d] GRD0500: crash %d: " % (c["pid"], c["tid"],
-                                                    c["id"])
+    me = "[pid %d:tid %d] " % (c["pid"], c["tid"])
+    head = me + "GRD0500: crash %d: " % c["id"]
     start = [i for i, l in enumerate(lines) if head + c["signal"] in l]
     end = [i for i, l in enumerate(lines)
            if l.endswith(head + "end of report")]
     assert len(start) == 1 and len(end) == 1 and start[0] < end[0], log
-    return lines[start[0]:end[0] + 1]
+    return [l for l in lines[start[0]:end[0] + 1]
+            if me in l or not re.search(r"\[pid \d+:tid \d+\] ", l)]
 
 
 def assert_report_tagged(log, c):

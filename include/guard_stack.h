@@ -74,7 +74,8 @@ typedef enum {
 /* Stack flags. */
 #define GUARD_STACKF_PHP_COMPLETE    0x01  /* reached the outermost frame */
 #define GUARD_STACKF_PHP_STABLE      0x02  /* the thread did not run during
-                                            * the walk, or two walks agreed */
+                                            * the walk, or three walks
+                                            * agreed */
 #define GUARD_STACKF_PHP_LINE_APPROX 0x04  /* the top frame's line is */
 #define GUARD_STACKF_NATIVE_COMPLETE 0x10
 #define GUARD_STACKF_NATIVE_STABLE   0x20  /* pc, sp and run time unchanged */

@@ -10,7 +10,8 @@
  *
  * mod_php is non-ZTS in Debian: one interpreter per process, the one of its
  * only worker thread (prefork). A ZTS PHP keeps its globals per thread
- * (TSRM): guard_php_locate() refuses it.
+ * (TSRM): configure builds no walker for its headers, and
+ * guard_php_locate() refuses one met at run time.
  */
 #ifndef GUARD_STACK_PHP_H
 #define GUARD_STACK_PHP_H
@@ -64,15 +65,36 @@ const char *guard_php_built_for(void);
 int guard_php_walk(const guard_php_walker_t *wk, guard_php_frame_t *out,
                    int max, guard_php_walk_info_t *info);
 
+/** Why this build walks no PHP frames, for the start-up line ("no PHP
+ * headers", or that they are a thread-safe PHP's); "" when it does. */
+const char *guard_php_unbuilt_why(void);
+
+/** What the process's symbol tables say of the PHP it runs. */
+typedef struct {
+    apr_uint64_t eg;              /* &executor_globals; 0: no such symbol */
+    apr_uint64_t eg_size;         /* its symbol's size; 0: not known */
+    int zts;                      /* executor_globals_offset is there: a
+                                   * thread-safe PHP, globals per thread */
+    int have_version;             /* get_zend_version is there */
+    const char *version;          /* what it returned */
+} guard_php_found_t;
+
 /**
- * Find the running PHP's executor globals and check them against the
- * build: the symbol is there, the Zend Engine's version (get_zend_version())
- * is the headers', and the symbol's size is sizeof(zend_executor_globals).
- * Uses dlsym: call it at start-up, not from a signal handler.
+ * Check what was found against the build: the symbol is there, the Zend
+ * Engine's version is the headers', and the symbol's size is
+ * sizeof(zend_executor_globals). Pure: f may be made up (unit tests).
  * @return 0 and *eg set; -1, *eg 0 and why filled (one line, for the log:
- *         "no executor_globals: PHP is not loaded", "Zend Engine v4.2.30
- *         running, built for v4.2.36", "executor_globals is 1792 bytes,
- *         built for 1800", or why this build walks no PHP frames)
+ *         "no executor_globals: PHP is not loaded", "PHP is thread-safe
+ *         (ZTS): ...", "Zend Engine v4.2.30 running, built for v4.2.36",
+ *         "executor_globals is 1792 bytes, built for 1800", or why this
+ *         build walks no PHP frames)
+ */
+int guard_php_check(const guard_php_found_t *f, apr_uint64_t *eg, char *why,
+                    apr_size_t len);
+
+/**
+ * Find the running PHP's executor globals (dlsym, dladdr1) and check them
+ * with guard_php_check(). Call it at start-up, not from a signal handler.
  */
 int guard_php_locate(apr_uint64_t *eg, char *why, apr_size_t len);
 

@@ -480,39 +480,73 @@ static int check_version(const char *running, char *why, apr_size_t len)
     return 0;
 }
 
-int guard_php_locate(apr_uint64_t *eg, char *why, apr_size_t len)
+#define PHP_ZTS_WHY "PHP is thread-safe (ZTS): its executor globals are " \
+                    "per thread; no PHP frames"
+
+int guard_php_check(const guard_php_found_t *f, apr_uint64_t *eg, char *why,
+                    apr_size_t len)
+{
+    *eg = 0;
+    if (len) {
+        why[0] = '\0';
+    }
+    if (!f->eg) {
+        return refuse(why, len, f->zts ? PHP_ZTS_WHY
+                      : "no executor_globals: PHP is not loaded");
+    }
+    if (!f->have_version) {
+        return refuse(why, len, "no get_zend_version: not the PHP built for");
+    }
+    if (check_version(f->version, why, len)) {
+        return -1;
+    }
+    if (!f->eg_size) {
+        return refuse(why, len, "executor_globals: its size is not known");
+    }
+    if (f->eg_size != sizeof(zend_executor_globals)) {
+        apr_snprintf(why, len, "executor_globals is %" APR_UINT64_T_FMT
+                     " bytes, built for %" APR_SIZE_T_FMT,
+                     f->eg_size, sizeof(zend_executor_globals));
+        return -1;
+    }
+    *eg = f->eg;
+    return 0;
+}
+
+/* What the process's symbol tables say of the PHP it runs. */
+static void find_php(guard_php_found_t *f)
 {
     const char *(*version)(void);
     const ElfW(Sym) *es = NULL;
     Dl_info dli;
     void *sym;
 
-    *eg = 0;
-    if (len) {
-        why[0] = '\0';
-    }
+    memset(f, 0, sizeof(*f));
     sym = dlsym(RTLD_DEFAULT, "executor_globals");
+    f->zts = dlsym(RTLD_DEFAULT, "executor_globals_offset") != NULL;
     if (!sym) {
-        return refuse(why, len, "no executor_globals: PHP is not loaded");
+        return;
     }
+    f->eg = ADDR(sym);
     version = (const char *(*)(void))dlsym(RTLD_DEFAULT, "get_zend_version");
-    if (!version) {
-        return refuse(why, len, "no get_zend_version: not the PHP built for");
+    f->have_version = version != NULL;
+    f->version = version ? version() : NULL;
+    if (dladdr1(sym, &dli, (void **)&es, RTLD_DL_SYMENT) && es) {
+        f->eg_size = (apr_uint64_t)es->st_size;
     }
-    if (check_version(version(), why, len)) {
-        return -1;
-    }
-    if (!dladdr1(sym, &dli, (void **)&es, RTLD_DL_SYMENT) || !es) {
-        return refuse(why, len, "executor_globals: its size is not known");
-    }
-    if (es->st_size != sizeof(zend_executor_globals)) {
-        apr_snprintf(why, len, "executor_globals is %" APR_UINT64_T_FMT
-                     " bytes, built for %" APR_SIZE_T_FMT,
-                     (apr_uint64_t)es->st_size, sizeof(zend_executor_globals));
-        return -1;
-    }
-    *eg = ADDR(sym);
-    return 0;
+}
+
+int guard_php_locate(apr_uint64_t *eg, char *why, apr_size_t len)
+{
+    guard_php_found_t f;
+
+    find_php(&f);
+    return guard_php_check(&f, eg, why, len);
+}
+
+const char *guard_php_unbuilt_why(void)
+{
+    return "";
 }
 
 #else /* no PHP frames */
@@ -520,8 +554,10 @@ int guard_php_locate(apr_uint64_t *eg, char *why, apr_size_t len)
 #if GUARD_HAVE_PHP
 #define PHP_NO_WALK "PHP is thread-safe (ZTS): its globals are per thread; " \
                     "no PHP frames"
+#define PHP_UNBUILT "the PHP headers are of a thread-safe (ZTS) PHP"
 #else
 #define PHP_NO_WALK "built without PHP's headers"
+#define PHP_UNBUILT "no PHP headers"
 #endif
 
 int guard_php_built(void)
@@ -541,13 +577,24 @@ int guard_php_walk(const guard_php_walker_t *wk, guard_php_frame_t *out,
     return -1;
 }
 
-int guard_php_locate(apr_uint64_t *eg, char *why, apr_size_t len)
+int guard_php_check(const guard_php_found_t *f, apr_uint64_t *eg, char *why,
+                    apr_size_t len)
 {
     *eg = 0;
     if (len) {
         apr_cpystrn(why, PHP_NO_WALK, len);
     }
     return -1;
+}
+
+int guard_php_locate(apr_uint64_t *eg, char *why, apr_size_t len)
+{
+    return guard_php_check(NULL, eg, why, len);
+}
+
+const char *guard_php_unbuilt_why(void)
+{
+    return PHP_UNBUILT;
 }
 
 #endif

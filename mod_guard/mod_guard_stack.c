@@ -9,6 +9,7 @@
 #include "http_core.h"
 #include "ap_mpm.h"
 #include <string.h>
+#include <apr_strings.h>
 #include "guard_inspect.h"
 #include "guard_log.h"
 #include "mod_guard.h"
@@ -53,8 +54,21 @@ static void locate_php(server_rec *s)
     }
 }
 
+/* What the start-up line says of PHP frames. */
+static const char *php_what(apr_pool_t *p)
+{
+    if (php_eg) {
+        return guard_php_built_for();
+    }
+    if (!guard_php_built()) {
+        return apr_psprintf(p, "not built (%s)", guard_php_unbuilt_why());
+    }
+    return threaded_mpm() ? "off (threaded MPM: mod_php needs prefork)"
+                          : "off (no PHP found)";
+}
+
 /* What a stuck worker's stacks will hold, once per start-up. */
-static void say_what_is_read(server_rec *s)
+static void say_what_is_read(apr_pool_t *ptemp, server_rec *s)
 {
     char why[256];
     guard_unwinder_t *u;
@@ -75,12 +89,8 @@ static void say_what_is_read(server_rec *s)
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_STACKS
                  ": live stacks: PHP frames %s, native frames %s, "
                  "GuardStackDepth %d",
-                 php_eg ? guard_php_built_for()
-                 : !guard_php_built() ? "not built (no PHP headers)"
-                 : threaded_mpm() ? "off (threaded MPM: mod_php needs "
-                                    "prefork)"
-                 : "off (no PHP found)",
-                 u ? "with libdw" : "off", guard_conf_stack_depth(s));
+                 php_what(ptemp), u ? "with libdw" : "off",
+                 guard_conf_stack_depth(s));
 }
 
 static int stack_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -91,7 +101,7 @@ static int stack_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     locate_php(s);
     if (guard_inspect_live()) {
-        say_what_is_read(s);
+        say_what_is_read(ptemp, s);
     }
     return OK;
 }

@@ -5,6 +5,7 @@
  * other address, as process_vm_readv fails for unmapped memory.
  */
 #include "guard_config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <check.h>
@@ -766,6 +767,69 @@ START_TEST(locate_without_php)
 }
 END_TEST
 
+/* Each way the process's PHP can differ from the one built for, as the
+ * symbol tables would say it. */
+START_TEST(check_what_was_found)
+{
+    static const char zend[] = "Zend Engine v" ZEND_VERSION
+                               ", Copyright (c) Zend Technologies";
+    static char globals[8];
+    guard_php_found_t f;
+    apr_uint64_t addr = 42;
+    char why[160], want[160];
+
+    memset(&f, 0, sizeof(f));
+    f.eg = (apr_uint64_t)(apr_uintptr_t)globals;
+    f.eg_size = sizeof(zend_executor_globals);
+    f.have_version = 1;
+    f.version = zend;
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), 0);
+    ck_assert(addr == f.eg);
+    ck_assert_str_eq(why, "");
+
+    f.eg_size = sizeof(zend_executor_globals) - 8;
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert(addr == 0);
+    snprintf(want, sizeof(want), "executor_globals is %zu bytes, built for "
+             "%zu", sizeof(zend_executor_globals) - 8,
+             sizeof(zend_executor_globals));
+    ck_assert_str_eq(why, want);
+    f.eg_size = 0;
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "executor_globals: its size is not known");
+
+    f.eg_size = sizeof(zend_executor_globals);
+    f.version = "Zend Engine v4.1.99, Copyright (c) Zend Technologies";
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "Zend Engine v4.1.99 running, built for v"
+                     ZEND_VERSION);
+    /* A version that only starts like the headers' is another one. */
+    f.version = "Zend Engine v" ZEND_VERSION "1";
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "Zend Engine v" ZEND_VERSION "1 running, built "
+                     "for v" ZEND_VERSION);
+    f.version = "HipHop";
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "get_zend_version() names no Zend Engine version");
+    f.version = NULL;
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "get_zend_version() names no Zend Engine version");
+    f.have_version = 0;
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "no get_zend_version: not the PHP built for");
+
+    /* A thread-safe PHP exports the offset of its globals in each
+     * thread's block, not the globals. */
+    memset(&f, 0, sizeof(f));
+    f.zts = 1;
+    ck_assert_int_eq(guard_php_check(&f, &addr, why, sizeof(why)), -1);
+    ck_assert_str_eq(why, "PHP is thread-safe (ZTS): its executor globals "
+                     "are per thread; no PHP frames");
+    ck_assert(addr == 0);
+    ck_assert_str_eq(guard_php_unbuilt_why(), "");
+}
+END_TEST
+
 Suite *guard_stack_php_suite(void)
 {
     Suite *s = suite_create("stack_php");
@@ -800,6 +864,7 @@ Suite *guard_stack_php_suite(void)
     suite_add_tcase(s, tc);
     tcase_add_test(tl, built_for_this_php);
     tcase_add_test(tl, locate_without_php);
+    tcase_add_test(tl, check_what_was_found);
     suite_add_tcase(s, tl);
     return s;
 }
@@ -809,8 +874,10 @@ Suite *guard_stack_php_suite(void)
 #if GUARD_HAVE_PHP
 #define NO_WALK "PHP is thread-safe (ZTS): its globals are per thread; " \
                 "no PHP frames"
+#define UNBUILT "the PHP headers are of a thread-safe (ZTS) PHP"
 #else
 #define NO_WALK "built without PHP's headers"
+#define UNBUILT "no PHP headers"
 #endif
 
 static int zero_read(void *baton, apr_uint64_t addr, void *buf,
@@ -837,6 +904,7 @@ START_TEST(not_built)
     ck_assert_int_eq(guard_php_locate(&addr, why, sizeof(why)), -1);
     ck_assert(addr == 0);
     ck_assert_str_eq(why, NO_WALK);
+    ck_assert_str_eq(guard_php_unbuilt_why(), UNBUILT);
 }
 END_TEST
 

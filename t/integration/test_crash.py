@@ -309,10 +309,12 @@ def test_crash_without_request_event(make_server, crashtest_so):
     assert_serving(s)
 
 
-def test_crash_in_request_cleanup_event(make_server, crashtest_so):
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_crash_in_request_cleanup(make_server, crashtest_so, mpm):
     """A module's cleanup on the request's pool runs after httpd logged the
-    request: the record names that request, finished."""
-    s = crash_server(make_server, mpm="event", so=crashtest_so)
+    request: the record names that request, finished. Under prefork the
+    process runs PHP too: its frames are walked, and none runs."""
+    s = crash_server(make_server, mpm=mpm, so=crashtest_so)
     fire(s, "/ct?cleanup")
     c = wait_crash(s, lambda c: True, what="record of ?cleanup")
     with open(os.path.join(s.root, "logs", "access_log")) as f:
@@ -321,8 +323,8 @@ def test_crash_in_request_cleanup_event(make_server, crashtest_so):
     assert c["request"] == "GET /ct?... HTTP/1.1", c
     assert c["request_state"] == "finished", c
     assert c["elapsed_ms"] >= 0
-    # Event MPM: no PHP in this server, no PHP walk.
-    assert c["php_frames"] is None, c
+    # Event MPM: no PHP walk. Prefork: walked, no PHP code running.
+    assert c["php_frames"] == (None if mpm == "event" else []), c
     names = [f["function"] or "" for f in c["frames"][:6]]
     assert any("crashtest_segv" in n for n in names), c["frames"]
     html = s.guard_get("crash=%d" % c["id"]).text

@@ -508,12 +508,13 @@ def test_session_waiter_and_holder_cut(make_server):
     cut = wait_for(lambda: re.findall(r"GRD0402: .*", s.log_text()), 5,
                    what="GRD0402: the holder's backend cut")
     assert len(cut) == 1, cut
-    # GRD0400 names the holder's frame when its stacks were read before
-    # the chain was seen (the chain may be seen first).
+    # GRD0400 names the holder's frame: the holder's own watchdog read its
+    # stacks at its sampling age (375 ms here), long before the waiter had
+    # waited the rule's 3 s.
     chain = re.findall(r"GRD0400: .*", s.log_text())
     assert len(chain) == 1, chain
-    assert " in " not in chain[0] or \
-        chain[0].endswith(top_text(hold_frames)), chain[0]
+    assert chain[0].endswith(top_text(hold_frames)), \
+        "GRD0400 does not end with %r: %s" % (top_text(hold_frames), chain[0])
     assert cut[0].endswith(top_text(hold_frames)), \
         "GRD0402 does not end with %r: %s" % (top_text(hold_frames), cut[0])
     assert waiter.done.wait(5) and holder.done.wait(5)
@@ -804,11 +805,16 @@ def test_torture_stacks_are_true(make_server):
     assert not bad, "%d impossible stacks, first: %s" % (len(bad), bad[:3])
     # Enough looks seen to mean something (the watchdog reads the stack at
     # each look, every 10 ms; the page is polled every 20 ms or so). Under
-    # this churn few walks agree three times: most looks say "unstable"
-    # (or "failed": a pointer freed meanwhile), which is the point.
+    # the churn of calls few walks agree three times: those looks say
+    # "unstable" (or "failed": a pointer freed meanwhile), which is the
+    # point. The page's call-free spins hold still for about 10 ms every
+    # 16 bursts: stacks read there are accepted, so the check above was
+    # made on real readings, not on none.
     assert looks >= 50 and sum(statuses.get(k, 0) for k in
                                ("ok", "unstable", "failed")) == looks, \
         statuses
+    spins = [a for a in accepted if a[0][0] == "t_spin"]
+    assert len(samples) >= 5 and spins, (statuses, accepted)
     assert s.guard_json()["counters"]["crashes_total"] == 0
 
 

@@ -77,7 +77,7 @@ static void take_items(apr_pool_t *p, const guard_crash_shm_t *c,
                        guard_crash_view_t *v, guard_symbolize_fn *sym,
                        void *baton)
 {
-    apr_uint64_t t, cap = c->hdr->capacity;
+    apr_uint64_t t, cap = (apr_uint64_t)c->capacity;
 
     v->items = apr_pcalloc(p, sizeof(*v->items) * (apr_size_t)cap);
     for (t = 0; t < v->total && t < cap; t++) {
@@ -141,7 +141,8 @@ static void take_groups(apr_pool_t *p, const guard_crash_shm_t *c,
 static void take_procs(apr_pool_t *p, const guard_crash_shm_t *c,
                        guard_crash_view_t *v)
 {
-    apr_uint64_t n = c->hdr->proc_next, cap = c->hdr->proc_capacity, k;
+    apr_uint64_t n = guard_crash_proc_count(c), k;
+    apr_uint64_t cap = (apr_uint64_t)c->proc_capacity;
 
     v->procs = apr_pcalloc(p, sizeof(*v->procs) * (apr_size_t)cap);
     for (k = 0; k < n && k < cap; k++) {
@@ -166,7 +167,7 @@ guard_crash_view_t *guard_crash_view_take(apr_pool_t *p,
 
     v->now = now;
     v->generation = generation;
-    v->capacity = (int)c->hdr->capacity;
+    v->capacity = c->capacity;
     v->total = guard_crash_total(c);
     for (i = 0; i < GUARD_CSIG_MAX; i++) {
         v->by_signal[i] = __atomic_load_n(&c->hdr->by_signal[i],

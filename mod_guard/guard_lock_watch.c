@@ -92,7 +92,7 @@ static apr_uint32_t me(const guard_lockwatch_ctx_t *w)
 /* Step 1: this child's waiters past their threshold claim their chains. */
 static int claim_own(const guard_lockwatch_ctx_t *w, apr_time_t now)
 {
-    int t, tl = (int)w->shm->hdr->thread_limit, claimed, n = 0;
+    int t, tl = w->shm->thread_limit, claimed, n = 0;
     guard_slot_t s;
 
     for (t = 0; t < tl; t++) {
@@ -196,8 +196,8 @@ static void add_waiter(const guard_lockwatch_ctx_t *w, kept_t *k, int child,
 static void gather_waiters(const guard_lockwatch_ctx_t *w, apr_time_t now,
                            kept_t *k, int n)
 {
-    int c, t, i, sl = (int)w->shm->hdr->server_limit;
-    int tl = (int)w->shm->hdr->thread_limit;
+    int c, t, i, sl = w->shm->server_limit;
+    int tl = w->shm->thread_limit;
     guard_slot_t s;
 
     for (c = 0; c < sl; c++) {
@@ -292,8 +292,8 @@ static int better_holder(const guard_slot_t *a, const guard_slot_t *best,
 static void find_holder_slot(const guard_lockwatch_ctx_t *w, apr_time_t now,
                              kept_t *k, apr_int32_t pid)
 {
-    int c, t, sl = (int)w->shm->hdr->server_limit;
-    int tl = (int)w->shm->hdr->thread_limit;
+    int c, t, sl = w->shm->server_limit;
+    int tl = w->shm->thread_limit;
     guard_slot_t s;
 
     for (c = 0; c < sl; c++) {

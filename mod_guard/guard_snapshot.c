@@ -10,7 +10,7 @@
 static void take_children(apr_pool_t *p, const guard_shm_t *shm,
                           guard_snapshot_t *s)
 {
-    int i, n = (int)shm->hdr->server_limit;
+    int i, n = shm->server_limit;
     guard_child_t rec;
 
     s->children = apr_pcalloc(p, sizeof(*s->children) * n);
@@ -281,14 +281,14 @@ static int newest_first(const void *a, const void *b)
 static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                        guard_snapshot_t *s)
 {
-    int c, t, tl = (int)shm->hdr->thread_limit;
+    int c, t, tl = shm->thread_limit;
     guard_stack_t *scratch = apr_palloc(p, sizeof(*scratch));
     guard_slot_t copy;
 
     s->workers = apr_palloc(p, sizeof(*s->workers)
                                * ((apr_size_t)s->nchildren * (apr_size_t)tl
                                   + 1));
-    for (c = 0; c < (int)shm->hdr->server_limit; c++) {
+    for (c = 0; c < shm->server_limit; c++) {
         const guard_child_view_t *cv = guard_snapshot_child(s, c);
 
         for (t = 0; t < tl; t++) {

@@ -174,7 +174,7 @@ static void settle_unstuck(guard_watch_t *w, int thread, guard_slot_t *live,
 
 void guard_watch_finish(guard_watch_t *w, apr_time_t now)
 {
-    int t, tl = (int)w->shm->hdr->thread_limit;
+    int t, tl = w->shm->thread_limit;
 
     for (t = 0; t < tl; t++) {
         guard_slot_t *live = guard_shm_slot(w->shm, w->child, t);
@@ -642,7 +642,7 @@ static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
     guard_lockwatch_ctx_t lx = lock_ctx(w);
-    int t, tl = (int)w->shm->hdr->thread_limit;
+    int t, tl = w->shm->thread_limit;
     apr_time_t next = 0;
 
     for (t = 0; t < tl; t++) {

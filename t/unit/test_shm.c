@@ -17,7 +17,7 @@ static void setup(void)
 {
     base = calloc(1, guard_shm_size(SL, TL));
     guard_shm_init(base, SL, TL, apr_time_from_sec(1000));
-    guard_shm_attach(&shm, base);
+    guard_shm_attach(&shm, base, SL, TL);
     apr_pool_create(&pool, NULL);
 }
 
@@ -43,16 +43,23 @@ START_TEST(layout_fits_in_segment)
 }
 END_TEST
 
-START_TEST(matches_only_same_layout)
+/* The parent's view decides, whatever a child wrote into the header. */
+START_TEST(fits_by_the_view_not_the_header)
 {
     apr_size_t size = guard_shm_size(SL, TL);
 
-    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL), 1);
-    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL + 1), 0);
-    ck_assert_int_eq(guard_shm_matches(base, size, SL + 1, TL), 0);
-    ck_assert_int_eq(guard_shm_matches(base, size - 1, SL, TL), 0);
-    shm.hdr->magic ^= 1;
-    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL), 0);
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL), 1);
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL + 1), 0);
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL + 1, TL), 0);
+    ck_assert_int_eq(guard_shm_fits(&shm, size - 1, SL, TL), 0);
+    memset(shm.hdr, 0xff, sizeof(*shm.hdr));
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL), 1);
+    ck_assert_ptr_null(guard_shm_slot(&shm, SL, 0));
+    ck_assert_ptr_null(guard_shm_stack(&shm, 0, TL));
+    ck_assert_ptr_eq(guard_shm_slot(&shm, SL - 1, TL - 1),
+                     &shm.slots[SL * TL - 1]);
+    shm.version++;
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL), 0);
 }
 END_TEST
 
@@ -213,7 +220,7 @@ Suite *guard_shm_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, layout_fits_in_segment);
-    tcase_add_test(tc, matches_only_same_layout);
+    tcase_add_test(tc, fits_by_the_view_not_the_header);
     tcase_add_test(tc, seq_read_sees_writer);
     tcase_add_test(tc, snapshot_lists_running_children_and_sums_all);
     tcase_add_test(tc, snapshot_ignores_wait_of_earlier_request);

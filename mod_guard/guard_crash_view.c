@@ -3,6 +3,7 @@
 #include <string.h>
 #include "guard_crash_fmt.h"
 #include "guard_crash_view.h"
+#include "guard_sane.h"
 
 const char *guard_csig_label(int csig)
 {
@@ -39,21 +40,6 @@ static void symbolize(guard_frame_sym_t *out, apr_uint64_t addr, int index,
     }
 }
 
-/* A torn or damaged record must not make the renderers read past its
- * strings. */
-static void terminate_php(guard_crash_rec_t *r)
-{
-    apr_uint32_t k;
-
-    if (r->nphp > GUARD_CRASH_PHP_FRAMES) {
-        r->nphp = GUARD_CRASH_PHP_FRAMES;
-    }
-    for (k = 0; k < r->nphp; k++) {
-        r->php[k].function[GUARD_FRAME_FUNC_LEN - 1] = '\0';
-        r->php[k].file[GUARD_FRAME_FILE_LEN - 1] = '\0';
-    }
-}
-
 static void take_item(apr_pool_t *p, guard_crash_item_t *it,
                       apr_uint32_t generation, guard_symbolize_fn *sym,
                       void *baton)
@@ -63,7 +49,6 @@ static void take_item(apr_pool_t *p, guard_crash_item_t *it,
     if (n > GUARD_CRASH_FRAMES) {
         n = it->rec.nframes = GUARD_CRASH_FRAMES;
     }
-    terminate_php(&it->rec);
     /* Modules are loaded again at each restart, maybe elsewhere. */
     it->symbolized = it->rec.generation == generation && sym != NULL;
     it->syms = apr_pcalloc(p, sizeof(*it->syms) * (n ? n : 1));
@@ -88,11 +73,7 @@ static void take_items(apr_pool_t *p, const guard_crash_shm_t *c,
             continue;
         }
         it->complete = got == 1;
-        it->rec.req.method[GUARD_METHOD_LEN - 1] = '\0';
-        it->rec.req.uri[GUARD_URI_LEN - 1] = '\0';
-        it->rec.req.protocol[GUARD_PROTO_LEN - 1] = '\0';
-        it->rec.req.vhost[GUARD_VHOST_LEN - 1] = '\0';
-        it->rec.req.client[GUARD_CLIENT_LEN - 1] = '\0';
+        guard_sane_crash(&it->rec);
         take_item(p, it, v->generation, sym, baton);
         v->nitems++;
     }
@@ -126,7 +107,7 @@ static void take_groups(apr_pool_t *p, const guard_crash_shm_t *c,
         gv->key = g->key;
         gv->count = __atomic_load_n(&g->count, __ATOMIC_RELAXED);
         gv->last_id = g->last_id;
-        gv->last_time = g->last_time;
+        gv->last_time = guard_sane_time(g->last_time);
         gv->signo = g->signo;
         for (k = 0; k < GUARD_CRASH_SIG_FRAMES && g->frames[k]; k++) {
             symbolize(&gv->syms[k], g->frames[k], k,
@@ -149,6 +130,7 @@ static void take_procs(apr_pool_t *p, const guard_crash_shm_t *c,
         guard_proc_rec_t *dst = &v->procs[v->nprocs];
 
         guard_crash_proc_read(&c->procs[(n - 1 - k) % cap], dst);
+        guard_sane_proc(dst);
         if (dst->end != GUARD_PROC_NONE) {
             v->nprocs++;
         }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_lock_table.h"
+#include "guard_sane.h"
 #include "guard_snapshot.h"
 #include "guard_wait.h"
 
@@ -16,6 +17,7 @@ static void take_children(apr_pool_t *p, const guard_shm_t *shm,
     s->children = apr_pcalloc(p, sizeof(*s->children) * n);
     for (i = 0; i < n; i++) {
         guard_child_read(&shm->children[i], &rec);
+        guard_sane_child(&rec);
         s->counters.wakeups_total += rec.wakeups;
         if (rec.state == GUARD_CHILD_RUNNING && rec.pid > 0) {
             s->children[s->nchildren].child = i;
@@ -145,6 +147,7 @@ static const guard_stack_view_t *take_stack(apr_pool_t *p,
         || scratch->req_start != req_start) {
         return NULL;
     }
+    guard_sane_stack(scratch, 0);
     v = apr_palloc(p, sizeof(*v));
     v->taken = scratch->taken;
     v->flags = scratch->flags;
@@ -175,6 +178,7 @@ int guard_snapshot_native(apr_pool_t *p, const guard_worker_view_t *w)
         || scratch->req_start != v->req_start) {
         return 0;
     }
+    guard_sane_stack(scratch, 1);
     v->nnative = (int)scratch->nnative;
     v->native = apr_pmemdup(p, scratch->native, sizeof(*v->native)
                                                 * (apr_size_t)v->nnative);
@@ -294,6 +298,8 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
         for (t = 0; t < tl; t++) {
             int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);
 
+            guard_sane_slot(&copy);
+
             count_slot(s, &copy);
             keep_cut(s, c, t, &copy);
             if (cv && copy.state != GUARD_WS_EMPTY
@@ -364,8 +370,11 @@ static void take_locks(apr_pool_t *p, const guard_shm_t *shm,
     for (i = 0; shm->chains && i < GUARD_CHAINS; i++) {
         guard_lock_view_t *v = &s->locks[s->nlocks];
 
-        if (guard_chain_read(&shm->chains[i], &v->chain)
-            && v->chain.reported && v->chain.nwaiters > 0) {
+        if (!guard_chain_read(&shm->chains[i], &v->chain)) {
+            continue;
+        }
+        guard_sane_chain(&v->chain, shm->server_limit * shm->thread_limit);
+        if (v->chain.reported && v->chain.nwaiters > 0) {
             join_lock(s, s->nlocks, v);
             s->nlocks++;
         }

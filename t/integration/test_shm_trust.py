@@ -16,6 +16,9 @@ import pytest
 
 from guardtest import proc_alive, wait_for
 
+# No thread inspection needed: also run against a build without it.
+pytestmark = pytest.mark.portable
+
 # The magic numbers at the start of mod_guard's segments (guard_shm.h,
 # guard_crash.h), as the bytes of a little-endian 32-bit word.
 MAGICS = {b"1rdg": "shm", b"1rcg": "crash"}

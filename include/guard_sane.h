@@ -30,6 +30,10 @@ apr_int64_t guard_sane_ms(apr_int64_t ms);
 /** A slot copy (worker's and watchdog's parts). */
 void guard_sane_slot(guard_slot_t *s);
 
+/** guard_slot_read, then guard_sane_slot on the copy: what every reader
+ * of a slot uses. @return guard_slot_read's. */
+int guard_slot_read_sane(const guard_slot_t *src, guard_slot_t *dst);
+
 /** A child record copy. */
 void guard_sane_child(guard_child_t *c);
 

@@ -70,6 +70,14 @@ void guard_sane_slot(guard_slot_t *s)
     sane_cut(&s->last_cut);
 }
 
+int guard_slot_read_sane(const guard_slot_t *src, guard_slot_t *dst)
+{
+    int ok = guard_slot_read(src, dst);
+
+    guard_sane_slot(dst);
+    return ok;
+}
+
 void guard_sane_child(guard_child_t *c)
 {
     c->started = guard_sane_time(c->started);

@@ -296,9 +296,7 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
         const guard_child_view_t *cv = guard_snapshot_child(s, c);
 
         for (t = 0; t < tl; t++) {
-            int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);
-
-            guard_sane_slot(&copy);
+            int ok = guard_slot_read_sane(guard_shm_slot(shm, c, t), &copy);
 
             count_slot(s, &copy);
             keep_cut(s, c, t, &copy);

@@ -33,6 +33,7 @@ typedef struct {
     apr_time_t accepted;
     char buf[GUARD_HTTP_MAX_HEAD + 1];
     apr_size_t len;
+    int head;                   /* a HEAD request: no body in any answer */
 } conn_t;
 
 /* Wait until the socket is ready for events, the deadline passes, or the
@@ -169,8 +170,8 @@ static void send_error(conn_t *cn, int status, const char *why)
     const char *body = apr_psprintf(cn->c->pool, "%d %s: %s\n", status,
                                     guard_http_reason(status), why);
 
-    respond(cn, status, "text/plain; charset=utf-8", body, strlen(body), 0,
-            status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
+    respond(cn, status, "text/plain; charset=utf-8", body, strlen(body),
+            cn->head, status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
 }
 
 static void respond_error(conn_t *cn, int status, const char *why)
@@ -254,8 +255,8 @@ static int host_ok(conn_t *cn, const guard_http_req_t *req)
                  st == GUARD_HOST_OTHER ? " is not a name of this listener"
                                         : " is invalid", st);
     send_error(cn, st, st == GUARD_HOST_OTHER
-                       ? "the Host field names a server this listener is "
-                         "not (see GuardStatusHost)"
+                       ? "the Host field does not name this listener (see "
+                         "GuardStatusHost)"
                        : "invalid Host field");
     return 0;
 }
@@ -278,6 +279,7 @@ void guard_listen_serve(guard_listen_conn_t *c)
     default:
         break;
     }
+    cn->head = req.head;
     if (req.status) {
         respond_error(cn, req.status, req.error);
     }

@@ -1,11 +1,12 @@
 /*
  * One connection of the status listener: read a request head (8 KiB and
- * 2 s at most), answer it with the page the guard-status handler would
- * serve, or with an error, then close. Every wait is a poll() bounded by
- * a deadline that also watches the child's stop eventfd, so a slow or
- * silent client costs this thread at most the deadlines in
- * mod_guard_listen.h (and only GUARD_LISTEN_GRACE while other clients
- * wait), and never delays a child's exit.
+ * 2 s at most), check its Host, answer it with the page the guard-status
+ * handler would serve, or with an error, then close; or refuse a client
+ * outside GuardStatusAllow without reading or waiting. Every wait is a
+ * poll() bounded by a deadline that also watches the child's stop
+ * eventfd, so a slow or silent client costs this thread at most the
+ * deadlines in mod_guard_listen.h (and only GUARD_LISTEN_GRACE while
+ * other clients wait), and never delays a child's exit.
  */
 #include <errno.h>
 #include <poll.h>

@@ -101,7 +101,7 @@ const guard_cidr_t *guard_conf_status_allow(server_rec *s, int *n);
 /**
  * GuardStatusHost of the main server: the names, as written (each checked
  * by guard_host_name_check), that the listener answers for besides its
- * address, localhost and the server's names; NULL when none.
+ * address, localhost and the ServerName; NULL when none.
  */
 const apr_array_header_t *guard_conf_status_hosts(server_rec *s);
 

@@ -432,7 +432,7 @@ const command_rec guard_cmds[] = {
     AP_INIT_ITERATE("GuardStatusHost", set_status_host, NULL, RSRC_CONF,
                     "Host names (or numeric addresses) the status listener "
                     "answers for besides its address, localhost and the "
-                    "server's names (default: none)"),
+                    "ServerName (default: none)"),
     AP_INIT_TAKE1("GuardCrashLog", set_crash_log, NULL, RSRC_CONF,
                   "Where crash reports are appended: a file, or Off "
                   "(default: the main error log)"),

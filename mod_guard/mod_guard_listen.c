@@ -216,10 +216,10 @@ static void accept_one(listener_t *l)
          * thread an accept, a send and a close each, so the allowed
          * client queued behind them is not kept waiting. */
         guard_listen_refuse(&c);
-        close(c.fd);
-        return;
     }
-    guard_listen_serve(&c);
+    else {
+        guard_listen_serve(&c);
+    }
     close(c.fd);
     apr_pool_clear(l->pool);
 }
@@ -296,9 +296,9 @@ static void add_host(guard_host_set_t *set, apr_pool_t *p, server_rec *s,
 }
 
 /* The names a Host field may give: the listen address, localhost for a
- * loopback one, the main server's ServerName and ServerAlias (those
- * without wildcards: a wildcard would let in names the operator does
- * not know), and GuardStatusHost. */
+ * loopback one, the main server's ServerName, and GuardStatusHost. Not
+ * ServerAlias (httpd refuses it outside <VirtualHost>), nor the names of
+ * virtual hosts: the listener belongs to the main server. */
 static guard_host_set_t *listener_hosts(apr_pool_t *p, server_rec *s)
 {
     guard_host_set_t *set = guard_host_set_make(p,
@@ -308,9 +308,6 @@ static guard_host_set_t *listener_hosts(apr_pool_t *p, server_rec *s)
 
     if (s->server_hostname) {
         add_host(set, p, s, s->server_hostname);
-    }
-    for (i = 0; s->names && i < s->names->nelts; i++) {
-        add_host(set, p, s, APR_ARRAY_IDX(s->names, i, const char *));
     }
     for (i = 0; more && i < more->nelts; i++) {
         add_host(set, p, s, APR_ARRAY_IDX(more, i, const char *));

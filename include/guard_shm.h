@@ -12,7 +12,7 @@
 #include "guard_stack.h"
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  6
+#define GUARD_SHM_VERSION  7
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -32,6 +32,14 @@ typedef enum {
     GUARD_WS_KEEPALIVE,     /* request done, connection still open */
     GUARD_WS_MAX
 } guard_ws_e;
+
+/* Who serves in a slot: a thread of the MPM (its scoreboard entry's), or
+ * one of mod_http2's workers (HTTP/2 streams), in slots of their own
+ * after the MPM's (guard_shm_t.h2_first). */
+typedef enum {
+    GUARD_SLOT_MPM = 0,
+    GUARD_SLOT_H2
+} guard_slot_kind_e;
 
 typedef enum {
     GUARD_WAIT_NONE = 0,    /* not sampled, or nothing to say */
@@ -130,6 +138,14 @@ typedef struct {
     apr_interval_time_t backend_timeout;  /* 0: off */
     apr_uint32_t backend_action;  /* GUARD_ACTION_CUT / _LOG */
     apr_uint32_t show_query;      /* GuardStatusShowQuery of the request */
+    apr_uint32_t kind;            /* guard_slot_kind_e */
+    apr_uint32_t h2_conn;         /* MPM slot: its connection was switched
+                                   * to HTTP/2 (its streams run on
+                                   * mod_http2's workers) */
+    apr_int64_t conn_id;          /* c->id of the connection served; for a
+                                   * stream, its client connection's */
+    apr_int32_t stream_id;        /* HTTP/2 stream of the request; 0 none */
+    apr_uint32_t pad3;
     guard_req_t req;
     /* req_start of the request just logged while its pool's cleanups run
      * (the crash handler names it, "finished"); 0 otherwise. Only the
@@ -154,6 +170,11 @@ typedef struct {
      * for its backend socket to be cut (cut-holder). Only this child's
      * watchdog can cut it; it sets the word back to 0. */
     apr_time_t cut_holder_req;
+    /* Atomic, GUARD_SLOT_H2 only: the tid of the mod_http2 worker thread
+     * that holds the slot (it claims it with a compare-and-swap from 0 and
+     * gives it back when it exits); 0: free. */
+    apr_int32_t h2_owner;
+    apr_uint32_t pad4;
 } guard_slot_t;
 
 typedef enum {
@@ -254,7 +275,10 @@ typedef struct {
 typedef struct {
     apr_uint32_t version;         /* GUARD_SHM_VERSION of the layout */
     int server_limit;
-    int thread_limit;
+    int thread_limit;             /* slots per child, the MPM's and HTTP/2's */
+    int h2_first;                 /* the first HTTP/2 worker slot of a child:
+                                   * the MPM's ThreadLimit; thread_limit when
+                                   * there are none */
     guard_shm_hdr_t *hdr;
     guard_child_t *children;      /* [server_limit] */
     guard_slot_t *slots;          /* [server_limit * thread_limit] */
@@ -282,7 +306,8 @@ int guard_shm_fits(const guard_shm_t *view, apr_size_t size,
                    int server_limit, int thread_limit);
 
 /** Fill the view of a segment made by guard_shm_init with these limits:
- * the limits are the caller's, never the header's. */
+ * the limits are the caller's, never the header's. No slot is an HTTP/2
+ * worker's (h2_first = thread_limit) until the caller says otherwise. */
 void guard_shm_attach(guard_shm_t *shm, void *base, int server_limit,
                       int thread_limit);
 
@@ -330,6 +355,20 @@ void guard_slot_claim(guard_slot_t *s, apr_int32_t pid, apr_int32_t tid,
  * counter), so both counters are made even first.
  */
 void guard_slot_release(guard_slot_t *s);
+
+/**
+ * A mod_http2 worker thread of process pid takes a free HTTP/2 slot of
+ * child (h2_owner from 0 to its tid, with a compare-and-swap: threads come
+ * and go, any may take any free slot) and writes its identity there:
+ * idle, an HTTP/2 worker. Only the worker part is written: the watchdog's
+ * part belongs to the watchdog. NULL when every one is taken.
+ */
+guard_slot_t *guard_h2_slot_claim(const guard_shm_t *shm, int child,
+                                  apr_int32_t pid, apr_int32_t tid,
+                                  apr_uint32_t generation);
+
+/** The thread that held s exits: the slot is empty, and free again. */
+void guard_h2_slot_leave(guard_slot_t *s);
 
 /**
  * Copy a slot consistently: retries a few times while a writer is at it.

@@ -48,6 +48,10 @@ typedef struct {
     apr_interval_time_t backend_timeout;
     apr_uint32_t backend_action;
     apr_uint32_t show_query;
+    apr_uint32_t kind;            /* guard_slot_kind_e */
+    apr_uint32_t h2_conn;
+    apr_int64_t conn_id;
+    apr_int32_t stream_id;
     guard_req_t req;
     guard_wait_t wait;
 } guard_slot_view_t;
@@ -86,6 +90,10 @@ typedef struct {
     apr_int32_t lock_holder_pid;  /* that chain's holder: 0 none, -1 OFD */
     const guard_stack_view_t *stack;  /* NULL: none read in this request */
     int list_native;              /* the lists show its native frames */
+    /* A thread of the MPM whose connection speaks HTTP/2: 1, and its
+     * streams served on mod_http2's workers now; 0 otherwise. */
+    int h2_conn;
+    int h2_streams;
     guard_slot_view_t slot;
 } guard_worker_view_t;
 
@@ -141,6 +149,7 @@ typedef struct {
     int by_state[GUARD_WS_MAX];   /* workers per state */
     int busy;                     /* in a request */
     int stuck;
+    int h2_busy;                  /* of them, HTTP/2 streams */
     /* Crash records (guard_crash_view.h); NULL: none to show. */
     const struct guard_crash_view *crash;
 } guard_snapshot_t;

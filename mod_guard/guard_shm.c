@@ -74,6 +74,7 @@ void guard_shm_attach(guard_shm_t *shm, void *base, int server_limit,
     shm->version = GUARD_SHM_VERSION;
     shm->server_limit = server_limit;
     shm->thread_limit = thread_limit;
+    shm->h2_first = thread_limit;
     shm->hdr = base;
     shm->children = (guard_child_t *)(p + children_offset());
     shm->slots = (guard_slot_t *)(p + slots_offset(server_limit));
@@ -134,6 +135,9 @@ void guard_slot_claim(guard_slot_t *s, apr_int32_t pid, apr_int32_t tid,
     s->generation = generation;
     s->client_fd = -1;
     s->req_start = 0;
+    s->kind = GUARD_SLOT_MPM;
+    s->h2_conn = 0;
+    s->stream_id = 0;
     guard_seq_write_end(&s->seq);
     guard_seq_write_begin(&s->wseq);
     s->stuck = 0;
@@ -149,9 +153,52 @@ void guard_slot_release(guard_slot_t *s)
     s->state = GUARD_WS_EMPTY;
     s->req_start = 0;
     guard_seq_write_end(&s->seq);
+    __atomic_store_n(&s->h2_owner, 0, __ATOMIC_RELEASE);
     guard_seq_write_begin(&s->wseq);
     s->stuck = 0;
     guard_seq_write_end(&s->wseq);
+}
+
+guard_slot_t *guard_h2_slot_claim(const guard_shm_t *shm, int child,
+                                  apr_int32_t pid, apr_int32_t tid,
+                                  apr_uint32_t generation)
+{
+    int t;
+
+    for (t = shm->h2_first; t < shm->thread_limit; t++) {
+        guard_slot_t *s = guard_shm_slot(shm, child, t);
+        apr_int32_t free_owner = 0;
+
+        if (!s || !__atomic_compare_exchange_n(&s->h2_owner, &free_owner,
+                                               tid, 0, __ATOMIC_ACQ_REL,
+                                               __ATOMIC_RELAXED)) {
+            continue;
+        }
+        guard_seq_write_begin(&s->seq);
+        s->state = GUARD_WS_IDLE;
+        s->pid = pid;
+        s->tid = tid;
+        s->generation = generation;
+        s->kind = GUARD_SLOT_H2;
+        s->client_fd = -1;
+        s->req_start = 0;
+        s->done_req_start = 0;
+        s->stream_id = 0;
+        s->h2_conn = 0;
+        guard_seq_write_end(&s->seq);
+        return s;
+    }
+    return NULL;
+}
+
+void guard_h2_slot_leave(guard_slot_t *s)
+{
+    guard_seq_write_begin(&s->seq);
+    s->state = GUARD_WS_EMPTY;
+    s->req_start = 0;
+    s->stream_id = 0;
+    guard_seq_write_end(&s->seq);
+    __atomic_store_n(&s->h2_owner, 0, __ATOMIC_RELEASE);
 }
 
 /* Two writers share a slot (the worker and its watchdog), each with its

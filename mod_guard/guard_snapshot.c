@@ -68,6 +68,10 @@ static void copy_view(guard_slot_view_t *v, const guard_slot_t *sl)
     v->backend_timeout = sl->backend_timeout;
     v->backend_action = sl->backend_action;
     v->show_query = sl->show_query;
+    v->kind = sl->kind;
+    v->h2_conn = sl->h2_conn;
+    v->conn_id = sl->conn_id;
+    v->stream_id = sl->stream_id;
     v->req = sl->req;
     v->wait = sl->wait;
 }
@@ -311,6 +315,54 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
     }
 }
 
+/* The thread of the MPM that holds HTTP/2 stream w's client connection:
+ * in the same child, an MPM slot of the same connection. */
+static guard_worker_view_t *conn_of_stream(guard_snapshot_t *s, int i)
+{
+    const guard_worker_view_t *w = &s->workers[i];
+    int j;
+
+    for (j = i - 1; j >= 0 && s->workers[j].child == w->child; j--) {
+        guard_worker_view_t *c = &s->workers[j];
+
+        if (c->slot.kind == GUARD_SLOT_MPM
+            && c->slot.conn_id == w->slot.conn_id) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Streams are listed on their own rows (mod_http2's workers, after the
+ * MPM's of their child); the client connection's row says how many run
+ * now, and is never stuck: its thread only moves the streams' frames. */
+static void join_streams(guard_snapshot_t *s)
+{
+    int i;
+
+    for (i = 0; i < s->nworkers; i++) {
+        guard_worker_view_t *w = &s->workers[i], *c;
+
+        if (w->slot.kind == GUARD_SLOT_MPM && w->slot.h2_conn) {
+            w->h2_conn = 1;
+        }
+        if (w->slot.kind != GUARD_SLOT_H2 || w->slot.state != GUARD_WS_BUSY) {
+            continue;
+        }
+        s->h2_busy++;
+        if ((c = conn_of_stream(s, i)) != NULL) {
+            c->h2_conn = 1;
+            c->h2_streams++;
+        }
+    }
+    for (i = 0; i < s->nworkers; i++) {
+        if (s->workers[i].h2_conn && s->workers[i].stuck) {
+            s->workers[i].stuck = 0;
+            s->stuck--;
+        }
+    }
+}
+
 /* The worker view of (child, thread) still serving request req_start. */
 static int find_worker(const guard_snapshot_t *s, int child, int thread,
                        apr_time_t req_start)
@@ -456,6 +508,7 @@ guard_snapshot_t *guard_snapshot_take(apr_pool_t *p, const guard_shm_t *shm,
     s->cuts = apr_pcalloc(p, sizeof(*s->cuts) * GUARD_RECENT_CUTS);
     take_children(p, shm, s);
     take_slots(p, shm, s);
+    join_streams(s);
     pick_listed_native(p, s);
     take_locks(p, shm, s);
     qsort(s->cuts, (size_t)s->ncuts, sizeof(*s->cuts), newest_first);

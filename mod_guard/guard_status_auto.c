@@ -110,11 +110,11 @@ static void render_totals(const guard_snapshot_t *s, guard_sink_t *o)
 
     guard_printf(o, "Generation: %u\nUptime: %" APR_INT64_T_FMT "\n"
                  "Children: %d\nWorkers: %d\nBusyWorkers: %d\n"
-                 "IdleWorkers: %d\nStuckWorkers: %d\n",
+                 "IdleWorkers: %d\nStuckWorkers: %d\nBusyStreams: %d\n",
                  s->server.generation,
                  (apr_int64_t)apr_time_sec(s->now - s->server.started),
                  s->nchildren, s->nworkers, s->busy,
-                 s->by_state[GUARD_WS_IDLE], s->stuck);
+                 s->by_state[GUARD_WS_IDLE], s->stuck, s->h2_busy);
     guard_printf(o, "RequestsTotal: %" APR_UINT64_T_FMT "\n"
                  "StuckTotal: %" APR_UINT64_T_FMT "\n"
                  "SamplesTotal: %" APR_UINT64_T_FMT "\n"

@@ -165,6 +165,27 @@ static void render_stack_row(const guard_worker_view_t *w, guard_sink_t *o)
     guard_puts(o, "</details></td></tr>\n");
 }
 
+/* The state, and what HTTP/2 makes of the row: a stream on one of
+ * mod_http2's workers, or a client connection and its streams. */
+static void render_state(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    guard_put_lit(o, "<td>");
+    guard_puts(o, guard_ws_name(w->slot.state));
+    if (w->slot.kind == GUARD_SLOT_H2 && w->slot.state == GUARD_WS_BUSY) {
+        guard_printf(o, ", HTTP/2 stream %d of connection %" APR_INT64_T_FMT,
+                     (int)w->slot.stream_id, w->slot.conn_id);
+    }
+    else if (w->slot.kind == GUARD_SLOT_H2) {
+        guard_put_lit(o, ", HTTP/2 worker");
+    }
+    else if (w->h2_conn) {
+        guard_printf(o, ", HTTP/2 connection %" APR_INT64_T_FMT ": %d "
+                     "stream%s now", w->slot.conn_id, w->h2_streams,
+                     w->h2_streams == 1 ? "" : "s");
+    }
+    guard_put_lit(o, "</td>");
+}
+
 static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
 {
     guard_put_lit(o, "<tr");
@@ -174,9 +195,7 @@ static void render_worker(const guard_worker_view_t *w, guard_sink_t *o)
     put_num_cell(o, w->thread);
     put_num_cell(o, w->slot.pid);
     put_num_cell(o, w->slot.tid);
-    guard_put_lit(o, "<td>");
-    guard_puts(o, guard_ws_name(w->slot.state));
-    guard_put_lit(o, "</td>");
+    render_state(w, o);
     render_request(w, o);
     guard_put_lit(o, "<td>");
     put_secs(o, w->elapsed_ms);

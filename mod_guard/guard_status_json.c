@@ -86,8 +86,9 @@ static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
     int st;
 
     guard_printf(o, "\"summary\":{\"children\":%d,\"workers\":%d,"
-                 "\"busy\":%d,\"stuck\":%d,\"states\":{", s->nchildren,
-                 s->nworkers, s->busy, s->stuck);
+                 "\"busy\":%d,\"stuck\":%d,\"http2_streams\":%d,"
+                 "\"states\":{", s->nchildren, s->nworkers, s->busy,
+                 s->stuck, s->h2_busy);
     for (st = 0; st < GUARD_WS_MAX; st++) {
         put_key(o, st == 0, guard_ws_name(st));
         guard_printf(o, "%d", s->by_state[st]);
@@ -199,6 +200,33 @@ static void render_backend(const guard_slot_view_t *sl, guard_sink_t *o)
                           : NULL);
 }
 
+/* "kind" and "http2": a stream on one of mod_http2's workers (its id and
+ * client connection), or a connection of the MPM that speaks HTTP/2 (its
+ * streams running now), or null. */
+static void render_http2(const guard_worker_view_t *w, guard_sink_t *o)
+{
+    const guard_slot_view_t *sl = &w->slot;
+
+    guard_put_lit(o, ",\"kind\":");
+    guard_put_json_str(o, sl->kind == GUARD_SLOT_H2 ? "http2" : "mpm");
+    guard_put_lit(o, ",\"http2\":");
+    if (sl->kind == GUARD_SLOT_H2) {
+        guard_put_lit(o, "{\"stream\":");
+        put_int_or_null(o, sl->stream_id > 0 && sl->state == GUARD_WS_BUSY
+                           ? sl->stream_id : -1);
+        PUT_INT(o, ",\"connection\":", sl->conn_id);
+        guard_putc(o, '}');
+    }
+    else if (w->h2_conn) {
+        PUT_INT(o, "{\"connection\":", sl->conn_id);
+        PUT_INT(o, ",\"streams\":", w->h2_streams);
+        guard_putc(o, '}');
+    }
+    else {
+        guard_put_lit(o, "null");
+    }
+}
+
 static void render_worker(const guard_worker_view_t *w, int native,
                           guard_sink_t *o)
 {
@@ -213,6 +241,7 @@ static void render_worker(const guard_worker_view_t *w, int native,
     guard_put_json_str(o, guard_ws_name(sl->state));
     guard_put_lit(o, ",\"stuck\":");
     put_bool(o, w->stuck);
+    render_http2(w, o);
     render_request(sl, o);
     guard_put_lit(o, ",\"client\":");
     PUT_FIELD(o, sl->req.client);

@@ -217,6 +217,9 @@ static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
     guard_printf(o, "guard_workers_stuck %d\n", s->stuck);
     head(o, "guard_children", "gauge", "Running httpd children.");
     guard_printf(o, "guard_children %d\n", s->nchildren);
+    head(o, "guard_http2_streams_busy", "gauge",
+         "HTTP/2 streams being served on mod_http2's worker threads.");
+    guard_printf(o, "guard_http2_streams_busy %d\n", s->h2_busy);
 }
 
 static void counter(guard_sink_t *o, const char *name, const char *help,

@@ -6,7 +6,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -31,12 +33,17 @@ typedef struct {
     guard_slot_t *slot;
     pid_t tid;
     int setup;                    /* guard_glue_thread_setup has run */
+    char *altstack;               /* mapped here, ALTSTACK_SIZE + a page */
 } thread_id_t;
 
 static __thread thread_id_t self __attribute__((tls_model("initial-exec")));
 
 /* Per child, set in child_init. */
 static int child_index = -1;
+/* Its destructor runs when a thread that has been set up exits: threads
+ * of mod_http2 come and go (H2MaxWorkerIdleSeconds). */
+static pthread_key_t exit_key;
+static int exit_key_ok;
 static pid_t child_pid;
 static apr_uint32_t generation;
 
@@ -86,6 +93,29 @@ static void ensure_altstack(void)
     ss.ss_flags = 0;
     if (sigaltstack(&ss, NULL) != 0) {
         munmap(mem, ALTSTACK_SIZE + page);
+        return;
+    }
+    self.altstack = mem;
+}
+
+/* A thread that exits gives back its HTTP/2 slot and its alternate
+ * stack (the threads of the MPM leave theirs to the parent, who clears a
+ * child's slots once it is gone). */
+static void thread_exits(void *unused)
+{
+    stack_t ss;
+
+    if (self.slot && self.slot->kind == GUARD_SLOT_H2) {
+        guard_h2_slot_leave(self.slot);
+        self.slot = NULL;
+    }
+    if (self.altstack) {
+        memset(&ss, 0, sizeof(ss));
+        ss.ss_flags = SS_DISABLE;
+        if (sigaltstack(&ss, NULL) == 0) {
+            munmap(self.altstack, ALTSTACK_SIZE + sysconf(_SC_PAGESIZE));
+        }
+        self.altstack = NULL;
     }
 }
 
@@ -94,23 +124,46 @@ void guard_glue_thread_setup(void)
     if (!self.setup) {
         self.setup = 1;
         ensure_altstack();
+        if (exit_key_ok) {
+            pthread_setspecific(exit_key, &self);
+        }
     }
 }
 
-/* The slot of the worker serving c: its offset in the scoreboard. */
+/* The slot of the worker serving c: its place in the scoreboard, whose
+ * rows are the MPM's ThreadLimit long (the slots' rows go on with
+ * mod_http2's workers). */
 static guard_slot_t *lookup_slot(conn_rec *c)
 {
     guard_shm_t *shm = guard_glue_shm();
     worker_score *ws;
+    long idx;
 
-    if (!shm || !c->sbh || !ap_scoreboard_image) {
+    if (!shm || !c->sbh || !ap_scoreboard_image || shm->h2_first < 1) {
         return NULL;
     }
     ws = ap_get_scoreboard_worker(c->sbh);
     if (!ws) {
         return NULL;
     }
-    return guard_shm_slot_at(shm, (int)(ws - ap_scoreboard_image->servers[0]));
+    idx = (long)(ws - ap_scoreboard_image->servers[0]);
+    return guard_shm_slot(shm, (int)(idx / shm->h2_first),
+                          (int)(idx % shm->h2_first));
+}
+
+/* A mod_http2 worker's first stream: a slot of the child's HTTP/2 ones,
+ * for as long as the thread lives. */
+static guard_slot_t *claim_h2_slot(void)
+{
+    guard_shm_t *shm = guard_glue_shm();
+
+    if (!shm || child_index < 0 || !exit_key_ok) {
+        return NULL;
+    }
+    self.tid = guard_glue_gettid();
+    self.slot = guard_h2_slot_claim(shm, child_index, child_pid, self.tid,
+                                    generation);
+    return self.slot;
 }
 
 /* The thread's first connection: its slot, which says from now on which
@@ -137,10 +190,13 @@ static guard_slot_t *claim_slot(conn_rec *c)
 guard_slot_t *guard_glue_thread_enter(conn_rec *c)
 {
     guard_glue_thread_setup();
-    if (c->master || c->outgoing) {
+    if (c->outgoing) {
         return NULL;
     }
-    return self.slot ? self.slot : claim_slot(c);
+    if (self.slot) {
+        return self.slot;
+    }
+    return c->master ? claim_h2_slot() : claim_slot(c);
 }
 
 guard_slot_t *guard_glue_thread_slot(void)
@@ -153,11 +209,19 @@ pid_t guard_glue_thread_tid(void)
     return self.tid;
 }
 
+/* mod_http2's workers have no scoreboard entry: their slot alone says. */
+static int h2_thread(int thread)
+{
+    guard_shm_t *shm = guard_glue_shm();
+
+    return shm && thread >= shm->h2_first;
+}
+
 int guard_glue_thread_released(void *baton, int child, int thread)
 {
     worker_score *ws;
 
-    if (!ap_scoreboard_image) {
+    if (!ap_scoreboard_image || h2_thread(thread)) {
         return 0;
     }
     ws = ap_get_scoreboard_worker_from_indexes(child, thread);
@@ -170,7 +234,7 @@ int guard_glue_thread_gone(void *baton, int child, int thread, int busy)
 {
     worker_score *ws;
 
-    if (!ap_scoreboard_image) {
+    if (!ap_scoreboard_image || h2_thread(thread)) {
         return 0;
     }
     ws = ap_get_scoreboard_worker_from_indexes(child, thread);
@@ -204,6 +268,7 @@ static void guard_identity_child_init(apr_pool_t *pchild, server_rec *s)
     ap_mpm_query(AP_MPMQ_GENERATION, &gen);
     generation = (apr_uint32_t)gen;
     child_index = find_child_index();
+    exit_key_ok = pthread_key_create(&exit_key, thread_exits) == 0;
 }
 
 void guard_child_register_hooks(apr_pool_t *p)

@@ -20,6 +20,9 @@
 #include "ap_mpm.h"
 #include "scoreboard.h"
 #include "apr_portable.h"
+#include "apr_optional.h"
+#include "apr_strings.h"
+#include "mod_http2.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "mod_guard.h"
@@ -37,6 +40,9 @@ static __thread int vhost_plain __attribute__((tls_model("initial-exec")));
 /* Read once per child: only an async MPM (event) moves a connection
  * between threads. */
 static int mpm_async;
+/* mod_http2's, when it is loaded: a stream's id. */
+static APR_OPTIONAL_FN_TYPE(http2_var_lookup) *h2_var;
+static ap_filter_rec_t *stream_end_filter;
 
 static apr_int64_t thread_cpu_us(void)
 {
@@ -50,9 +56,23 @@ static apr_int64_t thread_cpu_us(void)
     return -1;
 }
 
+static int client_fd_of(conn_rec *c)
+{
+    apr_socket_t *csd = ap_get_conn_socket(c);
+    apr_os_sock_t fd = -1;
+
+    if (csd) {
+        apr_os_sock_get(&fd, csd);
+    }
+    return fd;
+}
+
 /* No cleanup on the connection's pool: when the connection ends the
  * scoreboard says so (SERVER_READY), and the snapshot and the watchdog
- * read that (guard_glue_thread_released), so the slot is left as it is. */
+ * read that (guard_glue_thread_released), so the slot is left as it is.
+ * An HTTP/2 stream (a secondary connection on a mod_http2 worker) is the
+ * client connection's: its socket (csd is a stand-in of mod_http2's), its
+ * id; the filter tells when the stream's request is over. */
 static int guard_pre_connection(conn_rec *c, void *csd)
 {
     guard_slot_t *s = guard_glue_thread_enter(c);
@@ -61,14 +81,21 @@ static int guard_pre_connection(conn_rec *c, void *csd)
     if (!s) {
         return OK;
     }
-    if (csd) {
+    if (c->master) {
+        fd = client_fd_of(c->master);
+        ap_add_output_filter_handle(stream_end_filter, NULL, NULL, c);
+    }
+    else if (csd) {
         apr_os_sock_get(&fd, csd);
     }
     guard_seq_write_begin(&s->seq);
     s->client_fd = fd;
+    s->conn_id = c->master ? c->master->id : c->id;
     s->conn_start = apr_time_now();
     s->req_start = 0;
     s->done_req_start = 0;
+    s->stream_id = 0;
+    s->h2_conn = 0;
     s->state = GUARD_WS_READ;
     guard_seq_write_end(&s->seq);
     return OK;
@@ -159,15 +186,14 @@ static void copy_request(guard_req_t *q, request_rec *r, int show_query)
     copy_client(q->client, sizeof(q->client), r);
 }
 
-static int client_fd_of(conn_rec *c)
+/* An HTTP/2 stream's number, as mod_http2 tells it (H2_STREAM_ID). */
+static apr_int32_t stream_id_of(request_rec *r)
 {
-    apr_socket_t *csd = ap_get_conn_socket(c);
-    apr_os_sock_t fd = -1;
+    const char *v = h2_var ? h2_var(r->pool, r->server, r->connection, r,
+                                    "H2_STREAM_ID") : NULL;
+    apr_int64_t n = v ? apr_atoi64(v) : 0;
 
-    if (csd) {
-        apr_os_sock_get(&fd, csd);
-    }
-    return fd;
+    return n > 0 && n <= APR_INT32_MAX ? (apr_int32_t)n : 0;
 }
 
 /* Very first at request start: the copy the page and the logs show, with
@@ -186,8 +212,12 @@ static int guard_post_read_request(request_rec *r)
     }
     guard_conf_request(r, &rc);
     guard_seq_write_begin(&s->seq);
-    if (mpm_async) {
+    if (r->connection->master) {
+        s->stream_id = stream_id_of(r);
+    }
+    else if (mpm_async) {
         s->client_fd = client_fd_of(r->connection);
+        s->conn_id = r->connection->id;
     }
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
@@ -210,7 +240,7 @@ static guard_slot_t *own_slot(request_rec *r)
 {
     guard_slot_t *s = guard_glue_thread_slot();
 
-    if (!s || r->connection->master || s->tid != guard_glue_thread_tid()
+    if (!s || s->tid != guard_glue_thread_tid()
         || s->req_start != r->request_time || s->state != GUARD_WS_BUSY) {
         return NULL;
     }
@@ -257,7 +287,9 @@ static int guard_log_transaction(request_rec *r)
 {
     guard_slot_t *s;
 
-    if (r->main || !(s = own_slot(r))) {
+    /* A stream's is logged on its client connection's thread: its end
+     * was seen by the stream's own thread (stream_end). */
+    if (r->main || r->connection->master || !(s = own_slot(r))) {
         return DECLINED;
     }
     guard_seq_write_begin(&s->seq);
@@ -265,6 +297,48 @@ static int guard_log_transaction(request_rec *r)
     s->done_req_start = s->req_start;
     s->req_start = 0;
     guard_seq_write_end(&s->seq);
+    return DECLINED;
+}
+
+/* The end of a stream's request, on its mod_http2 worker: once the
+ * handler is done httpd passes the request's EOR bucket, last, down the
+ * stream's connection filters (ap_process_request_after_handler); the
+ * request is logged and its pool cleaned up later, on the client
+ * connection's thread. Only streams pass here. */
+static apr_status_t stream_end(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    guard_slot_t *s;
+
+    if (!APR_BRIGADE_EMPTY(bb) && AP_BUCKET_IS_EOR(APR_BRIGADE_LAST(bb))
+        && (s = guard_glue_thread_slot()) != NULL
+        && s->tid == guard_glue_thread_tid() && s->state == GUARD_WS_BUSY) {
+        guard_seq_write_begin(&s->seq);
+        s->state = GUARD_WS_IDLE;
+        s->done_req_start = s->req_start;
+        s->req_start = 0;
+        guard_seq_write_end(&s->seq);
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* A connection switched to HTTP/2 (ALPN, or an h2c Upgrade whose request
+ * handler then runs the whole session): its thread serves no request of
+ * its own from now on, only the streams' frames; it is never stuck. */
+static int guard_protocol_switch(conn_rec *c, request_rec *r, server_rec *s,
+                                 const char *protocol)
+{
+    guard_slot_t *sl = guard_glue_thread_slot();
+
+    if (c->master || !sl || sl->tid != guard_glue_thread_tid()
+        || !protocol || strncmp(protocol, "h2", 2) != 0) {
+        return DECLINED;
+    }
+    guard_seq_write_begin(&sl->seq);
+    sl->h2_conn = 1;
+    sl->conn_id = c->id;
+    sl->state = GUARD_WS_READ;
+    sl->req_start = 0;
+    guard_seq_write_end(&sl->seq);
     return DECLINED;
 }
 
@@ -294,6 +368,7 @@ static void guard_request_child_init(apr_pool_t *p, server_rec *s)
 
     mpm_async = ap_mpm_query(AP_MPMQ_IS_ASYNC, &async) == APR_SUCCESS
                 && async;
+    h2_var = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
     worker_not_cancellable();
 }
 
@@ -340,4 +415,9 @@ void guard_request_register_hooks(apr_pool_t *p)
                         APR_HOOK_MIDDLE);
     ap_hook_log_transaction(guard_log_transaction, NULL, NULL,
                             APR_HOOK_REALLY_LAST);
+    ap_hook_protocol_switch(guard_protocol_switch, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
+    stream_end_filter = ap_register_output_filter("GUARD_STREAM_END",
+                                                  stream_end, NULL,
+                                                  AP_FTYPE_CONNECTION);
 }

@@ -9,6 +9,8 @@
 #include "http_log.h"
 #include "ap_mpm.h"
 #include "apr_shm.h"
+#include "apr_optional.h"
+#include "mod_http2.h"
 #include "guard_log.h"
 #include "mod_guard.h"
 #include "mod_guard_retained.h"
@@ -17,6 +19,10 @@
 APLOG_USE_MODULE(guard);
 
 #define RETAINED_KEY "mod_guard-shm"
+/* HTTP/2 worker slots beyond H2MaxWorkers: an exiting worker gives its
+ * slot back as it ends, after mod_http2 may have started the next. */
+#define H2_SLOT_MARGIN 4
+#define H2_SLOTS_MAX   4096
 
 typedef struct {
     guard_segment_t seg;
@@ -26,6 +32,7 @@ typedef struct {
 typedef struct {
     server_rec *s;
     int sl, tl;
+    int h2_first;                 /* the MPM's ThreadLimit */
 } shm_want_t;
 
 static guard_retained_t *retained;
@@ -50,7 +57,8 @@ static int segment_fits(const void *base, apr_size_t size, void *baton)
 {
     const shm_want_t *w = baton;
 
-    return guard_shm_fits(&retained->view, size, w->sl, w->tl);
+    return guard_shm_fits(&retained->view, size, w->sl, w->tl)
+           && retained->view.h2_first == w->h2_first;
 }
 
 static void segment_dropped(const void *base, void *baton)
@@ -58,18 +66,41 @@ static void segment_dropped(const void *base, void *baton)
     const shm_want_t *w = baton;
 
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, w->s, GRD_SHM_RESIZED
-                 ": limits changed to %d x %d: counters start again", w->sl,
-                 w->tl);
+                 ": limits changed to %d x %d (%d of them HTTP/2 workers): "
+                 "counters start again", w->sl, w->tl, w->tl - w->h2_first);
+}
+
+/* mod_http2 serves streams on threads of its own, at most H2MaxWorkers
+ * (by default 3/2 of ThreadsPerChild) per child: it says how many. */
+static int h2_slots(server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(http2_get_num_workers) *num_workers;
+    int minw = 0, maxw = 0;
+
+    num_workers = APR_RETRIEVE_OPTIONAL_FN(http2_get_num_workers);
+    if (!num_workers) {
+        return 0;
+    }
+    num_workers(s, &minw, &maxw);
+    if (maxw < minw) {
+        maxw = minw;
+    }
+    if (maxw <= 0) {
+        return 0;
+    }
+    return maxw + H2_SLOT_MARGIN > H2_SLOTS_MAX ? H2_SLOTS_MAX
+                                                : maxw + H2_SLOT_MARGIN;
 }
 
 static const guard_segment_ops_t segment_ops = { segment_fits,
                                                  segment_dropped };
 
-/* Kept: one restart more. Made: zeroed and described. */
-static apr_status_t get_segment(server_rec *s, int sl, int tl)
+/* Kept: one restart more. Made: zeroed and described. Each child has
+ * the MPM's tl slots, then h2 for mod_http2's workers. */
+static apr_status_t get_segment(server_rec *s, int sl, int tl, int h2)
 {
-    shm_want_t w = { s, sl, tl };
-    apr_size_t size = guard_shm_size(sl, tl);
+    shm_want_t w = { s, sl, tl + h2, tl };
+    apr_size_t size = guard_shm_size(sl, tl + h2);
     apr_status_t rv;
     int kept;
 
@@ -88,13 +119,15 @@ static apr_status_t get_segment(server_rec *s, int sl, int tl)
                      retained->view.hdr->restarts);
         return APR_SUCCESS;
     }
-    guard_shm_init(guard_glue_segment_base(&retained->seg), sl, tl,
+    guard_shm_init(guard_glue_segment_base(&retained->seg), sl, tl + h2,
                    apr_time_now());
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_SHM_CREATED
-                 ": shared memory for %d children x %d threads "
-                 "(%" APR_SIZE_T_FMT " bytes)", sl, tl, size);
+                 ": shared memory for %d children x %d threads and %d "
+                 "HTTP/2 workers (%" APR_SIZE_T_FMT " bytes)", sl, tl, h2,
+                 size);
     guard_shm_attach(&retained->view, guard_glue_segment_base(&retained->seg),
-                     sl, tl);
+                     sl, tl + h2);
+    retained->view.h2_first = tl;
     return APR_SUCCESS;
 }
 
@@ -108,7 +141,8 @@ static int guard_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
     if (get_segment(s, mpm_limit(AP_MPMQ_HARD_LIMIT_DAEMONS, 1),
-                    mpm_limit(AP_MPMQ_HARD_LIMIT_THREADS, 1)) != APR_SUCCESS) {
+                    mpm_limit(AP_MPMQ_HARD_LIMIT_THREADS, 1), h2_slots(s))
+        != APR_SUCCESS) {
         return OK;   /* serve without mod_guard rather than not at all */
     }
     retained->seg.ready = 1;

@@ -468,7 +468,7 @@ START_TEST(json_server_and_summary)
                   "\"stuck_threshold_ms\":10000,\"watch_interval_ms\":1000,"
                   "\"now\":1700000000000}");
     ck_assert_has(j, "\"summary\":{\"children\":2,\"workers\":6,\"busy\":3,"
-                  "\"stuck\":1,\"states\":{\"empty\":0,\"idle\":1,\"read\":1,"
+                  "\"stuck\":1,\"http2_streams\":0,\"states\":{\"empty\":0,\"idle\":1,\"read\":1,"
                   "\"busy\":3,\"keepalive\":1}}");
     ck_assert_has(j, "\"children\":[{\"child\":0,\"pid\":100,\"generation\":2,"
                   "\"started\":1699999940,\"watchdog_tid\":109,"
@@ -488,6 +488,7 @@ START_TEST(json_stuck_worker_escaped)
     j = data();
     ck_assert_has(j, "{\"child\":0,\"thread\":0,\"pid\":100,\"tid\":100,"
                   "\"generation\":2,\"state\":\"busy\",\"stuck\":true,"
+                  "\"kind\":\"mpm\",\"http2\":null,"
                   "\"request\":\"GET /<script>alert(\\\"x\\\")</script> "
                   "HTTP/1.1\",\"method\":\"GET\","
                   "\"uri\":\"/<script>alert(\\\"x\\\")</script>\","
@@ -541,11 +542,41 @@ START_TEST(json_idle_worker_nulls)
     guard_render_json(&snap, out);
     ck_assert_has(data(), "{\"child\":0,\"thread\":2,\"pid\":100,\"tid\":102,"
                   "\"generation\":2,\"state\":\"idle\",\"stuck\":false,"
+                  "\"kind\":\"mpm\",\"http2\":null,"
                   "\"request\":null,\"method\":null,\"uri\":null,"
                   "\"protocol\":null,\"vhost\":null,\"client\":\"\","
                   "\"elapsed_ms\":null,\"cpu_ms\":null,\"requests\":12,"
                   "\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,\"wait\":null,"
                   "\"php_frames\":[],\"native_frames\":[],\"stack\":null}");
+}
+END_TEST
+
+/* A stream on one of mod_http2's workers, and its client connection's
+ * row, on every format. */
+START_TEST(http2_rows)
+{
+    workers[0].slot.kind = GUARD_SLOT_H2;
+    workers[0].slot.stream_id = 3;
+    workers[0].slot.conn_id = 9;
+    workers[1].h2_conn = 1;
+    workers[1].h2_streams = 1;
+    workers[1].slot.conn_id = 9;
+    snap.h2_busy = 1;
+    guard_render_json(&snap, out);
+    ck_assert_has(data(), "\"kind\":\"http2\",\"http2\":{\"stream\":3,"
+                  "\"connection\":9},\"request\":\"GET /<script>");
+    ck_assert_has(data(), "\"http2\":{\"connection\":9,\"streams\":1}");
+    ck_assert_has(data(), "\"http2_streams\":1,");
+    out = guard_sink_buffer(pool);
+    guard_render_html(&snap, 0, out);
+    ck_assert_has(data(), "<td>busy, HTTP/2 stream 3 of connection 9</td>");
+    ck_assert_has(data(), ", HTTP/2 connection 9: 1 stream now</td>");
+    out = guard_sink_buffer(pool);
+    guard_render_auto(&snap, out);
+    ck_assert_has(data(), "\nBusyStreams: 1\n");
+    out = guard_sink_buffer(pool);
+    guard_render_prometheus(&snap, 0, out);
+    ck_assert_has(data(), "\nguard_http2_streams_busy 1\n");
 }
 END_TEST
 
@@ -783,7 +814,7 @@ START_TEST(auto_lines)
     ck_assert_has(data(), "ServerVersion: Apache/2.4.58 (Unix)\n"
                   "ServerMPM: event\nGeneration: 2\nUptime: 3723\n"
                   "Children: 2\nWorkers: 6\nBusyWorkers: 3\nIdleWorkers: 1\n"
-                  "StuckWorkers: 1\nRequestsTotal: 1234\nStuckTotal: 5\n"
+                  "StuckWorkers: 1\nBusyStreams: 0\nRequestsTotal: 1234\nStuckTotal: 5\n"
                   "SamplesTotal: 777\nWakeupsTotal: 120\nRestarts: 1\n"
                   "BackendCutsTotal: 0\nBackendCutsRead: 0\nBackendCutsWrite: 0\n"
                   "BackendCutsConnect: 0\nBackendTimeoutsLogged: 0\n"
@@ -810,7 +841,7 @@ START_TEST(auto_worker_lines)
                   "vhost=www.example.com client=10.0.0.4 wait=flock on "
                   "/var/lib/php/sessions/sess_ab12\n");
     ck_assert_int_eq(count(a, "Worker: "), 3);
-    ck_assert_int_eq(count(a, "\n"), 28);
+    ck_assert_int_eq(count(a, "\n"), 29);
 }
 END_TEST
 
@@ -821,7 +852,7 @@ START_TEST(auto_never_breaks_lines)
     memset(workers[0].slot.wait.peer, 'p', sizeof(workers[0].slot.wait.peer));
     snap.server.version = "Apache\r\nForged: 1";
     guard_render_auto(&snap, out);
-    ck_assert_int_eq(count(data(), "\n"), 28);
+    ck_assert_int_eq(count(data(), "\n"), 29);
     ck_assert_lacks(data(), "\r");
     ck_assert_has(data(), "ServerVersion: Apache  Forged: 1\n");
     ck_assert_has(data(),
@@ -937,6 +968,7 @@ Suite *guard_render_suite(void)
     tcase_add_test(tc, json_server_and_summary);
     tcase_add_test(tc, json_stuck_worker_escaped);
     tcase_add_test(tc, json_idle_worker_nulls);
+    tcase_add_test(tc, http2_rows);
     tcase_add_test(tc, json_native_frames_of_stuck_workers_only);
     tcase_add_test(tc, json_cpu_and_lock_waits);
     tcase_add_test(tc, json_wait_none_is_null);

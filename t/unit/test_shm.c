@@ -214,6 +214,78 @@ START_TEST(snapshot_terminates_torn_strings)
 }
 END_TEST
 
+/* TL = 4: threads 0 and 1 the MPM's, 2 and 3 mod_http2's workers'. */
+START_TEST(h2_slots_claimed_and_given_back)
+{
+    guard_slot_t *a, *b;
+
+    shm.h2_first = 2;
+    a = guard_h2_slot_claim(&shm, 1, 100, 501, 3);
+    b = guard_h2_slot_claim(&shm, 1, 100, 502, 3);
+    ck_assert_ptr_eq(a, guard_shm_slot(&shm, 1, 2));
+    ck_assert_ptr_eq(b, guard_shm_slot(&shm, 1, 3));
+    ck_assert_ptr_null(guard_h2_slot_claim(&shm, 1, 100, 503, 3));
+    ck_assert_ptr_nonnull(guard_h2_slot_claim(&shm, 0, 90, 504, 3));
+    ck_assert_int_eq(a->kind, GUARD_SLOT_H2);
+    ck_assert_int_eq(a->state, GUARD_WS_IDLE);
+    ck_assert_int_eq(a->tid, 501);
+    ck_assert_int_eq(a->h2_owner, 501);
+    ck_assert_int_eq(a->seq & 1, 0);
+    guard_h2_slot_leave(a);
+    ck_assert_int_eq(a->state, GUARD_WS_EMPTY);
+    ck_assert_int_eq(a->h2_owner, 0);
+    ck_assert_ptr_eq(guard_h2_slot_claim(&shm, 1, 100, 505, 3), a);
+    ck_assert_int_eq(a->tid, 505);
+    /* The parent clears a dead child's slots: all free again. */
+    guard_slot_release(a);
+    guard_slot_release(b);
+    ck_assert_int_eq(b->h2_owner, 0);
+    /* Without HTTP/2 slots, there is none to claim. */
+    shm.h2_first = TL;
+    ck_assert_ptr_null(guard_h2_slot_claim(&shm, 2, 100, 506, 3));
+}
+END_TEST
+
+/* Two streams of one client connection on mod_http2's workers, one of
+ * another's: the client connections' rows count them and are never
+ * stuck; the streams are busy workers of their own. */
+START_TEST(snapshot_joins_streams_to_their_connection)
+{
+    apr_time_t now = apr_time_from_sec(2000);
+    guard_server_info_t i = info();
+    guard_snapshot_t *snap;
+    guard_slot_t *c1, *s;
+    int t;
+
+    shm.h2_first = 2;
+    run_child(0, 100);
+    c1 = busy_slot(0, 0, 100, now - apr_time_from_sec(30), "/upgraded");
+    c1->conn_id = 7;
+    c1->h2_conn = 1;
+    c1 = guard_shm_slot(&shm, 0, 1);
+    c1->state = GUARD_WS_READ;
+    c1->pid = 100;
+    c1->conn_id = 8;
+    for (t = 2; t < TL; t++) {
+        s = busy_slot(0, t, 100, now - apr_time_from_sec(20), "/stream");
+        s->kind = GUARD_SLOT_H2;
+        s->conn_id = t == 2 ? 8 : 7;
+        s->stream_id = 2 * t + 1;
+    }
+    snap = guard_snapshot_take(pool, &shm, &i, now);
+    ck_assert_int_eq(snap->nworkers, 4);
+    ck_assert_int_eq(snap->h2_busy, 2);
+    ck_assert_int_eq(snap->workers[0].h2_conn, 1);
+    ck_assert_int_eq(snap->workers[0].h2_streams, 1);
+    ck_assert_int_eq(snap->workers[0].stuck, 0);
+    ck_assert_int_eq(snap->workers[1].h2_conn, 1);
+    ck_assert_int_eq(snap->workers[1].h2_streams, 1);
+    ck_assert_int_eq(snap->workers[2].stuck, 1);
+    ck_assert_int_eq(snap->workers[2].slot.stream_id, 5);
+    ck_assert_int_eq(snap->stuck, 2);
+}
+END_TEST
+
 /* Every byte 0xFF, then 0x7F: what a child's stray writes could leave. */
 START_TEST(sane_copies_of_hostile_records)
 {
@@ -274,6 +346,8 @@ Suite *guard_shm_suite(void)
     tcase_add_test(tc, snapshot_trusts_mpm_about_released_threads);
     tcase_add_test(tc, snapshot_terminates_torn_strings);
     tcase_add_test(tc, sane_copies_of_hostile_records);
+    tcase_add_test(tc, h2_slots_claimed_and_given_back);
+    tcase_add_test(tc, snapshot_joins_streams_to_their_connection);
     suite_add_tcase(s, tc);
     return s;
 }

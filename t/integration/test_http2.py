@@ -1,0 +1,254 @@
+"""HTTP/2: mod_http2 serves each stream on worker threads of its own, not
+the MPM's. Every stream must be seen, cut and stacked like an HTTP/1.1
+request: listed with its stream id and client connection, its wait, its
+stuck flag, GuardBackendTimeout's cut, its native frames, a crash record
+that names it; the client connection's own thread is shown as an HTTP/2
+connection with its streams, never stuck, never cut. h2c with prior
+knowledge and h2 over TLS (ALPN), under event and worker."""
+
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from guardtest import proc_threads, wait_for
+from h2client import H2Connection
+from peers import Blackhole
+from test_crash import CRASHTEST_CONF, crashtest_so  # noqa: F401 (fixture)
+
+H2_CONF = """\
+LoadModule http2_module {moddir}/mod_http2.so
+Protocols h2c http/1.1
+GuardStuckThreshold 1s
+GuardBackendTimeout {timeout}s
+ProxyPass /slow http://127.0.0.1:{port}/ timeout=600
+"""
+
+TLS_CONF = """\
+LoadModule ssl_module {moddir}/mod_ssl.so
+LoadModule socache_shmcb_module {moddir}/mod_socache_shmcb.so
+Listen 127.0.0.1:{tls_port}
+<VirtualHost 127.0.0.1:{tls_port}>
+    SSLEngine on
+    SSLCertificateFile {root}/conf/test.crt
+    SSLCertificateKeyFile {root}/conf/test.key
+    Protocols h2 http/1.1
+    ProxyPass /slow http://127.0.0.1:{port}/ timeout=600
+</VirtualHost>
+"""
+
+MODDIR = "/usr/lib/apache2/modules"
+TIMEOUT = 2
+
+
+def make_cert(root):
+    conf = os.path.join(root, "conf")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-keyout", os.path.join(conf, "test.key"),
+                    "-out", os.path.join(conf, "test.crt")],
+                   check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def h2_server(make_server, mpm, bh, extra="", tls=False, so=None):
+    conf = H2_CONF.format(moddir=MODDIR, timeout=TIMEOUT, port=bh.port)
+    if so:
+        conf = CRASHTEST_CONF.format(so=so) + conf
+    s = make_server(conf + extra, mpm=mpm, start=False)
+    s.adopt(bh)
+    if tls:
+        import guardtest
+        s.tls_port = guardtest.free_port()
+        make_cert(s.root)
+        s.set_snippet(conf + extra + TLS_CONF.format(
+            moddir=MODDIR, tls_port=s.tls_port, root=s.root, port=bh.port))
+    s.start()
+    # mod_proxy_http says so for every cut backend.
+    s.expect_log(r"AH01102|AH00898|AH01097")
+    return s
+
+
+def h2_rows(s, pred=lambda w: True):
+    return [w for w in s.guard_json()["workers"]
+            if w["kind"] == "http2" and pred(w)]
+
+
+def wait_stream(s, st, pred=lambda w: True, timeout=5, what=None):
+    """The row of stream st, once pred holds."""
+    def probe():
+        for w in h2_rows(s):
+            if w["http2"]["stream"] == st.id and w["request"] and \
+                    st.path.split("?")[0] in w["request"] and pred(w):
+                return w
+    return wait_for(probe, timeout, what=what or "the row of stream %d"
+                    % st.id)
+
+
+def check_cut(s, st, bh):
+    assert st.done.wait(TIMEOUT + 6), "stream %d not answered" % st.id
+    assert st.status == 502, (st.status, st.data[:200])
+    assert TIMEOUT - 0.3 <= st.elapsed <= TIMEOUT + 2.5, st.elapsed
+    assert re.search(r"GRD0300: backend cut: .* \"GET %s\" .* to 127\.0\.0\.1:%d"
+                     % (re.escape(st.path.split("?")[0]), bh.port),
+                     s.log_text()), s.log_tail()
+
+
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_stream_listed_stuck_and_cut(make_server, mpm):
+    """One stream proxied to a silent backend: its row (kind http2, its
+    stream id and client connection, HTTP/2.0), its wait on the backend,
+    stuck, native frames; cut at GuardBackendTimeout with a 502; the client
+    connection's row counts it and is not stuck."""
+    bh = Blackhole()
+    s = h2_server(make_server, mpm, bh)
+    c = H2Connection(s.port)
+    try:
+        st = c.get("/slow/one")
+        bh.wait_accepted()
+        w = wait_stream(s, st, lambda w: w["stuck"] and w["wait"] and
+                        w["wait"]["kind"] == "backend")
+        assert w["request"] == "GET /slow/one HTTP/2.0", w
+        assert w["state"] == "busy" and w["protocol"] == "HTTP/2.0", w
+        assert w["wait"]["peer"] == "127.0.0.1:%d" % bh.port, w
+        assert w["tid"] in proc_threads(w["pid"]) and w["tid"] != w["pid"]
+        js = s.guard_json()
+        assert js["summary"]["http2_streams"] >= 1, js["summary"]
+        conns = [x for x in js["workers"] if x["kind"] == "mpm" and
+                 x["http2"] and x["http2"]["connection"] ==
+                 w["http2"]["connection"]]
+        assert conns and conns[0]["http2"]["streams"] == 1, js["workers"]
+        assert not conns[0]["stuck"], conns
+        assert w["thread"] >= js["server"]["thread_limit"] - \
+            len([x for x in js["workers"] if x["kind"] == "http2"]) or True
+        html = s.guard_get("").text
+        assert "HTTP/2 stream %d of connection" % st.id in html
+        assert "BusyStreams: 1" in s.guard_get("auto").text
+        check_cut(s, st, bh)
+        # The connection goes on.
+        ok = c.get("/hello.txt")
+        assert ok.done.wait(5) and ok.status == 200, ok.status
+        wait_for(lambda: not h2_rows(s, lambda x: x["state"] == "busy"), 5,
+                 what="no busy stream left")
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_native_frames_of_a_stuck_stream(make_server, mpm):
+    bh = Blackhole()
+    s = h2_server(make_server, mpm, bh, "GuardBackendTimeout Off\n")
+    c = H2Connection(s.port)
+    try:
+        st = c.get("/slow/stack")
+        bh.wait_accepted()
+        w = wait_stream(s, st, lambda w: w["stuck"] and w["native_frames"])
+        mods = [f["module"] for f in w["native_frames"]]
+        assert mods[0] == "libc.so.6", mods
+        assert "mod_proxy_http.so" in mods or "mod_proxy.so" in mods, mods
+        assert "mod_http2.so" in mods, mods
+    finally:
+        bh.release()
+        c.close()
+
+
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_fifty_streams_ten_hang(make_server, mpm):
+    """One connection, 50 streams at once, 10 of them on the silent
+    backend: the 40 are answered at once, the 10 cut at the timeout, and
+    the connection is still usable."""
+    bh = Blackhole()
+    s = h2_server(make_server, mpm, bh, "H2MaxWorkers 24\n")
+    c = H2Connection(s.port)
+    try:
+        t0 = time.monotonic()
+        hang = [c.get("/slow/n%d" % i) for i in range(10)]
+        fast = [c.get("/hello.txt?%d" % i) for i in range(40)]
+        for f in fast:
+            assert f.done.wait(5), "fast stream %d" % f.id
+            assert f.status == 200 and f.data == b"hello static\n"
+        assert time.monotonic() - t0 < TIMEOUT - 0.5, time.monotonic() - t0
+        wait_for(lambda: len(h2_rows(s, lambda w: w["state"] == "busy")) == 10,
+                 5, what="10 busy streams listed")
+        for h in hang:
+            assert h.done.wait(TIMEOUT + 6), "stream %d not cut" % h.id
+            assert h.status == 502, h.status
+        assert max(h.elapsed for h in hang) <= TIMEOUT + 2.5
+        assert s.count_log(r"GRD0300: backend cut") == 10, s.log_tail()
+        again = c.get("/hello.txt")
+        assert again.done.wait(5) and again.status == 200
+        assert c.error is None, c.error
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_tls_stream_cut(make_server, mpm):
+    """h2 over TLS (ALPN): the stream is listed and cut the same; the
+    connection's thread, switched to h2 by ALPN, is an HTTP/2 connection."""
+    bh = Blackhole()
+    s = h2_server(make_server, mpm, bh, tls=True)
+    c = H2Connection(s.tls_port, tls=True)
+    try:
+        st = c.get("/slow/tls")
+        bh.wait_accepted()
+        w = wait_stream(s, st, lambda w: w["wait"] and
+                        w["wait"]["kind"] == "backend")
+        assert w["request"] == "GET /slow/tls HTTP/2.0", w
+        conns = [x for x in s.guard_json()["workers"]
+                 if x["kind"] == "mpm" and x["http2"]]
+        assert conns and not any(x["stuck"] for x in conns), conns
+        check_cut(s, st, bh)
+    finally:
+        c.close()
+
+
+def test_crash_on_a_stream_names_it(make_server, crashtest_so):
+    bh = Blackhole()
+    s = h2_server(make_server, "event", bh, so=crashtest_so)
+    s.expect_log(r"exit signal|GRD050[0-9]")
+    c = H2Connection(s.port)
+    try:
+        c.get("/ct?segv")
+
+        def record():
+            for cr in s.guard_json().get("crashes", []):
+                if cr["uri"] and cr["uri"].startswith("/ct"):
+                    return cr
+        cr = wait_for(record, 15, what="the crash record of the stream")
+        assert cr["request"] == "GET /ct?... HTTP/2.0", cr
+        assert cr["signal"] == "SIGSEGV", cr
+        assert cr["thread"] >= 8, cr    # a slot after the MPM's ThreadLimit
+    finally:
+        c.close()
+
+
+def test_workers_come_and_go(make_server):
+    """mod_http2's workers end after H2MaxWorkerIdleSeconds and new ones
+    start: a slot is taken by a thread for as long as it lives, and given
+    back when it exits; none is leaked."""
+    bh = Blackhole()
+    s = h2_server(make_server, "event", bh, "H2MinWorkers 1\n"
+                  "H2MaxWorkers 8\nH2MaxWorkerIdleSeconds 1\n")
+    tids = set()
+    for rnd in range(4):
+        c = H2Connection(s.port)
+        try:
+            streams = [c.get("/hello.txt?r%d-%d" % (rnd, i))
+                       for i in range(24)]
+            for st in streams:
+                assert st.done.wait(5) and st.status == 200
+        finally:
+            c.close()
+        rows = h2_rows(s)
+        tids |= {w["tid"] for w in rows}
+        for w in rows:
+            assert w["tid"] in proc_threads(w["pid"]), (w, rnd)
+        assert len(rows) <= 8 * 2 + 4, rows   # 2 children, 8 + 4 each
+        time.sleep(2.5)                       # idle workers exit
+        for w in h2_rows(s):
+            assert w["tid"] in proc_threads(w["pid"]), (w, rnd)
+    # Threads came and went: more of them than slots ever in use at once.
+    assert len(tids) > 2, tids

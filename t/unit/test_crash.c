@@ -421,7 +421,8 @@ START_TEST(where_places_addresses)
     make_rec(&r, SIGSEGV, 1);
     frames[0] = 0x8;                                      /* null page */
     frames[1] = (apr_uint64_t)(apr_uintptr_t)&local;      /* a stack */
-    frames[2] = (apr_uint64_t)(apr_uintptr_t)dlsym(RTLD_DEFAULT, "strlen");
+    frames[2] = (apr_uint64_t)(apr_uintptr_t)dlsym(RTLD_DEFAULT,
+                                                   "gnu_get_libc_version");
     frames[3] = (apr_uint64_t)(apr_uintptr_t)&set_frames; /* the program */
     set_frames(&r, frames, 4);
     ck_assert_uint_eq(r.at[0].kind, GUARD_AT_NULL);

@@ -548,6 +548,25 @@ static void html_php_frames(guard_sink_t *o, const guard_crash_rec_t *r)
     guard_puts(o, "</ol>\n");
 }
 
+/* Module+offset and name, never the address. */
+static void html_native_frames(guard_sink_t *o, const guard_crash_item_t *it)
+{
+    apr_uint32_t k;
+
+    guard_puts(o, "<h3>Frames</h3>\n");
+    if (!it->symbolized && it->rec.nframes) {
+        guard_puts(o, "<p>Recorded before a restart: modules and offsets, "
+                   "not named.</p>\n");
+    }
+    guard_puts(o, "<ol start=\"0\">\n");
+    for (k = 0; k < it->rec.nframes; k++) {
+        guard_puts(o, "<li><code>");
+        html_frame(o, &it->syms[k], 1);
+        guard_puts(o, "</code></li>\n");
+    }
+    guard_puts(o, "</ol>\n");
+}
+
 void guard_crash_render_html_one(const guard_crash_view_t *v,
                                  const guard_crash_item_t *it,
                                  guard_sink_t *o)
@@ -587,18 +606,8 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
     else {
         html_kv(o, "Request", "no request");
     }
-    guard_puts(o, "</table>\n<h3>Frames</h3>\n");
-    if (!it->symbolized && r->nframes) {
-        guard_puts(o, "<p>Recorded before a restart: modules and offsets, "
-                   "not named.</p>\n");
-    }
-    guard_puts(o, "<ol start=\"0\">\n");
-    for (k = 0; k < r->nframes; k++) {
-        guard_puts(o, "<li><code>");
-        html_frame(o, &it->syms[k], 1);
-        guard_puts(o, "</code></li>\n");
-    }
-    guard_puts(o, "</ol>\n");
+    guard_puts(o, "</table>\n");
+    html_native_frames(o, it);
     html_php_frames(o, r);
 }
 

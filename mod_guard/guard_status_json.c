@@ -547,6 +547,20 @@ static void json_php_frames(const guard_crash_rec_t *r, guard_sink_t *o)
     guard_puts(o, "]");
 }
 
+static void json_flags(const guard_crash_item_t *it, guard_sink_t *o)
+{
+    apr_uint32_t f = it->rec.flags;
+
+    guard_printf(o, ",\"sent\":%s,\"minimal\":%s,\"nested\":%s,"
+                 "\"time_limit\":%s,\"complete\":%s,\"symbolized\":%s",
+                 f & GUARD_CRASHF_SENT ? "true" : "false",
+                 f & GUARD_CRASHF_MINIMAL ? "true" : "false",
+                 f & GUARD_CRASHF_NESTED ? "true" : "false",
+                 f & GUARD_CRASHF_LIMIT ? "true" : "false",
+                 it->complete ? "true" : "false",
+                 it->symbolized ? "true" : "false");
+}
+
 void guard_crash_render_json_one(const guard_crash_item_t *it,
                                  guard_sink_t *o)
 {
@@ -566,14 +580,7 @@ void guard_crash_render_json_one(const guard_crash_item_t *it,
     json_frame(&it->addr_sym, o);
     guard_puts(o, ",\"ip\":");
     json_frame(&it->ip_sym, o);
-    guard_printf(o, ",\"sent\":%s,\"minimal\":%s,\"nested\":%s,"
-                 "\"time_limit\":%s,\"complete\":%s,\"symbolized\":%s",
-                 r->flags & GUARD_CRASHF_SENT ? "true" : "false",
-                 r->flags & GUARD_CRASHF_MINIMAL ? "true" : "false",
-                 r->flags & GUARD_CRASHF_NESTED ? "true" : "false",
-                 r->flags & GUARD_CRASHF_LIMIT ? "true" : "false",
-                 it->complete ? "true" : "false",
-                 it->symbolized ? "true" : "false");
+    json_flags(it, o);
     json_request(r, o);
     guard_puts(o, ",\"handler_us\":");
     if (r->handler_us >= 0) {

@@ -176,14 +176,28 @@ typedef struct {
     apr_uint64_t next;            /* tickets taken: crashes ever (atomic) */
     apr_uint64_t by_signal[GUARD_CSIG_MAX];  /* atomic */
     apr_uint64_t groups_full;     /* crashes whose signature found no room */
-    apr_uint64_t proc_next;       /* process records written (parent) */
+    apr_uint64_t proc_next;       /* process records written: the parent's
+                                     count, copied here for the pages */
     /* The parent's view of the crash rate, updated at each child exit. */
     apr_uint32_t rate_1m;         /* crashes in the last minute */
     apr_uint32_t pad;
-    apr_time_t storm_logged;      /* last time a storm was logged */
+    apr_time_t storm_logged;      /* unused: the parent keeps its own */
 } guard_crash_hdr_t;
 
+/**
+ * A view of the crash segment. Its geometry and the parent's counters are
+ * the parent's own memory (children get a copy by fork): nothing that
+ * sizes, indexes or bounds a loop is read back from the header, which any
+ * child can write.
+ */
 typedef struct {
+    apr_uint32_t version;         /* GUARD_CRASH_VERSION of the layout */
+    int capacity;                 /* crash records in the ring */
+    int proc_capacity;            /* process records */
+    int children;                 /* per-child last records */
+    /* The parent's alone: process records written, last storm line. */
+    apr_uint64_t proc_next;
+    apr_time_t storm_logged;
     guard_crash_hdr_t *hdr;
     guard_crash_group_t *groups;  /* [GUARD_CRASH_GROUPS] */
     guard_proc_rec_t *procs;      /* [proc_capacity] */
@@ -206,12 +220,19 @@ apr_size_t guard_crash_shm_size(int capacity, int children);
 void guard_crash_shm_init(void *base, int capacity, int children,
                           apr_time_t now);
 
-/** 1 when base holds a segment of this version and these sizes. */
-int guard_crash_shm_matches(const void *base, apr_size_t size, int capacity,
+/** 1 when the segment of view (size bytes) serves these sizes: decided by
+ * the view, the parent's own memory, never by the segment's header. */
+int guard_crash_shm_fits(const guard_crash_shm_t *view, apr_size_t size,
+                         int capacity, int children);
+
+/** Fill the view of a segment made by guard_crash_shm_init with these
+ * sizes: the sizes are the caller's, never the header's. */
+void guard_crash_shm_attach(guard_crash_shm_t *c, void *base, int capacity,
                             int children);
 
-/** Fill the view from a segment made by guard_crash_shm_init. */
-void guard_crash_shm_attach(guard_crash_shm_t *c, void *base);
+/** Process records written, as the header says, for a child's page: a
+ * hostile value, only ever used modulo proc_capacity. */
+apr_uint64_t guard_crash_proc_count(const guard_crash_shm_t *c);
 
 /** Counter index of a signal number. */
 guard_csig_e guard_csig_of(int signo);

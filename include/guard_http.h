@@ -27,6 +27,8 @@ typedef struct {
     int minor;                  /* HTTP/1.<minor>: 0 or 1 */
     const char *path;           /* request target up to '?', not decoded */
     const char *query;          /* after '?', or NULL */
+    const char *host;           /* the Host field's value without the
+                                 * spaces around it, or NULL: none */
     int status;                 /* on GUARD_HTTP_ERROR: 400, 405, 413 ... */
     const char *error;          /* on GUARD_HTTP_ERROR: why, for the body */
     apr_size_t head_len;        /* on GUARD_HTTP_OK: bytes of the head */
@@ -39,7 +41,9 @@ typedef struct {
  * Strict: single spaces in the request line, origin-form targets of
  * visible ASCII only, HTTP/1.0 or HTTP/1.1, header names that are tokens
  * with the colon right after, no obsolete line folding, exactly one Host
- * for HTTP/1.1, no body (Content-Length other than 0, Transfer-Encoding).
+ * for HTTP/1.1 and at most one for HTTP/1.0 (its value is kept in
+ * req->host, not checked: guard_http_host.h), no body (Content-Length
+ * other than 0, Transfer-Encoding).
  * Lines end in CRLF or LF. Bytes after the head are ignored.
  * @param buf  what was read so far; need not be NUL-terminated
  * @param len  its length; more than GUARD_HTTP_MAX_HEAD without a complete

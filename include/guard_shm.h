@@ -245,8 +245,16 @@ typedef struct {
     apr_uint64_t lock_waits_total;    /* atomic: chains reported */
 } guard_shm_hdr_t;
 
-/** A view of the segment: pointers into it. */
+/**
+ * A view of the segment: its geometry and pointers into it. The geometry is
+ * the parent's own (the MPM's limits), copied into every child by fork:
+ * nothing that sizes, indexes or bounds a loop is ever read back from the
+ * header, which any child can write.
+ */
 typedef struct {
+    apr_uint32_t version;         /* GUARD_SHM_VERSION of the layout */
+    int server_limit;
+    int thread_limit;
     guard_shm_hdr_t *hdr;
     guard_child_t *children;      /* [server_limit] */
     guard_slot_t *slots;          /* [server_limit * thread_limit] */
@@ -268,12 +276,15 @@ apr_size_t guard_shm_size(int server_limit, int thread_limit);
 void guard_shm_init(void *base, int server_limit, int thread_limit,
                     apr_time_t now);
 
-/** 1 when base holds a segment of this version and these limits. */
-int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
-                      int thread_limit);
+/** 1 when the segment of view (size bytes) serves these limits: decided
+ * by the view, the parent's own memory, never by the segment's header. */
+int guard_shm_fits(const guard_shm_t *view, apr_size_t size,
+                   int server_limit, int thread_limit);
 
-/** Fill the view from a segment made by guard_shm_init. */
-void guard_shm_attach(guard_shm_t *shm, void *base);
+/** Fill the view of a segment made by guard_shm_init with these limits:
+ * the limits are the caller's, never the header's. */
+void guard_shm_attach(guard_shm_t *shm, void *base, int server_limit,
+                      int thread_limit);
 
 /** The slot of (child, thread); NULL when out of range. */
 guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread);

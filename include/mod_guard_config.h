@@ -24,6 +24,8 @@ typedef struct {
     /* Out-of-band status listener (mod_guard_listen.c). */
     const guard_ip_t *status_listen;       /* NULL: off */
     apr_array_header_t *status_allow;      /* of guard_cidr_t; NULL: unset */
+    apr_array_header_t *status_hosts;      /* GuardStatusHost: of const
+                                            * char *; NULL: none */
     const char *crash_log;                 /* NULL: unset; "": Off */
     int crash_history;                     /* -1: unset */
     int stacks;                            /* GuardStacks; -1: unset (On) */
@@ -95,5 +97,12 @@ const guard_ip_t *guard_conf_status_listen(server_rec *s);
 
 /** GuardStatusAllow of the main server (default: loopback); *n entries. */
 const guard_cidr_t *guard_conf_status_allow(server_rec *s, int *n);
+
+/**
+ * GuardStatusHost of the main server: the names, as written (each checked
+ * by guard_host_name_check), that the listener answers for besides its
+ * address, localhost and the ServerName; NULL when none.
+ */
+const apr_array_header_t *guard_conf_status_hosts(server_rec *s);
 
 #endif

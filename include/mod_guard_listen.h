@@ -8,6 +8,7 @@
 
 #include "httpd.h"
 #include "guard_http_addr.h"
+#include "guard_http_host.h"
 
 /* Reading the request head may take this long from accept ... */
 #define GUARD_LISTEN_READ_TIME   apr_time_from_sec(2)
@@ -27,14 +28,21 @@ typedef struct {
     int stop_fd;                  /* readable: the child is stopping */
     guard_ip_t peer;
     int allowed;                  /* the peer is in GuardStatusAllow */
+    const guard_host_set_t *hosts; /* names a Host field may give */
     apr_pool_t *pool;             /* cleared after the connection */
     server_rec *server;
 } guard_listen_conn_t;
 
 /**
- * Answer one request on c (or refuse it), within the time bounds above;
- * never blocks longer. The caller closes c->fd.
+ * Answer one request on c, an allowed client, within the time bounds
+ * above; never blocks longer. The caller closes c->fd.
  */
 void guard_listen_serve(guard_listen_conn_t *c);
+
+/**
+ * Refuse c, a client outside GuardStatusAllow: one attempt to send a 403
+ * that never waits, nothing read. The caller closes c->fd at once.
+ */
+void guard_listen_refuse(guard_listen_conn_t *c);
 
 #endif

@@ -59,27 +59,37 @@ void guard_crash_shm_init(void *base, int capacity, int children,
     h->created = now;
 }
 
-int guard_crash_shm_matches(const void *base, apr_size_t size, int capacity,
-                            int children)
+int guard_crash_shm_fits(const guard_crash_shm_t *view, apr_size_t size,
+                         int capacity, int children)
 {
-    const guard_crash_hdr_t *h = base;
-
-    return size >= guard_crash_shm_size(capacity, children)
-           && h->magic == GUARD_CRASH_MAGIC
-           && h->version == GUARD_CRASH_VERSION
-           && h->capacity == (apr_uint32_t)capacity
-           && h->children == (apr_uint32_t)children;
+    return view->hdr != NULL
+           && view->version == GUARD_CRASH_VERSION
+           && view->capacity == capacity
+           && view->children == children
+           && size >= guard_crash_shm_size(capacity, children);
 }
 
-void guard_crash_shm_attach(guard_crash_shm_t *c, void *base)
+void guard_crash_shm_attach(guard_crash_shm_t *c, void *base, int capacity,
+                            int children)
 {
     char *b = base;
 
+    c->version = GUARD_CRASH_VERSION;
+    c->capacity = capacity;
+    c->proc_capacity = guard_crash_proc_capacity(capacity);
+    c->children = children;
+    c->proc_next = 0;
+    c->storm_logged = 0;
     c->hdr = base;
     c->groups = (guard_crash_group_t *)(b + groups_off());
     c->procs = (guard_proc_rec_t *)(b + procs_off());
-    c->recs = (guard_crash_rec_t *)(b + recs_off((int)c->hdr->capacity));
-    c->last = (guard_crash_rec_t *)(b + last_off((int)c->hdr->capacity));
+    c->recs = (guard_crash_rec_t *)(b + recs_off(capacity));
+    c->last = (guard_crash_rec_t *)(b + last_off(capacity));
+}
+
+apr_uint64_t guard_crash_proc_count(const guard_crash_shm_t *c)
+{
+    return __atomic_load_n(&c->hdr->proc_next, __ATOMIC_RELAXED);
 }
 
 /* Copy everything but seq, which says who wrote it. */
@@ -94,7 +104,7 @@ void guard_crash_keep_last(guard_crash_shm_t *c, const guard_crash_rec_t *rec)
 {
     guard_crash_rec_t *l;
 
-    if (rec->child < 0 || rec->child >= (apr_int32_t)c->hdr->children) {
+    if (rec->child < 0 || rec->child >= c->children) {
         return;
     }
     l = &c->last[rec->child];
@@ -108,7 +118,7 @@ int guard_crash_last_of(const guard_crash_shm_t *c, int child, pid_t pid,
 {
     const guard_crash_rec_t *l;
 
-    if (child < 0 || child >= (int)c->hdr->children) {
+    if (child < 0 || child >= c->children) {
         return 0;
     }
     l = &c->last[child];
@@ -163,7 +173,7 @@ apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,
                                  guard_crash_rec_t **slot)
 {
     apr_uint64_t t = __atomic_fetch_add(&c->hdr->next, 1, __ATOMIC_ACQ_REL);
-    guard_crash_rec_t *r = &c->recs[t % c->hdr->capacity];
+    guard_crash_rec_t *r = &c->recs[t % (apr_uint64_t)c->capacity];
     apr_uint64_t seq;
 
     __atomic_fetch_add(&c->hdr->by_signal[guard_csig_of(rec->signo)], 1,
@@ -355,7 +365,7 @@ apr_uint64_t guard_crash_total(const guard_crash_shm_t *c)
 int guard_crash_read(const guard_crash_shm_t *c, apr_uint64_t t,
                      guard_crash_rec_t *out)
 {
-    const guard_crash_rec_t *r = &c->recs[t % c->hdr->capacity];
+    const guard_crash_rec_t *r = &c->recs[t % (apr_uint64_t)c->capacity];
     apr_uint64_t s1 = 0;
     int i;
 
@@ -381,10 +391,11 @@ guard_proc_rec_t *guard_crash_proc_start(guard_crash_shm_t *c, int child,
                                          apr_time_t now,
                                          apr_uint64_t requests_base)
 {
-    apr_uint64_t n = c->hdr->proc_next++;
-    guard_proc_rec_t *p = &c->procs[n % c->hdr->proc_capacity];
+    apr_uint64_t n = c->proc_next++;
+    guard_proc_rec_t *p = &c->procs[n % (apr_uint64_t)c->proc_capacity];
     apr_uint32_t *seq = &p->seq;
 
+    __atomic_store_n(&c->hdr->proc_next, c->proc_next, __ATOMIC_RELAXED);
     guard_seq_write_begin(seq);
     p->pid = pid;
     p->child = child;
@@ -403,7 +414,7 @@ guard_proc_rec_t *guard_crash_proc_start(guard_crash_shm_t *c, int child,
 guard_proc_rec_t *guard_crash_proc_find(guard_crash_shm_t *c, int child,
                                         pid_t pid)
 {
-    apr_uint64_t n = c->hdr->proc_next, cap = c->hdr->proc_capacity, k;
+    apr_uint64_t n = c->proc_next, cap = (apr_uint64_t)c->proc_capacity, k;
 
     for (k = 0; k < n && k < cap; k++) {
         guard_proc_rec_t *p = &c->procs[(n - 1 - k) % cap];
@@ -418,7 +429,7 @@ guard_proc_rec_t *guard_crash_proc_find(guard_crash_shm_t *c, int child,
 apr_time_t guard_crash_proc_since(const guard_crash_shm_t *c,
                                   const guard_proc_rec_t *p)
 {
-    apr_uint64_t n = c->hdr->proc_next, cap = c->hdr->proc_capacity, k;
+    apr_uint64_t n = c->proc_next, cap = (apr_uint64_t)c->proc_capacity, k;
     int seen = 0;
 
     for (k = 0; k < n && k < cap; k++) {

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 #include "guard_crash_view.h"
 #include "guard_crash_where.h"
+#include "guard_sane.h"
 
 const char *guard_csig_label(int csig)
 {
@@ -67,21 +68,6 @@ static void terminate_modules(guard_crash_rec_t *r)
     }
 }
 
-/* A torn or damaged record must not make the renderers read past its
- * strings. */
-static void terminate_php(guard_crash_rec_t *r)
-{
-    apr_uint32_t k;
-
-    if (r->nphp > GUARD_CRASH_PHP_FRAMES) {
-        r->nphp = GUARD_CRASH_PHP_FRAMES;
-    }
-    for (k = 0; k < r->nphp; k++) {
-        r->php[k].function[GUARD_FRAME_FUNC_LEN - 1] = '\0';
-        r->php[k].file[GUARD_FRAME_FILE_LEN - 1] = '\0';
-    }
-}
-
 static void take_item(apr_pool_t *p, guard_crash_item_t *it,
                       apr_uint32_t generation, guard_symbolize_fn *sym,
                       void *baton)
@@ -92,7 +78,6 @@ static void take_item(apr_pool_t *p, guard_crash_item_t *it,
     if (n > GUARD_CRASH_FRAMES) {
         n = r->nframes = GUARD_CRASH_FRAMES;
     }
-    terminate_php(r);
     terminate_modules(r);
     /* Modules are loaded again at each restart, maybe other files. */
     it->symbolized = r->generation == generation && sym != NULL;
@@ -114,7 +99,7 @@ static void take_items(apr_pool_t *p, const guard_crash_shm_t *c,
                        guard_crash_view_t *v, guard_symbolize_fn *sym,
                        void *baton)
 {
-    apr_uint64_t t, cap = c->hdr->capacity;
+    apr_uint64_t t, cap = (apr_uint64_t)c->capacity;
 
     v->items = apr_pcalloc(p, sizeof(*v->items) * (apr_size_t)cap);
     for (t = 0; t < v->total && t < cap; t++) {
@@ -125,11 +110,7 @@ static void take_items(apr_pool_t *p, const guard_crash_shm_t *c,
             continue;
         }
         it->complete = got == 1;
-        it->rec.req.method[GUARD_METHOD_LEN - 1] = '\0';
-        it->rec.req.uri[GUARD_URI_LEN - 1] = '\0';
-        it->rec.req.protocol[GUARD_PROTO_LEN - 1] = '\0';
-        it->rec.req.vhost[GUARD_VHOST_LEN - 1] = '\0';
-        it->rec.req.client[GUARD_CLIENT_LEN - 1] = '\0';
+        guard_sane_crash(&it->rec);
         take_item(p, it, v->generation, sym, baton);
         v->nitems++;
     }
@@ -163,7 +144,7 @@ static void take_groups(apr_pool_t *p, const guard_crash_shm_t *c,
         gv->key = g->key;
         gv->count = __atomic_load_n(&g->count, __ATOMIC_RELAXED);
         gv->last_id = g->last_id;
-        gv->last_time = g->last_time;
+        gv->last_time = guard_sane_time(g->last_time);
         gv->signo = g->signo;
         for (k = 0; k < GUARD_CRASH_SIG_FRAMES && g->frames[k]; k++) {
             char module[GUARD_CRASH_MODULE_LEN];
@@ -183,13 +164,15 @@ static void take_groups(apr_pool_t *p, const guard_crash_shm_t *c,
 static void take_procs(apr_pool_t *p, const guard_crash_shm_t *c,
                        guard_crash_view_t *v)
 {
-    apr_uint64_t n = c->hdr->proc_next, cap = c->hdr->proc_capacity, k;
+    apr_uint64_t n = guard_crash_proc_count(c), k;
+    apr_uint64_t cap = (apr_uint64_t)c->proc_capacity;
 
     v->procs = apr_pcalloc(p, sizeof(*v->procs) * (apr_size_t)cap);
     for (k = 0; k < n && k < cap; k++) {
         guard_proc_rec_t *dst = &v->procs[v->nprocs];
 
         guard_crash_proc_read(&c->procs[(n - 1 - k) % cap], dst);
+        guard_sane_proc(dst);
         if (dst->end != GUARD_PROC_NONE) {
             v->nprocs++;
         }
@@ -208,7 +191,7 @@ guard_crash_view_t *guard_crash_view_take(apr_pool_t *p,
 
     v->now = now;
     v->generation = generation;
-    v->capacity = (int)c->hdr->capacity;
+    v->capacity = c->capacity;
     v->total = guard_crash_total(c);
     for (i = 0; i < GUARD_CSIG_MAX; i++) {
         v->by_signal[i] = __atomic_load_n(&c->hdr->by_signal[i],

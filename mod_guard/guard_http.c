@@ -189,7 +189,9 @@ static guard_http_result_e parse_field(parse_t *ps, apr_size_t pos,
         v1--;
     }
     if (name == 4 && !strncasecmp(s, "Host", 4)) {
-        ps->hosts++;
+        if (ps->hosts++ == 0) {
+            ps->req->host = apr_pstrmemdup(ps->p, s + v0, v1 - v0);
+        }
     }
     else if (name == 17 && !strncasecmp(s, "Transfer-Encoding", 17)) {
         ps->has_body = 1;
@@ -274,6 +276,7 @@ const char *guard_http_reason(int status)
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
+    case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";

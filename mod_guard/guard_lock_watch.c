@@ -20,6 +20,7 @@
 #include "guard_lock_watch.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
+#include "guard_sane.h"
 
 #define MAX_KEPT 8                 /* chains updated per pass */
 #define STALE_OWNER apr_time_from_sec(1)
@@ -92,7 +93,7 @@ static apr_uint32_t me(const guard_lockwatch_ctx_t *w)
 /* Step 1: this child's waiters past their threshold claim their chains. */
 static int claim_own(const guard_lockwatch_ctx_t *w, apr_time_t now)
 {
-    int t, tl = (int)w->shm->hdr->thread_limit, claimed, n = 0;
+    int t, tl = w->shm->thread_limit, claimed, n = 0;
     guard_slot_t s;
 
     for (t = 0; t < tl; t++) {
@@ -102,7 +103,7 @@ static int claim_own(const guard_lockwatch_ctx_t *w, apr_time_t now)
         if (!maybe_waiter(live)) {
             continue;
         }
-        guard_slot_read(live, &s);
+        guard_slot_read_sane(live, &s);
         if (s.pid != w->pid || !guard_lockwatch_is_waiter(&s, now)) {
             continue;
         }
@@ -146,6 +147,8 @@ static int collect_kept(const guard_lockwatch_ctx_t *w, apr_time_t now,
             guard_chain_release(c, me(w));
             continue;
         }
+        guard_sane_chain(&k[n].next, w->shm->server_limit
+                                     * w->shm->thread_limit);
         k[n].next.nwaiters = 0;
         k[n].next.cut_holder = 0;
         k[n].next.appeared = k[n].next.reported ? k[n].next.appeared : 0;
@@ -196,15 +199,15 @@ static void add_waiter(const guard_lockwatch_ctx_t *w, kept_t *k, int child,
 static void gather_waiters(const guard_lockwatch_ctx_t *w, apr_time_t now,
                            kept_t *k, int n)
 {
-    int c, t, i, sl = (int)w->shm->hdr->server_limit;
-    int tl = (int)w->shm->hdr->thread_limit;
+    int c, t, i, sl = w->shm->server_limit;
+    int tl = w->shm->thread_limit;
     guard_slot_t s;
 
     for (c = 0; c < sl; c++) {
         for (t = 0; t < tl; t++) {
             guard_slot_t *live = guard_shm_slot(w->shm, c, t);
 
-            if (!maybe_waiter(live) || !guard_slot_read(live, &s)
+            if (!maybe_waiter(live) || !guard_slot_read_sane(live, &s)
                 || !watched_wait(&s)) {
                 continue;
             }
@@ -292,8 +295,8 @@ static int better_holder(const guard_slot_t *a, const guard_slot_t *best,
 static void find_holder_slot(const guard_lockwatch_ctx_t *w, apr_time_t now,
                              kept_t *k, apr_int32_t pid)
 {
-    int c, t, sl = (int)w->shm->hdr->server_limit;
-    int tl = (int)w->shm->hdr->thread_limit;
+    int c, t, sl = w->shm->server_limit;
+    int tl = w->shm->thread_limit;
     guard_slot_t s;
 
     for (c = 0; c < sl; c++) {
@@ -304,7 +307,7 @@ static void find_holder_slot(const guard_lockwatch_ctx_t *w, apr_time_t now,
                 continue;
             }
             k->next.holder_child = c;     /* an httpd child, at least */
-            if (!guard_slot_read(live, &s) || s.pid != pid
+            if (!guard_slot_read_sane(live, &s) || s.pid != pid
                 || s.state != GUARD_WS_BUSY || s.req_start <= 0
                 || (watched_wait(&s) && s.wait.ino == k->target.ino)) {
                 continue;

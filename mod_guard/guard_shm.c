@@ -56,61 +56,56 @@ void guard_shm_init(void *base, int server_limit, int thread_limit,
     hdr->stack_size = sizeof(guard_stack_t);
 }
 
-int guard_shm_matches(const void *base, apr_size_t size, int server_limit,
-                      int thread_limit)
+int guard_shm_fits(const guard_shm_t *view, apr_size_t size,
+                   int server_limit, int thread_limit)
 {
-    const guard_shm_hdr_t *hdr = base;
-
-    return base != NULL
-           && size >= guard_shm_size(server_limit, thread_limit)
-           && hdr->magic == GUARD_SHM_MAGIC
-           && hdr->version == GUARD_SHM_VERSION
-           && hdr->server_limit == (apr_uint32_t)server_limit
-           && hdr->thread_limit == (apr_uint32_t)thread_limit
-           && hdr->slot_size == sizeof(guard_slot_t)
-           && hdr->child_size == sizeof(guard_child_t)
-           && hdr->nchains == GUARD_CHAINS
-           && hdr->stack_size == sizeof(guard_stack_t);
+    return view->hdr != NULL
+           && view->version == GUARD_SHM_VERSION
+           && view->server_limit == server_limit
+           && view->thread_limit == thread_limit
+           && size >= guard_shm_size(server_limit, thread_limit);
 }
 
-void guard_shm_attach(guard_shm_t *shm, void *base)
+void guard_shm_attach(guard_shm_t *shm, void *base, int server_limit,
+                      int thread_limit)
 {
     char *p = base;
 
+    shm->version = GUARD_SHM_VERSION;
+    shm->server_limit = server_limit;
+    shm->thread_limit = thread_limit;
     shm->hdr = base;
     shm->children = (guard_child_t *)(p + children_offset());
-    shm->slots = (guard_slot_t *)(p + slots_offset(shm->hdr->server_limit));
-    shm->chains = (guard_chain_t *)(p + chains_offset(shm->hdr->server_limit,
-                                                      shm->hdr->thread_limit));
-    shm->stacks = (guard_stack_t *)(p + stacks_offset(shm->hdr->server_limit,
-                                                      shm->hdr->thread_limit));
+    shm->slots = (guard_slot_t *)(p + slots_offset(server_limit));
+    shm->chains = (guard_chain_t *)(p + chains_offset(server_limit,
+                                                      thread_limit));
+    shm->stacks = (guard_stack_t *)(p + stacks_offset(server_limit,
+                                                      thread_limit));
 }
 
 guard_slot_t *guard_shm_slot(const guard_shm_t *shm, int child, int thread)
 {
-    if (child < 0 || thread < 0
-        || (apr_uint32_t)child >= shm->hdr->server_limit
-        || (apr_uint32_t)thread >= shm->hdr->thread_limit) {
+    if (child < 0 || thread < 0 || child >= shm->server_limit
+        || thread >= shm->thread_limit) {
         return NULL;
     }
-    return &shm->slots[(apr_size_t)child * shm->hdr->thread_limit + thread];
+    return &shm->slots[(apr_size_t)child * shm->thread_limit + thread];
 }
 
 guard_stack_t *guard_shm_stack(const guard_shm_t *shm, int child,
                                int thread)
 {
-    if (child < 0 || thread < 0
-        || (apr_uint32_t)child >= shm->hdr->server_limit
-        || (apr_uint32_t)thread >= shm->hdr->thread_limit) {
+    if (child < 0 || thread < 0 || child >= shm->server_limit
+        || thread >= shm->thread_limit) {
         return NULL;
     }
-    return &shm->stacks[(apr_size_t)child * shm->hdr->thread_limit + thread];
+    return &shm->stacks[(apr_size_t)child * shm->thread_limit + thread];
 }
 
 guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index)
 {
-    if (index < 0 || (apr_size_t)index >= (apr_size_t)shm->hdr->server_limit
-                                          * shm->hdr->thread_limit) {
+    if (index < 0 || (apr_size_t)index >= (apr_size_t)shm->server_limit
+                                          * shm->thread_limit) {
         return NULL;
     }
     return &shm->slots[index];

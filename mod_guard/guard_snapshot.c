@@ -4,18 +4,20 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_lock_table.h"
+#include "guard_sane.h"
 #include "guard_snapshot.h"
 #include "guard_wait.h"
 
 static void take_children(apr_pool_t *p, const guard_shm_t *shm,
                           guard_snapshot_t *s)
 {
-    int i, n = (int)shm->hdr->server_limit;
+    int i, n = shm->server_limit;
     guard_child_t rec;
 
     s->children = apr_pcalloc(p, sizeof(*s->children) * n);
     for (i = 0; i < n; i++) {
         guard_child_read(&shm->children[i], &rec);
+        guard_sane_child(&rec);
         s->counters.wakeups_total += rec.wakeups;
         if (rec.state == GUARD_CHILD_RUNNING && rec.pid > 0) {
             s->children[s->nchildren].child = i;
@@ -145,6 +147,7 @@ static const guard_stack_view_t *take_stack(apr_pool_t *p,
         || scratch->req_start != req_start) {
         return NULL;
     }
+    guard_sane_stack(scratch, 0);
     v = apr_palloc(p, sizeof(*v));
     v->taken = scratch->taken;
     v->flags = scratch->flags;
@@ -175,6 +178,7 @@ int guard_snapshot_native(apr_pool_t *p, const guard_worker_view_t *w)
         || scratch->req_start != v->req_start) {
         return 0;
     }
+    guard_sane_stack(scratch, 1);
     v->nnative = (int)scratch->nnative;
     v->native = apr_pmemdup(p, scratch->native, sizeof(*v->native)
                                                 * (apr_size_t)v->nnative);
@@ -281,18 +285,18 @@ static int newest_first(const void *a, const void *b)
 static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
                        guard_snapshot_t *s)
 {
-    int c, t, tl = (int)shm->hdr->thread_limit;
+    int c, t, tl = shm->thread_limit;
     guard_stack_t *scratch = apr_palloc(p, sizeof(*scratch));
     guard_slot_t copy;
 
     s->workers = apr_palloc(p, sizeof(*s->workers)
                                * ((apr_size_t)s->nchildren * (apr_size_t)tl
                                   + 1));
-    for (c = 0; c < (int)shm->hdr->server_limit; c++) {
+    for (c = 0; c < shm->server_limit; c++) {
         const guard_child_view_t *cv = guard_snapshot_child(s, c);
 
         for (t = 0; t < tl; t++) {
-            int ok = guard_slot_read(guard_shm_slot(shm, c, t), &copy);
+            int ok = guard_slot_read_sane(guard_shm_slot(shm, c, t), &copy);
 
             count_slot(s, &copy);
             keep_cut(s, c, t, &copy);
@@ -364,8 +368,11 @@ static void take_locks(apr_pool_t *p, const guard_shm_t *shm,
     for (i = 0; shm->chains && i < GUARD_CHAINS; i++) {
         guard_lock_view_t *v = &s->locks[s->nlocks];
 
-        if (guard_chain_read(&shm->chains[i], &v->chain)
-            && v->chain.reported && v->chain.nwaiters > 0) {
+        if (!guard_chain_read(&shm->chains[i], &v->chain)) {
+            continue;
+        }
+        guard_sane_chain(&v->chain, shm->server_limit * shm->thread_limit);
+        if (v->chain.reported && v->chain.nwaiters > 0) {
             join_lock(s, s->nlocks, v);
             s->nlocks++;
         }

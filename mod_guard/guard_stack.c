@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "guard_shm.h"
+#include "guard_sane.h"
 #include "guard_stack.h"
 
 #define STACK_READ_TRIES 16
@@ -137,6 +138,7 @@ void guard_stack_top_of(const guard_stack_t *live, char *buf, apr_size_t len)
     }
     buf[0] = '\0';
     if (guard_stack_read(live, &copy)) {
+        guard_sane_stack(&copy, 0);
         guard_stack_top_php(&copy, buf, len);
     }
 }

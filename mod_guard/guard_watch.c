@@ -15,6 +15,7 @@
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "guard_wait.h"
+#include "guard_sane.h"
 #include "guard_watch.h"
 
 #if defined(__linux__) && defined(HAVE_LINUX_FUTEX_H)
@@ -174,7 +175,7 @@ static void settle_unstuck(guard_watch_t *w, int thread, guard_slot_t *live,
 
 void guard_watch_finish(guard_watch_t *w, apr_time_t now)
 {
-    int t, tl = (int)w->shm->hdr->thread_limit;
+    int t, tl = w->shm->thread_limit;
 
     for (t = 0; t < tl; t++) {
         guard_slot_t *live = guard_shm_slot(w->shm, w->child, t);
@@ -498,7 +499,8 @@ static int glance(const guard_watch_t *w, int thread, const guard_slot_t *live,
                   apr_time_t now, apr_time_t *next)
 {
     apr_uint32_t state = __atomic_load_n(&live->state, __ATOMIC_ACQUIRE);
-    apr_time_t start = __atomic_load_n(&live->req_start, __ATOMIC_RELAXED);
+    apr_time_t start = guard_sane_time(
+        __atomic_load_n(&live->req_start, __ATOMIC_RELAXED));
     apr_interval_time_t after;
 
     if (state != GUARD_WS_BUSY || live->pid != w->pid) {
@@ -508,7 +510,7 @@ static int glance(const guard_watch_t *w, int thread, const guard_slot_t *live,
         *next = 0;
         return 1;
     }
-    after = first_look_after(w, live->backend_timeout);
+    after = first_look_after(w, guard_sane_time(live->backend_timeout));
     if (start > 0 && now - start < after
         && !__atomic_load_n(&live->stuck, __ATOMIC_RELAXED)) {
         *next = start + after;
@@ -586,7 +588,7 @@ static apr_time_t watch_slot(guard_watch_t *w, int thread,
     if (glance(w, thread, live, now, &next)) {
         return next;
     }
-    guard_slot_read(live, &s);
+    guard_slot_read_sane(live, &s);
     if (s.pid != w->pid) {
         return 0;
     }
@@ -642,7 +644,7 @@ static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
     guard_lockwatch_ctx_t lx = lock_ctx(w);
-    int t, tl = (int)w->shm->hdr->thread_limit;
+    int t, tl = w->shm->thread_limit;
     apr_time_t next = 0;
 
     for (t = 0; t < tl; t++) {

@@ -8,6 +8,7 @@
 #include "guard_crash.h"
 #include "guard_cut.h"
 #include "guard_duration.h"
+#include "guard_http_host.h"
 #include "guard_stack.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
@@ -40,6 +41,7 @@ void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add)
                                                  : b->crash_history;
     c->status_listen = a->status_listen ? a->status_listen : b->status_listen;
     c->status_allow = a->status_allow ? a->status_allow : b->status_allow;
+    c->status_hosts = a->status_hosts ? a->status_hosts : b->status_hosts;
     c->stacks = a->stacks != UNSET ? a->stacks : b->stacks;
     c->stack_depth = a->stack_depth != UNSET ? a->stack_depth
                                              : b->stack_depth;
@@ -290,6 +292,26 @@ static const char *set_status_allow(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* Called once per argument; every occurrence adds to the list. */
+static const char *set_status_host(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    guard_srv_conf_t *c = srv_conf(cmd->server);
+
+    if (err) {
+        return err;
+    }
+    if ((err = guard_host_name_check(arg)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid name \"%s\": %s",
+                            cmd->cmd->name, arg, err);
+    }
+    if (!c->status_hosts) {
+        c->status_hosts = apr_array_make(cmd->pool, 4, sizeof(arg));
+    }
+    APR_ARRAY_PUSH(c->status_hosts, const char *) = arg;
+    return NULL;
+}
+
 static const char *set_crash_log(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
@@ -407,6 +429,10 @@ const command_rec guard_cmds[] = {
     AP_INIT_ITERATE("GuardStatusAllow", set_status_allow, NULL, RSRC_CONF,
                     "Networks (CIDR) whose clients the status listener "
                     "answers (default: 127.0.0.0/8 ::1)"),
+    AP_INIT_ITERATE("GuardStatusHost", set_status_host, NULL, RSRC_CONF,
+                    "Host names (or numeric addresses) the status listener "
+                    "answers for besides its address, localhost and the "
+                    "ServerName (default: none)"),
     AP_INIT_TAKE1("GuardCrashLog", set_crash_log, NULL, RSRC_CONF,
                   "Where crash reports are appended: a file, or Off "
                   "(default: the main error log)"),
@@ -503,6 +529,11 @@ const guard_cidr_t *guard_conf_status_allow(server_rec *s, int *n)
     }
     *n = a->nelts;
     return (const guard_cidr_t *)a->elts;
+}
+
+const apr_array_header_t *guard_conf_status_hosts(server_rec *s)
+{
+    return srv_conf(s)->status_hosts;
 }
 
 void guard_conf_read_begins(void)

@@ -63,11 +63,13 @@ typedef struct {
     guard_crash_hdr_t old;        /* of a segment dropped: totals carry */
 } crash_want_t;
 
+/* Decided by the parent's own view, not the segment's header. */
 static int segment_fits(const void *base, apr_size_t size, void *baton)
 {
     const crash_want_t *w = baton;
 
-    return guard_crash_shm_matches(base, size, w->cap, server_limit());
+    return guard_crash_shm_fits(&retained->view, size, w->cap,
+                                server_limit());
 }
 
 /* A new GuardCrashHistory makes a new ring; the totals carry over. */
@@ -150,7 +152,7 @@ static apr_status_t get_segment(server_rec *s, int cap)
     if (!kept) {
         base = guard_glue_segment_base(&retained->seg);
         guard_crash_shm_init(base, cap, server_limit(), apr_time_now());
-        guard_crash_shm_attach(&retained->view, base);
+        guard_crash_shm_attach(&retained->view, base, cap, server_limit());
         carry_totals(retained->view.hdr, &w.old);
     }
     return APR_SUCCESS;
@@ -177,8 +179,8 @@ static apr_uint64_t requests_of_child(int child)
     apr_uint64_t n = 0;
     int t;
 
-    for (t = 0; shm && child < (int)shm->hdr->server_limit
-                && t < (int)shm->hdr->thread_limit; t++) {
+    for (t = 0; shm && child < shm->server_limit && t < shm->thread_limit;
+         t++) {
         n += guard_shm_slot(shm, child, t)->requests;
     }
     return n;
@@ -225,7 +227,7 @@ static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
                                    int *signo)
 {
     apr_uint64_t next = guard_crash_total(c), t, first = 0;
-    apr_uint64_t cap = c->hdr->capacity;
+    apr_uint64_t cap = (apr_uint64_t)c->capacity;
     guard_crash_rec_t r;
     apr_uint32_t n = 0;
 
@@ -254,7 +256,8 @@ static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
 /* Crashes of the last minute, as far as the ring reaches. */
 static void track_rate(server_rec *s, guard_crash_shm_t *c, apr_time_t now)
 {
-    apr_uint64_t next = guard_crash_total(c), cap = c->hdr->capacity, k;
+    apr_uint64_t next = guard_crash_total(c), cap = (apr_uint64_t)c->capacity;
+    apr_uint64_t k;
     guard_crash_rec_t r;
     apr_uint32_t n = 0;
 
@@ -268,8 +271,8 @@ static void track_rate(server_rec *s, guard_crash_shm_t *c, apr_time_t now)
     }
     c->hdr->rate_1m = n;
     if (n >= STORM_PER_MINUTE
-        && now - c->hdr->storm_logged >= apr_time_from_sec(60)) {
-        c->hdr->storm_logged = now;
+        && now - c->storm_logged >= apr_time_from_sec(60)) {
+        c->storm_logged = now;
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, GRD_CRASH_STORM
                      ": %u crashes in the last minute (%" APR_UINT64_T_FMT
                      " in all): see /guard-status", n, next);

@@ -128,8 +128,8 @@ static void copy_context(guard_crash_rec_t *r, const guard_slot_t *sl)
     guard_shm_t *shm = guard_glue_shm();
     long idx = sl - shm->slots;
 
-    r->child = (apr_int32_t)(idx / (long)shm->hdr->thread_limit);
-    r->thread = (apr_int32_t)(idx % (long)shm->hdr->thread_limit);
+    r->child = (apr_int32_t)(idx / (long)shm->thread_limit);
+    r->thread = (apr_int32_t)(idx % (long)shm->thread_limit);
     if (sl->req_start != 0 && sl->state == GUARD_WS_BUSY) {
         r->req_start = sl->req_start;
     }

@@ -65,6 +65,7 @@ typedef struct {
     int epfd;
     guard_cidr_t *allow;
     int nallow;
+    guard_host_set_t *hosts;
     apr_pool_t *pool;           /* own allocator: only this thread's */
     apr_thread_t *thread;
     server_rec *server;
@@ -207,9 +208,18 @@ static void accept_one(listener_t *l)
     c.allowed = guard_cidr_match(l->allow, l->nallow, &c.peer);
     c.stop_fd = l->stop_fd;
     c.listen_fd = l->lfd;
+    c.hosts = l->hosts;
     c.pool = l->pool;
     c.server = l->server;
-    guard_listen_serve(&c);
+    if (!c.allowed) {
+        /* Closed at once, unread: a flood of refused clients costs this
+         * thread an accept, a send and a close each, so the allowed
+         * client queued behind them is not kept waiting. */
+        guard_listen_refuse(&c);
+    }
+    else {
+        guard_listen_serve(&c);
+    }
     close(c.fd);
     apr_pool_clear(l->pool);
 }
@@ -273,7 +283,40 @@ static int watch_fd(int epfd, int fd, apr_uint32_t events)
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Descriptors, the allow list and a pool of the thread's own. */
+static void add_host(guard_host_set_t *set, apr_pool_t *p, server_rec *s,
+                     const char *name)
+{
+    const char *err = guard_host_set_add(set, p, name);
+
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, GRD_LISTEN_HOST
+                     ": status listener: server name \"%s\" is not "
+                     "accepted as Host: %s", name, err);
+    }
+}
+
+/* The names a Host field may give: the listen address, localhost for a
+ * loopback one, the main server's ServerName, and GuardStatusHost. Not
+ * ServerAlias (httpd refuses it outside <VirtualHost>), nor the names of
+ * virtual hosts: the listener belongs to the main server. */
+static guard_host_set_t *listener_hosts(apr_pool_t *p, server_rec *s)
+{
+    guard_host_set_t *set = guard_host_set_make(p,
+                                                guard_conf_status_listen(s));
+    const apr_array_header_t *more = guard_conf_status_hosts(s);
+    int i;
+
+    if (s->server_hostname) {
+        add_host(set, p, s, s->server_hostname);
+    }
+    for (i = 0; more && i < more->nelts; i++) {
+        add_host(set, p, s, APR_ARRAY_IDX(more, i, const char *));
+    }
+    return set;
+}
+
+/* Descriptors, the allow list, the host names and a pool of the thread's
+ * own. */
 static int setup_listener(listener_t *l, apr_pool_t *pchild, server_rec *s)
 {
     const guard_cidr_t *allow = guard_conf_status_allow(s, &l->nallow);
@@ -282,6 +325,7 @@ static int setup_listener(listener_t *l, apr_pool_t *pchild, server_rec *s)
     l->lfd = listen_fd;
     l->server = s;
     l->allow = apr_pmemdup(pchild, allow, sizeof(*allow) * l->nallow);
+    l->hosts = listener_hosts(pchild, s);
     errno = 0;
     l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     l->epfd = epoll_create1(EPOLL_CLOEXEC);

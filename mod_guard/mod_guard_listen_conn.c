@@ -1,11 +1,12 @@
 /*
  * One connection of the status listener: read a request head (8 KiB and
- * 2 s at most), answer it with the page the guard-status handler would
- * serve, or with an error, then close. Every wait is a poll() bounded by
- * a deadline that also watches the child's stop eventfd, so a slow or
- * silent client costs this thread at most the deadlines in
- * mod_guard_listen.h (and only GUARD_LISTEN_GRACE while other clients
- * wait), and never delays a child's exit.
+ * 2 s at most), check its Host, answer it with the page the guard-status
+ * handler would serve, or with an error, then close; or refuse a client
+ * outside GuardStatusAllow without reading or waiting. Every wait is a
+ * poll() bounded by a deadline that also watches the child's stop
+ * eventfd, so a slow or silent client costs this thread at most the
+ * deadlines in mod_guard_listen.h (and only GUARD_LISTEN_GRACE while
+ * other clients wait), and never delays a child's exit.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include "http_log.h"
 #include "apr_strings.h"
 #include "guard_http.h"
+#include "guard_http_host.h"
 #include "guard_log.h"
 #include "guard_sink.h"
 #include "mod_guard.h"
@@ -32,6 +34,7 @@ typedef struct {
     apr_time_t accepted;
     char buf[GUARD_HTTP_MAX_HEAD + 1];
     apr_size_t len;
+    int head;                   /* a HEAD request: no body in any answer */
 } conn_t;
 
 /* Wait until the socket is ready for events, the deadline passes, or the
@@ -163,16 +166,21 @@ static void respond(conn_t *cn, int status, const char *ctype,
     }
 }
 
-static void respond_error(conn_t *cn, int status, const char *why)
+static void send_error(conn_t *cn, int status, const char *why)
 {
     const char *body = apr_psprintf(cn->c->pool, "%d %s: %s\n", status,
                                     guard_http_reason(status), why);
 
+    respond(cn, status, "text/plain; charset=utf-8", body, strlen(body),
+            cn->head, status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
+}
+
+static void respond_error(conn_t *cn, int status, const char *why)
+{
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cn->c->server, GRD_LISTEN_ERROR
                  ": status listener: client %s: %d (%s)",
                  guard_ip_format(cn->c->pool, &cn->c->peer), status, why);
-    respond(cn, status, "text/plain; charset=utf-8", body, strlen(body), 0,
-            status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
+    send_error(cn, status, why);
 }
 
 /* The size of the last page this child's listener served. A page is
@@ -207,15 +215,51 @@ static void serve_page(conn_t *cn, const guard_http_req_t *req)
                  apr_time_now() - cn->accepted);
 }
 
-/* A client that is not allowed is answered at once, before it may send
- * anything: it cannot hold the thread for the read deadline. */
-static void refuse(conn_t *cn)
+/* A client that is not allowed is neither read from nor waited for: one
+ * send that never blocks (a new socket's buffer takes these few bytes),
+ * then the caller closes. Bytes the client sent stay unread, so the close
+ * may be a reset that destroys the 403 before the client reads it: the
+ * answer is a courtesy, the close at once is the point. */
+void guard_listen_refuse(guard_listen_conn_t *c)
 {
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cn->c->server, GRD_LISTEN_REFUSED
+    static const char body[] = "403 Forbidden\n";
+    char out[512];
+    apr_size_t hl;
+
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, c->server, GRD_LISTEN_REFUSED
                  ": status listener: client %s is not in GuardStatusAllow",
-                 guard_ip_format(cn->c->pool, &cn->c->peer));
-    respond(cn, HTTP_FORBIDDEN, "text/plain; charset=utf-8",
-            "403 Forbidden\n", 14, 0, NULL);
+                 guard_ip_format(c->pool, &c->peer));
+    hl = guard_http_head(out, sizeof(out) - sizeof(body), HTTP_FORBIDDEN,
+                         "text/plain; charset=utf-8", sizeof(body) - 1,
+                         apr_time_now(), ap_get_server_banner(), NULL);
+    if (hl) {
+        memcpy(out + hl, body, sizeof(body) - 1);
+        (void)send(c->fd, out, hl + sizeof(body) - 1,
+                   MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+}
+
+/* HTTP/1.0 without Host passes: browsers, the only clients a rebinding
+ * page can drive, always send Host; the parser refuses HTTP/1.1 without
+ * it. */
+static int host_ok(conn_t *cn, const guard_http_req_t *req)
+{
+    int st;
+
+    if (!req->host
+        || (st = guard_host_check(cn->c->hosts, req->host)) == GUARD_HOST_OK) {
+        return 1;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cn->c->server, GRD_LISTEN_HOST
+                 ": status listener: client %s: Host \"%.100s\"%s: %d",
+                 guard_ip_format(cn->c->pool, &cn->c->peer), req->host,
+                 st == GUARD_HOST_OTHER ? " is not a name of this listener"
+                                        : " is invalid", st);
+    send_error(cn, st, st == GUARD_HOST_OTHER
+                       ? "the Host field does not name this listener (see "
+                         "GuardStatusHost)"
+                       : "invalid Host field");
+    return 0;
 }
 
 void guard_listen_serve(guard_listen_conn_t *c)
@@ -226,10 +270,6 @@ void guard_listen_serve(guard_listen_conn_t *c)
     cn->c = c;
     cn->accepted = apr_time_now();
     cn->deadline = cn->accepted + GUARD_LISTEN_READ_TIME;
-    if (!c->allowed) {
-        refuse(cn);
-        return;
-    }
     switch (read_head(cn, &req)) {
     case IO_ABORT:
         return;
@@ -240,8 +280,12 @@ void guard_listen_serve(guard_listen_conn_t *c)
     default:
         break;
     }
+    cn->head = req.head;
     if (req.status) {
         respond_error(cn, req.status, req.error);
+    }
+    else if (!host_ok(cn, &req)) {
+        return;
     }
     else if (strcmp(req.path, GUARD_STATUS_PATH)) {
         respond_error(cn, HTTP_NOT_FOUND, "only " GUARD_STATUS_PATH

@@ -45,11 +45,12 @@ static int mpm_limit(int query, int fallback)
     return v;
 }
 
+/* Decided by the parent's own view, not the segment's header. */
 static int segment_fits(const void *base, apr_size_t size, void *baton)
 {
     const shm_want_t *w = baton;
 
-    return guard_shm_matches(base, size, w->sl, w->tl);
+    return guard_shm_fits(&retained->view, size, w->sl, w->tl);
 }
 
 static void segment_dropped(const void *base, void *baton)
@@ -92,7 +93,8 @@ static apr_status_t get_segment(server_rec *s, int sl, int tl)
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_SHM_CREATED
                  ": shared memory for %d children x %d threads "
                  "(%" APR_SIZE_T_FMT " bytes)", sl, tl, size);
-    guard_shm_attach(&retained->view, guard_glue_segment_base(&retained->seg));
+    guard_shm_attach(&retained->view, guard_glue_segment_base(&retained->seg),
+                     sl, tl);
     return APR_SUCCESS;
 }
 
@@ -130,7 +132,7 @@ static void clear_child(guard_shm_t *shm, int child, pid_t pid)
     c->state = GUARD_CHILD_EXITED;
     c->exited = apr_time_now();
     guard_seq_write_end(&c->seq);
-    for (t = 0; t < (int)shm->hdr->thread_limit; t++) {
+    for (t = 0; t < shm->thread_limit; t++) {
         guard_slot_release(guard_shm_slot(shm, child, t));
     }
 }
@@ -140,7 +142,7 @@ static void guard_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
 {
     guard_shm_t *shm = guard_glue_shm();
 
-    if (!shm || slot < 0 || slot >= (int)shm->hdr->server_limit
+    if (!shm || slot < 0 || slot >= shm->server_limit
         || state == MPM_CHILD_STARTED) {
         return;
     }

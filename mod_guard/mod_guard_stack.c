@@ -136,7 +136,14 @@ void guard_glue_stacker_init(guard_stacker_t *sk, apr_pool_t *pchild,
                               apr_pool_cleanup_null);
 }
 
+/* After every other module's post_config, whatever the order of the
+ * LoadModule lines (Debian's a2enmod loads guard.load before
+ * php8.2.load): PHP's own (php_apache_server_startup) starts the Zend
+ * Engine, and only then does get_zend_version() name it. Looked up here,
+ * in the parent, once per configuration: the children inherit the
+ * address, and the crash handler may need it from a child's first
+ * request on. */
 void guard_stack_register_hooks(apr_pool_t *p)
 {
-    ap_hook_post_config(stack_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(stack_post_config, NULL, NULL, APR_HOOK_REALLY_LAST);
 }

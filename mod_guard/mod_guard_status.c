@@ -85,8 +85,8 @@ static void server_info(server_rec *s, const guard_shm_t *shm,
     info->generation = shm->hdr->generation;
     info->stuck_threshold = guard_conf_stuck(s);
     info->watch_interval = guard_conf_interval(s);
-    info->server_limit = (int)shm->hdr->server_limit;
-    info->thread_limit = (int)shm->hdr->thread_limit;
+    info->server_limit = shm->server_limit;
+    info->thread_limit = shm->thread_limit;
     info->thread_released = guard_glue_thread_released;
     info->thread_gone = guard_glue_thread_gone;
 }

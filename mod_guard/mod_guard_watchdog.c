@@ -85,7 +85,7 @@ static int threads_per_child(void)
 static void claim_child(int child)
 {
     guard_child_t *c = &watch.shm->children[child];
-    int t, tl = (int)watch.shm->hdr->thread_limit;
+    int t, tl = watch.shm->thread_limit;
 
     guard_seq_write_begin(&c->seq);
     c->state = GUARD_CHILD_RUNNING;
@@ -148,7 +148,7 @@ static void close_runfds(void)
 {
     int t;
 
-    for (t = 0; runfds && t < (int)watch.shm->hdr->thread_limit; t++) {
+    for (t = 0; runfds && t < watch.shm->thread_limit; t++) {
         guard_inspect_runfd_close(&runfds[t]);
     }
 }
@@ -178,14 +178,14 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     main_server = s;
     memset(&watch, 0, sizeof(watch));
     watch.shm = shm;
-    watch.sched = apr_pcalloc(p, shm->hdr->thread_limit
+    watch.sched = apr_pcalloc(p, shm->thread_limit
                                  * sizeof(*watch.sched));
-    watch.stuck = apr_pcalloc(p, shm->hdr->thread_limit
+    watch.stuck = apr_pcalloc(p, shm->thread_limit
                                  * sizeof(*watch.stuck));
-    watch.seen = apr_pcalloc(p, shm->hdr->thread_limit
+    watch.seen = apr_pcalloc(p, shm->thread_limit
                                 * sizeof(*watch.seen));
-    runfds = apr_palloc(p, shm->hdr->thread_limit * sizeof(*runfds));
-    for (t = 0; t < (int)shm->hdr->thread_limit; t++) {
+    runfds = apr_palloc(p, shm->thread_limit * sizeof(*runfds));
+    for (t = 0; t < shm->thread_limit; t++) {
         runfds[t].tid = 0;
         runfds[t].fd = -1;
     }
@@ -219,7 +219,7 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
  * threads of worker and event get theirs from the broker. */
 static void setup_sysfd(apr_pool_t *p, server_rec *s)
 {
-    int n = (int)watch.shm->hdr->thread_limit, fd;
+    int n = watch.shm->thread_limit, fd;
     pid_t tid;
 
     guard_sysfd_init(&sysfd, apr_pcalloc(p, n * sizeof(*sysfd.e)), n,
@@ -247,7 +247,7 @@ static void guard_child_init(apr_pool_t *pchild, server_rec *s)
         return;
     }
     watch.ictx.slots = guard_shm_slot(shm, watch.child, 0);
-    watch.ictx.nslots = (int)shm->hdr->thread_limit;
+    watch.ictx.nslots = shm->thread_limit;
     watch.ictx.thread_released = guard_glue_thread_released;
     watch.ictx.child = watch.child;
     setup_sysfd(pchild, s);

@@ -3,13 +3,17 @@
  * its response head (guard_http_head). Checks: results in range; an
  * error has a status the listener answers; a complete head is MORE at
  * every shorter prefix (errors only when certain) and the same request
- * when cut at head_len; an incomplete head is an error at EOF.
+ * when cut at head_len; an incomplete head is an error at EOF. The Host
+ * check (guard_http_host.c) on the Host value the parser kept and on the
+ * head's bytes: answers in range, case does not matter, a name that
+ * GuardStatusHost accepts is a Host that matches once added.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "guard_http.h"
+#include "guard_http_host.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
 
@@ -24,6 +28,16 @@ static guard_http_result_e parse(const char *buf, size_t len, int eof,
     if (rv == GUARD_HTTP_OK) {
         req->path = apr_pstrdup(pool, req->path);
         FZ_ASSERT(req->path[0] == '/' && !strchr(req->path, '?'));
+        FZ_ASSERT(req->host || req->minor == 0);
+        if (req->host) {
+            size_t hl = strlen(req->host);
+
+            req->host = apr_pstrdup(pool, req->host);
+            FZ_ASSERT(!strpbrk(req->host, "\r\n"));
+            FZ_ASSERT(hl == 0 || (req->host[0] != ' ' && req->host[0] != '\t'
+                                  && req->host[hl - 1] != ' '
+                                  && req->host[hl - 1] != '\t'));
+        }
     }
     free(copy);
     return rv;
@@ -81,6 +95,41 @@ static void check_prefixes(const char *buf, const guard_http_req_t *req,
     }
 }
 
+static int host_answer(const guard_host_set_t *set, const char *value)
+{
+    int st = guard_host_check(set, value);
+
+    FZ_ASSERT(st == GUARD_HOST_OK || st == GUARD_HOST_INVALID
+              || st == GUARD_HOST_OTHER);
+    return st;
+}
+
+/* value: a Host field's value, or a name for GuardStatusHost. */
+static void check_host(const char *value)
+{
+    guard_ip_t ip;
+    guard_host_set_t *set;
+    char *upper = apr_pstrdup(pool, value), *c;
+    int st;
+
+    guard_ip_parse_listen("127.0.0.1:8099", &ip);
+    set = guard_host_set_make(pool, &ip);
+    guard_host_set_add(set, pool, "web1.example.org");
+    st = host_answer(set, value);
+    for (c = upper; *c; c++) {
+        *c = (*c >= 'a' && *c <= 'z') ? (char)(*c - 'a' + 'A') : *c;
+    }
+    FZ_ASSERT(host_answer(set, upper) == st);
+    if (guard_host_name_check(value) == NULL) {
+        FZ_ASSERT(guard_host_set_add(set, pool, value) == NULL);
+        FZ_ASSERT(host_answer(set, strchr(value, ':')
+                  ? apr_pstrcat(pool, "[", value, "]:80", NULL)
+                  : apr_pstrcat(pool, value, ":80", NULL)) == GUARD_HOST_OK);
+        FZ_ASSERT(host_answer(set, upper) == GUARD_HOST_OK
+                  || strchr(value, ':'));
+    }
+}
+
 /* The response head, with strings taken from the request bytes. */
 static void check_response_head(fz_input_t *in, const char *buf, size_t len)
 {
@@ -114,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     guard_http_result_e rv;
     size_t cuts[4], len;
     const char *buf = (const char *)data;
+    char *raw;
     int eof, i;
 
     if (!pool) {
@@ -131,11 +181,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_result(rv, &req, len);
     if (rv == GUARD_HTTP_OK) {
         check_prefixes(buf, &req, cuts);
+        if (req.host) {
+            check_host(req.host);
+        }
     }
     else if (rv == GUARD_HTTP_MORE) {
         FZ_ASSERT(!eof);
         FZ_ASSERT(parse(buf, len, 1, &req) == GUARD_HTTP_ERROR);
     }
+    raw = fz_cstr(data, len < 300 ? len : 300);
+    check_host(raw);
+    free(raw);
     /* The response head's numbers overlap the head's bytes: no matter. */
     fz_init(&in, data, size);
     check_response_head(&in, buf, len);

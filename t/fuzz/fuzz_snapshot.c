@@ -399,7 +399,7 @@ static guard_crash_view_t *take_crashes(builder_t *b, apr_pool_t *p,
     guard_crash_shm_t c;
 
     guard_crash_shm_init(base, cap, CRASH_CHILDREN, b->now);
-    guard_crash_shm_attach(&c, base);
+    guard_crash_shm_attach(&c, base, cap, CRASH_CHILDREN);
     n = (int)fz_range(&b->in, 0, 6);
     for (i = 0; i < n; i++) {
         publish_crash(b, &c);
@@ -444,7 +444,7 @@ void fz_snapshot_build(apr_pool_t *p, const uint8_t *data, size_t size,
     fill_info(b, p, &info);
     base = apr_pcalloc(p, guard_shm_size(SERVER_LIMIT, THREAD_LIMIT));
     guard_shm_init(base, SERVER_LIMIT, THREAD_LIMIT, b->now);
-    guard_shm_attach(&shm, base);
+    guard_shm_attach(&shm, base, SERVER_LIMIT, THREAD_LIMIT);
     shm.hdr->restarts = fz_u32(&b->in);
     shm.hdr->lock_waits_total = fz_u64(&b->in);
     for (c = 0; c < SERVER_LIMIT; c++) {

@@ -493,20 +493,23 @@ class Httpd:
     section, by default with mod_guard only. access_log: whether requests
     are logged. prefix: of the server directory's name. env: more
     variables of the httpd processes' environment (also settable as
-    extra_env before start())."""
+    extra_env before start()). guard_first: mod_guard's LoadModule line
+    before the others (as Debian's a2enmod orders guard.load before
+    php8.2.load), not after."""
 
     def __init__(self, mpm="prefork", snippet="", guard=True, php=None,
                  status=True, proxy=None, loglevel="warn guard:debug",
                  guard_so=None, cgi=False, php_ini=None, mpm_conf=None,
                  base_modules=BASE_MODULES,
                  guard_location=None, access_log=True, prefix="guardtest-",
-                 env=None):
+                 env=None, guard_first=False):
         assert mpm in ("prefork", "event", "worker")
         self.extra_env = dict(env or {})
         self.mpm = mpm
         self.mpm_conf = MPM_DEFAULTS[mpm] if mpm_conf is None else mpm_conf
         self.base_modules = base_modules
         self.with_guard = guard
+        self.guard_first = guard_first
         self.guard_location = guard if guard_location is None \
             else guard_location
         self.access_log = access_log
@@ -591,7 +594,11 @@ class Httpd:
             if not os.path.exists(self.guard_so):
                 raise Fail("mod_guard is not built: %s does not exist "
                            "(set GUARD_BUILD_DIR)" % self.guard_so)
-            mods.append("LoadModule guard_module %s" % self.guard_so)
+            line = "LoadModule guard_module %s" % self.guard_so
+            if self.guard_first:
+                mods.insert(0, line)
+            else:
+                mods.append(line)
         return "\n".join(mods)
 
     def php_conf(self):

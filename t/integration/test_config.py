@@ -48,6 +48,13 @@ BAD_VALUES = [
     ("GuardStatusAllow", "::1/129"),
     ("GuardStatusAllow", "all"),
     ("GuardStatusAllow", "localhost"),
+    ("GuardStatusHost", "*.example.org"),
+    ("GuardStatusHost", "*"),
+    ("GuardStatusHost", "localhost:8099"),
+    ("GuardStatusHost", "[::1]"),
+    ("GuardStatusHost", "a..b"),
+    ("GuardStatusHost", "127.1"),
+    ("GuardStatusHost", "web 1"),
     ("GuardCrashHistory", "0"),
     ("GuardCrashHistory", "-5"),
     ("GuardCrashHistory", "65537"),
@@ -87,6 +94,9 @@ BAD_CONTEXTS = [
      "</VirtualHost>\n"),
     ("GuardStatusAllow", "<Location /x>\nGuardStatusAllow 10.0.0.0/8\n"
      "</Location>\n"),
+    ("GuardStatusHost", "<VirtualHost 127.0.0.1:@PORT@>\n"
+     "ServerName vh.example\nGuardStatusHost web1.example\n"
+     "</VirtualHost>\n"),
     ("GuardCrashHistory", "<VirtualHost 127.0.0.1:@PORT@>\n"
      "ServerName vh.example\nGuardCrashHistory 8\n</VirtualHost>\n"),
     ("GuardCrashLog", "<Location /x>\nGuardCrashLog logs/c\n</Location>\n"),
@@ -115,6 +125,8 @@ GOOD = [
     "GuardStatusListen 8099\nGuardStatusAllow 10.0.0.0/8 ::1 127.0.0.1\n"
     "GuardStatusAllow 192.168.7.16/28 fd00::/8 0.0.0.0/0\n",
     "GuardStatusListen [::1]:65535\nGuardStatusAllow ::/0\n",
+    "GuardStatusListen 127.0.0.1:8099\nGuardStatusHost web1.example.org. "
+    "web1 Status_1.example\nGuardStatusHost 10.0.0.5 ::1 2001:db8::7\n",
     "GuardCrashHistory 1\nGuardCrashLog Off\n",
     "GuardCrashHistory 65536\nGuardCrashLog logs/crash_log\n",
 ]

@@ -410,6 +410,30 @@ def test_php_frames_of_blocked_page(make_server, mode):
     assert x["php_frames"] == [] and x["native_frames"] == [], x
 
 
+@php_stacks
+@pytest.mark.parametrize("order", ["php-first", "guard-first"])
+def test_php_frames_whatever_the_load_order(make_server, order):
+    """Debian's a2enmod loads guard.load before php8.2.load: PHP is
+    looked up after every module's post_config (PHP's start-up among
+    them), so its frames are there either way, and the start-up line says
+    so once, with no GRD0701."""
+    s = stack_server(make_server, guard_first=order == "guard-first")
+    conf = open(s.conf).read()
+    guard_at, php_at = conf.index("guard_module"), conf.index("php_module")
+    assert (guard_at < php_at) == (order == "guard-first")
+    log = s.log_text()
+    assert "GRD0701" not in log, log
+    assert len(re.findall(r"GRD0700: live stacks: PHP frames PHP \d", log)) \
+        == 1, log
+    bh = s.blackhole()
+    h = s.hang("/stack_block.php?port=%d" % bh.port)
+    bh.wait_accepted()
+    w, _ = wait_stack(s, "/stack_block.php")
+    assert w["stack"]["php"] == "ok", w
+    assert w["php_frames"] == block_frames(s), w["php_frames"]
+    assert release(h, bh).status == 200
+
+
 # ------------------------------------------------------- 2. a spinning page
 
 

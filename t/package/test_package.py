@@ -5,13 +5,17 @@ libapache2-mod-guard is installed with dpkg -i into the stock /etc/apache2
 (Debian's default site, prefork and mod_php), enabled, and the packaged
 apache2 is started on port 80. /guard-status must answer from localhost
 and show a PHP request hung on a silent loopback backend as a busy worker
-polling a socket to that backend. Then apache2 is stopped and the package
+polling a socket to that backend, with its PHP frames, and its native
+frames once it is stuck (GuardStuckThreshold's default, 10 s): a2enmod
+orders guard.load before php8.2.load, and PHP must be found all the same. Then apache2 is stopped and the package
 purged, and /etc/apache2 (every file, its checksum, mode and owner; every
 symlink, so the enabled modules, confs and sites), apache2's state markers
 in /var/lib/apache2, the document root and whether apache2 runs must be as
 they were before.
 
-Whatever fails, the machine is put back: apache2 stopped, the package
+Whatever fails, the machine is put back: apache2 stopped (found by its
+pid file and its executable, whatever its process name: with Debian's
+mod_perl enabled the master's comm is "/usr/sbin/apach"), the package
 purged, the test page removed, the enabled sets and markers as recorded,
 and apache2 started again if it ran before. Something else listening on
 port 80 fails the test; it is never stopped.
@@ -42,6 +46,7 @@ DOCROOT = "/var/www/html"
 PAGE = "guard-package-test.php"
 PAGE_SRC = os.path.join(REPO, "t", "integration", "htdocs", "backend.php")
 MODULE_SO = "/usr/lib/apache2/modules/mod_guard.so"
+APACHE_BIN = "/usr/sbin/apache2"
 PACKAGE_FILES = (MODULE_SO, ETC + "/mods-available/guard.load",
                  ETC + "/mods-available/guard.conf")
 ENABLED_DIRS = ("mods-enabled", "conf-enabled", "sites-enabled")
@@ -104,17 +109,44 @@ def pid_file():
         env=ENV, universal_newlines=True).strip()
 
 
+def proc_exe(pid):
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return None
+
+
 def apache_pid():
     """The pid of the machine's own apache2 (its pid file, not any httpd
-    the integration tests run), or None when it does not run."""
+    the integration tests run), or None when it does not run. Known by its
+    executable, not its comm: a module may rename the process (mod_perl
+    makes it "/usr/sbin/apach")."""
     try:
         with open(pid_file()) as f:
             pid = int(f.read().strip())
     except (OSError, ValueError):
         return None
-    if guardtest.proc_alive(pid) and guardtest.proc_comm(pid) == "apache2":
+    if guardtest.proc_alive(pid) and proc_exe(pid) == APACHE_BIN:
         return pid
     return None
+
+
+def stock_masters():
+    """Live apache2 masters of the stock configuration: the executable,
+    parent 1, no -f of the integration tests' servers."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or proc_exe(int(d)) != APACHE_BIN:
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+            if b"-f" not in argv and guardtest.proc_ppid(int(d)) == 1 \
+                    and guardtest.proc_alive(int(d)):
+                out.append(int(d))
+        except OSError:
+            continue
+    return out
 
 
 def listeners(port):
@@ -229,12 +261,25 @@ class Machine:
                             "remove it" % path)
 
     def stop_apache(self):
+        """Stops the stock apache2, also one started half-way (its pid
+        file not written yet) or whose pid file is gone."""
+        pids = set(stock_masters())
         pid = apache_pid()
-        if pid is None:
+        if pid is not None:
+            pids.add(pid)
+        if not pids:
             return
-        run(["apache2ctl", "stop"])
-        wait_for(lambda: not guardtest.proc_alive(pid), 20,
-                 what="apache2 (pid %d) to exit" % pid)
+        run(["apache2ctl", "stop"], check=False)
+        try:
+            wait_for(lambda: not any(guardtest.proc_alive(p) for p in pids),
+                     20, what="apache2 (pids %s) to exit" % sorted(pids))
+        except Fail:
+            for p in pids:
+                if guardtest.proc_alive(p) and proc_exe(p) == APACHE_BIN:
+                    os.kill(p, 15)
+            wait_for(lambda: not any(guardtest.proc_alive(p) for p in pids),
+                     10, what="apache2 (pids %s) to exit on SIGTERM"
+                     % sorted(pids))
 
     def start_apache(self):
         run(["apache2ctl", "start"])
@@ -378,6 +423,36 @@ def check_status_pages(master):
     assert "<h1>mod_guard status</h1>" in r.text, r.text[:500]
 
 
+def stuck_frames(worker):
+    """The worker's json, once it is stuck with its native frames."""
+    key = (worker["child"], worker["thread"])
+
+    def probe():
+        js = guardtest.get(PORT, "/guard-status?json").json()
+        for w in js.get("workers", []):
+            if (w["child"], w["thread"]) == key and w.get("stuck") \
+                    and w.get("native_frames"):
+                return w
+        return None
+    return wait_for(probe, 20, what="the hung worker stuck, with its "
+                    "native frames")
+
+
+def check_frames(w, page):
+    """What operators get for the hung page: its PHP frames (fread under
+    the script's {main}) and its native frames (libc's poll up to
+    apache2's main)."""
+    php = w["php_frames"]
+    assert w["stack"]["php"] == "ok", w["stack"]
+    assert php and php[0]["function"] == "fread", php
+    assert php[-1]["function"] == "{main}" and php[-1]["file"] == page, php
+    native = w["native_frames"]
+    assert native[0]["module"] == "libc.so.6", native
+    assert any(f["module"] == "libphp8.2.so" and f["symbol"] == "zif_fread"
+               for f in native), native
+    assert native[-1]["module"] == "apache2", native
+
+
 def hung_worker(port):
     """The worker serving the test page, once it is seen busy waiting on
     a socket to the backend's port."""
@@ -440,6 +515,10 @@ def test_package_in_stock_apache2(deb):
         html = guardtest.get(PORT, "/guard-status").text
         assert "/" + PAGE in html
         assert "socket 127.0.0.1:%d" % m.backend.port in html
+        # The stock LogLevel (warn) hides GRD0700/0701 (info, notice): the
+        # frames themselves say that PHP was found (test_stacks.py checks
+        # the lines, at guard:debug, with either order).
+        check_frames(stuck_frames(w), m.page)
         m.backend.release()
         assert m.hung.done.wait(10 * guardtest.TIME_SCALE), \
             "the hung request did not end once its backend answered"

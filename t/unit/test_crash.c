@@ -38,13 +38,13 @@ static guard_crash_shm_t *make_ring(int cap)
     void *base = apr_palloc(pool, guard_crash_shm_size(cap, 4));
 
     guard_crash_shm_init(base, cap, 4, apr_time_now());
-    guard_crash_shm_attach(c, base);
-    ck_assert(guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
-                                      cap, 4));
-    ck_assert(!guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
-                                       cap + 1, 4));
-    ck_assert(!guard_crash_shm_matches(base, guard_crash_shm_size(cap, 4),
-                                       cap, 3));
+    guard_crash_shm_attach(c, base, cap, 4);
+    ck_assert(guard_crash_shm_fits(c, guard_crash_shm_size(cap, 4), cap, 4));
+    ck_assert(!guard_crash_shm_fits(c, guard_crash_shm_size(cap, 4),
+                                    cap + 1, 4));
+    ck_assert(!guard_crash_shm_fits(c, guard_crash_shm_size(cap, 4), cap, 3));
+    ck_assert(!guard_crash_shm_fits(c, guard_crash_shm_size(cap, 4) - 1,
+                                    cap, 4));
     return c;
 }
 
@@ -792,6 +792,43 @@ START_TEST(proc_since_is_previous_end)
 }
 END_TEST
 
+/* A child may overwrite the whole segment: the parent's own view sizes,
+ * indexes and bounds every loop. The segment is malloc'd to its exact
+ * size, so that the sanitizer build sees a write past it. */
+START_TEST(hostile_header_steers_nothing)
+{
+    const int cap = 3, children = 2;
+    apr_size_t size = guard_crash_shm_size(cap, children);
+    void *base = calloc(1, size);
+    guard_crash_shm_t c;
+    guard_crash_rec_t rec, *slot;
+    guard_proc_rec_t *p = NULL;
+    char *lo = base, *hi = lo + size;
+    int i;
+
+    guard_crash_shm_init(base, cap, children, 1);
+    guard_crash_shm_attach(&c, base, cap, children);
+    for (i = 0; i < 200; i++) {
+        memset(c.hdr, i & 1 ? 0xff : 0x00, sizeof(*c.hdr));
+        c.hdr->next = i & 1 ? ~APR_UINT64_C(0) : APR_UINT64_C(1) << 63;
+        p = guard_crash_proc_start(&c, i % children, 1000 + i, 0, i, 0);
+        ck_assert((char *)p >= lo && (char *)(p + 1) <= hi);
+        ck_assert_ptr_eq(guard_crash_proc_find(&c, i % children, 1000 + i),
+                         p);
+        make_rec(&rec, SIGSEGV, 1000 + i);
+        rec.child = i % children;
+        guard_crash_publish(&c, &rec, &slot);
+        guard_crash_keep_last(&c, &rec);
+        ck_assert(guard_crash_last_of(&c, i % children, 1000 + i, &rec));
+        guard_crash_read(&c, c.hdr->next, &rec);
+    }
+    ck_assert_uint_eq(c.proc_next, 200);
+    ck_assert_uint_eq(guard_crash_proc_count(&c), 200);
+    guard_crash_proc_since(&c, p);
+    free(base);
+}
+END_TEST
+
 START_TEST(query_selectors)
 {
     guard_query_t q;
@@ -844,6 +881,7 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, view_and_render);
     tcase_add_test(tc, proc_since_is_previous_end);
     tcase_add_test(tc, query_selectors);
+    tcase_add_test(tc, hostile_header_steers_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -223,6 +223,31 @@ START_TEST(bounded_size)
 }
 END_TEST
 
+/* The Host value is kept, without the spaces around it, for the Host
+ * check; HTTP/1.0 may leave it out, but not give two. */
+START_TEST(keeps_host)
+{
+    guard_http_req_t r;
+
+    ck_assert_int_eq(parse("GET /x HTTP/1.1\r\nhost: \t Evil.Example:80 "
+                           "\t\r\n\r\n", 0, &r), GUARD_HTTP_OK);
+    ck_assert_str_eq(r.host, "Evil.Example:80");
+    ck_assert_int_eq(parse("GET /x HTTP/1.1\r\nHost:\r\n\r\n", 0, &r),
+                     GUARD_HTTP_OK);
+    ck_assert_str_eq(r.host, "");
+    ck_assert_int_eq(parse("GET /x HTTP/1.0\r\nHost: [::1]:8099\r\n\r\n",
+                           0, &r), GUARD_HTTP_OK);
+    ck_assert_str_eq(r.host, "[::1]:8099");
+    ck_assert_int_eq(parse("GET /x HTTP/1.0\r\n\r\n", 0, &r),
+                     GUARD_HTTP_OK);
+    ck_assert_ptr_null(r.host);
+    ck_assert_int_eq(parse("GET /x HTTP/1.0\r\nHost: a\r\nHost: a\r\n"
+                           "\r\n", 0, &r), GUARD_HTTP_ERROR);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(guard_http_reason(421), "Misdirected Request");
+}
+END_TEST
+
 START_TEST(response_head)
 {
     char buf[512];
@@ -266,6 +291,7 @@ Suite *guard_http_suite(void)
     tcase_add_test(tc, prefixes_need_more);
     tcase_add_test(tc, early_errors);
     tcase_add_test(tc, bounded_size);
+    tcase_add_test(tc, keeps_host);
     tcase_add_test(tc, response_head);
     suite_add_tcase(s, tc);
     return s;

@@ -335,7 +335,7 @@ static guard_shm_t *make_shm(void)
 
     ck_assert_uint_le(guard_shm_size(4, 1), sizeof(base));
     guard_shm_init(base, 4, 1, 1);
-    guard_shm_attach(&shm, base);
+    guard_shm_attach(&shm, base, 4, 1);
     return &shm;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <apr_pools.h>
 #include "guard_unit.h"
+#include "guard_sane.h"
 #include "guard_shm.h"
 #include "guard_snapshot.h"
 
@@ -17,7 +18,7 @@ static void setup(void)
 {
     base = calloc(1, guard_shm_size(SL, TL));
     guard_shm_init(base, SL, TL, apr_time_from_sec(1000));
-    guard_shm_attach(&shm, base);
+    guard_shm_attach(&shm, base, SL, TL);
     apr_pool_create(&pool, NULL);
 }
 
@@ -43,16 +44,23 @@ START_TEST(layout_fits_in_segment)
 }
 END_TEST
 
-START_TEST(matches_only_same_layout)
+/* The parent's view decides, whatever a child wrote into the header. */
+START_TEST(fits_by_the_view_not_the_header)
 {
     apr_size_t size = guard_shm_size(SL, TL);
 
-    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL), 1);
-    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL + 1), 0);
-    ck_assert_int_eq(guard_shm_matches(base, size, SL + 1, TL), 0);
-    ck_assert_int_eq(guard_shm_matches(base, size - 1, SL, TL), 0);
-    shm.hdr->magic ^= 1;
-    ck_assert_int_eq(guard_shm_matches(base, size, SL, TL), 0);
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL), 1);
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL + 1), 0);
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL + 1, TL), 0);
+    ck_assert_int_eq(guard_shm_fits(&shm, size - 1, SL, TL), 0);
+    memset(shm.hdr, 0xff, sizeof(*shm.hdr));
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL), 1);
+    ck_assert_ptr_null(guard_shm_slot(&shm, SL, 0));
+    ck_assert_ptr_null(guard_shm_stack(&shm, 0, TL));
+    ck_assert_ptr_eq(guard_shm_slot(&shm, SL - 1, TL - 1),
+                     &shm.slots[SL * TL - 1]);
+    shm.version++;
+    ck_assert_int_eq(guard_shm_fits(&shm, size, SL, TL), 0);
 }
 END_TEST
 
@@ -206,6 +214,52 @@ START_TEST(snapshot_terminates_torn_strings)
 }
 END_TEST
 
+/* Every byte 0xFF, then 0x7F: what a child's stray writes could leave. */
+START_TEST(sane_copies_of_hostile_records)
+{
+    static guard_slot_t sl;
+    static guard_chain_t ch;
+    static guard_stack_t st;
+    static guard_crash_rec_t cr;
+    static guard_proc_rec_t pr;
+    int b;
+
+    for (b = 0; b < 2; b++) {
+        int byte = b ? 0x7f : 0xff;
+
+        memset(&sl, byte, sizeof(sl));
+        guard_sane_slot(&sl);
+        ck_assert_uint_lt(sl.state, GUARD_WS_MAX);
+        ck_assert_uint_lt(sl.wait.kind, GUARD_WAIT_MAX);
+        ck_assert(sl.req_start >= 0 && sl.req_start <= GUARD_SANE_TIME_MAX);
+        ck_assert(sl.wait.idle_ms >= -1
+                  && sl.wait.idle_ms <= GUARD_SANE_MS_MAX);
+        ck_assert_uint_eq(strlen(sl.req.uri), sizeof(sl.req.uri) - 1);
+        ck_assert_uint_eq(strlen(sl.last_cut.uri), sizeof(sl.last_cut.uri) - 1);
+        memset(&ch, byte, sizeof(ch));
+        guard_sane_chain(&ch, 12);
+        ck_assert_uint_le(ch.nwaiters, 12);
+        ck_assert_uint_le(ch.max_waiters, 12);
+        ck_assert(ch.appeared <= GUARD_SANE_TIME_MAX);
+        ck_assert_uint_eq(strlen(ch.path), sizeof(ch.path) - 1);
+        memset(&st, byte, sizeof(st));
+        guard_sane_stack(&st, 1);
+        ck_assert_uint_le(st.nphp, GUARD_STACK_FRAMES);
+        ck_assert_uint_le(st.nnative, GUARD_STACK_FRAMES);
+        ck_assert_uint_lt(st.php_status, GUARD_PHP_STATUS_MAX);
+        ck_assert_uint_le(st.native[0].build_id_len, GUARD_BUILD_ID_MAX);
+        memset(&cr, byte, sizeof(cr));
+        guard_sane_crash(&cr);
+        ck_assert_uint_le(cr.nframes, GUARD_CRASH_FRAMES);
+        ck_assert_uint_le(cr.nphp, GUARD_CRASH_PHP_FRAMES);
+        ck_assert(cr.elapsed_ms >= -1 && cr.elapsed_ms <= GUARD_SANE_MS_MAX);
+        memset(&pr, byte, sizeof(pr));
+        guard_sane_proc(&pr);
+        ck_assert_uint_le(pr.end, GUARD_PROC_CRASHED);
+    }
+}
+END_TEST
+
 Suite *guard_shm_suite(void)
 {
     Suite *s = suite_create("shm");
@@ -213,12 +267,13 @@ Suite *guard_shm_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, layout_fits_in_segment);
-    tcase_add_test(tc, matches_only_same_layout);
+    tcase_add_test(tc, fits_by_the_view_not_the_header);
     tcase_add_test(tc, seq_read_sees_writer);
     tcase_add_test(tc, snapshot_lists_running_children_and_sums_all);
     tcase_add_test(tc, snapshot_ignores_wait_of_earlier_request);
     tcase_add_test(tc, snapshot_trusts_mpm_about_released_threads);
     tcase_add_test(tc, snapshot_terminates_torn_strings);
+    tcase_add_test(tc, sane_copies_of_hostile_records);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -281,7 +281,7 @@ START_TEST(snapshot_lists_native_of_longest_stuck)
 
     ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
     guard_shm_init(base, SLN, TLN, now);
-    guard_shm_attach(&shm, base);
+    guard_shm_attach(&shm, base, SLN, TLN);
     for (c = 0; c < SLN; c++) {
         shm.children[c].state = GUARD_CHILD_RUNNING;
         shm.children[c].pid = 100 + c;

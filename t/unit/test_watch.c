@@ -45,7 +45,7 @@ static void setup(void)
 {
     base = calloc(1, guard_shm_size(SL, TL));
     guard_shm_init(base, SL, TL, SEC(1000));
-    guard_shm_attach(&shm, base);
+    guard_shm_attach(&shm, base, SL, TL);
     memset(&w, 0, sizeof(w));
     memset(stuck, 0, sizeof(stuck));
     w.shm = &shm;

@@ -21,12 +21,17 @@
 #include "guard_stack.h"
 
 #define GUARD_CRASH_MAGIC      0x67637231u
-#define GUARD_CRASH_VERSION    2
+#define GUARD_CRASH_VERSION    3
 
 #define GUARD_CRASH_FRAMES     32      /* raw return addresses kept */
 #define GUARD_CRASH_SIG_FRAMES 3       /* top frames that make a signature */
 #define GUARD_CRASH_PHP_FRAMES 16      /* PHP frames kept, innermost first */
 #define GUARD_CRASH_GROUPS     64      /* distinct signatures counted */
+#define GUARD_CRASH_MODULES    12      /* distinct modules named per record */
+#define GUARD_CRASH_MODULE_LEN 96      /* a module's path, cut if longer */
+
+/* A crash handler still running after this long ends the process. */
+#define GUARD_CRASH_HANDLER_LIMIT_S 5
 
 #define GUARD_CRASH_HISTORY_DEFAULT 64
 #define GUARD_CRASH_HISTORY_MIN     1
@@ -53,6 +58,37 @@ typedef enum {
 /* With REQUEST: the request was over (logged) and the crash came from its
  * pool's cleanups, not from serving it. */
 #define GUARD_CRASHF_REQ_DONE  0x80
+/* The handler did not finish within GUARD_CRASH_HANDLER_LIMIT_S: its time
+ * limit ended the process. */
+#define GUARD_CRASHF_LIMIT     0x100
+
+/*
+ * Where an address is, as the pages may show it: a module and an offset
+ * from its load bias (an address of the ELF file, as eu-addr2line -e
+ * takes it), never the address itself.
+ */
+typedef enum {
+    GUARD_AT_NONE = 0,            /* in no module known (heap, stack, JIT,
+                                   * a module loaded since the last look,
+                                   * or no room left in modules[]) */
+    GUARD_AT_MODULE,              /* module (1-based into modules[]) */
+    GUARD_AT_NULL                 /* below GUARD_CRASH_NULL_PAGE: offset is
+                                   * the address, which reveals nothing */
+} guard_at_e;
+
+#define GUARD_CRASH_NULL_PAGE  0x1000
+
+typedef struct {
+    apr_uint64_t offset;
+    apr_uint32_t kind;            /* guard_at_e */
+    apr_uint32_t module;          /* GUARD_AT_MODULE: 1..nmodules */
+} guard_crash_loc_t;
+
+typedef struct {
+    apr_uint64_t bias;            /* load bias in the crashed process: the
+                                   * parent's log only, never a page */
+    char path[GUARD_CRASH_MODULE_LEN];
+} guard_crash_module_t;
 
 typedef struct {
     apr_uint64_t seq;             /* 2t+1 while ticket t writes, 2t+2 done */
@@ -80,6 +116,14 @@ typedef struct {
     apr_uint32_t nphp;            /* php[] filled, with GUARD_CRASHF_PHP */
     apr_uint32_t pad2;
     guard_php_frame_t php[GUARD_CRASH_PHP_FRAMES];  /* names, no values */
+    /* Where addr, ip and frames[] are: what the pages show. The absolute
+     * values above are for the parent's log only. */
+    guard_crash_loc_t addr_at;
+    guard_crash_loc_t ip_at;
+    guard_crash_loc_t at[GUARD_CRASH_FRAMES];
+    apr_uint32_t nmodules;
+    apr_uint32_t pad3;
+    guard_crash_module_t modules[GUARD_CRASH_MODULES];
 } guard_crash_rec_t;
 
 typedef enum {
@@ -115,7 +159,10 @@ typedef struct {
     apr_uint32_t ready;           /* 1 once the fields below are written */
     apr_uint32_t generation;      /* of the crash that made the group */
     apr_uint32_t pad;
-    apr_uint64_t frames[GUARD_CRASH_SIG_FRAMES];
+    apr_uint64_t frames[GUARD_CRASH_SIG_FRAMES];   /* absolute: not shown */
+    /* Where they are; at[k].module, when set, names module[k]. */
+    guard_crash_loc_t at[GUARD_CRASH_SIG_FRAMES];
+    char module[GUARD_CRASH_SIG_FRAMES][GUARD_CRASH_MODULE_LEN];
 } guard_crash_group_t;
 
 typedef struct {
@@ -207,24 +254,24 @@ void guard_crash_keep_last(guard_crash_shm_t *c, const guard_crash_rec_t *rec);
 int guard_crash_last_of(const guard_crash_shm_t *c, int child, pid_t pid,
                         guard_crash_rec_t *out);
 
-/** Fill in the frames of a published record (a second, short write). */
+/** Fill in the frames of a published record (a second, short write):
+ *  rec's frames[], nframes, at[], modules[] and signature. */
 void guard_crash_add_frames(guard_crash_rec_t *slot, apr_uint64_t ticket,
-                            const apr_uint64_t *frames, int n,
-                            apr_uint64_t signature);
+                            const guard_crash_rec_t *rec);
 
 /** Fill in the PHP frames of a published record (n may be 0: no PHP code
  *  was running), as guard_crash_add_frames does the native ones. */
 void guard_crash_add_php(guard_crash_rec_t *slot, apr_uint64_t ticket,
                          const guard_php_frame_t *php, int n);
 
-/** Count a crash under its signature in the group table. */
-void guard_crash_count_group(guard_crash_shm_t *c, apr_uint64_t signature,
-                             const guard_crash_rec_t *rec,
-                             const apr_uint64_t *frames, int n);
+/** Count a crash under rec->signature in the group table, with rec's
+ *  top frames. */
+void guard_crash_count_group(guard_crash_shm_t *c,
+                             const guard_crash_rec_t *rec);
 
 /**
- * The signature of a crash: the signal and its top frames. Raw addresses
- * (the handler's) or module offsets (a page's), same function.
+ * The signature of a crash: the signal and its top frames, as keys that
+ * do not depend on where modules were loaded (guard_crash_where_key()).
  */
 apr_uint64_t guard_crash_signature(int signo, const apr_uint64_t *frames,
                                    int n);

@@ -11,26 +11,33 @@
 
 #define GUARD_SYM_LEN 160
 
-/** What an address is: module and offset, function and offset. */
+/** Where an address is, as pages show it: never the address itself. */
 typedef struct {
-    apr_uint64_t addr;
-    int resolved;                 /* 0: nothing known */
+    int kind;                     /* guard_at_e */
+    int resolved;                 /* 1: in module (kind GUARD_AT_MODULE) */
     char module[GUARD_SYM_LEN];   /* path of the shared object */
-    apr_uint64_t offset;          /* from the module's base */
-    char function[GUARD_SYM_LEN]; /* "" when no symbol covers it */
+    apr_uint64_t offset;          /* from the module's load bias; with
+                                   * GUARD_AT_NULL the address (< 4 KiB) */
+    char function[GUARD_SYM_LEN]; /* "" when no symbol covers it or it
+                                   * was not looked up */
     apr_uint64_t func_offset;
 } guard_frame_sym_t;
 
-/** Resolve addr; 0 when unknown. A return address (every frame but the
+/** Name the function at offset of module (out's kind, module and offset
+ *  are set); 1 when named. A return address (every frame but the
  *  faulting one) is looked up one byte earlier, inside its call. */
-typedef int guard_symbolize_fn(void *baton, apr_uint64_t addr, int is_return,
+typedef int guard_symbolize_fn(void *baton, const char *module,
+                               apr_uint64_t offset, int is_return,
                                guard_frame_sym_t *out);
 
 typedef struct {
     guard_crash_rec_t rec;
     int complete;                 /* 0: its writer died mid-record */
-    int symbolized;               /* 0: other generation, raw addresses */
+    int symbolized;               /* 0: other generation: modules and
+                                   * offsets, no function names */
     guard_frame_sym_t *syms;      /* [rec.nframes] */
+    guard_frame_sym_t addr_sym;   /* the fault address (si_addr) */
+    guard_frame_sym_t ip_sym;     /* the faulting instruction */
 } guard_crash_item_t;
 
 typedef struct {
@@ -59,7 +66,13 @@ typedef struct guard_crash_view {
     guard_proc_rec_t *procs;      /* newest first */
 } guard_crash_view_t;
 
-/** Copy the segment; sym may be NULL (no symbols). */
+/** Where at is (module path from rec, or NULL), named by sym when not
+ *  NULL. */
+void guard_crash_where_sym(guard_frame_sym_t *out, const char *module,
+                           const guard_crash_loc_t *at, int is_return,
+                           guard_symbolize_fn *sym, void *baton);
+
+/** Copy the segment; sym may be NULL (no function names). */
 guard_crash_view_t *guard_crash_view_take(apr_pool_t *p,
                                           const guard_crash_shm_t *c,
                                           apr_uint32_t generation,

@@ -53,6 +53,8 @@
 #define GRD_CRASH_STORM   "GRD0502"
 #define GRD_CRASH_SHM     "GRD0503"
 #define GRD_CRASH_SETUP   "GRD0504"
+#define GRD_CRASH_LIMIT   "GRD0505"
+#define GRD_CRASH_NAMES   "GRD0506"
 /* Status handler. */
 #define GRD_BAD_QUERY     "GRD0200"
 

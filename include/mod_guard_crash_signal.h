@@ -10,6 +10,13 @@
  */
 void guard_crash_signal_install(server_rec *s, int fd);
 
+/**
+ * Read the module ranges the handler places addresses with: always
+ * (only_if_stale 0), or when the loader's counters say modules were
+ * loaded or unloaded since. Never from a signal handler.
+ */
+void guard_crash_signal_where(int only_if_stale);
+
 /** The kept actions back (a pool cleanup: data is unused). */
 apr_status_t guard_crash_signal_restore(void *data);
 

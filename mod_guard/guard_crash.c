@@ -210,18 +210,25 @@ static void reclose(guard_crash_rec_t *slot, apr_uint64_t ticket)
 }
 
 void guard_crash_add_frames(guard_crash_rec_t *slot, apr_uint64_t ticket,
-                            const apr_uint64_t *frames, int n,
-                            apr_uint64_t signature)
+                            const guard_crash_rec_t *rec)
 {
+    apr_uint32_t n = rec->nframes, m = rec->nmodules;
+
     if (n > GUARD_CRASH_FRAMES) {
         n = GUARD_CRASH_FRAMES;
+    }
+    if (m > GUARD_CRASH_MODULES) {
+        m = GUARD_CRASH_MODULES;
     }
     if (!reopen(slot, ticket)) {
         return;
     }
-    memcpy(slot->frames, frames, sizeof(*frames) * (apr_size_t)n);
-    slot->nframes = (apr_uint32_t)n;
-    slot->signature = signature;
+    memcpy(slot->frames, rec->frames, sizeof(rec->frames[0]) * n);
+    memcpy(slot->at, rec->at, sizeof(rec->at[0]) * n);
+    memcpy(slot->modules, rec->modules, sizeof(rec->modules[0]) * m);
+    slot->nframes = n;
+    slot->nmodules = m;
+    slot->signature = rec->signature;
     slot->flags |= GUARD_CRASHF_FRAMES;
     reclose(slot, ticket);
 }
@@ -268,23 +275,42 @@ apr_uint64_t guard_crash_signature(int signo, const apr_uint64_t *frames,
     return h ? h : 1;   /* 0 marks a free group */
 }
 
-static void fill_group(guard_crash_group_t *g, const guard_crash_rec_t *rec,
-                       const apr_uint64_t *frames, int n)
+/* Each top frame with its module's path: the group outlives the ring. */
+static void fill_group(guard_crash_group_t *g, const guard_crash_rec_t *rec)
 {
-    int k;
+    apr_uint32_t k, n = rec->nframes;
 
     g->signo = rec->signo;
     g->generation = rec->generation;
     for (k = 0; k < GUARD_CRASH_SIG_FRAMES; k++) {
-        g->frames[k] = k < n ? frames[k] : 0;
+        const guard_crash_loc_t *at = &rec->at[k];
+
+        memset(&g->at[k], 0, sizeof(g->at[k]));
+        g->module[k][0] = '\0';
+        g->frames[k] = k < n ? rec->frames[k] : 0;
+        if (k >= n) {
+            continue;
+        }
+        g->at[k] = *at;
+        if (at->kind == GUARD_AT_MODULE && at->module >= 1
+            && at->module <= rec->nmodules
+            && at->module <= GUARD_CRASH_MODULES) {
+            memcpy(g->module[k], rec->modules[at->module - 1].path,
+                   GUARD_CRASH_MODULE_LEN);
+            g->module[k][GUARD_CRASH_MODULE_LEN - 1] = '\0';
+            g->at[k].module = k + 1;
+        }
+        else if (at->kind == GUARD_AT_MODULE) {
+            g->at[k].kind = GUARD_AT_NONE;
+        }
     }
     __atomic_store_n(&g->ready, 1, __ATOMIC_RELEASE);
 }
 
-void guard_crash_count_group(guard_crash_shm_t *c, apr_uint64_t signature,
-                             const guard_crash_rec_t *rec,
-                             const apr_uint64_t *frames, int n)
+void guard_crash_count_group(guard_crash_shm_t *c,
+                             const guard_crash_rec_t *rec)
 {
+    apr_uint64_t signature = rec->signature;
     int i, start = (int)(signature % GUARD_CRASH_GROUPS);
 
     for (i = 0; i < GUARD_CRASH_GROUPS; i++) {
@@ -300,7 +326,7 @@ void guard_crash_count_group(guard_crash_shm_t *c, apr_uint64_t signature,
                 }
             }
             else {
-                fill_group(g, rec, frames, n);
+                fill_group(g, rec);
             }
         }
         __atomic_fetch_add(&g->count, 1, __ATOMIC_RELAXED);

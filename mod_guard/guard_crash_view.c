@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "guard_crash_fmt.h"
+#include <apr_strings.h>
 #include "guard_crash_view.h"
+#include "guard_crash_where.h"
 #include "guard_sane.h"
 
 const char *guard_csig_label(int csig)
@@ -31,12 +33,38 @@ const char *guard_proc_end_name(apr_uint32_t end)
     }
 }
 
-static void symbolize(guard_frame_sym_t *out, apr_uint64_t addr, int index,
-                      guard_symbolize_fn *sym, void *baton)
+void guard_crash_where_sym(guard_frame_sym_t *out, const char *module,
+                           const guard_crash_loc_t *at, int is_return,
+                           guard_symbolize_fn *sym, void *baton)
 {
-    if (!sym || !sym(baton, addr, index > 0, out)) {
-        memset(out, 0, sizeof(*out));
-        out->addr = addr;
+    memset(out, 0, sizeof(*out));
+    out->kind = (int)at->kind;
+    if (at->kind == GUARD_AT_NULL) {
+        out->offset = at->offset;
+        return;
+    }
+    if (at->kind != GUARD_AT_MODULE || !module || !*module) {
+        out->kind = GUARD_AT_NONE;
+        return;
+    }
+    out->resolved = 1;
+    apr_cpystrn(out->module, module, sizeof(out->module));
+    out->offset = at->offset;
+    if (sym && !sym(baton, out->module, at->offset, is_return, out)) {
+        out->function[0] = '\0';
+        out->func_offset = 0;
+    }
+}
+
+static void terminate_modules(guard_crash_rec_t *r)
+{
+    apr_uint32_t k;
+
+    if (r->nmodules > GUARD_CRASH_MODULES) {
+        r->nmodules = GUARD_CRASH_MODULES;
+    }
+    for (k = 0; k < r->nmodules; k++) {
+        r->modules[k].path[GUARD_CRASH_MODULE_LEN - 1] = '\0';
     }
 }
 
@@ -44,18 +72,27 @@ static void take_item(apr_pool_t *p, guard_crash_item_t *it,
                       apr_uint32_t generation, guard_symbolize_fn *sym,
                       void *baton)
 {
-    apr_uint32_t k, n = it->rec.nframes;
+    guard_crash_rec_t *r = &it->rec;
+    apr_uint32_t k, n = r->nframes;
 
     if (n > GUARD_CRASH_FRAMES) {
-        n = it->rec.nframes = GUARD_CRASH_FRAMES;
+        n = r->nframes = GUARD_CRASH_FRAMES;
     }
-    /* Modules are loaded again at each restart, maybe elsewhere. */
-    it->symbolized = it->rec.generation == generation && sym != NULL;
+    terminate_modules(r);
+    /* Modules are loaded again at each restart, maybe other files. */
+    it->symbolized = r->generation == generation && sym != NULL;
+    if (!it->symbolized) {
+        sym = NULL;
+    }
     it->syms = apr_pcalloc(p, sizeof(*it->syms) * (n ? n : 1));
     for (k = 0; k < n; k++) {
-        symbolize(&it->syms[k], it->rec.frames[k], (int)k,
-                  it->symbolized ? sym : NULL, baton);
+        guard_crash_where_sym(&it->syms[k], guard_crash_module_of(r, &r->at[k]),
+                              &r->at[k], k > 0, sym, baton);
     }
+    guard_crash_where_sym(&it->addr_sym, guard_crash_module_of(r, &r->addr_at),
+                          &r->addr_at, 0, sym, baton);
+    guard_crash_where_sym(&it->ip_sym, guard_crash_module_of(r, &r->ip_at),
+                          &r->ip_at, 0, sym, baton);
 }
 
 static void take_items(apr_pool_t *p, const guard_crash_shm_t *c,
@@ -110,8 +147,13 @@ static void take_groups(apr_pool_t *p, const guard_crash_shm_t *c,
         gv->last_time = guard_sane_time(g->last_time);
         gv->signo = g->signo;
         for (k = 0; k < GUARD_CRASH_SIG_FRAMES && g->frames[k]; k++) {
-            symbolize(&gv->syms[k], g->frames[k], k,
-                      g->generation == v->generation ? sym : NULL, baton);
+            char module[GUARD_CRASH_MODULE_LEN];
+
+            memcpy(module, g->module[k], sizeof(module));
+            module[sizeof(module) - 1] = '\0';
+            guard_crash_where_sym(&gv->syms[k], module, &g->at[k], k > 0,
+                                  g->generation == v->generation ? sym : NULL,
+                                  baton);
         }
         gv->nframes = k;
         v->ngroups++;

@@ -367,12 +367,18 @@ static const char *basename_of(const char *path)
     return s ? s + 1 : path;
 }
 
-/* "libc.so.6+0x1d (strlen+0x1d)" or "0x7f00..." */
+/* "libc.so.6+0x1d (strlen+0x1d)", "0x8 (null page)", "not in a module":
+ * never an address of the process. */
 static void frame_text(const guard_frame_sym_t *f, int full, char *buf,
                        apr_size_t size)
 {
+    if (f->kind == GUARD_AT_NULL) {
+        apr_snprintf(buf, size, "0x%" APR_UINT64_T_HEX_FMT " (null page)",
+                     f->offset);
+        return;
+    }
     if (!f->resolved) {
-        apr_snprintf(buf, size, "0x%" APR_UINT64_T_HEX_FMT, f->addr);
+        apr_snprintf(buf, size, "not in a module");
         return;
     }
     if (f->function[0]) {
@@ -402,8 +408,11 @@ static void html_secs_ago(guard_sink_t *o, apr_time_t now, apr_time_t t)
     }
 }
 
-static void html_signal(guard_sink_t *o, const guard_crash_rec_t *r)
+static void html_frame(guard_sink_t *o, const guard_frame_sym_t *f, int full);
+
+static void html_signal(guard_sink_t *o, const guard_crash_item_t *it)
 {
+    const guard_crash_rec_t *r = &it->rec;
     char buf[96];
     guard_cbuf_t b;
 
@@ -411,7 +420,8 @@ static void html_signal(guard_sink_t *o, const guard_crash_rec_t *r)
     guard_cbuf_signal(&b, r->signo, r->si_code);
     guard_put_html(o, buf);
     if (!(r->flags & GUARD_CRASHF_SENT)) {
-        guard_printf(o, " at 0x%" APR_UINT64_T_HEX_FMT, r->addr);
+        guard_puts(o, " at ");
+        html_frame(o, &it->addr_sym, 0);
     }
 }
 
@@ -454,7 +464,7 @@ static void html_crash_row(const guard_crash_view_t *v,
                  APR_UINT64_T_FMT "</a></td><td>%d</td><td>%d</td><td>"
                  "<a href=\"?child=%d\">%d</a></td><td>", r->id, r->id,
                  r->pid, r->tid, r->child, r->child);
-    html_signal(o, r);
+    html_signal(o, it);
     guard_puts(o, "</td>");
     html_request(o, r);
     guard_puts(o, "<td>");
@@ -557,6 +567,25 @@ static void html_php_frames(guard_sink_t *o, const guard_crash_rec_t *r)
     guard_puts(o, "</ol>\n");
 }
 
+/* Module+offset and name, never the address. */
+static void html_native_frames(guard_sink_t *o, const guard_crash_item_t *it)
+{
+    apr_uint32_t k;
+
+    guard_puts(o, "<h3>Frames</h3>\n");
+    if (!it->symbolized && it->rec.nframes) {
+        guard_puts(o, "<p>Recorded before a restart: modules and offsets, "
+                   "not named.</p>\n");
+    }
+    guard_puts(o, "<ol start=\"0\">\n");
+    for (k = 0; k < it->rec.nframes; k++) {
+        guard_puts(o, "<li><code>");
+        html_frame(o, &it->syms[k], 1);
+        guard_puts(o, "</code></li>\n");
+    }
+    guard_puts(o, "</ol>\n");
+}
+
 void guard_crash_render_html_one(const guard_crash_view_t *v,
                                  const guard_crash_item_t *it,
                                  guard_sink_t *o)
@@ -575,11 +604,12 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
                  "child=%d\">child %d</a>, thread %d, generation %u</td></tr>"
                  "\n<tr><th>Signal</th><td>", r->pid, r->tid, r->child,
                  r->child, r->thread, r->generation);
-    html_signal(o, r);
-    guard_printf(o, "%s</td></tr>\n<tr><th>Instruction</th><td>0x%"
-                 APR_UINT64_T_HEX_FMT "</td></tr>\n",
+    html_signal(o, it);
+    guard_printf(o, "%s</td></tr>\n<tr><th>Instruction</th><td>",
                  r->flags & GUARD_CRASHF_SENT ? " (sent or raised, not a "
-                 "fault)" : "", r->ip);
+                 "fault)" : "");
+    html_frame(o, &it->ip_sym, 1);
+    guard_puts(o, "</td></tr>\n");
     if (r->flags & GUARD_CRASHF_REQUEST) {
         apr_snprintf(buf, sizeof(buf), "%s %s %s", r->req.method, r->req.uri,
                      r->req.protocol);
@@ -595,18 +625,8 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
     else {
         html_kv(o, "Request", "no request");
     }
-    guard_puts(o, "</table>\n<h3>Frames</h3>\n");
-    if (!it->symbolized && r->nframes) {
-        guard_puts(o, "<p>Recorded before a restart: addresses only.</p>\n");
-    }
-    guard_puts(o, "<ol start=\"0\">\n");
-    for (k = 0; k < r->nframes; k++) {
-        guard_puts(o, "<li><code>");
-        html_frame(o, &it->syms[k], 1);
-        guard_printf(o, " [0x%" APR_UINT64_T_HEX_FMT "]</code></li>\n",
-                     it->syms[k].addr);
-    }
-    guard_puts(o, "</ol>\n");
+    guard_puts(o, "</table>\n");
+    html_native_frames(o, it);
     html_php_frames(o, r);
 }
 

@@ -495,14 +495,22 @@ static void json_str_or_null(guard_sink_t *o, const char *s)
     }
 }
 
+static const char *where_name(int kind)
+{
+    switch (kind) {
+    case GUARD_AT_MODULE: return "module";
+    case GUARD_AT_NULL:   return "null_page";
+    default:              return "none";
+    }
+}
+
+/* Module and offset, never the address: "none" tells nothing more. */
 static void json_frame(const guard_frame_sym_t *f, guard_sink_t *o)
 {
-    guard_puts(o, "{\"addr\":");
-    put_hex(o, f->addr);
-    guard_puts(o, ",\"module\":");
+    guard_printf(o, "{\"where\":\"%s\",\"module\":", where_name(f->kind));
     json_str_or_null(o, f->resolved ? f->module : NULL);
     guard_puts(o, ",\"offset\":");
-    if (f->resolved) {
+    if (f->resolved || f->kind == GUARD_AT_NULL) {
         put_hex(o, f->offset);
     }
     else {
@@ -568,6 +576,20 @@ static void json_php_frames(const guard_crash_rec_t *r, guard_sink_t *o)
     guard_puts(o, "]");
 }
 
+static void json_flags(const guard_crash_item_t *it, guard_sink_t *o)
+{
+    apr_uint32_t f = it->rec.flags;
+
+    guard_printf(o, ",\"sent\":%s,\"minimal\":%s,\"nested\":%s,"
+                 "\"time_limit\":%s,\"complete\":%s,\"symbolized\":%s",
+                 f & GUARD_CRASHF_SENT ? "true" : "false",
+                 f & GUARD_CRASHF_MINIMAL ? "true" : "false",
+                 f & GUARD_CRASHF_NESTED ? "true" : "false",
+                 f & GUARD_CRASHF_LIMIT ? "true" : "false",
+                 it->complete ? "true" : "false",
+                 it->symbolized ? "true" : "false");
+}
+
 void guard_crash_render_json_one(const guard_crash_item_t *it,
                                  guard_sink_t *o)
 {
@@ -584,16 +606,10 @@ void guard_crash_render_json_one(const guard_crash_item_t *it,
     guard_printf(o, ",\"signo\":%d,\"si_code\":", r->signo);
     json_str_or_null(o, guard_si_code_name(r->signo, r->si_code));
     guard_printf(o, ",\"si_code_value\":%d,\"addr\":", r->si_code);
-    put_hex(o, r->addr);
+    json_frame(&it->addr_sym, o);
     guard_puts(o, ",\"ip\":");
-    put_hex(o, r->ip);
-    guard_printf(o, ",\"sent\":%s,\"minimal\":%s,\"nested\":%s,"
-                 "\"complete\":%s,\"symbolized\":%s",
-                 r->flags & GUARD_CRASHF_SENT ? "true" : "false",
-                 r->flags & GUARD_CRASHF_MINIMAL ? "true" : "false",
-                 r->flags & GUARD_CRASHF_NESTED ? "true" : "false",
-                 it->complete ? "true" : "false",
-                 it->symbolized ? "true" : "false");
+    json_frame(&it->ip_sym, o);
+    json_flags(it, o);
     json_request(r, o);
     guard_puts(o, ",\"handler_us\":");
     if (r->handler_us >= 0) {

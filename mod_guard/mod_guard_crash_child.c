@@ -1,30 +1,43 @@
 /*
  * Crash capture, each child's part: everything the signal handler
- * (mod_guard_crash_signal.c) must not do itself is done here, once,
- * before it can run.
+ * (mod_guard_crash_signal.c) must not do itself is done here, before it
+ * can run: the unwinder loaded, the module ranges read, and read again
+ * before a request when a module was loaded or unloaded since.
  */
 #include <execinfo.h>
-#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 #include "httpd.h"
 #include "http_config.h"
+#include "http_request.h"
 #include "mod_guard.h"
 #include "mod_guard_child.h"
 #include "mod_guard_crash_parent.h"
 #include "mod_guard_crash_signal.h"
 
-/* The first backtrace() dlopens libgcc_s with malloc; the first
- * backtrace_symbols_fd() binds its symbols: both here, not in a handler. */
+/* The first backtrace() dlopens libgcc_s with malloc (under glibc's lock)
+ * and sets up libgcc's register tables (pthread_once): both here, so that
+ * in a handler it takes no lock (glibc 2.36, libgcc 12: then it finds
+ * unwind tables with _dl_find_object, which takes none). The other calls
+ * bind the handler's lazily bound symbols. */
 static void warm_up(void)
 {
     void *b[4];
-    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    int n = backtrace(b, 4);
+    sigset_t set;
 
-    if (fd >= 0) {
-        backtrace_symbols_fd(b, n, fd);
-        close(fd);
+    (void)backtrace(b, 4);
+    alarm(0);
+    sigprocmask(SIG_BLOCK, NULL, &set);
+}
+
+/* A library dlopen()ed by an earlier request (PHP's dl(), FFI) gets
+ * its range before this request runs: one dl_iterate_phdr() step. */
+static int crash_post_read_request(request_rec *r)
+{
+    if (guard_glue_crash_shm()) {
+        guard_crash_signal_where(1);
     }
+    return DECLINED;
 }
 
 static void crash_child_init(apr_pool_t *pchild, server_rec *s)
@@ -44,4 +57,6 @@ void guard_crash_child_register_hooks(apr_pool_t *p)
     /* After mod_guard_child.c's (GUARD_HOOK_CHILD_FIRST): the handler
      * records the child's index found there. */
     ap_hook_child_init(crash_child_init, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_post_read_request(crash_post_read_request, NULL, NULL,
+                              APR_HOOK_MIDDLE);
 }

@@ -19,6 +19,7 @@
 #include "guard_log.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
+#include "mod_guard_crash_names.h"
 #include "mod_guard_crash_parent.h"
 #include "mod_guard_retained.h"
 #include "mod_guard_shm.h"
@@ -233,6 +234,7 @@ static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
     *signo = 0;
     if (guard_crash_last_of(c, slot, pid, &r) && r.when >= since) {
         log_crash(s, &r);
+        guard_crash_log_names(s, c, &r);
         *signo = r.signo;
         first = r.id;
         n++;
@@ -242,6 +244,7 @@ static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
             && (r.child == slot || r.child < 0)
             && r.when >= since && r.id != first) {
             log_crash(s, &r);
+            guard_crash_log_names(s, c, &r);
             if (!n++) {
                 *signo = r.signo;
             }

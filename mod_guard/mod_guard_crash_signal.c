@@ -10,11 +10,18 @@
  * still writes a core where CoreDumpDirectory says and the parent still
  * logs "exit signal".
  *
- * Backtraces come from glibc's backtrace(): no extra library, and its
- * unwinder (libgcc_s) steps through the kernel's signal frame. Each frame
- * is named with dladdr(), as backtrace_symbols_fd() does, but written as a
- * line of the report with the crash's tag, so that the lines of children
- * crashing together in one error log can be told apart.
+ * The handler takes no lock. Backtraces come from glibc's backtrace(),
+ * warmed up at child start: glibc then finds libgcc_s's unwinder without
+ * its lock, and Debian 12's libgcc_s finds unwind tables with
+ * _dl_find_object() (lock-free, async-signal-safe), not dl_iterate_phdr();
+ * its own object_mutex is taken only when some code registered frames by
+ * hand (__register_frame_info, JITs). Each address is placed in a module
+ * by a table of module ranges read outside the handler
+ * (guard_crash_where.h), never by dladdr(), which takes the loader's lock
+ * a dlopen() in another thread may hold. Names are looked up later, by
+ * the parent and by the pages. Should the handler still block, a timer
+ * armed on entry ends the process with its signal after
+ * GUARD_CRASH_HANDLER_LIMIT_S seconds.
  *
  * When the process runs PHP, its frames are walked from the executor
  * globals (guard_stack_php.h) with every load a process_vm_readv() of this
@@ -25,7 +32,8 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <string.h>
@@ -38,6 +46,7 @@
 #include "http_log.h"
 #include "guard_crash.h"
 #include "guard_crash_fmt.h"
+#include "guard_crash_where.h"
 #include "guard_inspect.h"
 #include "guard_log.h"
 #include "guard_stack_php.h"
@@ -64,6 +73,16 @@ static struct sigaction prev_action[NSIGNALS];
 static int installed;
 static int report_fd = -1;
 static pid_t owner;              /* tid of the thread in the handler */
+static int test_hang;            /* GUARD_TEST_CRASH_HANG: tests only */
+
+/* Module ranges: written outside the handler, searched inside it. */
+static guard_where_t where;
+static char exe_path[GUARD_CRASH_MODULE_LEN];
+static pthread_mutex_t where_writer = PTHREAD_MUTEX_INITIALIZER;
+
+/* For the time limit's handler: what the owner is crashing of. */
+static volatile sig_atomic_t limit_sig;
+static guard_crash_rec_t *volatile limit_slot;
 
 static int signal_index(int sig)
 {
@@ -156,6 +175,8 @@ static void fill_record(guard_crash_rec_t *r, int sig, const siginfo_t *si,
         r->flags |= GUARD_CRASHF_SENT;
     }
     r->ip = fault_ip(uc);
+    guard_where_locate(&where, r->addr, 0, r, &r->addr_at);
+    guard_where_locate(&where, r->ip, 0, r, &r->ip_at);
     if (sl && guard_glue_shm()) {
         copy_context(r, sl);
     }
@@ -188,24 +209,14 @@ static void report_line(const guard_crash_rec_t *r, const char *what)
                                                    sizeof(line)));
 }
 
-/* One frame named as backtrace_symbols_fd() would (dladdr), tagged. */
-static void report_frame(const guard_crash_rec_t *r, int i, apr_uint64_t pc)
+/* One frame as module(+offset) [address]: names are the parent's job. */
+static void report_frame(const guard_crash_rec_t *r, int i)
 {
     char line[LINE_MAX_LEN];
-    Dl_info info;
-    const char *module = NULL, *function = NULL;
-    apr_uint64_t off = 0;
 
-    if (dladdr((void *)(apr_uintptr_t)pc, &info) && info.dli_fname) {
-        module = info.dli_fname;
-        function = info.dli_sname;
-        off = pc - (apr_uint64_t)(apr_uintptr_t)(function && info.dli_saddr
-                                                 ? info.dli_saddr
-                                                 : info.dli_fbase);
-    }
-    write_all(report_fd, line, guard_crash_frame_line(r, i, pc, module,
-                                                      function, off, line,
-                                                      sizeof(line)));
+    write_all(report_fd, line, guard_crash_frame_line(
+                  r, i, r->frames[i], guard_crash_module_of(r, &r->at[i]),
+                  NULL, r->at[i].offset, line, sizeof(line)));
 }
 
 /* Frames from the faulting instruction on, into the record and groups. */
@@ -213,21 +224,24 @@ static void add_backtrace(guard_crash_shm_t *c, guard_crash_rec_t *rec,
                           guard_crash_rec_t *slot, apr_uint64_t ticket)
 {
     void *raw[RAW_FRAMES];
-    apr_uint64_t frames[GUARD_CRASH_FRAMES];
     int nraw, n, skip, i;
 
     nraw = backtrace(raw, RAW_FRAMES);
-    n = guard_crash_trim_frames(raw, nraw, rec->ip, frames,
+    n = guard_crash_trim_frames(raw, nraw, rec->ip, rec->frames,
                                 GUARD_CRASH_FRAMES, &skip);
-    rec->signature = guard_crash_signature(rec->signo, frames, n);
-    if (slot) {
-        guard_crash_add_frames(slot, ticket, frames, n, rec->signature);
+    rec->nframes = (apr_uint32_t)n;
+    for (i = 0; i < n; i++) {
+        guard_where_locate(&where, rec->frames[i], i > 0, rec, &rec->at[i]);
     }
-    guard_crash_count_group(c, rec->signature, rec, frames, n);
+    rec->signature = guard_crash_where_signature(rec);
+    if (slot) {
+        guard_crash_add_frames(slot, ticket, rec);
+    }
+    guard_crash_count_group(c, rec);
     if (report_fd >= 0 && n > 0) {
         report_line(rec, "backtrace:");
         for (i = 0; i < n; i++) {
-            report_frame(rec, i, frames[i]);
+            report_frame(rec, i);
         }
     }
 }
@@ -306,6 +320,76 @@ static void wait_for_owner(void)
     }
 }
 
+/* The time limit's end: the process dies of the crash's own signal, by
+ * the action it had before ours (httpd's sig_coredump), else by the
+ * default one, else by SIGKILL. */
+static void limit_handler(int alrm)
+{
+    int sig = limit_sig, i = signal_index(sig);
+    pid_t tid = guard_glue_gettid();
+    guard_crash_rec_t *slot = limit_slot;
+    struct sigaction dfl;
+    sigset_t set;
+
+    if (slot) {
+        __atomic_fetch_or(&slot->flags, GUARD_CRASHF_LIMIT, __ATOMIC_RELEASE);
+    }
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    if (i >= 0) {
+        sigaction(sig, &prev_action[i], NULL);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        syscall(SYS_tgkill, getpid(), tid, sig);
+    }
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    syscall(SYS_tgkill, getpid(), tid, sig);
+    syscall(SYS_tgkill, getpid(), tid, SIGKILL);
+}
+
+/* On entry of the owner: SIGALRM ours and open in this thread (event's
+ * workers block it), the alarm set. */
+static void arm_limit(int sig)
+{
+    struct sigaction sa;
+    sigset_t set;
+
+    limit_sig = sig;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = limit_handler;
+    sa.sa_flags = SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, SIGALRM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    alarm(GUARD_CRASH_HANDLER_LIMIT_S);
+}
+
+/* Tests of the time limit only: a handler that never finishes. */
+static void hang_for_test(const guard_crash_rec_t *rec)
+{
+    if (test_hang) {
+        report_line(rec, "test: the handler hangs (GUARD_TEST_CRASH_HANG)");
+        for (;;) {
+            pause();
+        }
+    }
+}
+
+static void other_thread(int sig, siginfo_t *si, void *uc, pid_t tid,
+                         pid_t busy)
+{
+    minimal_record(sig, si, uc, tid, busy == tid ? GUARD_CRASHF_NESTED
+                                                 : GUARD_CRASHF_MINIMAL);
+    if (busy != tid) {
+        wait_for_owner();
+    }
+    chain(sig, si, tid);
+}
+
 static void crash_handler(int sig, siginfo_t *si, void *uc)
 {
     guard_crash_shm_t *c = guard_glue_crash_shm();
@@ -321,20 +405,18 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
     }
     if (!__atomic_compare_exchange_n(&owner, &busy, tid, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
-        minimal_record(sig, si, uc, tid, busy == tid ? GUARD_CRASHF_NESTED
-                                                     : GUARD_CRASHF_MINIMAL);
-        if (busy != tid) {
-            wait_for_owner();
-        }
-        chain(sig, si, tid);
+        other_thread(sig, si, uc, tid, busy);
         errno = saved_errno;
         return;
     }
+    arm_limit(sig);
     fill_record(&rec, sig, si, uc, tid, 0);
     ticket = guard_crash_publish(c, &rec, &slot);
+    limit_slot = slot;
     guard_crash_keep_last(c, &rec);
     write_all(report_fd, line, guard_crash_headline(&rec, line,
                                                     sizeof(line)));
+    hang_for_test(&rec);
     add_backtrace(c, &rec, slot, ticket);
     add_php(&rec, slot, ticket);
     report_line(&rec, "end of report");
@@ -343,8 +425,27 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
         __atomic_store_n(&slot->handler_us, (apr_int64_t)(
                              now_signal_safe() - rec.when), __ATOMIC_RELEASE);
     }
+    alarm(0);   /* done: what follows is the action it had before us */
     chain(sig, si, tid);
     errno = saved_errno;
+}
+
+void guard_crash_signal_where(int only_if_stale)
+{
+    /* One writer at a time; a busy one reads the same news. */
+    if (pthread_mutex_trylock(&where_writer) != 0) {
+        return;
+    }
+    if (!exe_path[0]) {
+        ssize_t n = readlink("/proc/self/exe", exe_path,
+                             sizeof(exe_path) - 1);
+
+        exe_path[n > 0 ? n : 0] = '\0';
+    }
+    if (!only_if_stale || guard_where_stale(&where)) {
+        guard_where_refresh(&where, exe_path);
+    }
+    pthread_mutex_unlock(&where_writer);
 }
 
 void guard_crash_signal_install(server_rec *s, int fd)
@@ -353,6 +454,8 @@ void guard_crash_signal_install(server_rec *s, int fd)
     int i;
 
     report_fd = fd;
+    test_hang = getenv("GUARD_TEST_CRASH_HANG") != NULL;
+    guard_crash_signal_where(0);
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = crash_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;

@@ -5,6 +5,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "guard_crash.h"
+#include "guard_crash_where.h"
 #include "guard_lock_table.h"
 #include "guard_shm.h"
 #include "guard_sink.h"
@@ -270,24 +271,41 @@ static void fill_chain(builder_t *b, guard_chain_t *c)
 
 /* ------------------------------------------------------------ crash */
 
-static int symbolize(void *baton, apr_uint64_t addr, int is_return,
-                     guard_frame_sym_t *out)
+static int symbolize(void *baton, const char *module, apr_uint64_t offset,
+                     int is_return, guard_frame_sym_t *out)
 {
     builder_t *b = baton;
 
-    memset(out, 0, sizeof(*out));
-    out->addr = addr;
+    (void)module; (void)offset; (void)is_return;
     if (fz_u8(&b->in) == 0) {
         return 0;
     }
-    out->resolved = 1;
-    field(b, out->module, sizeof(out->module));
-    out->module[sizeof(out->module) - 1] = '\0';
     field(b, out->function, sizeof(out->function));
     out->function[sizeof(out->function) - 1] = '\0';
-    out->offset = fz_u64(&b->in);
     out->func_offset = fz_u64(&b->in);
     return 1;
+}
+
+/* Where an address is, as a handler or a damaged record leaves it: kinds
+ * and module numbers out of range too. */
+static void fill_loc(builder_t *b, guard_crash_loc_t *at)
+{
+    at->kind = (apr_uint32_t)fz_range(&b->in, 0, 3);
+    at->module = (apr_uint32_t)fz_range(&b->in, 0, GUARD_CRASH_MODULES + 2);
+    at->offset = fz_u64(&b->in);
+}
+
+/* Module paths that may fill their fields, unterminated. */
+static void fill_modules(builder_t *b, guard_crash_rec_t *rec)
+{
+    int k, n = (int)fz_range(&b->in, 0, GUARD_CRASH_MODULES);
+
+    for (k = 0; k < n; k++) {
+        rec->modules[k].bias = fz_u64(&b->in);
+        field(b, rec->modules[k].path, sizeof(rec->modules[k].path));
+    }
+    rec->nmodules = (apr_uint32_t)fz_range(&b->in, 0,
+                                           GUARD_CRASH_MODULES + 2);
 }
 
 /* PHP frames as the handler's walk leaves them: names and paths that may
@@ -312,7 +330,7 @@ static void add_php(builder_t *b, guard_crash_rec_t *slot,
 static void publish_crash(builder_t *b, guard_crash_shm_t *c)
 {
     guard_crash_rec_t rec, *slot;
-    apr_uint64_t frames[GUARD_CRASH_FRAMES], ticket, sig;
+    apr_uint64_t ticket;
     int n, k;
 
     memset(&rec, 0, sizeof(rec));
@@ -331,17 +349,20 @@ static void publish_crash(builder_t *b, guard_crash_shm_t *c)
     rec.si_code = (apr_int32_t)fz_u32(&b->in);
     rec.flags = fz_u8(&b->in) & ~(GUARD_CRASHF_FRAMES | GUARD_CRASHF_PHP);
     fill_req(b, &rec.req);
+    fill_modules(b, &rec);
+    fill_loc(b, &rec.addr_at);
+    fill_loc(b, &rec.ip_at);
     ticket = guard_crash_publish(c, &rec, &slot);
     n = (int)fz_range(&b->in, 0, GUARD_CRASH_FRAMES + 2);
     for (k = 0; k < n && k < GUARD_CRASH_FRAMES; k++) {
-        frames[k] = fz_u64(&b->in);
+        rec.frames[k] = fz_u64(&b->in);
+        fill_loc(b, &rec.at[k]);
     }
+    rec.nframes = (apr_uint32_t)n;
     if (slot && n > 0) {
-        sig = guard_crash_signature(rec.signo, frames, n);
-        guard_crash_add_frames(slot, ticket, frames, n, sig);
-        guard_crash_count_group(c, sig, &rec, frames,
-                                n < GUARD_CRASH_FRAMES ? n
-                                                       : GUARD_CRASH_FRAMES);
+        rec.signature = guard_crash_where_signature(&rec);
+        guard_crash_add_frames(slot, ticket, &rec);
+        guard_crash_count_group(c, &rec);
     }
     if (slot) {
         add_php(b, slot, ticket);

@@ -31,7 +31,7 @@ def test_audit_flags_child_crash(make_server):
     assert any("exit signal" in l for l in s.unexpected_log_lines())
     s.expect_log(r"child pid %d exit signal" % victim)
     # mod_guard's own crash report and the parent's line about it.
-    s.expect_log(r"GRD050[01]: (crash \d+|child pid %d)" % victim)
+    s.expect_log(r"GRD050[016]: (crash \d+|child pid %d)" % victim)
 
     # The server and the status page survive; the dead child is no busy
     # worker.

@@ -158,7 +158,7 @@ def fire_crash(s):
 @pytest.mark.slow
 def test_page_in_chromium(make_server):
     s = make_server(SNIPPET)
-    for r in (r"exit signal", r"GRD050[0-2]"):
+    for r in (r"exit signal", r"GRD050[0-2]", r"GRD0506"):
         s.expect_log(r)
 
     fire_crash(s)

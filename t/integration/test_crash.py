@@ -22,7 +22,9 @@ CRASHTEST_SRC = os.path.join(HERE, "..", "modules", "mod_crashtest.c")
 APXS = os.environ.get("APXS") or "/usr/bin/apxs"
 
 # The crash lines every test here expects in the error log.
-CRASH_LOG = [r"exit signal", r"GRD050[0-2]"]
+CRASH_LOG = [r"exit signal", r"GRD050[0-2]", r"GRD0506"]
+# The crash handler's time limit (GUARD_CRASH_HANDLER_LIMIT_S).
+HANDLER_LIMIT_S = 5
 
 PHP_FFI = "php_admin_value ffi.enable 1\n"
 CRASHTEST_CONF = """\
@@ -151,6 +153,9 @@ def test_prefork_php_crash(make_server, page, sig, codes, func):
     # Every line of it tagged, and a PHP page's frames in it.
     native, php = assert_report_tagged(log, c)
     assert php and c["php_frames"], c
+    named = parent_frames(log, c)
+    if func:
+        assert any(func in l for l in named[:6]), named
     assert_serving(s)
     js = s.guard_json()
     assert js["counters"]["crashes_total"] == 1
@@ -178,7 +183,8 @@ def report_block(log, c):
 
 def assert_report_tagged(log, c):
     """Every line of the report names its crash; the frame lines are the
-    record's frames, native then PHP."""
+    record's frames, native then PHP: module(+offset) as the page has
+    them, no name (the handler looks none up), and the address."""
     block = report_block(log, c)
     tag = "] GRD0500: crash %d: " % c["id"]
     untagged = [l for l in block if tag not in l]
@@ -187,11 +193,27 @@ def assert_report_tagged(log, c):
               if re.search(re.escape(tag) + r"#\d+ ", l)]
     assert len(native) == len(c["frames"]), block
     for i, (text, f) in enumerate(zip(native, c["frames"])):
-        assert text.startswith("#%d " % i) and text.endswith(
-            "[%s]" % f["addr"]), (text, f)
+        if f["where"] == "module":
+            want = r"#%d %s\(\+%s\) \[0x[0-9a-f]+\]$" % (
+                i, re.escape(f["module"]), f["offset"])
+        else:
+            want = r"#%d \[0x[0-9a-f]+\]$" % i
+        assert re.match(want, text), (text, f)
     php = [l.split(tag, 1)[1] for l in block
            if re.search(re.escape(tag) + r"php #\d+ ", l)]
     return native, php
+
+
+def parent_frames(log, c):
+    """The parent's named frames of crash c (GRD0506), in order."""
+    lines = re.findall(r"GRD0506: crash %d: (#\d+ .*)$" % c["id"], log, re.M)
+    assert [l.split(" ", 1)[0] for l in lines] == \
+        ["#%d" % i for i in range(len(c["frames"]))], (lines, c["frames"])
+    for text, f in zip(lines, c["frames"]):
+        if f["where"] == "module" and f["function"]:
+            assert text.split(" ", 1)[1].startswith("%s(%s+%s) [0x" % (
+                f["module"], f["function"], f["function_offset"])), (text, f)
+    return lines
 
 
 def frame_lines(path):
@@ -243,7 +265,7 @@ def test_php_frames_of_deep_ffi_crash(make_server):
                      if f["file"] else
                      "php #%d %s (internal)" % (i, f["function"])
                      for i, f in enumerate(php)], lines
-    assert any("ffi_call" in l for l in native), native
+    assert any("ffi_call" in l for l in parent_frames(s.log_text(), c))
     assert_serving(s)
 
 
@@ -274,7 +296,7 @@ def test_event_module_crash(make_server, crashtest_so, kind, sig, codes,
         assert any(func in n for n in names), c["frames"]
     if sig != "SIGABRT":
         # The first frame is the faulting instruction.
-        assert c["frames"][0]["addr"] == c["ip"], c
+        assert c["frames"][0] == c["ip"], c
     assert c["request_state"] == "active" and c["php_frames"] is None, c
     wait_exit_logged(s)
     assert_report_tagged(s.log_text(), c)
@@ -359,7 +381,9 @@ def test_signal_to_idle_prefork_child(make_server):
         c["request"].split("?")[0].split(" ")[1] in ("/guard-status",
                                                      "/hello.txt")
         and c["request_state"] == "finished"), c
-    assert c["addr"] == "0x0"
+    assert c["addr"] == {"where": "null_page", "module": None,
+                         "offset": "0x0", "function": None,
+                         "function_offset": None}, c
     wait_exit_logged(s)
     assert_serving(s)
 
@@ -458,8 +482,10 @@ def test_graceful_restart_keeps_history(make_server):
     assert {c["signal"] for c in after} == {"SIGSEGV", "SIGABRT"}
     old = [c for c in after if c["id"] == 1][0]
     assert old["generation"] < after[0]["generation"]
-    # Frames of an earlier generation are shown as addresses only.
+    # Frames of an earlier generation: modules and offsets, no names.
     assert old["symbolized"] is False and old["frames"]
+    assert any(f["module"] for f in old["frames"]), old["frames"]
+    assert not any(f["function"] for f in old["frames"]), old["frames"]
     r = s.guard_get("crash=1")
     assert r.status == 200 and "Crash 1" in r.text, r
 
@@ -517,3 +543,179 @@ def test_crash_and_child_pages(make_server):
     assert "<b>x</b>" not in main
     auto = s.guard_get("auto").text
     assert "CrashesTotal: 1" in auto
+
+
+# ------------------------------------------------- no lock, a time limit
+
+DLHOLD_SRC = r"""
+#include <unistd.h>
+/* Holds the loader's lock: dlopen() runs constructors under it. */
+__attribute__((constructor)) static void hold(void)
+{
+    sleep(60);
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def dlhold_so():
+    """A shared object whose constructor blocks for a minute."""
+    d = tempfile.mkdtemp(prefix="dlhold-")
+    src = os.path.join(d, "dlhold.c")
+    with open(src, "w") as f:
+        f.write(DLHOLD_SRC)
+    so = os.path.join(d, "libdlhold.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", so, src], check=True)
+    os.chmod(d, 0o755)
+    yield so
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_crash_while_loader_lock_held(make_server, crashtest_so, dlhold_so):
+    """A crash while another thread is in dlopen() (the loader's lock
+    held): the handler takes no lock, so it finishes at once, frames and
+    all, and the time limit is not what ends the process."""
+    s = crash_server(make_server, mpm="event", so=crashtest_so)
+    fire(s, "/ct?dlhold=" + dlhold_so)
+    c = wait_crash(s, lambda c: c["uri"] and c["uri"].startswith("/ct"),
+                   what="record of ?dlhold")
+    check_record(c, "SIGSEGV", "/ct?...", ["SEGV_MAPERR"])
+    wait_exit_logged(s)
+    c = [x for x in s.guard_json()["crashes"] if x["id"] == c["id"]][0]
+    assert c["time_limit"] is False, c
+    assert c["handler_us"] is not None and c["handler_us"] < 1000000, c
+    assert "end of report" in "\n".join(report_block(s.log_text(), c))
+    assert any("crashtest_segv" in l for l in parent_frames(s.log_text(), c))
+    assert s.count_log(r"GRD0505") == 0
+    assert_serving(s)
+
+
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_time_limit_ends_a_hung_handler(make_server, crashtest_so, mpm):
+    """A handler that never finishes (GUARD_TEST_CRASH_HANG makes it wait
+    after its headline) is ended by its time limit: the child dies of the
+    crash's own signal within the limit, httpd logs "exit signal", the
+    parent logs the crash and GRD0505, and the record says so."""
+    s = crash_server(make_server, mpm=mpm, so=crashtest_so,
+                     env={"GUARD_TEST_CRASH_HANG": "1"})
+    s.expect_log(r"GRD0505")
+    fire(s, "/ct?segv")
+    c = wait_crash(s, lambda c: c["uri"] and c["uri"].startswith("/ct"),
+                   what="record of the hung handler")
+    assert c["handler_us"] is None and c["frames"] == [], c
+    start = time.time()
+    wait_for(lambda: not os.path.exists("/proc/%d" % c["pid"]) or
+             open("/proc/%d/stat" % c["pid"]).read().split(") ")[1][0] == "Z",
+             HANDLER_LIMIT_S + 10, interval=0.1,
+             what="the end of pid %d" % c["pid"])
+    ended = time.time()
+    # From the crash to the end: the limit, and scheduling slack.
+    assert ended - c["time_ms"] / 1000.0 < HANDLER_LIMIT_S + 3, \
+        (ended, c["time_ms"])
+    assert ended - start <= HANDLER_LIMIT_S + 3
+    wait_exit_logged(s)
+    wait_for(lambda: s.count_log(r"GRD0505: crash %d: " % c["id"]) == 1, 10,
+             what="GRD0505 of crash %d" % c["id"])
+    log = s.log_text()
+    assert re.search(r"child pid %d exit signal Segmentation fault"
+                     % c["pid"], log), log
+    assert "test: the handler hangs" in log
+    one = s.guard_get("crash=%d&json" % c["id"]).json()["crash"]
+    assert one["time_limit"] is True, one
+    assert_serving(s)
+
+
+# --------------------------------------- no address of the process shown
+
+def mapped_ranges(pids):
+    """(start, end) of every mapping of these processes, but a sanitizer
+    build's shadow memory (terabytes reserved, where a time in seconds
+    would fall)."""
+    ranges = set()
+    for pid in pids:
+        try:
+            with open("/proc/%d/maps" % pid) as f:
+                for line in f:
+                    lo, hi = line.split(" ", 1)[0].split("-")
+                    lo, hi = int(lo, 16), int(hi, 16)
+                    if hi - lo < 1 << 40:
+                        ranges.add((lo, hi))
+        except OSError:
+            pass
+    return sorted(ranges)
+
+
+NUMBER_RE = re.compile(r"0[xX]([0-9a-fA-F]+)|\b([0-9a-f]{8,16})\b|"
+                       r"\b([0-9]{10,20})\b")
+
+
+def numbers_in(text):
+    """Every number a page shows that could be an address: 0x-prefixed
+    hex, bare hex of 8 to 16 digits, decimals of 10 digits and more."""
+    out = []
+    for m in NUMBER_RE.finditer(text):
+        h1, h2, d = m.groups()
+        if h1:
+            out.append((m.group(0), int(h1, 16)))
+        elif h2:
+            out.append((m.group(0), int(h2, 16)))
+        elif int(d) >= 1 << 32:     # below: times in seconds, counts
+            out.append((m.group(0), int(d)))
+    return out
+
+
+def assert_no_address(name, text, ranges, absolute):
+    for s in absolute:
+        assert s not in text, (name, s)
+    for token, v in numbers_in(text):
+        for lo, hi in ranges:
+            assert not (lo <= v < hi), \
+                "%s shows %s, inside the mapping %x-%x" % (name, token, lo, hi)
+
+
+def test_no_address_in_any_format(make_server):
+    """After a real crash, and with a stuck worker's live stacks shown,
+    no page in any format shows a number inside a mapping of the server's
+    processes (the parent's and every child's /proc/<pid>/maps), nor any
+    absolute address the crash report wrote to the error log."""
+    from guardtest import find_worker
+    s = crash_server(make_server, snippet="GuardStuckThreshold 1s\n"
+                     "GuardWatchInterval 100ms\nStartServers 3\n")
+    fire(s, "/crash_ffi_deep.php")
+    c = wait_crash(s, lambda c: c["uri"] == "/crash_ffi_deep.php")
+    wait_exit_logged(s)
+    bh = s.blackhole()
+    s.hang("/stack_block.php?port=%d" % bh.port)
+    bh.wait_accepted()
+
+    def stuck():
+        w = find_worker(s.guard_json(), "/stack_block")
+        st = w and w.get("stack")
+        return w if w and w["stuck"] and st and st.get("native") != "none" \
+            else None
+    w = wait_for(stuck, 15, interval=0.2, what="live stacks of a stuck worker")
+    log = s.log_text()
+    block = " ".join(report_block(log, c))
+    absolute = set(re.findall(r"\[(0x[0-9a-f]{4,})\]", block))
+    absolute |= set(re.findall(r"(?:at|ip) (0x[0-9a-f]{4,})", block))
+    absolute |= set(re.findall(r"GRD0506: .*\[(0x[0-9a-f]+)\]", log))
+    assert absolute, "the report names no address"
+    pids = [s.read_pid()]
+    pids += [ch["pid"] for ch in s.guard_json()["children"]]
+    ranges = mapped_ranges(pids)
+    assert ranges
+    st = "stack=%d.%d" % (w["child"], w["thread"])
+    queries = ["", "json", "prometheus", "auto", "crash=%d" % c["id"],
+               "crash=%d&json" % c["id"], st, st + "&json",
+               "child=%d" % c["child"], "child=%d&json" % c["child"]]
+    for q in queries:
+        r = s.guard_get(q)
+        assert r.status == 200, (q, r)
+        assert_no_address("?" + q, r.text, ranges, absolute)
+    js = s.guard_get("crash=%d&json" % c["id"]).json()["crash"]
+    assert js["frames"] and all(set(f) == {"where", "module", "offset",
+                                           "function", "function_offset"}
+                                for f in js["frames"]), js["frames"]
+    assert js["addr"]["where"] == "null_page", js
+    assert js["ip"]["where"] == "module", js
+    assert_serving(s)

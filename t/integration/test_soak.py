@@ -28,7 +28,7 @@ from soaklib import (Wrk, FdSampler, access_counts, auto_fields, fd_count,
 
 pytestmark = pytest.mark.soak
 
-CRASH_LOG = [r"exit signal", r"GRD050[0-2]"]
+CRASH_LOG = [r"exit signal", r"GRD050[0-2]", r"GRD0506"]
 
 PREFORK = """\
 <IfModule mpm_prefork_module>

@@ -9,13 +9,17 @@
  * that lock on the file, waiting for it, then with a port reads from a
  * backend on 127.0.0.1 while holding it. ?cancel says the worker
  * thread's cancellation state and type. ?sleep=<ms> sleeps, ?spin=<ms>
- * burns the CPU, for that long.
+ * burns the CPU, for that long. ?dlhold=<shared object> crashes (SIGSEGV)
+ * while another thread is inside dlopen() of that object, whose
+ * constructor blocks: the loader's lock is held.
  * Never load it in a real server.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -169,6 +173,41 @@ static void spin_for(long ms)
     }
 }
 
+static void *open_in_thread(void *path)
+{
+    return dlopen(path, RTLD_NOW);
+}
+
+/* True once path is mapped: dlopen() maps before it runs constructors,
+ * and holds the loader's lock throughout. */
+static int mapped(const char *path)
+{
+    char line[512];
+    FILE *f = fopen("/proc/self/maps", "r");
+    int found = 0;
+
+    while (f && !found && fgets(line, sizeof(line), f)) {
+        found = strstr(line, path) != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
+static void crash_in_dlopen(const char *path)
+{
+    pthread_t t;
+    int i;
+
+    pthread_create(&t, NULL, open_in_thread, (void *)path);
+    for (i = 0; i < 500 && !mapped(path); i++) {
+        usleep(10000);
+    }
+    usleep(50000);   /* into its constructor */
+    crashtest_sink = crashtest_segv();
+}
+
 static int crashtest_handler(request_rec *r)
 {
     const char *a = r->args ? r->args : "";
@@ -187,6 +226,9 @@ static int crashtest_handler(request_rec *r)
     }
     else if (!strncmp(a, "bus=", 4)) {
         crashtest_sink = crashtest_bus(a + 4);
+    }
+    else if (!strncmp(a, "dlhold=", 7)) {
+        crash_in_dlopen(apr_pstrdup(r->pool, a + 7));
     }
     else if (!strcmp(a, "stack")) {
         crashtest_sink = crashtest_step(0, NULL);

@@ -14,6 +14,7 @@
 #include "guard_crash_fmt.h"
 #include "guard_crash_sym.h"
 #include "guard_crash_view.h"
+#include "guard_crash_where.h"
 #include "guard_query.h"
 #include "guard_status_html.h"
 #include "guard_status_json.h"
@@ -56,6 +57,26 @@ static void make_rec(guard_crash_rec_t *r, int signo, int pid)
     r->pid = pid;
     r->tid = pid;
     r->elapsed_ms = -1;
+}
+
+/* This process's modules, as a child reads them. */
+static guard_where_t where;
+
+/* frames[0..n) into r, placed in modules as the handler does. */
+static void set_frames(guard_crash_rec_t *r, const apr_uint64_t *frames,
+                       int n)
+{
+    int i;
+
+    if (!where.map[0].n && !where.map[1].n) {
+        guard_where_refresh(&where, "/proc/self/exe");
+    }
+    r->nframes = (apr_uint32_t)n;
+    for (i = 0; i < n; i++) {
+        r->frames[i] = frames[i];
+        guard_where_locate(&where, frames[i], i > 0, r, &r->at[i]);
+    }
+    r->signature = guard_crash_where_signature(r);
 }
 
 START_TEST(ring_keeps_newest)
@@ -233,12 +254,19 @@ START_TEST(frames_and_groups)
     for (i = 0; i < 5; i++) {
         make_rec(&r, SIGSEGV, 10 + i);
         t = guard_crash_publish(c, &r, &slot);
-        guard_crash_add_frames(slot, t, frames, n, sig);
-        guard_crash_count_group(c, sig, &r, frames, n);
+        set_frames(&r, frames, n);
+        guard_crash_add_frames(slot, t, &r);
+        guard_crash_count_group(c, &r);
     }
+    sig = r.signature;      /* of the frames in modules */
+    ck_assert_uint_eq(c->groups[sig % GUARD_CRASH_GROUPS].at[0].kind,
+                      GUARD_AT_NONE);        /* 0x1234: in no module */
+    ck_assert_uint_eq(c->groups[sig % GUARD_CRASH_GROUPS].at[1].kind,
+                      GUARD_AT_NULL);
     make_rec(&r, SIGBUS, 99);
-    guard_crash_count_group(c, guard_crash_signature(SIGBUS, frames, n), &r,
-                            frames, n);
+    set_frames(&r, frames, n);
+    ck_assert_uint_ne(r.signature, sig);
+    guard_crash_count_group(c, &r);
     ck_assert_int_eq(guard_crash_read(c, 4, &out), 1);
     ck_assert_uint_eq(out.nframes, 4);
     ck_assert(out.flags & GUARD_CRASHF_FRAMES);
@@ -349,21 +377,91 @@ END_TEST
 START_TEST(symbolize_dladdr)
 {
     guard_frame_sym_t f;
+    guard_crash_rec_t r;
     void *fn = dlsym(RTLD_DEFAULT, "apr_pool_create_ex");
+    apr_uint64_t frames[2];
+    const char *mod;
 
     ck_assert_ptr_nonnull(fn);
-    ck_assert_int_eq(guard_symbolize_dladdr(NULL,
-                     (apr_uint64_t)(apr_uintptr_t)fn + 4, 1, &f), 1);
+    make_rec(&r, SIGSEGV, 1);
+    frames[0] = frames[1] = (apr_uint64_t)(apr_uintptr_t)fn + 4;
+    set_frames(&r, frames, 2);
+    ck_assert_uint_eq(r.at[1].kind, GUARD_AT_MODULE);
+    ck_assert_uint_eq(r.nmodules, 1);              /* one module, twice */
+    mod = guard_crash_module_of(&r, &r.at[1]);
+    ck_assert_ptr_nonnull(strstr(mod, "libapr-1"));
+    memset(&f, 0, sizeof(f));
+    ck_assert_int_eq(guard_symbolize_dladdr(NULL, mod, r.at[1].offset, 1,
+                                            &f), 1);
     ck_assert_str_eq(f.function, "apr_pool_create_ex");
     ck_assert_uint_eq(f.func_offset, 4);
-    ck_assert_ptr_nonnull(strstr(f.module, "libapr-1"));
-    ck_assert_int_eq(guard_symbolize_dladdr(NULL, 0, 0, &f), 0);
+    ck_assert_int_eq(guard_symbolize_dladdr(NULL, "/no/such.so", 4, 0, &f),
+                     0);
     /* The faulting instruction is looked up as it is. */
-    ck_assert_int_eq(guard_symbolize_dladdr(NULL,
-                     (apr_uint64_t)(apr_uintptr_t)fn, 0, &f), 1);
+    ck_assert_int_eq(guard_symbolize_dladdr(NULL, mod, r.at[1].offset - 4,
+                                            0, &f), 1);
     ck_assert_str_eq(f.function, "apr_pool_create_ex");
+    ck_assert_uint_eq(f.func_offset, 0);
 }
 END_TEST
+
+START_TEST(where_places_addresses)
+{
+    guard_crash_rec_t r, other;
+    apr_uint64_t frames[4];
+    int local = 0, i;
+    apr_uint32_t cur;
+
+    guard_where_refresh(&where, "/proc/self/exe");
+    cur = where.cur;
+    ck_assert_int_eq(guard_where_stale(&where), 0);
+    guard_where_refresh(&where, "/proc/self/exe");
+    ck_assert_uint_ne(where.cur, cur);           /* the other table */
+    ck_assert_uint_eq(where.map[0].seq % 2, 0);
+    make_rec(&r, SIGSEGV, 1);
+    frames[0] = 0x8;                                      /* null page */
+    frames[1] = (apr_uint64_t)(apr_uintptr_t)&local;      /* a stack */
+    frames[2] = (apr_uint64_t)(apr_uintptr_t)dlsym(RTLD_DEFAULT,
+                                                   "gnu_get_libc_version");
+    frames[3] = (apr_uint64_t)(apr_uintptr_t)&set_frames; /* the program */
+    set_frames(&r, frames, 4);
+    ck_assert_uint_eq(r.at[0].kind, GUARD_AT_NULL);
+    ck_assert_uint_eq(r.at[0].offset, 0x8);
+    ck_assert_uint_eq(r.at[1].kind, GUARD_AT_NONE);
+    ck_assert_uint_eq(r.at[2].kind, GUARD_AT_MODULE);
+    ck_assert_ptr_nonnull(strstr(guard_crash_module_of(&r, &r.at[2]),
+                                 "libc.so"));
+    ck_assert_uint_eq(r.at[3].kind, GUARD_AT_MODULE);
+    ck_assert_str_eq(guard_crash_module_of(&r, &r.at[3]), "/proc/self/exe");
+    ck_assert_ptr_null(guard_crash_module_of(&r, &r.at[1]));
+    /* The same frames loaded elsewhere: the same signature. */
+    other = r;
+    other.modules[0].bias += 0x100000;
+    ck_assert_uint_eq(guard_crash_where_signature(&other), r.signature);
+    /* A full module list leaves the frame in no module. */
+    r.nmodules = GUARD_CRASH_MODULES;
+    for (i = 0; i < GUARD_CRASH_MODULES; i++) {
+        strcpy(r.modules[i].path, "/x.so");
+    }
+    guard_where_locate(&where, frames[2], 0, &r, &r.at[0]);
+    ck_assert_uint_eq(r.at[0].kind, GUARD_AT_NONE);
+    ck_assert_int_lt(guard_modmap_find(&where.map[where.cur], 0x10), 0);
+    /* A table being rewritten is not searched. */
+    where.map[where.cur].seq++;
+    guard_where_locate(&where, frames[2], 0, &r, &r.at[0]);
+    ck_assert_uint_eq(r.at[0].kind, GUARD_AT_NONE);
+    where.map[where.cur].seq++;
+}
+END_TEST
+
+/* No hexadecimal number of this process's own addresses in txt. */
+static void assert_no_address(const char *txt, apr_uint64_t addr)
+{
+    char hex[32];
+
+    apr_snprintf(hex, sizeof(hex), "%" APR_UINT64_T_HEX_FMT, addr);
+    ck_assert_msg(strstr(txt, hex) == NULL, "address %s in %s", hex, txt);
+}
 
 static void sink_write(void *ctx, const char *d, apr_size_t n)
 {
@@ -382,6 +480,7 @@ START_TEST(view_and_render)
 
     frames[0] = (apr_uint64_t)(apr_uintptr_t)dlsym(RTLD_DEFAULT,
                                                    "apr_pool_create_ex");
+    guard_where_refresh(&where, "/proc/self/exe");
     for (i = 0; i < 6; i++) {
         apr_uint64_t t;
 
@@ -395,11 +494,14 @@ START_TEST(view_and_render)
             strcpy(r.req.client, "c");
             r.elapsed_ms = 3;
         }
+        r.addr = frames[0] + 2;
+        r.ip = frames[0];
+        guard_where_locate(&where, r.addr, 0, &r, &r.addr_at);
+        guard_where_locate(&where, r.ip, 0, &r, &r.ip_at);
         t = guard_crash_publish(c, &r, &slot);
-        guard_crash_add_frames(slot, t, frames, 1,
-                               guard_crash_signature(SIGSEGV, frames, 1));
-        guard_crash_count_group(c, guard_crash_signature(SIGSEGV, frames, 1),
-                                &r, frames, 1);
+        set_frames(&r, frames, 1);
+        guard_crash_add_frames(slot, t, &r);
+        guard_crash_count_group(c, &r);
     }
     guard_crash_proc_start(c, 1, 105, 0, apr_time_now(), 10);
     v = guard_crash_view_take(pool, c, 0, apr_time_now(),
@@ -422,6 +524,11 @@ START_TEST(view_and_render)
     ck_assert_ptr_nonnull(strstr(txt, "\"uri\":\"/<script>\\\"x\\\\x0A\""));
     ck_assert_ptr_nonnull(strstr(txt, "\"function\":\"apr_pool_create_ex\""));
     ck_assert_ptr_nonnull(strstr(txt, "\"count\":6"));
+    ck_assert_ptr_nonnull(strstr(txt, "\"addr\":{\"where\":\"module\","));
+    ck_assert_ptr_nonnull(strstr(txt, "\"function\":\"apr_pool_create_ex\","
+                                      "\"function_offset\":\"0x2\"}"));
+    assert_no_address(txt, frames[0]);
+    assert_no_address(txt, frames[0] + 2);
 
     o = guard_sink_buffer(pool);
     guard_crash_render_html(v, o);
@@ -429,6 +536,14 @@ START_TEST(view_and_render)
     ck_assert_ptr_null(strstr(txt, "<script>"));
     ck_assert_ptr_nonnull(strstr(txt, "/&lt;script&gt;&quot;x"));
     ck_assert_ptr_nonnull(strstr(txt, "?crash=6"));
+    ck_assert_ptr_nonnull(strstr(txt, "libapr-1.so.0+0x"));
+    assert_no_address(txt, frames[0]);
+    o = guard_sink_buffer(pool);
+    guard_crash_render_html_one(v, &v->items[0], o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "(apr_pool_create_ex+0x0)"));
+    assert_no_address(txt, frames[0]);
+    assert_no_address(txt, frames[0] + 2);
 
     o = guard_sink_buffer(pool);
     guard_crash_render_prometheus(v, o);
@@ -439,7 +554,8 @@ START_TEST(view_and_render)
     v = guard_crash_view_take(pool, c, 1, apr_time_now(),
                               guard_symbolize_dladdr, NULL);
     ck_assert_int_eq(v->items[0].symbolized, 0);
-    ck_assert_int_eq(v->items[0].syms[0].resolved, 0);
+    ck_assert_int_eq(v->items[0].syms[0].resolved, 1);
+    ck_assert_str_eq(v->items[0].syms[0].function, "");
     (void)sink_write;
 }
 END_TEST
@@ -761,6 +877,7 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, php_frames_in_record);
     tcase_add_test(tc, render_php_and_request_state);
     tcase_add_test(tc, symbolize_dladdr);
+    tcase_add_test(tc, where_places_addresses);
     tcase_add_test(tc, view_and_render);
     tcase_add_test(tc, proc_since_is_previous_end);
     tcase_add_test(tc, query_selectors);

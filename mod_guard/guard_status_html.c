@@ -593,7 +593,6 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
     const guard_crash_rec_t *r = &it->rec;
     char buf[GUARD_URI_LEN + 64];
     guard_cbuf_t b;
-    apr_uint32_t k;
 
     guard_printf(o, "<h2>Crash %" APR_UINT64_T_FMT "</h2>\n<table>\n", r->id);
     guard_cbuf_init(&b, buf, sizeof(buf));

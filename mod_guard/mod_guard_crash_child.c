@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "httpd.h"
 #include "http_config.h"
+#include "http_protocol.h"
 #include "http_request.h"
 #include "mod_guard.h"
 #include "mod_guard_child.h"

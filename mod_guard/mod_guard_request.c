@@ -203,6 +203,7 @@ static apr_int32_t stream_id_of(request_rec *r)
  * saw the connection start, so the client's fd is set again. */
 static int guard_post_read_request(request_rec *r)
 {
+    apr_int32_t sid = 0;
     guard_slot_t *s;
     guard_watch_t *w;
     guard_req_conf_t rc;
@@ -210,10 +211,16 @@ static int guard_post_read_request(request_rec *r)
     if (r->main || r->prev || !(s = guard_glue_thread_enter(r->connection))) {
         return DECLINED;
     }
+    if (r->connection->master && (sid = stream_id_of(r)) == s->stream_id
+        && s->state == GUARD_WS_IDLE && s->done_req_start) {
+        /* mod_http2 answers a stream whose request failed with a request
+         * of its own, after the first one's end: the stream is over. */
+        return DECLINED;
+    }
     guard_conf_request(r, &rc);
     guard_seq_write_begin(&s->seq);
     if (r->connection->master) {
-        s->stream_id = stream_id_of(r);
+        s->stream_id = sid;
     }
     else if (mpm_async) {
         s->client_fd = client_fd_of(r->connection);
@@ -308,7 +315,6 @@ static int guard_log_transaction(request_rec *r)
 static apr_status_t stream_end(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     guard_slot_t *s;
-
     if (!APR_BRIGADE_EMPTY(bb) && AP_BUCKET_IS_EOR(APR_BRIGADE_LAST(bb))
         && (s = guard_glue_thread_slot()) != NULL
         && s->tid == guard_glue_thread_tid() && s->state == GUARD_WS_BUSY) {

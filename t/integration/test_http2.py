@@ -71,6 +71,19 @@ def h2_server(make_server, mpm, bh, extra="", tls=False, so=None):
     return s
 
 
+def check_connections(js, mpm, w):
+    """The client connections' rows: never stuck; under worker (a thread
+    holds a connection for its life) the one of stream row w counts it.
+    Under event a connection waiting for its streams is handed back to
+    the MPM (mod_http2 2.x): no thread, no row."""
+    conns = [x for x in js["workers"] if x["kind"] == "mpm" and x["http2"]]
+    assert not any(x["stuck"] for x in conns), conns
+    if mpm == "worker":
+        mine = [x for x in conns if x["http2"]["connection"] ==
+                w["http2"]["connection"]]
+        assert mine and mine[0]["http2"]["streams"] >= 1, js["workers"]
+
+
 def h2_rows(s, pred=lambda w: True):
     return [w for w in s.guard_json()["workers"]
             if w["kind"] == "http2" and pred(w)]
@@ -87,10 +100,13 @@ def wait_stream(s, st, pred=lambda w: True, timeout=5, what=None):
                     % st.id)
 
 
-def check_cut(s, st, bh):
-    assert st.done.wait(TIMEOUT + 6), "stream %d not answered" % st.id
-    assert st.status == 502, (st.status, st.data[:200])
-    assert TIMEOUT - 0.3 <= st.elapsed <= TIMEOUT + 2.5, st.elapsed
+def check_cut(s, st, bh, late=0):
+    """st was cut at the timeout (late: how long it may have queued behind
+    others first) and ended with mod_proxy's error: 502 over HTTP/1.1,
+    500 over HTTP/2 (mod_proxy_http reads the cut as an internal error)."""
+    assert st.done.wait(TIMEOUT + late + 6), "stream %d not answered" % st.id
+    assert st.status in (500, 502), (st.status, st.data[:200])
+    assert TIMEOUT - 0.3 <= st.elapsed <= TIMEOUT + late + 2.5, st.elapsed
     assert re.search(r"GRD0300: backend cut: .* \"GET %s\" .* to 127\.0\.0\.1:%d"
                      % (re.escape(st.path.split("?")[0]), bh.port),
                      s.log_text()), s.log_tail()
@@ -116,13 +132,7 @@ def test_stream_listed_stuck_and_cut(make_server, mpm):
         assert w["tid"] in proc_threads(w["pid"]) and w["tid"] != w["pid"]
         js = s.guard_json()
         assert js["summary"]["http2_streams"] >= 1, js["summary"]
-        conns = [x for x in js["workers"] if x["kind"] == "mpm" and
-                 x["http2"] and x["http2"]["connection"] ==
-                 w["http2"]["connection"]]
-        assert conns and conns[0]["http2"]["streams"] == 1, js["workers"]
-        assert not conns[0]["stuck"], conns
-        assert w["thread"] >= js["server"]["thread_limit"] - \
-            len([x for x in js["workers"] if x["kind"] == "http2"]) or True
+        check_connections(js, mpm, w)
         html = s.guard_get("").text
         assert "HTTP/2 stream %d of connection" % st.id in html
         assert "BusyStreams: 1" in s.guard_get("auto").text
@@ -158,25 +168,30 @@ def test_native_frames_of_a_stuck_stream(make_server, mpm):
 def test_fifty_streams_ten_hang(make_server, mpm):
     """One connection, 50 streams at once, 10 of them on the silent
     backend: the 40 are answered at once, the 10 cut at the timeout, and
-    the connection is still usable."""
+    the connection is still usable. mod_http2 processes a connection's
+    streams a few at a time at first (more as they complete quickly), in
+    the order they came: the 40 are sent first, so that the 10 do not
+    hold them up; each of the 10 is cut once it has been blocked for the
+    timeout (some may have waited their turn behind the others)."""
     bh = Blackhole()
     s = h2_server(make_server, mpm, bh, "H2MaxWorkers 24\n")
     c = H2Connection(s.port)
     try:
         t0 = time.monotonic()
-        hang = [c.get("/slow/n%d" % i) for i in range(10)]
         fast = [c.get("/hello.txt?%d" % i) for i in range(40)]
+        hang = [c.get("/slow/n%d" % i) for i in range(10)]
         for f in fast:
             assert f.done.wait(5), "fast stream %d" % f.id
             assert f.status == 200 and f.data == b"hello static\n"
         assert time.monotonic() - t0 < TIMEOUT - 0.5, time.monotonic() - t0
-        wait_for(lambda: len(h2_rows(s, lambda w: w["state"] == "busy")) == 10,
-                 5, what="10 busy streams listed")
         for h in hang:
-            assert h.done.wait(TIMEOUT + 6), "stream %d not cut" % h.id
-            assert h.status == 502, h.status
-        assert max(h.elapsed for h in hang) <= TIMEOUT + 2.5
-        assert s.count_log(r"GRD0300: backend cut") == 10, s.log_tail()
+            assert h.done.wait(2 * TIMEOUT + 6), "stream %d not cut" % h.id
+            assert h.status in (500, 502), h.status
+        assert max(h.elapsed for h in hang) <= 2 * TIMEOUT + 2.5
+        cuts = re.findall(r"GRD0300: backend cut: .* blocked (\d+\.\d) s",
+                          s.log_text())
+        assert len(cuts) == 10, s.log_tail()
+        assert all(TIMEOUT <= float(b) <= TIMEOUT + 0.6 for b in cuts), cuts
         again = c.get("/hello.txt")
         assert again.done.wait(5) and again.status == 200
         assert c.error is None, c.error
@@ -197,9 +212,7 @@ def test_tls_stream_cut(make_server, mpm):
         w = wait_stream(s, st, lambda w: w["wait"] and
                         w["wait"]["kind"] == "backend")
         assert w["request"] == "GET /slow/tls HTTP/2.0", w
-        conns = [x for x in s.guard_json()["workers"]
-                 if x["kind"] == "mpm" and x["http2"]]
-        assert conns and not any(x["stuck"] for x in conns), conns
+        check_connections(s.guard_json(), mpm, w)
         check_cut(s, st, bh)
     finally:
         c.close()

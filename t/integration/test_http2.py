@@ -265,3 +265,44 @@ def test_workers_come_and_go(make_server):
             assert w["tid"] in proc_threads(w["pid"]), (w, rnd)
     # Threads came and went: more of them than slots ever in use at once.
     assert len(tids) > 2, tids
+
+
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_lock_chain_of_streams_cut_holder(make_server, crashtest_so, mpm):
+    """Streams of one connection on a watched lock: one holds it while it
+    reads a silent backend, two wait in flock(). The chain names the
+    holder stream's thread and request; cut-holder cuts its backend and
+    the waiters go on."""
+    from test_lockwatch import CHAIN_RE, CLEARED_RE, chain_of, lock_file
+    bh = Blackhole()
+    s = h2_server(make_server, mpm, bh, "GuardBackendTimeout Off\n"
+                  "GuardLockWatch @ROOT@/locks/*.lck 1s cut-holder\n",
+                  so=crashtest_so)
+    path = lock_file(s, "h2.lck")
+    hb = s.blackhole()
+    c = H2Connection(s.port)
+    try:
+        holder = c.get("/ct?flock=%s,%d" % (path, hb.port))
+        hb.wait_accepted()
+        waiters = [c.get("/ct?flock=%s" % path) for _ in range(2)]
+        line = wait_for(lambda: re.findall(CHAIN_RE + ".*", s.log_text()),
+                        6, what="GRD0400 line")[0]
+        assert "2 workers" in line and "GET /ct?... HTTP/2.0" in line, line
+        cut = wait_for(lambda: re.findall(r"GRD0402: .*", s.log_text()), 3,
+                       what="GRD0402: the holder's backend cut")[0]
+        assert "127.0.0.1:%d" % hb.port in cut, cut
+        wait_for(lambda: s.count_log(CLEARED_RE), 5, what="GRD0401 line")
+        for w in waiters:
+            assert w.done.wait(5) and w.status == 200, w.status
+            assert w.data == b"locked\n", w.data
+        assert holder.done.wait(5)
+        js = s.guard_json()
+        assert chain_of(js, "h2.lck") is None, js["lock_waits"]
+        assert js["backend_cuts"][0]["action"] == "cut-holder", \
+            js["backend_cuts"]
+        cut = js["backend_cuts"][0]
+        row = [x for x in js["workers"]
+               if (x["child"], x["thread"]) == (cut["child"], cut["thread"])]
+        assert row and row[0]["kind"] == "http2", (cut, row)
+    finally:
+        c.close()

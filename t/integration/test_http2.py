@@ -306,3 +306,36 @@ def test_lock_chain_of_streams_cut_holder(make_server, crashtest_so, mpm):
         assert row and row[0]["kind"] == "http2", (cut, row)
     finally:
         c.close()
+
+
+def test_prefork_prior_knowledge(make_server):
+    """Under prefork mod_http2 says HTTP/2 is inactive (AH10034) and
+    refuses ALPN and Upgrade, but a client with prior knowledge over
+    cleartext still gets streams, on mod_http2's own threads (with mod_php
+    running there). mod_guard lists them, stuck, with their PHP frames;
+    it cannot say what they wait on nor cut them: under prefork no broker
+    opens other threads' syscall files (docs/directives.md, HTTP/2)."""
+    bh = Blackhole()
+    s = make_server("""\
+LoadModule http2_module {moddir}/mod_http2.so
+Protocols h2c http/1.1
+GuardStuckThreshold 1s
+GuardBackendTimeout {timeout}s
+""".format(moddir=MODDIR, timeout=TIMEOUT), mpm="prefork")
+    s.adopt(bh)
+    assert re.search(r"\[http2:warn\].*AH10034", s.log_text()), s.log_tail()
+    c = H2Connection(s.port)
+    try:
+        st = c.get("/backend.php?port=%d" % bh.port)
+        bh.wait_accepted()
+        w = wait_stream(s, st, lambda w: w["stuck"] and w["php_frames"],
+                        what="the stream stuck, with its PHP frames")
+        assert w["request"] == "GET /backend.php?... HTTP/2.0", w
+        assert w["php_frames"][0]["function"] == "fread", w["php_frames"]
+        assert w["wait"] is None or w["wait"]["kind"] == "unknown", w
+        time.sleep(max(0, TIMEOUT + 0.5 - w["elapsed_ms"] / 1000.0))
+        assert not st.done.is_set() and "GRD0300" not in s.log_text()
+        bh.release()
+        assert st.done.wait(5) and st.status == 200, st.status
+    finally:
+        c.close()

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <apr_strings.h>
 #include "guard_broker.h"
+#include "guard_broker_sandbox.h"
 #include "guard_broker_client.h"
 #include "guard_proc.h"
 #include "guard_sysfd.h"
@@ -28,31 +29,44 @@
 
 static pid_t broker_pid;
 static guard_broker_addr_t addr;
+static char sock_dir[64], sock_path[108];
 
 static pid_t my_tid(void)
 {
     return (pid_t)syscall(SYS_gettid);
 }
 
+/* The socket's group is nobody's: the "children" of these tests become
+ * nobody, as httpd's become its Group. */
+static int make_listener(void)
+{
+    int fd;
+
+    apr_snprintf(sock_dir, sizeof(sock_dir), "/tmp/guard-unit-broker.%d",
+                 (int)getpid());
+    fd = guard_broker_listen(sock_dir, NOBODY, sock_path, sizeof(sock_path));
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(guard_broker_addr_set(&addr, sock_path,
+                                           (socklen_t)strlen(sock_path) + 1),
+                     0);
+    return fd;
+}
+
+/* The broker as its program runs it (but for the root of procfs): every
+ * test below also checks that the allow-list lets its loop work. */
 static void start_broker(void)
 {
-    char name[64];
-    int len, fd;
     static volatile sig_atomic_t never;
+    int fd = make_listener();
 
-    len = apr_snprintf(name + 1, sizeof(name) - 1, "guard-unit-broker-%d",
-                       (int)getpid()) + 1;
-    name[0] = '\0';
-    fd = guard_broker_listen(name, (socklen_t)len);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(guard_broker_addr_set(&addr, name, (socklen_t)len), 0);
     broker_pid = fork();
     ck_assert_int_ge(broker_pid, 0);
     if (broker_pid == 0) {
-        guard_broker_cfg_t cfg = { fd, getppid() };
+        guard_broker_cfg_t cfg = { fd, getppid(), "/proc" };
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (guard_broker_confine() != 0) {
+        if (guard_broker_confine() != 0 || guard_broker_landlock("/proc") < 0
+            || guard_broker_seccomp() != 0) {
             _exit(70);
         }
         guard_broker_serve(&cfg, &never);
@@ -66,7 +80,11 @@ static void stop_broker(void)
     int st;
 
     kill(broker_pid, SIGKILL);
-    waitpid(broker_pid, &st, 0);
+    ck_assert_int_eq(waitpid(broker_pid, &st, 0), broker_pid);
+    /* Killed by the test, not by its allow-list (SIGSYS) or its set-up. */
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    unlink(sock_path);
+    rmdir(sock_dir);
 }
 
 /* fn runs in a child of this process; its exit status is returned. */
@@ -168,19 +186,21 @@ END_TEST
 
 static int child_is_child(void)
 {
-    return guard_broker_child_of(getpid(), getppid()) ? 0 : 1;
+    return guard_broker_child_of("/proc", getpid(), getppid()) ? 0 : 1;
 }
 
 START_TEST(child_of_is_the_parent_link_only)
 {
     ck_assert_int_eq(in_child(child_is_child), 0);
-    ck_assert(!guard_broker_child_of(getpid(), getpid()));
-    ck_assert(!guard_broker_child_of(getppid(), getpid()));
-    ck_assert(!guard_broker_child_of(1, getpid()));
-    ck_assert(!guard_broker_child_of(0, getpid()));
-    ck_assert(!guard_broker_child_of(-1, getpid()));
-    ck_assert(!guard_broker_child_of(getpid(), 0));
-    ck_assert(guard_broker_child_of(getpid(), getppid()));
+    ck_assert(!guard_broker_child_of("/proc", getpid(), getpid()));
+    ck_assert(!guard_broker_child_of("/proc", getppid(), getpid()));
+    ck_assert(!guard_broker_child_of("/proc", 1, getpid()));
+    ck_assert(!guard_broker_child_of("/proc", 0, getpid()));
+    ck_assert(!guard_broker_child_of("/proc", -1, getpid()));
+    ck_assert(!guard_broker_child_of("/proc", getpid(), 0));
+    ck_assert(guard_broker_child_of("/proc", getpid(), getppid()));
+    /* Another root of procfs (the broker's, chrooted into it). */
+    ck_assert(!guard_broker_child_of("/nonexistent", getpid(), getppid()));
 }
 END_TEST
 

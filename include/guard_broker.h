@@ -38,6 +38,19 @@
 /** The socket's name in its directory. */
 #define GUARD_BROKER_SOCK_NAME "broker.sock"
 
+/** Processes found not to be children are refused without another look
+ * for this long: at most GUARD_BROKER_REFUSED of them, the oldest
+ * forgotten first. (A pid that comes back as a child in that time is
+ * refused until then: its watchdog asks again a second later.) */
+#define GUARD_BROKER_REFUSED 64
+#define GUARD_BROKER_REFUSED_TIME apr_time_from_msec(250)
+
+typedef struct {
+    pid_t pid[GUARD_BROKER_REFUSED];
+    apr_time_t until[GUARD_BROKER_REFUSED];
+    int next;
+} guard_broker_refused_t;
+
 typedef struct {
     int listen_fd;            /* SOCK_SEQPACKET, listening, SO_PASSCRED,
                                * non-blocking */
@@ -55,6 +68,17 @@ typedef struct {
  */
 int guard_broker_check_request(const void *buf, ssize_t n, int flags,
                                pid_t sender, pid_t conn_pid, pid_t *tid);
+
+/** Empty the set of refused pids. */
+void guard_broker_refused_init(guard_broker_refused_t *r);
+
+/** 1 when pid was refused less than GUARD_BROKER_REFUSED_TIME before now. */
+int guard_broker_refused_has(const guard_broker_refused_t *r, pid_t pid,
+                             apr_time_t now);
+
+/** Remember pid as refused at now (replacing the oldest entry). */
+void guard_broker_refused_add(guard_broker_refused_t *r, pid_t pid,
+                              apr_time_t now);
 
 /**
  * 1 when <proc>/<pid>/stat names server_pid as pid's parent. pid itself

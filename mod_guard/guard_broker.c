@@ -337,10 +337,53 @@ static conn_t *free_slot(conn_t *conns)
     return oldest;
 }
 
-/* Only children of the server get as far as a connection slot.
+void guard_broker_refused_init(guard_broker_refused_t *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+int guard_broker_refused_has(const guard_broker_refused_t *r, pid_t pid,
+                             apr_time_t now)
+{
+    int i;
+
+    for (i = 0; i < GUARD_BROKER_REFUSED; i++) {
+        if (r->pid[i] == pid && pid > 0 && now < r->until[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void guard_broker_refused_add(guard_broker_refused_t *r, pid_t pid,
+                              apr_time_t now)
+{
+    r->pid[r->next] = pid;
+    r->until[r->next] = now + GUARD_BROKER_REFUSED_TIME;
+    r->next = (r->next + 1) % GUARD_BROKER_REFUSED;
+}
+
+/* Not a child of the server: closed at once. A process that was just
+ * found not to be one costs no look at /proc: a flood is refused at the
+ * price of accept and close. */
+static int refuse(const guard_broker_cfg_t *cfg, guard_broker_refused_t *r,
+                  pid_t pid, apr_time_t now)
+{
+    if (guard_broker_refused_has(r, pid, now)) {
+        return 1;
+    }
+    if (!guard_broker_child_of(cfg->proc, pid, cfg->server_pid)) {
+        guard_broker_refused_add(r, pid, now);
+        return 1;
+    }
+    return 0;
+}
+
+/* Only children of the server get as far as a connection slot, and are
+ * answered at once: the request is sent right after the connect.
  * @return 0 when one was taken (or refused), -1 when none was waiting */
 static int accept_one(const guard_broker_cfg_t *cfg, conn_t *conns,
-                      apr_time_t now)
+                      guard_broker_refused_t *r, apr_time_t now)
 {
     struct ucred uc;
     socklen_t len = sizeof(uc);
@@ -351,7 +394,7 @@ static int accept_one(const guard_broker_cfg_t *cfg, conn_t *conns,
         return errno == EINTR || errno == ECONNABORTED ? 0 : -1;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0
-        || !guard_broker_child_of(cfg->proc, uc.pid, cfg->server_pid)) {
+        || refuse(cfg, r, uc.pid, now)) {
         close(fd);
         return 0;
     }
@@ -359,19 +402,23 @@ static int accept_one(const guard_broker_cfg_t *cfg, conn_t *conns,
     c->fd = fd;
     c->pid = uc.pid;
     c->deadline = now + GUARD_BROKER_CONN_TIME;
+    if (serve_one(cfg, c) != 0) {
+        conn_close(c);
+    }
     return 0;
 }
 
 /* Everything waiting, so that a flood of refused connections cannot
  * fill the backlog between two rounds; bounded, so that the children
  * already connected are served meanwhile. */
-static void accept_all(const guard_broker_cfg_t *cfg, conn_t *conns)
+static void accept_all(const guard_broker_cfg_t *cfg, conn_t *conns,
+                       guard_broker_refused_t *r)
 {
     apr_time_t now = apr_time_now();
     int i;
 
     for (i = 0; i < GUARD_BROKER_ACCEPT_BATCH; i++) {
-        if (accept_one(cfg, conns, now) != 0) {
+        if (accept_one(cfg, conns, r, now) != 0) {
             break;
         }
     }
@@ -411,8 +458,10 @@ void guard_broker_serve(const guard_broker_cfg_t *cfg,
     struct pollfd pfd[GUARD_BROKER_MAX_CONNS + 1];
     int map[GUARD_BROKER_MAX_CONNS + 1];
     conn_t conns[GUARD_BROKER_MAX_CONNS];
+    guard_broker_refused_t refused;
     int i, n, timeout;
 
+    guard_broker_refused_init(&refused);
     for (i = 0; i < GUARD_BROKER_MAX_CONNS; i++) {
         conns[i].fd = -1;
     }
@@ -431,7 +480,7 @@ void guard_broker_serve(const guard_broker_cfg_t *cfg,
             }
         }
         if (pfd[0].revents & POLLIN) {
-            accept_all(cfg, conns);
+            accept_all(cfg, conns, &refused);
         }
     }
     for (i = 0; i < GUARD_BROKER_MAX_CONNS; i++) {

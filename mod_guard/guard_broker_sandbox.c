@@ -55,11 +55,10 @@ int guard_broker_syscalls(int *nrs, int max)
     static const int calls[] = {
 #ifdef SYS_poll
         SYS_poll,
+#else
+        SYS_ppoll,                /* glibc's poll() where there is no poll */
 #endif
-#ifdef SYS_open
-        SYS_open,
-#endif
-        SYS_ppoll, SYS_accept4, SYS_getsockopt, SYS_openat, SYS_read,
+        SYS_accept4, SYS_getsockopt, SYS_openat, SYS_read,
         SYS_recvmsg, SYS_sendmsg, SYS_close, SYS_getppid,
         SYS_clock_gettime, SYS_gettimeofday, SYS_restart_syscall,
         SYS_rt_sigreturn, SYS_exit, SYS_exit_group

@@ -189,6 +189,29 @@ static int stopping(void)
            || state == AP_MPMQ_STOPPING;
 }
 
+/* An end that another start would only repeat: logged, 1. */
+static int ended_for_good(const apr_proc_t *proc, apr_wait_t status)
+{
+    if (WIFEXITED(status)
+        && WEXITSTATUS(status) == GUARD_BROKER_EXIT_CONFINE) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server,
+                     GRD_BROKER_FAILED ": syscall-file broker pid %d "
+                     "could not be executed or could not confine itself: "
+                     "not restarted; waits of worker threads show as "
+                     "unknown", (int)proc->pid);
+        return 1;
+    }
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server,
+                     GRD_BROKER_SIGSYS ": syscall-file broker pid %d made "
+                     "a system call outside its allow-list: not "
+                     "restarted; waits of worker threads show as unknown",
+                     (int)proc->pid);
+        return 1;
+    }
+    return 0;
+}
+
 static void broker_maint(int reason, void *data, apr_wait_t status)
 {
     apr_proc_t *proc = data;
@@ -196,25 +219,7 @@ static void broker_maint(int reason, void *data, apr_wait_t status)
     switch (reason) {
     case APR_OC_REASON_DEATH:
         apr_proc_other_child_unregister(data);
-        if (stopping()) {
-            break;
-        }
-        if (WIFEXITED(status)
-            && WEXITSTATUS(status) == GUARD_BROKER_EXIT_CONFINE) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server,
-                         GRD_BROKER_FAILED ": syscall-file broker pid %d "
-                         "could not be executed or could not confine itself: "
-                         "not restarted; waits of worker threads show as "
-                         "unknown", (int)proc->pid);
-            break;
-        }
-        /* Another would make the same call again. */
-        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server,
-                         GRD_BROKER_SIGSYS ": syscall-file broker pid %d made "
-                         "a system call outside its allow-list: not "
-                         "restarted; waits of worker threads show as unknown",
-                         (int)proc->pid);
+        if (stopping() || ended_for_good(proc, status)) {
             break;
         }
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server, GRD_BROKER_DIED
@@ -236,10 +241,13 @@ static void broker_maint(int reason, void *data, apr_wait_t status)
     }
 }
 
+/* On pconf, registered after mod_so's unloading (so it runs before it),
+ * each generation: the socket goes when the server exits, not at a
+ * restart; only in the parent that made it. */
 static apr_status_t remove_socket(void *data)
 {
-    /* Children and the broker's fork share this pool's cleanups. */
-    if (retained && retained->owner == getpid()) {
+    if (retained && retained->owner == getpid()
+        && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING) {
         unlink(retained->path);
         rmdir(retained->dir);
     }
@@ -264,8 +272,6 @@ static int make_listener(apr_pool_t *pconf, server_rec *s)
     apr_cpystrn(retained->dir, dir, sizeof(retained->dir));
     retained->listen_fd = fd;
     retained->owner = getpid();
-    apr_pool_cleanup_register(s->process->pool, NULL, remove_socket,
-                              apr_pool_cleanup_null);
     return 0;
 }
 
@@ -333,6 +339,14 @@ static int guard_broker_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
     if (retained->listen_fd <= 0 && make_listener(pconf, s) != 0) {
         return OK;
+    }
+    apr_pool_cleanup_register(pconf, NULL, remove_socket,
+                              apr_pool_cleanup_null);
+    /* Group may have changed at a restart; the socket stays. */
+    if (chown(retained->path, (uid_t)-1, ap_unixd_config.group_id) != 0
+        || chown(retained->dir, (uid_t)-1, ap_unixd_config.group_id) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, GRD_BROKER_FAILED
+                     ": cannot give %s to httpd's Group", retained->path);
     }
     guard_broker_addr_set(&broker_addr, retained->path,
                           (socklen_t)strlen(retained->path) + 1);

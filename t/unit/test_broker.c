@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -57,6 +58,13 @@ static int make_listener(void)
     return fd;
 }
 
+/* Under valgrind (make unit-valgrind sets this) a seccomp filter would
+ * apply to valgrind's own system calls, which are not the broker's. */
+static int under_valgrind(void)
+{
+    return getenv("GUARD_UNIT_VALGRIND") != NULL;
+}
+
 /* The broker as its program runs it (but for the root of procfs): every
  * test below also checks that the allow-list lets its loop work. */
 static void start_broker(void)
@@ -71,7 +79,7 @@ static void start_broker(void)
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (guard_broker_confine() != 0 || guard_broker_landlock("/proc") < 0
-            || guard_broker_seccomp() != 0) {
+            || (!under_valgrind() && guard_broker_seccomp() != 0)) {
             _exit(70);
         }
         guard_broker_serve(&cfg, &never);
@@ -695,6 +703,9 @@ static int allowed_then_socket(void)
 
 START_TEST(seccomp_kills_on_other_calls)
 {
+    if (under_valgrind()) {
+        return;
+    }
     ck_assert_int_eq(in_child(allowed_then_socket), 100 + SIGSYS);
 }
 END_TEST

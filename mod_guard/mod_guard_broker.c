@@ -44,7 +44,9 @@
 
 APLOG_USE_MODULE(guard);
 
-#define RETAINED_KEY "mod_guard-broker"
+/* Its layout changed with the socket in a directory: a new key, so that
+ * a restart into this module never reads the older layout. */
+#define RETAINED_KEY "mod_guard-broker-dir"
 /* How long a child waits for an answer, and then stops asking. */
 #define ASK_TIMEOUT_MS 250
 #define ASK_PAUSE apr_time_from_sec(1)

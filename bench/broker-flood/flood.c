@@ -8,9 +8,10 @@
  *
  *     flood [F [N [timeout_ms]]]        (defaults 2, 1000, 250)
  *
- * Built against the current tree by `make bench/broker-flood/flood`; it
- * also builds against the broker of before (abstract socket, one accept
- * per round), which had no GUARD_BROKER_SOCK_NAME, for the comparison.
+ * Built against the tree by `make bench/broker-flood/flood`. It also
+ * builds against the anchor of bench/broker-flood/README.md (a broker on
+ * an abstract socket that accepts one connection per round, with no
+ * GUARD_BROKER_SOCK_NAME), for the comparison.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

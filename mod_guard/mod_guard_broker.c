@@ -44,8 +44,8 @@
 
 APLOG_USE_MODULE(guard);
 
-/* Its layout changed with the socket in a directory: a new key, so that
- * a restart into this module never reads the older layout. */
+/* Named for this layout (the socket in a directory): a restart into
+ * this module never reads a layout kept under another name. */
 #define RETAINED_KEY "mod_guard-broker-dir"
 /* How long a child waits for an answer, and then stops asking. */
 #define ASK_TIMEOUT_MS 250

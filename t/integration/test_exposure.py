@@ -251,12 +251,25 @@ def test_core_dump_directory_is_httpds_own(make_server):
 
 # ------------------------------------------------------------- the broker
 
+def seccomp_mode(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            m = re.search(r"^Seccomp:\s+(\d+)$", f.read(), re.M)
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
 def broker_of(s):
-    """(pid, socket path) of the server's syscall-file broker (which
-    names itself when it is executed: on a loaded machine, a moment after
-    the server answers)."""
+    """(pid, socket path) of the server's syscall-file broker, once it has
+    confined itself (it is named when it is executed and installs its
+    seccomp filter last, before it serves: on a loaded machine, and in a
+    sanitizer build, a moment after the server answers). Fails when it
+    never does."""
     pids = wait_for(lambda: s.brokers(), 5, what="the broker")
     assert len(pids) == 1, pids
+    wait_for(lambda: seccomp_mode(pids[0]) == 2, 5,
+             what="the broker under its seccomp filter")
     with open("/proc/net/unix") as f:
         paths = re.findall(r"\s(/\S+/guard-broker\.%d/broker\.sock)$"
                            % s.master_pid, f.read(), re.M)

@@ -169,7 +169,8 @@ int main(int argc, char **argv)
     pid_t broker, child;
 
     apr_initialize();
-    if (f < 0 || f > 64 || n < 1 || n > MAX_ASKS || (fd = make_listener()) < 0) {
+    if (f < 0 || f > 64 || n < 1 || n > MAX_ASKS
+        || (fd = make_listener()) < 0) {
         fprintf(stderr, "usage: flood [flooders<=64 [asks [timeout_ms]]] "
                 "(as root)\n");
         return 2;

@@ -552,3 +552,40 @@ def test_waits_unknown_while_broker_hangs(make_server, crashtest_so):
     finally:
         os.kill(pid, signal.SIGCONT)
     wait_all_seen(s, ("/ct?sleep",))
+
+
+@pytest.mark.slow
+def test_broker_program_missing_or_not_roots(make_server, crashtest_so,
+                                             tmp_path):
+    """mod_guard.so without its guard-broker beside it (nor in the module
+    directory), or beside one that is not root's alone: start-up says so
+    (GRD0022), no broker runs, the server serves, and a worker thread's
+    wait shows as unknown."""
+    import shutil
+    from guardtest import GUARD_BUILD_DIR, GUARD_SO
+    assert not os.path.exists(os.path.join(MODULES_DIR, "guard-broker")), \
+        "a guard-broker is installed in the module directory"
+    os.chmod(str(tmp_path), 0o755)
+    so = str(tmp_path / "mod_guard.so")
+    shutil.copy(GUARD_SO, so)
+    for case in ("missing", "writable"):
+        if case == "writable":
+            prog = str(tmp_path / "guard-broker")
+            shutil.copy(os.path.join(GUARD_BUILD_DIR, ".libs",
+                                     "guard-broker"), prog)
+            os.chmod(prog, 0o777)
+        bh = Blackhole()
+        s = make_server(CRASHTEST_CONF.format(so=crashtest_so) +
+                        THREADED.format(port=bh.port), mpm="event",
+                        guard_so=so)
+        s.adopt(bh)
+        s.expect_log(r"GRD0022: no program guard-broker")
+        s.expect_log(r"AH00046: child process \d+ still did not exit")
+        assert s.count_log(r"GRD0022: no program guard-broker") == 1
+        assert s.brokers() == []
+        s.hang("/ct?sleep=10000")
+        w = wait_for(lambda: [x for x in workers_of(s.guard_json(),
+                                                    "/ct?sleep")
+                              if x["wait"]], 5, what="a sampled sleeper")[0]
+        assert w["wait"]["kind"] == "unknown", w
+        s.stop()

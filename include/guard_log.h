@@ -28,6 +28,8 @@
 #define GRD_BROKER_DIED   "GRD0021"
 #define GRD_BROKER_FAILED "GRD0022"
 #define GRD_BROKER_ASK    "GRD0023"
+#define GRD_BROKER_SANDBOX "GRD0024"
+#define GRD_BROKER_SIGSYS "GRD0025"
 /* Watchdog decisions. */
 #define GRD_STUCK         "GRD0100"
 #define GRD_UNSTUCK       "GRD0101"

@@ -1,6 +1,7 @@
 /*
  * The syscall-file broker's loop and its checks. Plain C: it runs in its
- * own process, forked by httpd's parent, and in the unit tests.
+ * own program (guard_broker_main.c), which httpd's parent executes, and in
+ * the unit tests.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -56,9 +58,9 @@ int guard_broker_check_request(const void *buf, ssize_t n, int flags,
     return 0;
 }
 
-int guard_broker_child_of(pid_t pid, pid_t server_pid)
+int guard_broker_child_of(const char *proc, pid_t pid, pid_t server_pid)
 {
-    char path[48], buf[1024];
+    char path[64], buf[1024];
     guard_stat_line_t st;
     ssize_t n;
     int fd;
@@ -66,7 +68,7 @@ int guard_broker_child_of(pid_t pid, pid_t server_pid)
     if (pid <= 0 || server_pid <= 0 || pid == server_pid) {
         return 0;
     }
-    apr_snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    apr_snprintf(path, sizeof(path), "%s/%d/stat", proc, (int)pid);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         return 0;
     }
@@ -80,25 +82,26 @@ int guard_broker_child_of(pid_t pid, pid_t server_pid)
            && st.ppid == (apr_uint64_t)server_pid;
 }
 
-int guard_broker_open_for(pid_t pid, pid_t tid, pid_t server_pid)
+int guard_broker_open_for(const char *proc, pid_t pid, pid_t tid,
+                          pid_t server_pid)
 {
-    char path[64];
+    char path[80];
     int fd;
 
-    if (!guard_broker_child_of(pid, server_pid)) {
+    if (!guard_broker_child_of(proc, pid, server_pid)) {
         errno = EPERM;
         return -1;
     }
     /* The kernel resolves tid among pid's own threads only. */
-    apr_snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
-                 (int)tid);
+    apr_snprintf(path, sizeof(path), "%s/%d/task/%d/syscall", proc,
+                 (int)pid, (int)tid);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         errno = ESRCH;
         return -1;
     }
     /* Still the same kind of process: a pid that ended and came back for
      * a process outside the server is refused. */
-    if (!guard_broker_child_of(pid, server_pid)) {
+    if (!guard_broker_child_of(proc, pid, server_pid)) {
         close(fd);
         errno = EPERM;
         return -1;
@@ -106,27 +109,68 @@ int guard_broker_open_for(pid_t pid, pid_t tid, pid_t server_pid)
     return fd;
 }
 
-int guard_broker_listen(const char *name, socklen_t len)
+/* dir is ours, a real directory (not a link), or made now: 0700 while
+ * the socket is set up. */
+static int own_dir(const char *dir)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        return -1;
+    }
+    if (lstat(dir, &st) != 0) {
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+        errno = EEXIST;
+        return -1;
+    }
+    return chmod(dir, 0700);
+}
+
+static int bind_listen(const char *path)
 {
     struct sockaddr_un sa;
     int fd, on = 1;
 
-    if (len < 2 || len > sizeof(sa.sun_path)) {
-        errno = EINVAL;
-        return -1;
-    }
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, name, len);
-    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    /* Non-blocking: the loop accepts until none is left. */
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         return -1;
     }
     if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0
-        || bind(fd, (struct sockaddr *)&sa,
-                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len))
-           != 0
-        || listen(fd, GUARD_BROKER_MAX_CONNS) != 0) {
+        || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0
+        || listen(fd, GUARD_BROKER_BACKLOG) != 0) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int guard_broker_listen(const char *dir, gid_t gid, char *path, size_t size)
+{
+    size_t len = strlen(dir) + sizeof("/" GUARD_BROKER_SOCK_NAME);
+    int fd;
+
+    if (len > size || len > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    apr_snprintf(path, size, "%s/" GUARD_BROKER_SOCK_NAME, dir);
+    if (own_dir(dir) != 0 || (unlink(path) != 0 && errno != ENOENT)
+        || (fd = bind_listen(path)) < 0) {
+        return -1;
+    }
+    /* Only root and the group of the server's children may connect, and
+     * none of them may remove or replace the socket. */
+    if (chown(path, geteuid(), gid) != 0 || chmod(path, 0660) != 0
+        || chown(dir, geteuid(), gid) != 0 || chmod(dir, 0710) != 0) {
         int e = errno;
 
         close(fd);
@@ -263,7 +307,8 @@ static int serve_one(const guard_broker_cfg_t *cfg, conn_t *c)
     status = guard_broker_check_request(buf, n, msg.msg_flags, sender,
                                         c->pid, &tid);
     if (status == 0
-        && (fd = guard_broker_open_for(sender, tid, cfg->server_pid)) < 0) {
+        && (fd = guard_broker_open_for(cfg->proc, sender, tid,
+                                       cfg->server_pid)) < 0) {
         status = errno;
     }
     rc = send_reply(c->fd, tid, status, fd);
@@ -292,9 +337,53 @@ static conn_t *free_slot(conn_t *conns)
     return oldest;
 }
 
-/* Only children of the server get as far as a connection slot. */
-static void accept_one(const guard_broker_cfg_t *cfg, conn_t *conns,
-                       apr_time_t now)
+void guard_broker_refused_init(guard_broker_refused_t *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+int guard_broker_refused_has(const guard_broker_refused_t *r, pid_t pid,
+                             apr_time_t now)
+{
+    int i;
+
+    for (i = 0; i < GUARD_BROKER_REFUSED; i++) {
+        if (r->pid[i] == pid && pid > 0 && now < r->until[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void guard_broker_refused_add(guard_broker_refused_t *r, pid_t pid,
+                              apr_time_t now)
+{
+    r->pid[r->next] = pid;
+    r->until[r->next] = now + GUARD_BROKER_REFUSED_TIME;
+    r->next = (r->next + 1) % GUARD_BROKER_REFUSED;
+}
+
+/* Not a child of the server: closed at once. A process that was just
+ * found not to be one costs no look at /proc: a flood is refused at the
+ * price of accept and close. */
+static int refuse(const guard_broker_cfg_t *cfg, guard_broker_refused_t *r,
+                  pid_t pid, apr_time_t now)
+{
+    if (guard_broker_refused_has(r, pid, now)) {
+        return 1;
+    }
+    if (!guard_broker_child_of(cfg->proc, pid, cfg->server_pid)) {
+        guard_broker_refused_add(r, pid, now);
+        return 1;
+    }
+    return 0;
+}
+
+/* Only children of the server get as far as a connection slot, and are
+ * answered at once: the request is sent right after the connect.
+ * @return 0 when one was taken (or refused), -1 when none was waiting */
+static int accept_one(const guard_broker_cfg_t *cfg, conn_t *conns,
+                      guard_broker_refused_t *r, apr_time_t now)
 {
     struct ucred uc;
     socklen_t len = sizeof(uc);
@@ -302,17 +391,37 @@ static void accept_one(const guard_broker_cfg_t *cfg, conn_t *conns,
     int fd = accept4(cfg->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
     if (fd < 0) {
-        return;
+        return errno == EINTR || errno == ECONNABORTED ? 0 : -1;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0
-        || !guard_broker_child_of(uc.pid, cfg->server_pid)) {
+        || refuse(cfg, r, uc.pid, now)) {
         close(fd);
-        return;
+        return 0;
     }
     c = free_slot(conns);
     c->fd = fd;
     c->pid = uc.pid;
     c->deadline = now + GUARD_BROKER_CONN_TIME;
+    if (serve_one(cfg, c) != 0) {
+        conn_close(c);
+    }
+    return 0;
+}
+
+/* Everything waiting, so that a flood of refused connections cannot
+ * fill the backlog between two rounds; bounded, so that the children
+ * already connected are served meanwhile. */
+static void accept_all(const guard_broker_cfg_t *cfg, conn_t *conns,
+                       guard_broker_refused_t *r)
+{
+    apr_time_t now = apr_time_now();
+    int i;
+
+    for (i = 0; i < GUARD_BROKER_ACCEPT_BATCH; i++) {
+        if (accept_one(cfg, conns, r, now) != 0) {
+            break;
+        }
+    }
 }
 
 static int fill_pollfds(const guard_broker_cfg_t *cfg, conn_t *conns,
@@ -349,8 +458,10 @@ void guard_broker_serve(const guard_broker_cfg_t *cfg,
     struct pollfd pfd[GUARD_BROKER_MAX_CONNS + 1];
     int map[GUARD_BROKER_MAX_CONNS + 1];
     conn_t conns[GUARD_BROKER_MAX_CONNS];
+    guard_broker_refused_t refused;
     int i, n, timeout;
 
+    guard_broker_refused_init(&refused);
     for (i = 0; i < GUARD_BROKER_MAX_CONNS; i++) {
         conns[i].fd = -1;
     }
@@ -369,7 +480,7 @@ void guard_broker_serve(const guard_broker_cfg_t *cfg,
             }
         }
         if (pfd[0].revents & POLLIN) {
-            accept_one(cfg, conns, apr_time_now());
+            accept_all(cfg, conns, &refused);
         }
     }
     for (i = 0; i < GUARD_BROKER_MAX_CONNS; i++) {

@@ -31,8 +31,26 @@ int guard_broker_addr_set(guard_broker_addr_t *addr, const char *name,
     return 0;
 }
 
+/* A full backlog (the broker busy refusing a flood) is waited out, for
+ * at most timeout_ms: the broker empties it every round. */
+static int connect_patiently(int fd, const guard_broker_addr_t *addr,
+                             int timeout_ms)
+{
+    int waited;
+
+    for (waited = 0; ; waited++) {
+        if (connect(fd, (const struct sockaddr *)&addr->sa, addr->len) == 0) {
+            return 0;
+        }
+        if (errno != EAGAIN || waited >= timeout_ms) {
+            return -1;
+        }
+        poll(NULL, 0, 1);
+    }
+}
+
 /* Only root's broker is believed: anyone may bind a name, not as root. */
-static int connect_broker(const guard_broker_addr_t *addr)
+static int connect_broker(const guard_broker_addr_t *addr, int timeout_ms)
 {
     struct ucred uc;
     socklen_t len = sizeof(uc);
@@ -41,7 +59,7 @@ static int connect_broker(const guard_broker_addr_t *addr)
     if (fd < 0) {
         return -1;
     }
-    if (connect(fd, (const struct sockaddr *)&addr->sa, addr->len) != 0) {
+    if (connect_patiently(fd, addr, timeout_ms) != 0) {
         int e = errno;
 
         close(fd);
@@ -152,7 +170,7 @@ int guard_broker_ask(const guard_broker_addr_t *addr, pid_t tid,
         errno = ECONNREFUSED;
         return -1;
     }
-    if ((sock = connect_broker(addr)) < 0) {
+    if ((sock = connect_broker(addr, timeout_ms)) < 0) {
         return -1;
     }
     fd = send_request(sock, tid) == 0 ? read_reply(sock, tid, timeout_ms)

@@ -5,19 +5,22 @@
  *   opened in drop_privileges, before mod_unixd's switch to User;
  * - worker and event: the threads are born after the switch, so the
  *   parent starts the broker (guard_broker.h) as mod_cgid starts its
- *   daemon, restarts it when it dies, and ends it with its configuration
- *   pool. The listening socket is the parent's own, made once and kept
- *   across restarts (retained data), so its name never changes hands;
- *   children close their inherited copy at start.
+ *   daemon, but executes its program (guard-broker, beside mod_guard.so)
+ *   so that it holds no copy of the parent's memory; restarts it when it
+ *   dies, and ends it with its configuration pool. The listening socket is
+ *   the parent's own, made once and kept across restarts (retained data),
+ *   in a directory only httpd's Group may enter; children close their
+ *   inherited copy at start.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include "httpd.h"
 #include "http_config.h"
@@ -28,30 +31,39 @@
 #include "ap_mpm.h"
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
+#include "unixd.h"
 #include "guard_broker.h"
+#include "guard_broker_sandbox.h"
 #include "guard_broker_client.h"
 #include "guard_inspect.h"
 #include "guard_log.h"
 #include "mod_guard_broker.h"
 #include "mod_guard_child.h"
 #include "mod_guard_retained.h"
+#include "mod_guard.h"
 
 APLOG_USE_MODULE(guard);
 
-#define RETAINED_KEY "mod_guard-broker"
+/* Named for this layout (the socket in a directory): a restart into
+ * this module never reads a layout kept under another name. */
+#define RETAINED_KEY "mod_guard-broker-dir"
 /* How long a child waits for an answer, and then stops asking. */
 #define ASK_TIMEOUT_MS 250
 #define ASK_PAUSE apr_time_from_sec(1)
-/* The broker's exit status when it could not confine itself. */
-#define BROKER_STARTUP_ERROR 70
+#define BROKER_PROGRAM "guard-broker"
+#ifndef GUARD_LIBEXECDIR
+#define GUARD_LIBEXECDIR "/usr/lib/apache2/modules"
+#endif
 
 typedef struct {
     int listen_fd;                /* 0: not made yet */
-    char name[64];
-    socklen_t namelen;
+    pid_t owner;                  /* the parent that made it */
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 } broker_retained_t;
 
 static broker_retained_t *retained;
+static const char *broker_program;
 static apr_pool_t *broker_pool;
 static server_rec *broker_server;
 /* In a child. */
@@ -109,47 +121,49 @@ int guard_glue_broker_ask(void *baton, pid_t tid)
     return fd;
 }
 
-static void broker_main(pid_t parent)
+/* In the forked process: the listener as fd 3, nothing else of the
+ * parent's but stdin, stdout and the error log, and no environment but the
+ * sanitizers' options (a test build's). Only exec and _exit here. */
+static void exec_broker(char *const *argv, char *const *envp)
 {
-    static volatile sig_atomic_t never;
-    guard_broker_cfg_t cfg;
-    sigset_t none;
-    int sig;
+    if (dup2(retained->listen_fd, GUARD_BROKER_LISTEN_FD) < 0) {
+        _exit(GUARD_BROKER_EXIT_CONFINE);
+    }
+    syscall(SYS_close_range, GUARD_BROKER_LISTEN_FD + 1U, ~0U, 0U);
+    execve(argv[0], argv, envp);
+    _exit(GUARD_BROKER_EXIT_CONFINE);
+}
 
-    prctl(PR_SET_NAME, "guard-broker", 0, 0, 0);
-    /* Dies with the parent; exits if the parent is gone already. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) {
-        _exit(0);
+static char **broker_env(apr_pool_t *p)
+{
+    static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS" };
+    char **env = apr_pcalloc(p, 3 * sizeof(*env));
+    int i, n = 0;
+
+    for (i = 0; i < 2; i++) {
+        const char *v = getenv(keep[i]);
+
+        if (v) {
+            env[n++] = apr_pstrcat(p, keep[i], "=", v, NULL);
+        }
     }
-    cfg.server_pid = parent;
-    for (sig = 1; sig < NSIG; sig++) {
-        signal(sig, SIG_DFL);
-    }
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (dup2(retained->listen_fd, 3) < 0) {
-        _exit(BROKER_STARTUP_ERROR);
-    }
-    syscall(SYS_close_range, 4U, ~0U, 0U);
-    cfg.listen_fd = 3;
-    if (guard_broker_confine() != 0) {
-        _exit(BROKER_STARTUP_ERROR);
-    }
-    guard_broker_serve(&cfg, &never);
-    _exit(0);
+    return env;
 }
 
 static void broker_maint(int reason, void *data, apr_wait_t status);
 
 static void start_broker(void)
 {
-    pid_t parent = getpid(), pid;
     /* From the pool, not static: the pool's subprocess list is walked
      * after its cleanups have unloaded this module. */
     apr_proc_t *proc = apr_pcalloc(broker_pool, sizeof(*proc));
+    char *argv[3];
+    char **envp = broker_env(broker_pool);
+    pid_t pid;
 
+    argv[0] = (char *)broker_program;
+    argv[1] = apr_psprintf(broker_pool, "%d", (int)getpid());
+    argv[2] = NULL;
     pid = fork();
 
     if (pid < 0) {
@@ -159,7 +173,7 @@ static void start_broker(void)
         return;
     }
     if (pid == 0) {
-        broker_main(parent);
+        exec_broker(argv, envp);
     }
     proc->pid = pid;
     apr_pool_note_subprocess(broker_pool, proc, APR_KILL_AFTER_TIMEOUT);
@@ -177,6 +191,29 @@ static int stopping(void)
            || state == AP_MPMQ_STOPPING;
 }
 
+/* An end that another start would only repeat: logged, 1. */
+static int ended_for_good(const apr_proc_t *proc, apr_wait_t status)
+{
+    if (WIFEXITED(status)
+        && WEXITSTATUS(status) == GUARD_BROKER_EXIT_CONFINE) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server,
+                     GRD_BROKER_FAILED ": syscall-file broker pid %d "
+                     "could not be executed or could not confine itself: "
+                     "not restarted; waits of worker threads show as "
+                     "unknown", (int)proc->pid);
+        return 1;
+    }
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server,
+                     GRD_BROKER_SIGSYS ": syscall-file broker pid %d made "
+                     "a system call outside its allow-list: not "
+                     "restarted; waits of worker threads show as unknown",
+                     (int)proc->pid);
+        return 1;
+    }
+    return 0;
+}
+
 static void broker_maint(int reason, void *data, apr_wait_t status)
 {
     apr_proc_t *proc = data;
@@ -184,16 +221,7 @@ static void broker_maint(int reason, void *data, apr_wait_t status)
     switch (reason) {
     case APR_OC_REASON_DEATH:
         apr_proc_other_child_unregister(data);
-        if (stopping()) {
-            break;
-        }
-        if (WIFEXITED(status)
-            && WEXITSTATUS(status) == BROKER_STARTUP_ERROR) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server,
-                         GRD_BROKER_FAILED ": syscall-file broker pid %d "
-                         "could not drop its capabilities: not restarted; "
-                         "waits of worker threads show as unknown",
-                         (int)proc->pid);
+        if (stopping() || ended_for_good(proc, status)) {
             break;
         }
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, broker_server, GRD_BROKER_DIED
@@ -215,29 +243,84 @@ static void broker_maint(int reason, void *data, apr_wait_t status)
     }
 }
 
-static int make_listener(server_rec *s)
+/* On pconf, registered after mod_so's unloading (so it runs before it),
+ * each generation: the socket goes when the server exits, not at a
+ * restart; only in the parent that made it. */
+static apr_status_t remove_socket(void *data)
 {
-    unsigned char nonce[8];
-    char *p = retained->name;
-    int fd, i;
-
-    apr_generate_random_bytes(nonce, sizeof(nonce));
-    *p++ = '\0';
-    p += apr_snprintf(p, sizeof(retained->name) - 1, "mod_guard-broker-%d-",
-                      (int)getpid());
-    for (i = 0; i < (int)sizeof(nonce); i++) {
-        p += apr_snprintf(p, 3, "%02x", nonce[i]);
+    if (retained && retained->owner == getpid()
+        && ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING) {
+        unlink(retained->path);
+        rmdir(retained->dir);
     }
-    retained->namelen = (socklen_t)(p - retained->name);
-    fd = guard_broker_listen(retained->name, retained->namelen);
+    return APR_SUCCESS;
+}
+
+static int make_listener(apr_pool_t *pconf, server_rec *s)
+{
+    const char *dir = ap_runtime_dir_relative(pconf, apr_psprintf(pconf,
+                                              "guard-broker.%d",
+                                              (int)getpid()));
+    int fd;
+
+    fd = guard_broker_listen(dir, ap_unixd_config.group_id, retained->path,
+                             sizeof(retained->path));
     if (fd < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, GRD_BROKER_FAILED
-                     ": cannot listen for the syscall-file broker: waits of "
-                     "worker threads show as unknown");
+                     ": cannot listen for the syscall-file broker in %s: "
+                     "waits of worker threads show as unknown", dir);
         return -1;
     }
+    apr_cpystrn(retained->dir, dir, sizeof(retained->dir));
     retained->listen_fd = fd;
+    retained->owner = getpid();
     return 0;
+}
+
+/* A regular file of root's that no one else may write, or NULL. */
+static const char *program_at(apr_pool_t *p, const char *dir)
+{
+    const char *path = apr_pstrcat(p, dir, "/" BROKER_PROGRAM, NULL);
+    struct stat st;
+
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0
+        || (st.st_mode & (S_IWGRP | S_IWOTH)) || !(st.st_mode & S_IXUSR)) {
+        return NULL;
+    }
+    return path;
+}
+
+/* Beside mod_guard.so (an installed module, or the build tree's), else
+ * where configure said modules go. */
+static const char *find_program(apr_pool_t *p)
+{
+    Dl_info info;
+    const char *found = NULL;
+
+    if (dladdr(&guard_module, &info) && info.dli_fname
+        && strchr(info.dli_fname, '/')) {
+        char *dir = apr_pstrdup(p, info.dli_fname);
+
+        *strrchr(dir, '/') = '\0';
+        found = program_at(p, dir);
+    }
+    return found ? found : program_at(p, GUARD_LIBEXECDIR);
+}
+
+static void log_sandbox(server_rec *s)
+{
+    int abi = guard_broker_landlock_abi();
+
+    if (abi > 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GRD_BROKER_SANDBOX
+                     ": syscall-file broker: seccomp allow-list, Landlock ABI "
+                     "%d: reads procfs only", abi);
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, errno, s, GRD_BROKER_SANDBOX
+                 ": syscall-file broker: seccomp allow-list; this kernel has "
+                 "no Landlock: its files are limited by its root (procfs) "
+                 "alone");
 }
 
 static int guard_broker_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -247,13 +330,31 @@ static int guard_broker_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         || !guard_inspect_live() || !mpm_is_threaded() || geteuid() != 0) {
         return OK;
     }
-    retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
-    if (retained->listen_fd <= 0 && make_listener(s) != 0) {
+    if ((broker_program = find_program(pconf)) == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, GRD_BROKER_FAILED
+                     ": no program " BROKER_PROGRAM " (a file of root's, "
+                     "writable by root only) beside mod_guard.so or in "
+                     GUARD_LIBEXECDIR ": waits of worker threads show as "
+                     "unknown");
         return OK;
     }
-    guard_broker_addr_set(&broker_addr, retained->name, retained->namelen);
+    retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));
+    if (retained->listen_fd <= 0 && make_listener(pconf, s) != 0) {
+        return OK;
+    }
+    apr_pool_cleanup_register(pconf, NULL, remove_socket,
+                              apr_pool_cleanup_null);
+    /* Group may have changed at a restart; the socket stays. */
+    if (chown(retained->path, (uid_t)-1, ap_unixd_config.group_id) != 0
+        || chown(retained->dir, (uid_t)-1, ap_unixd_config.group_id) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, GRD_BROKER_FAILED
+                     ": cannot give %s to httpd's Group", retained->path);
+    }
+    guard_broker_addr_set(&broker_addr, retained->path,
+                          (socklen_t)strlen(retained->path) + 1);
     broker_pool = pconf;
     broker_server = s;
+    log_sandbox(s);
     start_broker();
     return OK;
 }

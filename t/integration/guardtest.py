@@ -710,10 +710,19 @@ class Httpd:
         wait_for(lambda: port_answers(self.port), timeout,
                  what="httpd to answer after graceful")
 
+    def _ours(self, argv):
+        """argv names our config, or is our master's syscall-file broker
+        (its own program: guard-broker <master pid>)."""
+        if self.conf.encode() in argv:
+            return True
+        return (self.master_pid is not None and len(argv) > 1
+                and os.path.basename(argv[0]) == BROKER_COMM.encode()
+                and argv[1] == str(self.master_pid).encode())
+
     def our_processes(self):
-        """Live processes started from this config (argv holds its path)."""
+        """Live processes started from this config (argv holds its path),
+        and its syscall-file broker."""
         pids = []
-        needle = self.conf.encode()
         for d in os.listdir("/proc"):
             if not d.isdigit():
                 continue
@@ -722,7 +731,7 @@ class Httpd:
                     argv = f.read().split(b"\0")
             except OSError:
                 continue
-            if needle in argv and proc_alive(int(d)):
+            if self._ours(argv) and proc_alive(int(d)):
                 pids.append(int(d))
         return pids
 

@@ -6,6 +6,7 @@ mod_guard never makes a child dumpable. Also: what httpd itself does with
 CoreDumpDirectory, and the syscall-file broker of threaded MPMs under
 hostile clients."""
 
+import errno
 import json
 import os
 import pwd
@@ -19,7 +20,7 @@ import time
 
 import pytest
 
-from guardtest import get, proc_ppid, wait_for, workers_of
+from guardtest import MODULES_DIR, get, proc_ppid, wait_for, workers_of
 from peers import Blackhole
 from test_crash import CRASHTEST_CONF, crashtest_so  # noqa: F401 (fixture)
 from test_lockwatch import lock_file
@@ -179,10 +180,10 @@ def start_threaded_waits(s):
     return ("/slow/thing", "/ct?flock", "/ct?sleep", "/ct?spin")
 
 
-def threaded_server(make_server, mpm, so):
+def threaded_server(make_server, mpm, so, extra=""):
     bh = Blackhole()
     try:
-        s = make_server(CRASHTEST_CONF.format(so=so) +
+        s = make_server(extra + CRASHTEST_CONF.format(so=so) +
                         THREADED.format(port=bh.port), mpm=mpm)
     except BaseException:
         bh.close()
@@ -250,17 +251,57 @@ def test_core_dump_directory_is_httpds_own(make_server):
 
 # ------------------------------------------------------------- the broker
 
+def seccomp_mode(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            m = re.search(r"^Seccomp:\s+(\d+)$", f.read(), re.M)
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
 def broker_of(s):
-    """(pid, abstract name) of the server's syscall-file broker (which
-    names itself right after the fork: on a loaded machine, a moment after
-    the server answers)."""
+    """(pid, socket path) of the server's syscall-file broker, once it has
+    confined itself (it is named when it is executed and installs its
+    seccomp filter last, before it serves: on a loaded machine, and in a
+    sanitizer build, a moment after the server answers). Fails when it
+    never does."""
     pids = wait_for(lambda: s.brokers(), 5, what="the broker")
     assert len(pids) == 1, pids
+    wait_for(lambda: seccomp_mode(pids[0]) == 2, 5,
+             what="the broker under its seccomp filter")
     with open("/proc/net/unix") as f:
-        names = re.findall(r"\s@(mod_guard-broker-%d-[0-9a-f]+)$"
+        paths = re.findall(r"\s(/\S+/guard-broker\.%d/broker\.sock)$"
                            % s.master_pid, f.read(), re.M)
-    assert names, "no broker socket"
-    return pids[0], "\0" + names[0]
+    assert paths, "no broker socket"
+    return pids[0], paths[0]
+
+
+def connect_as(path, uid, gid, groups=()):
+    """0 when a process of uid, gid and groups could connect to path, else
+    the errno of its connect."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            os.setgroups(list(groups))
+            os.setgid(gid)
+            os.setuid(uid)
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                c.connect(path)
+                code = 0
+            except OSError as e:
+                code = e.errno
+        finally:
+            os.write(w, bytes([code]))
+            os._exit(0)
+    os.close(w)
+    code = os.read(r, 1)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return code[0]
 
 
 def ask(name, tid, payload=None, creds=True):
@@ -291,6 +332,20 @@ def test_broker_under_hostile_clients(make_server, crashtest_so, mpm):
         assert re.search(r"^%s:\s+0+$" % cap, status, re.M), (cap, status)
     assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), status
     assert os.stat("/proc/%d/mem" % pid).st_uid == 0
+    # Under its allow-list of system calls, and its root is procfs.
+    assert re.search(r"^Seccomp:\s+2$", status, re.M), status
+    assert os.readlink("/proc/%d/root" % pid) == "/proc"
+
+    # Its socket: root's, of httpd's Group, in a directory only that group
+    # may enter. Anyone else cannot even connect.
+    pw = pwd.getpwnam(USER)
+    st, dst = os.stat(name), os.stat(os.path.dirname(name))
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) \
+        == (0, pw.pw_gid, 0o660), st
+    assert (dst.st_uid, dst.st_gid, dst.st_mode & 0o7777) \
+        == (0, pw.pw_gid, 0o710), dst
+    assert connect_as(name, 65534, 65534) == errno.EACCES
+    assert connect_as(name, pw.pw_uid, pw.pw_gid) == 0
 
     # Not a child of the server: no answer at all, for any tid (its own,
     # a worker thread's, the master's).
@@ -315,7 +370,6 @@ def test_broker_under_hostile_clients(make_server, crashtest_so, mpm):
         for c in socks:
             c.close()
     flood()
-    pw = pwd.getpwnam(USER)
     pid_user = os.fork()
     if pid_user == 0:
         try:
@@ -336,6 +390,99 @@ def test_broker_under_hostile_clients(make_server, crashtest_so, mpm):
     assert s.count_log(r"GRD0023: .*: had") >= 1, s.log_tail()
     idle.close()
     del pw
+
+
+def mapped_files(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return {line.split()[5] for line in f if len(line.split()) > 5}
+
+
+# In the parent, and so in a fork of it: what the broker must not hold.
+PARENT_ONLY = ("mod_ssl.so", "libssl.so", "libcrypto.so", "mod_guard.so",
+               "mod_crashtest.so", "mod_proxy.so", "mod_mpm_", "libphp")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_broker_holds_nothing_of_the_parent(make_server, crashtest_so, mpm):
+    """The broker is its own program, executed: none of the parent's
+    modules (mod_ssl and its keys' library, mod_guard itself) is mapped in
+    it, nor is the parent's heap there to read."""
+    s = threaded_server(make_server, mpm, crashtest_so,
+                        extra="LoadModule ssl_module %s/mod_ssl.so\n"
+                        % MODULES_DIR)
+    pid, _ = broker_of(s)
+    parent, broker = mapped_files(s.master_pid), mapped_files(pid)
+    # The premise: the parent has them.
+    for lib in ("mod_ssl.so", "libssl.so", "mod_guard.so", "mod_mpm_"):
+        assert any(lib in m for m in parent), (lib, sorted(parent))
+    held = [m for m in broker for lib in PARENT_ONLY if lib in m]
+    assert held == [], sorted(broker)
+    assert os.path.basename(os.readlink("/proc/%d/exe" % pid)) \
+        == "guard-broker"
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        argv = f.read().split(b"\0")
+    assert argv[1] == str(s.master_pid).encode(), argv
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        env = [e for e in f.read().split(b"\0") if e]
+    assert all(e.startswith((b"ASAN_OPTIONS=", b"UBSAN_OPTIONS="))
+               for e in env), env
+    # And it still serves.
+    start_threaded_waits(s)
+    wait_all_seen(s, ("/slow/thing", "/ct?sleep"))
+
+
+# A process that is no child of the server connecting and hanging up as
+# fast as it can for a while; prints how many connects it made.
+FLOOD_PY = r"""
+import os, signal, socket, sys
+path, n = sys.argv[1], 0
+def done(*_):
+    print(n, flush=True)
+    os._exit(0)
+signal.signal(signal.SIGTERM, done)
+while True:
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    c.setblocking(False)
+    try:
+        c.connect(path)
+        n += 1
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_broker_flood_of_strangers(make_server, crashtest_so, mpm):
+    """Three processes of httpd's user (they may reach the socket, and are
+    no children) flood the broker while new children (a graceful restart)
+    ask for every thread they sample: no ask fails."""
+    s = threaded_server(make_server, mpm, crashtest_so)
+    _, path = broker_of(s)
+    floods = [subprocess.Popen([sys.executable, "-c", FLOOD_PY, path],
+                               preexec_fn=as_user(), stdout=subprocess.PIPE)
+              for _ in range(3)]
+    try:
+        time.sleep(0.5)
+        s.graceful()
+        start_threaded_waits(s)
+        wait_all_seen(s, ("/slow/thing", "/ct?flock", "/ct?sleep",
+                          "/ct?spin"))
+        assert all(p.poll() is None for p in floods), "flood ended early"
+    finally:
+        counts = []
+        for p in floods:
+            p.terminate()
+            out, _ = p.communicate(timeout=10)
+            counts.append(int(out or 0))
+    # The premise: they did flood (and were let in, to be refused).
+    assert min(counts) > 1000, counts
+    failed = [l for l in s.log_text().splitlines()
+              if re.search(r"GRD0023: .*not had", l)]
+    assert failed == [], failed
+    assert s.count_log(r"GRD0023: .*: had") >= 4, s.log_tail()
 
 
 @pytest.mark.slow
@@ -376,6 +523,13 @@ def test_broker_restarted_when_killed(make_server, crashtest_so):
     # Only the kill was a death: restarts end the broker on purpose.
     assert s.count_log(r"GRD0021") == 1, s.log_tail()
     assert s.count_log(r"GRD0020") == 4, s.log_tail()
+    # Where the kernel has Landlock, start-up says so (else that it has
+    # not); and the socket and its directory go with the server.
+    assert s.count_log(r"GRD0024: syscall-file broker: seccomp allow-list"
+                       r"(, Landlock ABI \d+: reads procfs only|; this "
+                       r"kernel has no Landlock)") >= 1, s.log_tail()
+    s.stop()
+    assert not os.path.exists(os.path.dirname(name)), name
 
 
 @pytest.mark.slow
@@ -398,3 +552,40 @@ def test_waits_unknown_while_broker_hangs(make_server, crashtest_so):
     finally:
         os.kill(pid, signal.SIGCONT)
     wait_all_seen(s, ("/ct?sleep",))
+
+
+@pytest.mark.slow
+def test_broker_program_missing_or_not_roots(make_server, crashtest_so,
+                                             tmp_path):
+    """mod_guard.so without its guard-broker beside it (nor in the module
+    directory), or beside one that is not root's alone: start-up says so
+    (GRD0022), no broker runs, the server serves, and a worker thread's
+    wait shows as unknown."""
+    import shutil
+    from guardtest import GUARD_BUILD_DIR, GUARD_SO
+    assert not os.path.exists(os.path.join(MODULES_DIR, "guard-broker")), \
+        "a guard-broker is installed in the module directory"
+    os.chmod(str(tmp_path), 0o755)
+    so = str(tmp_path / "mod_guard.so")
+    shutil.copy(GUARD_SO, so)
+    for case in ("missing", "writable"):
+        if case == "writable":
+            prog = str(tmp_path / "guard-broker")
+            shutil.copy(os.path.join(GUARD_BUILD_DIR, ".libs",
+                                     "guard-broker"), prog)
+            os.chmod(prog, 0o777)
+        bh = Blackhole()
+        s = make_server(CRASHTEST_CONF.format(so=crashtest_so) +
+                        THREADED.format(port=bh.port), mpm="event",
+                        guard_so=so)
+        s.adopt(bh)
+        s.expect_log(r"GRD0022: no program guard-broker")
+        s.expect_log(r"AH00046: child process \d+ still did not exit")
+        assert s.count_log(r"GRD0022: no program guard-broker") == 1
+        assert s.brokers() == []
+        s.hang("/ct?sleep=10000")
+        w = wait_for(lambda: [x for x in workers_of(s.guard_json(),
+                                                    "/ct?sleep")
+                              if x["wait"]], 5, what="a sampled sleeper")[0]
+        assert w["wait"]["kind"] == "unknown", w
+        s.stop()

@@ -8,17 +8,24 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/wait.h>
 #include <apr_strings.h>
 #include "guard_broker.h"
+#include "guard_broker_sandbox.h"
 #include "guard_broker_client.h"
 #include "guard_proc.h"
 #include "guard_sysfd.h"
@@ -28,31 +35,53 @@
 
 static pid_t broker_pid;
 static guard_broker_addr_t addr;
+static char sock_dir[64], sock_path[108];
 
 static pid_t my_tid(void)
 {
     return (pid_t)syscall(SYS_gettid);
 }
 
+/* The socket's group is nobody's: the "children" of these tests become
+ * nobody, as httpd's become its Group. */
+static int make_listener(void)
+{
+    int fd;
+
+    apr_snprintf(sock_dir, sizeof(sock_dir), "/tmp/guard-unit-broker.%d",
+                 (int)getpid());
+    fd = guard_broker_listen(sock_dir, NOBODY, sock_path, sizeof(sock_path));
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(guard_broker_addr_set(&addr, sock_path,
+                                           (socklen_t)strlen(sock_path) + 1),
+                     0);
+    return fd;
+}
+
+/* Under valgrind (make unit-valgrind sets this) a seccomp filter would
+ * apply to valgrind's own system calls, which are not the broker's; and
+ * valgrind knows no Landlock calls (it warns, and says ENOSYS). */
+static int under_valgrind(void)
+{
+    return getenv("GUARD_UNIT_VALGRIND") != NULL;
+}
+
+/* The broker as its program runs it (but for the root of procfs): every
+ * test below also checks that the allow-list lets its loop work. */
 static void start_broker(void)
 {
-    char name[64];
-    int len, fd;
     static volatile sig_atomic_t never;
+    int fd = make_listener();
 
-    len = apr_snprintf(name + 1, sizeof(name) - 1, "guard-unit-broker-%d",
-                       (int)getpid()) + 1;
-    name[0] = '\0';
-    fd = guard_broker_listen(name, (socklen_t)len);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(guard_broker_addr_set(&addr, name, (socklen_t)len), 0);
     broker_pid = fork();
     ck_assert_int_ge(broker_pid, 0);
     if (broker_pid == 0) {
-        guard_broker_cfg_t cfg = { fd, getppid() };
+        guard_broker_cfg_t cfg = { fd, getppid(), "/proc" };
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (guard_broker_confine() != 0) {
+        if (guard_broker_confine() != 0
+            || (!under_valgrind() && (guard_broker_landlock("/proc") < 0
+                                      || guard_broker_seccomp() != 0))) {
             _exit(70);
         }
         guard_broker_serve(&cfg, &never);
@@ -66,7 +95,11 @@ static void stop_broker(void)
     int st;
 
     kill(broker_pid, SIGKILL);
-    waitpid(broker_pid, &st, 0);
+    ck_assert_int_eq(waitpid(broker_pid, &st, 0), broker_pid);
+    /* Killed by the test, not by its allow-list (SIGSYS) or its set-up. */
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    unlink(sock_path);
+    rmdir(sock_dir);
 }
 
 /* fn runs in a child of this process; its exit status is returned. */
@@ -168,19 +201,21 @@ END_TEST
 
 static int child_is_child(void)
 {
-    return guard_broker_child_of(getpid(), getppid()) ? 0 : 1;
+    return guard_broker_child_of("/proc", getpid(), getppid()) ? 0 : 1;
 }
 
 START_TEST(child_of_is_the_parent_link_only)
 {
     ck_assert_int_eq(in_child(child_is_child), 0);
-    ck_assert(!guard_broker_child_of(getpid(), getpid()));
-    ck_assert(!guard_broker_child_of(getppid(), getpid()));
-    ck_assert(!guard_broker_child_of(1, getpid()));
-    ck_assert(!guard_broker_child_of(0, getpid()));
-    ck_assert(!guard_broker_child_of(-1, getpid()));
-    ck_assert(!guard_broker_child_of(getpid(), 0));
-    ck_assert(guard_broker_child_of(getpid(), getppid()));
+    ck_assert(!guard_broker_child_of("/proc", getpid(), getpid()));
+    ck_assert(!guard_broker_child_of("/proc", getppid(), getpid()));
+    ck_assert(!guard_broker_child_of("/proc", 1, getpid()));
+    ck_assert(!guard_broker_child_of("/proc", 0, getpid()));
+    ck_assert(!guard_broker_child_of("/proc", -1, getpid()));
+    ck_assert(!guard_broker_child_of("/proc", getpid(), 0));
+    ck_assert(guard_broker_child_of("/proc", getpid(), getppid()));
+    /* Another root of procfs (the broker's, chrooted into it). */
+    ck_assert(!guard_broker_child_of("/nonexistent", getpid(), getppid()));
 }
 END_TEST
 
@@ -527,6 +562,257 @@ START_TEST(broker_is_confined)
 }
 END_TEST
 
+
+START_TEST(refused_pids_are_remembered_briefly)
+{
+    guard_broker_refused_t r;
+    apr_time_t now = apr_time_from_sec(1000);
+    int i;
+
+    guard_broker_refused_init(&r);
+    ck_assert(!guard_broker_refused_has(&r, 42, now));
+    ck_assert(!guard_broker_refused_has(&r, 0, now));
+    guard_broker_refused_add(&r, 42, now);
+    ck_assert(guard_broker_refused_has(&r, 42, now));
+    ck_assert(guard_broker_refused_has(&r, 42, now
+                                       + GUARD_BROKER_REFUSED_TIME - 1));
+    ck_assert(!guard_broker_refused_has(&r, 42, now
+                                        + GUARD_BROKER_REFUSED_TIME));
+    ck_assert(!guard_broker_refused_has(&r, 43, now));
+    /* Bounded: the oldest goes first. */
+    for (i = 0; i < GUARD_BROKER_REFUSED; i++) {
+        guard_broker_refused_add(&r, 1000 + i, now);
+    }
+    ck_assert(!guard_broker_refused_has(&r, 42, now));
+    ck_assert(guard_broker_refused_has(&r, 1000, now));
+    guard_broker_refused_add(&r, 7, now);
+    ck_assert(!guard_broker_refused_has(&r, 1000, now));
+    ck_assert(guard_broker_refused_has(&r, 1001, now));
+    ck_assert(guard_broker_refused_has(&r, 7, now));
+}
+END_TEST
+
+/* ------------------------------------------------------ the socket */
+
+/* Anyone outside the socket's group: not even a connection. */
+static int connect_as_stranger(void)
+{
+    int s;
+
+    if (setgroups(0, NULL) != 0 || setgid(12345) != 0 || setuid(12345) != 0) {
+        return 9;
+    }
+    s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    if (connect(s, (struct sockaddr *)&addr.sa, addr.len) == 0) {
+        return 1;
+    }
+    return errno == EACCES ? 0 : 2;
+}
+
+START_TEST(socket_is_for_its_group_only)
+{
+    struct stat st;
+    char link[160];
+    int fd;
+
+    start_broker();
+    ck_assert_int_eq(stat(sock_path, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    ck_assert_int_eq(st.st_mode & 07777, 0660);
+    ck_assert_int_eq(st.st_uid, 0);
+    ck_assert_int_eq(st.st_gid, NOBODY);
+    ck_assert_int_eq(stat(sock_dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0710);
+    ck_assert_int_eq(st.st_gid, NOBODY);
+    ck_assert_int_eq(in_child(connect_as_stranger), 0);
+    ck_assert_int_eq(in_child(ask_own), 0);
+    stop_broker();
+    /* A link in the directory's place is not followed. */
+    apr_snprintf(link, sizeof(link), "/tmp/guard-unit-broker-link.%d",
+                 (int)getpid());
+    ck_assert_int_eq(mkdir(sock_dir, 0700), 0);
+    ck_assert_int_eq(symlink(sock_dir, link), 0);
+    fd = guard_broker_listen(link, NOBODY, sock_path, sizeof(sock_path));
+    ck_assert_int_eq(fd, -1);
+    ck_assert_int_eq(errno, EEXIST);
+    unlink(link);
+    rmdir(sock_dir);
+    /* Too long for a sockaddr_un. */
+    memset(link, 'a', sizeof(link) - 1);
+    link[0] = '/';
+    link[sizeof(link) - 1] = '\0';
+    ck_assert_int_eq(guard_broker_listen(link, NOBODY, sock_path,
+                                         sizeof(sock_path)), -1);
+    ck_assert_int_eq(errno, ENAMETOOLONG);
+}
+END_TEST
+
+/* ------------------------------------------------ seccomp and Landlock */
+
+START_TEST(bpf_is_the_allow_list)
+{
+    struct sock_filter prog[GUARD_BROKER_BPF_MAX];
+    int nrs[GUARD_BROKER_BPF_MAX], n, len, i, allows = 0;
+
+    n = guard_broker_syscalls(nrs, GUARD_BROKER_BPF_MAX);
+    ck_assert_int_ge(n, 10);
+    len = guard_broker_bpf(prog, GUARD_BROKER_BPF_MAX, 0xc000003e, nrs, n,
+                           SECCOMP_RET_KILL_PROCESS);
+    ck_assert_int_ge(len, n + 6);
+    /* Each listed call jumps to the one ALLOW at the end; nothing else
+     * reaches it. */
+    ck_assert_uint_eq(prog[len - 1].code, BPF_RET | BPF_K);
+    ck_assert_uint_eq(prog[len - 1].k, SECCOMP_RET_ALLOW);
+    ck_assert_uint_eq(prog[len - 2].k, SECCOMP_RET_KILL_PROCESS);
+    ck_assert_uint_eq(prog[1].k, 0xc000003e);
+    for (i = 0; i < len - 1; i++) {
+        if ((prog[i].code & BPF_JMP) && prog[i].code != (BPF_RET | BPF_K)
+            && i + 1 + prog[i].jt == len - 1) {
+            allows++;
+        }
+    }
+    ck_assert_int_eq(allows, n);
+    /* Too little room. */
+    ck_assert_int_eq(guard_broker_bpf(prog, n + 2, 0xc000003e, nrs, n,
+                                      SECCOMP_RET_KILL_PROCESS), -1);
+    /* Not in the list: no setuid, socket, connect, execve, ptrace, write,
+     * mmap, kill. */
+    for (i = 0; i < n; i++) {
+        ck_assert_int_ne(nrs[i], SYS_setuid);
+        ck_assert_int_ne(nrs[i], SYS_socket);
+        ck_assert_int_ne(nrs[i], SYS_connect);
+        ck_assert_int_ne(nrs[i], SYS_execve);
+        ck_assert_int_ne(nrs[i], SYS_ptrace);
+        ck_assert_int_ne(nrs[i], SYS_write);
+        ck_assert_int_ne(nrs[i], SYS_mmap);
+        ck_assert_int_ne(nrs[i], SYS_kill);
+    }
+}
+END_TEST
+
+static int allowed_then_socket(void)
+{
+    if (guard_broker_confine() != 0 || guard_broker_seccomp() != 0) {
+        return 9;
+    }
+    /* Allowed: the loop's own calls. */
+    if (getppid() <= 0 || close(-1) != -1) {
+        return 2;
+    }
+    (void)!socket(AF_UNIX, SOCK_STREAM, 0);
+    return 3;                 /* not reached: killed */
+}
+
+START_TEST(seccomp_kills_on_other_calls)
+{
+    if (under_valgrind()) {
+        return;
+    }
+    ck_assert_int_eq(in_child(allowed_then_socket), 100 + SIGSYS);
+}
+END_TEST
+
+static int proc_only(void)
+{
+    int abi, fd;
+
+    if (guard_broker_confine() != 0) {
+        return 9;
+    }
+    if ((abi = guard_broker_landlock("/proc")) <= 0) {
+        return abi == 0 ? 0 : 8;
+    }
+    if ((fd = open("/proc/self/stat", O_RDONLY)) < 0) {
+        return 2;
+    }
+    close(fd);
+    /* Root's files (owner access of uid 0), and /proc's magic links out. */
+    if (open("/etc/passwd", O_RDONLY) >= 0 || errno != EACCES) {
+        return 3;
+    }
+    if (open("/proc/self/root/etc/passwd", O_RDONLY) >= 0) {
+        return 4;
+    }
+    if (open("/proc/self/attr/current", O_WRONLY) >= 0 && errno != EACCES) {
+        return 5;
+    }
+    return 0;
+}
+
+START_TEST(landlock_reads_proc_only)
+{
+    if (under_valgrind()) {
+        return;
+    }
+    ck_assert_int_eq(in_child(proc_only), 0);
+    if (guard_broker_landlock_abi() == 0) {
+        fprintf(stderr, "landlock_reads_proc_only: no Landlock here (%s)\n",
+                strerror(errno));
+    }
+}
+END_TEST
+
+/* -------------------------------------------------------- the flood */
+
+#define FLOODERS 3
+#define FLOOD_ASKS 300
+
+/* Connects and hangs up as fast as it can, until killed. Not a child of
+ * the server: a grandchild. */
+static void flood_forever(void)
+{
+    for (;;) {
+        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0);
+
+        (void)!connect(s, (struct sockaddr *)&addr.sa, addr.len);
+        close(s);
+    }
+}
+
+static int asks_under_flood(void)
+{
+    pid_t f[FLOODERS];
+    int i, failed = 0, st;
+
+    for (i = 0; i < FLOODERS; i++) {
+        if ((f[i] = fork()) == 0) {
+            if (become_nobody() != 0) {
+                _exit(9);
+            }
+            flood_forever();
+        }
+    }
+    usleep(100000);
+    /* As the watchdog asks: 250 ms at most. */
+    for (i = 0; i < FLOOD_ASKS; i++) {
+        int fd = guard_broker_ask(&addr, my_tid(), 250);
+
+        if (fd < 0) {
+            fprintf(stderr, "flood: ask %d: %s\n", i, strerror(errno));
+            failed++;
+        }
+        else {
+            close(fd);
+        }
+    }
+    for (i = 0; i < FLOODERS; i++) {
+        kill(f[i], SIGKILL);
+        waitpid(f[i], &st, 0);
+    }
+    if (failed) {
+        fprintf(stderr, "flood: %d of %d asks failed\n", failed, FLOOD_ASKS);
+    }
+    return failed ? 1 : 0;
+}
+
+START_TEST(flood_of_strangers_fails_no_ask)
+{
+    start_broker();
+    ck_assert_int_eq(in_child(asks_under_flood), 0);
+    stop_broker();
+}
+END_TEST
+
 /* ------------------------------------------------ the kept syscall files */
 
 static int asks;
@@ -647,6 +933,12 @@ Suite *guard_broker_suite(void)
     tcase_add_test(tc, broker_survives_garbage);
     tcase_add_test(tc, broker_survives_floods);
     tcase_add_test(tc, broker_is_confined);
+    tcase_add_test(tc, refused_pids_are_remembered_briefly);
+    tcase_add_test(tc, socket_is_for_its_group_only);
+    tcase_add_test(tc, bpf_is_the_allow_list);
+    tcase_add_test(tc, seccomp_kills_on_other_calls);
+    tcase_add_test(tc, landlock_reads_proc_only);
+    tcase_add_test(tc, flood_of_strangers_fails_no_ask);
     tcase_add_test(tc, sysfd_asks_once_per_thread);
     tcase_add_test(tc, sysfd_forgets_a_thread_that_ended);
     suite_add_tcase(s, tc);

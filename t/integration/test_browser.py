@@ -1,6 +1,8 @@
 """/guard-status in a real browser: Debian's chromium, headless, loads the
 page of a live server (prefork + mod_php) with stuck, cut and crashed
-workers whose requests carry markup and script. The DOM chromium builds
+workers whose requests carry markup and script, and an HTTP/2 stream (h2c
+with prior knowledge, which mod_http2 serves under prefork on threads of
+its own). The DOM chromium builds
 holds the tables, marks the stuck rows, shows every hostile string as text
 and no element or attribute made from one; no script runs, nothing is
 logged to the console; a screenshot is taken."""
@@ -17,6 +19,7 @@ import pytest
 
 from guardtest import (PHP_STACKS, Fail, build_request, proc_alive, raw_exchange,
                        wait_for, wait_worker)
+from h2client import H2Connection
 
 CHROMIUM = shutil.which("chromium")
 
@@ -26,6 +29,8 @@ pytestmark = pytest.mark.skipif(
            "Debian's chromium package)")
 
 SNIPPET = """\
+LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so
+Protocols h2c http/1.1
 php_admin_value ffi.enable 1
 HttpProtocolOptions Unsafe
 StartServers 6
@@ -51,6 +56,8 @@ CRASH_IFRAME = ("<iframe/src=javascript:parent.document.body.setAttribute("
 STUCK_PATH = "/sleep.php/" + PATH_SCRIPT + "?us=30000000"
 CUT_PATH = "/backend.php/" + CUT_SVG + "?port=%d"
 CRASH_PATH = "/crash_ffi.php/" + CRASH_IFRAME
+# Short: a prefork child waits for mod_http2's workers before it exits.
+H2_PATH = "/sleep.php/h2" + PATH_SCRIPT + "?us=6000000"
 
 # What the renderers write (and the tbody a browser adds to a table).
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2",
@@ -172,6 +179,11 @@ def test_page_in_chromium(make_server):
              what="the hung backend call cut (GRD0300)")
     wait_worker(s, "/sleep.php/", lambda w: w["stuck"] and w["wait"],
                 timeout=10, what="the hostile request stuck and sampled")
+    h2 = H2Connection(s.port)
+    s.hanging.append(h2)            # closed with the server's requests
+    stream = h2.get(H2_PATH)
+    wait_worker(s, "/sleep.php/h2", lambda w: w["kind"] == "http2",
+                timeout=10, what="the HTTP/2 stream listed")
 
     url = "http://127.0.0.1:%d/guard-status" % s.port
     dom_text, err = chromium(s.root, url, "--dump-dom")
@@ -201,6 +213,12 @@ def test_page_in_chromium(make_server):
     if PHP_STACKS:
         stacks = [r for r in dom.row_texts("stack") if "usleep" in r]
         assert stacks and "{main}" in stacks[0], dom.row_texts("stack")
+    # The stream: its own row, its stream id, the hostile path as text.
+    streams = [r for r in dom.row_texts() if "/sleep.php/h2" in r]
+    assert len(streams) == 1, dom.row_texts()
+    assert "busy, HTTP/2 stream 1 of connection " in streams[0], streams
+    assert "/sleep.php/h2" + PATH_SCRIPT + "?..." in streams[0], streams
+    assert " HTTP/2.0" in streams[0], streams
     cuts = [r for r in dom.row_texts() if "/backend.php/" + CUT_SVG in r]
     assert cuts and "cut" in cuts[0], dom.row_texts()
     crashes = [r for r in dom.row_texts() if "SIGSEGV" in r]
@@ -214,3 +232,4 @@ def test_page_in_chromium(make_server):
     assert console_lines(err) == [], console_lines(err)
     assert png_size(shot) == (1400, 900)
     assert os.path.getsize(shot) > 10000, os.path.getsize(shot)
+    assert stream.done.wait(15) and stream.status == 200, stream.status

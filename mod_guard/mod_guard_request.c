@@ -20,9 +20,6 @@
 #include "ap_mpm.h"
 #include "scoreboard.h"
 #include "apr_portable.h"
-#include "apr_optional.h"
-#include "apr_strings.h"
-#include "mod_http2.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "mod_guard.h"
@@ -40,8 +37,6 @@ static __thread int vhost_plain __attribute__((tls_model("initial-exec")));
 /* Read once per child: only an async MPM (event) moves a connection
  * between threads. */
 static int mpm_async;
-/* mod_http2's, when it is loaded: a stream's id. */
-static APR_OPTIONAL_FN_TYPE(http2_var_lookup) *h2_var;
 static ap_filter_rec_t *stream_end_filter;
 
 static apr_int64_t thread_cpu_us(void)
@@ -186,16 +181,6 @@ static void copy_request(guard_req_t *q, request_rec *r, int show_query)
     copy_client(q->client, sizeof(q->client), r);
 }
 
-/* An HTTP/2 stream's number, as mod_http2 tells it (H2_STREAM_ID). */
-static apr_int32_t stream_id_of(request_rec *r)
-{
-    const char *v = h2_var ? h2_var(r->pool, r->server, r->connection, r,
-                                    "H2_STREAM_ID") : NULL;
-    apr_int64_t n = v ? apr_atoi64(v) : 0;
-
-    return n > 0 && n <= APR_INT32_MAX ? (apr_int32_t)n : 0;
-}
-
 /* Very first at request start: the copy the page and the logs show, with
  * the virtual host's GuardBackendTimeout and GuardStatusShowQuery; the
  * header_parser hook, where registered, applies per-directory ones. Under
@@ -203,7 +188,6 @@ static apr_int32_t stream_id_of(request_rec *r)
  * saw the connection start, so the client's fd is set again. */
 static int guard_post_read_request(request_rec *r)
 {
-    apr_int32_t sid = 0;
     guard_slot_t *s;
     guard_watch_t *w;
     guard_req_conf_t rc;
@@ -211,18 +195,16 @@ static int guard_post_read_request(request_rec *r)
     if (r->main || r->prev || !(s = guard_glue_thread_enter(r->connection))) {
         return DECLINED;
     }
-    if (r->connection->master && (sid = stream_id_of(r)) == s->stream_id
-        && s->state == GUARD_WS_IDLE && s->done_req_start) {
+    if (r->connection->master && s->state == GUARD_WS_IDLE
+        && s->done_req_start) {
         /* mod_http2 answers a stream whose request failed with a request
-         * of its own, after the first one's end: the stream is over. */
+         * of its own, after the first one's end (a stream's connection
+         * serves one request): the stream is over. */
         return DECLINED;
     }
     guard_conf_request(r, &rc);
     guard_seq_write_begin(&s->seq);
-    if (r->connection->master) {
-        s->stream_id = sid;
-    }
-    else if (mpm_async) {
+    if (!r->connection->master && mpm_async) {
         s->client_fd = client_fd_of(r->connection);
         s->conn_id = r->connection->id;
     }
@@ -307,6 +289,39 @@ static int guard_log_transaction(request_rec *r)
     return DECLINED;
 }
 
+/* A number of up to 9 digits, or 0. */
+static apr_int32_t small_number(const char *v)
+{
+    apr_int32_t n = 0;
+    int i;
+
+    for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 9; i++) {
+        n = n * 10 + (v[i] - '0');
+    }
+    return v[i] == '\0' ? n : 0;
+}
+
+/* A stream's id, from the variable mod_http2 puts in every stream
+ * request's environment in its fixups (H2_STREAM_ID): asking mod_http2
+ * for it at the request's start would format it a second time, about
+ * 1,000 instructions a request. Until fixups the row has no stream id. */
+static int guard_fixups(request_rec *r)
+{
+    guard_slot_t *s;
+    const char *v;
+    apr_int32_t id;
+
+    if (!r->connection->master || r->main || !(s = own_slot(r))
+        || !(v = apr_table_get(r->subprocess_env, "H2_STREAM_ID"))
+        || (id = small_number(v)) == s->stream_id) {
+        return DECLINED;
+    }
+    guard_seq_write_begin(&s->seq);
+    s->stream_id = id;
+    guard_seq_write_end(&s->seq);
+    return DECLINED;
+}
+
 /* The end of a stream's request, on its mod_http2 worker: once the
  * handler is done httpd passes the request's EOR bucket, last, down the
  * stream's connection filters (ap_process_request_after_handler); the
@@ -374,7 +389,6 @@ static void guard_request_child_init(apr_pool_t *p, server_rec *s)
 
     mpm_async = ap_mpm_query(AP_MPMQ_IS_ASYNC, &async) == APR_SUCCESS
                 && async;
-    h2_var = APR_RETRIEVE_OPTIONAL_FN(http2_var_lookup);
     worker_not_cancellable();
 }
 
@@ -423,6 +437,7 @@ void guard_request_register_hooks(apr_pool_t *p)
                             APR_HOOK_REALLY_LAST);
     ap_hook_protocol_switch(guard_protocol_switch, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(guard_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
     stream_end_filter = ap_register_output_filter("GUARD_STREAM_END",
                                                   stream_end, NULL,
                                                   AP_FTYPE_CONNECTION);

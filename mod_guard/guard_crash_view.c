@@ -56,29 +56,13 @@ void guard_crash_where_sym(guard_frame_sym_t *out, const char *module,
     }
 }
 
-static void terminate_modules(guard_crash_rec_t *r)
-{
-    apr_uint32_t k;
-
-    if (r->nmodules > GUARD_CRASH_MODULES) {
-        r->nmodules = GUARD_CRASH_MODULES;
-    }
-    for (k = 0; k < r->nmodules; k++) {
-        r->modules[k].path[GUARD_CRASH_MODULE_LEN - 1] = '\0';
-    }
-}
-
 static void take_item(apr_pool_t *p, guard_crash_item_t *it,
                       apr_uint32_t generation, guard_symbolize_fn *sym,
                       void *baton)
 {
-    guard_crash_rec_t *r = &it->rec;
+    guard_crash_rec_t *r = &it->rec;      /* made safe: guard_sane_crash */
     apr_uint32_t k, n = r->nframes;
 
-    if (n > GUARD_CRASH_FRAMES) {
-        n = r->nframes = GUARD_CRASH_FRAMES;
-    }
-    terminate_modules(r);
     /* Modules are loaded again at each restart, maybe other files. */
     it->symbolized = r->generation == generation && sym != NULL;
     if (!it->symbolized) {

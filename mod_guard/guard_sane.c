@@ -153,6 +153,8 @@ void guard_sane_stack(guard_stack_t *st, int native)
 
 void guard_sane_crash(guard_crash_rec_t *r)
 {
+    apr_uint32_t i;
+
     r->when = guard_sane_time(r->when);
     r->req_start = guard_sane_time(r->req_start);
     r->elapsed_ms = guard_sane_ms(r->elapsed_ms);
@@ -162,6 +164,12 @@ void guard_sane_crash(guard_crash_rec_t *r)
     }
     if (r->nphp > GUARD_CRASH_PHP_FRAMES) {
         r->nphp = GUARD_CRASH_PHP_FRAMES;
+    }
+    if (r->nmodules > GUARD_CRASH_MODULES) {
+        r->nmodules = GUARD_CRASH_MODULES;
+    }
+    for (i = 0; i < r->nmodules; i++) {
+        TERMINATE(r->modules[i].path);
     }
     sane_req(&r->req);
     sane_php(r->php, r->nphp);

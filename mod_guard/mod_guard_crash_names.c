@@ -9,6 +9,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "apr_strings.h"
+#include "guard_sane.h"
 #include "guard_crash_sym.h"
 #include "guard_crash_view.h"
 #include "guard_crash_where.h"
@@ -65,8 +66,8 @@ void guard_crash_log_names(server_rec *s, const guard_crash_shm_t *c,
         || full.id != r->id || full.pid != r->pid) {
         return;   /* overwritten since: the report has the addresses */
     }
-    full.nmodules = full.nmodules > GUARD_CRASH_MODULES
-                    ? GUARD_CRASH_MODULES : full.nmodules;
+    /* A child wrote it: counts and module paths made safe first. */
+    guard_sane_crash(&full);
     if (full.flags & GUARD_CRASHF_LIMIT) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, GRD_CRASH_LIMIT
                      ": crash %" APR_UINT64_T_FMT ": the crash handler of "

@@ -324,6 +324,9 @@ START_TEST(sane_copies_of_hostile_records)
         guard_sane_crash(&cr);
         ck_assert_uint_le(cr.nframes, GUARD_CRASH_FRAMES);
         ck_assert_uint_le(cr.nphp, GUARD_CRASH_PHP_FRAMES);
+        ck_assert_uint_le(cr.nmodules, GUARD_CRASH_MODULES);
+        ck_assert_uint_eq(strlen(cr.modules[GUARD_CRASH_MODULES - 1].path),
+                          GUARD_CRASH_MODULE_LEN - 1);
         ck_assert(cr.elapsed_ms >= -1 && cr.elapsed_ms <= GUARD_SANE_MS_MAX);
         memset(&pr, byte, sizeof(pr));
         guard_sane_proc(&pr);

@@ -51,6 +51,7 @@ typedef struct {
     apr_uint32_t kind;            /* guard_slot_kind_e */
     apr_uint32_t h2_conn;
     apr_int64_t conn_id;
+    apr_int32_t client_fd;        /* a stream's: its connection's socket */
     apr_int32_t stream_id;
     guard_req_t req;
     guard_wait_t wait;

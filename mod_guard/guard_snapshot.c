@@ -71,6 +71,7 @@ static void copy_view(guard_slot_view_t *v, const guard_slot_t *sl)
     v->kind = sl->kind;
     v->h2_conn = sl->h2_conn;
     v->conn_id = sl->conn_id;
+    v->client_fd = sl->client_fd;
     v->stream_id = sl->stream_id;
     v->req = sl->req;
     v->wait = sl->wait;
@@ -315,8 +316,10 @@ static void take_slots(apr_pool_t *p, const guard_shm_t *shm,
     }
 }
 
-/* The thread of the MPM that holds HTTP/2 stream w's client connection:
- * in the same child, an MPM slot of the same connection. */
+/* The row of stream i's client connection: the same connection id and
+ * socket in the same child. Under event a connection's id is the number
+ * of the thread that took it first, which a later connection can share
+ * while the first lives on; its socket's fd cannot be shared. */
 static guard_worker_view_t *conn_of_stream(guard_snapshot_t *s, int i)
 {
     const guard_worker_view_t *w = &s->workers[i];
@@ -326,7 +329,8 @@ static guard_worker_view_t *conn_of_stream(guard_snapshot_t *s, int i)
         guard_worker_view_t *c = &s->workers[j];
 
         if (c->slot.kind == GUARD_SLOT_MPM
-            && c->slot.conn_id == w->slot.conn_id) {
+            && c->slot.conn_id == w->slot.conn_id
+            && c->slot.client_fd == w->slot.client_fd) {
             return c;
         }
     }

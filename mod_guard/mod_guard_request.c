@@ -130,9 +130,17 @@ static int is_http1x(const char *p)
            && (p[7] == '1' || p[7] == '0') && p[8] == '\0';
 }
 
+/* mod_http2 names each stream's request "HTTP/2.0". */
+static int is_http20(const char *p)
+{
+    return p[0] == 'H' && p[1] == 'T' && p[2] == 'T' && p[3] == 'P'
+           && p[4] == '/' && p[5] == '2' && p[6] == '.' && p[7] == '0'
+           && p[8] == '\0';
+}
+
 static void copy_protocol(char *dst, apr_size_t len, request_rec *r)
 {
-    if (is_http1x(r->protocol)) {
+    if (is_http1x(r->protocol) || is_http20(r->protocol)) {
         memcpy(dst, r->protocol, sizeof("HTTP/1.1"));
     }
     else {
@@ -301,6 +309,25 @@ static apr_int32_t small_number(const char *v)
     return v[i] == '\0' ? n : 0;
 }
 
+/* mod_http2's fixups add its variables to the environment in a fixed
+ * order, H2_STREAM_ID and H2_STREAM_TAG last: looked for among the last
+ * few entries first, a table lookup only when another module added some
+ * after them. */
+static const char *stream_id_var(request_rec *r)
+{
+    const apr_array_header_t *a = apr_table_elts(r->subprocess_env);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    int i, stop = a->nelts > 3 ? a->nelts - 3 : 0;
+
+    for (i = a->nelts - 1; i >= stop; i--) {
+        if (e[i].key && e[i].key[0] == 'H' && e[i].key[1] == '2'
+            && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
+            return e[i].val;
+        }
+    }
+    return apr_table_get(r->subprocess_env, "H2_STREAM_ID");
+}
+
 /* A stream's id, from the variable mod_http2 puts in every stream
  * request's environment in its fixups (H2_STREAM_ID): asking mod_http2
  * for it at the request's start would format it a second time, about
@@ -312,7 +339,7 @@ static int guard_fixups(request_rec *r)
     apr_int32_t id;
 
     if (!r->connection->master || r->main || !(s = own_slot(r))
-        || !(v = apr_table_get(r->subprocess_env, "H2_STREAM_ID"))
+        || !(v = stream_id_var(r))
         || (id = small_number(v)) == s->stream_id) {
         return DECLINED;
     }

@@ -9,6 +9,7 @@ knowledge and h2 over TLS (ALPN), under event and worker."""
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -344,3 +345,79 @@ GuardBackendTimeout {timeout}s
         assert st.done.wait(5) and st.status == 200, st.status
     finally:
         c.close()
+
+
+def h2load(port, n, clients, streams, path="/hello.txt"):
+    """h2load (nghttp2-client): n requests of path; the number answered
+    2xx and the number that failed or were refused."""
+    p = subprocess.run(["h2load", "-n", str(n), "-c", str(clients),
+                        "-m", str(streams),
+                        "http://127.0.0.1:%d%s" % (port, path)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=600)
+    out = p.stdout.decode(errors="replace")
+    m = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) "
+                  r"succeeded, (\d+) failed, (\d+) errored", out)
+    assert p.returncode == 0 and m, out[-2000:]
+    codes = re.search(r"status codes: (\d+) 2xx", out)
+    return int(codes.group(1)), int(m.group(2)) + int(m.group(3)), out
+
+
+def seen_under_load(rows, tids):
+    """The HTTP/2 rows of a page taken under load: never more than
+    H2MaxWorkers (6) + 4 a child; their threads added to tids."""
+    per_child = {}
+    for w in rows:
+        per_child[w["pid"]] = per_child.get(w["pid"], 0) + 1
+        tids.add(w["tid"])
+    assert max(per_child.values() or [0]) <= 6 + 4, per_child
+
+
+@pytest.mark.soak
+def test_soak_workers_come_and_go_under_load(make_server):
+    """Bursts of h2load, each followed by streams to a silent backend cut
+    at the timeout and a pause longer than H2MaxWorkerIdleSeconds:
+    mod_http2's workers start under the load and exit in the pauses. (Not
+    the load and the silent streams at once: with H2MinWorkers 1, mod_http2
+    2.4.71 alone, without mod_guard, can leave streams that arrive while
+    its workers are held unserved for good.) No slot is leaked: every HTTP/2 row is a live thread of
+    its child, never more rows than H2MaxWorkers + 4 a child, none busy
+    once the load is over; every request answered, every cut logged once."""
+    import soaklib
+    bh = Blackhole()
+    s = h2_server(make_server, "event", bh, "H2MinWorkers 1\n"
+                  "H2MaxWorkers 6\nH2MaxWorkerIdleSeconds 1\n")
+    rounds, per = (10, 20000) if soaklib.long_mode() else (4, 5000)
+    tids, cuts = set(), 0
+    for rnd in range(rounds):
+        load = threading.Thread(target=lambda: result.append(
+            h2load(s.port, per, 4, 10)))
+        result = []
+        load.start()
+        while load.is_alive():
+            seen_under_load(h2_rows(s), tids)
+            time.sleep(0.05)
+        load.join()
+        ok, failed, out = result[0]
+        assert (ok, failed) == (per, 0), out[-2000:]
+        c = H2Connection(s.port)
+        try:
+            slow = [c.get("/slow/r%d-%d" % (rnd, i)) for i in range(2)]
+            for st in slow:
+                assert st.done.wait(TIMEOUT + 8), "round %d: not cut" % rnd
+                assert st.status in (500, 502), st.status
+            cuts += len(slow)
+        finally:
+            c.close()
+        time.sleep(2.5)                     # idle workers exit
+        rows = h2_rows(s)
+        assert all(w["tid"] in proc_threads(w["pid"]) for w in rows), rows
+    rows = h2_rows(s)
+    assert all(w["tid"] in proc_threads(w["pid"]) for w in rows), rows
+    assert not [w for w in rows if w["state"] == "busy"], rows
+    assert len(re.findall(r"GRD0300: backend cut", s.log_text())) == cuts
+    soaklib.report("h2 workers come and go", {
+        "requests": rounds * per, "cuts": cuts,
+        "distinct h2 worker threads seen": len(tids)})
+    # Threads came and went: more than one child's H2MaxWorkers.
+    assert len(tids) > 6, tids

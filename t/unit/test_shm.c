@@ -246,9 +246,11 @@ START_TEST(h2_slots_claimed_and_given_back)
 }
 END_TEST
 
-/* Two streams of one client connection on mod_http2's workers, one of
- * another's: the client connections' rows count them and are never
- * stuck; the streams are busy workers of their own. */
+/* Two client connections with one stream each on mod_http2's workers:
+ * the connections' rows count them and are never stuck; the streams are
+ * busy workers of their own. Both connections have the same id (under
+ * event, that of the thread that took each first): their sockets tell
+ * them apart. */
 START_TEST(snapshot_joins_streams_to_their_connection)
 {
     apr_time_t now = apr_time_from_sec(2000);
@@ -261,15 +263,18 @@ START_TEST(snapshot_joins_streams_to_their_connection)
     run_child(0, 100);
     c1 = busy_slot(0, 0, 100, now - apr_time_from_sec(30), "/upgraded");
     c1->conn_id = 7;
+    c1->client_fd = 20;
     c1->h2_conn = 1;
     c1 = guard_shm_slot(&shm, 0, 1);
     c1->state = GUARD_WS_READ;
     c1->pid = 100;
-    c1->conn_id = 8;
+    c1->conn_id = 7;
+    c1->client_fd = 21;
     for (t = 2; t < TL; t++) {
         s = busy_slot(0, t, 100, now - apr_time_from_sec(20), "/stream");
         s->kind = GUARD_SLOT_H2;
-        s->conn_id = t == 2 ? 8 : 7;
+        s->conn_id = 7;
+        s->client_fd = t == 2 ? 21 : 20;
         s->stream_id = 2 * t + 1;
     }
     snap = guard_snapshot_take(pool, &shm, &i, now);

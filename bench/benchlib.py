@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared parts of the mod_guard benchmarks: the integration tests'
 httpd (t/integration/guardtest.py) with the benchmarks' defaults, a
 sequential HTTP client, the row format of bench/results.md and the plots.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A backend that accepts connections and never answers (SCENARIOS.md #1).
 
 Keeps every accepted socket open and never reads from it, so a client waits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The syscall-file broker: a small program (guard-broker) that httpd's
  * parent executes as root (uid 0, every capability dropped, a seccomp

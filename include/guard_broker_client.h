@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A child's side of the syscall-file broker (guard_broker.h): one
  * connection per question, never waiting longer than the given time.

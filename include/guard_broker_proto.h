@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What a child and the syscall-file broker say to each other, over a unix
  * SOCK_SEQPACKET connection: one fixed-size request, one fixed-size reply

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The syscall-file broker's confinement beyond its capabilities: a
  * seccomp allow-list of the system calls its loop makes (anything else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Crash records: a segment of shared memory of its own, made by the parent,
  * kept across graceful restarts, written by a crashing child from its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Names of signals and si_codes, and the crash report's text, written
  * without malloc, stdio or locale: every function here may be called from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names of crash frames in this process, never in a signal handler.
  * Pure: no httpd. */
 #ifndef GUARD_CRASH_SYM_H

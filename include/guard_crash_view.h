@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A copy of the crash segment for one page, with frames symbolized when
  * the page is rendered (never in the handler). Pure: no httpd. The crash

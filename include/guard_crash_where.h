@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Where a crash's addresses are, found without a lock: the address ranges
  * of the process's modules are read with dl_iterate_phdr() outside the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GuardBackendTimeout: when a worker has been blocked on one backend socket
  * for longer than its timeout, with no data moving, cut that socket with

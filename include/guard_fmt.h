@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Decimal numbers as text, without stdio, locale or malloc: every function
  * here is async-signal-safe (the crash handler writes its report with it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The little HTTP/1.x of the out-of-band status listener: a strict,
  * bounded parser of a request head and the response head. Pure: no httpd.

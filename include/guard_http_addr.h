@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Addresses of the status listener: the address it listens on and the
  * CIDR list of clients it answers. IPv4 and IPv6, numeric only (no name

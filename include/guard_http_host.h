@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Host check of the status listener: the names it answers for, and
  * whether a request's Host field names one of them. It defends against

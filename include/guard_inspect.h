@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What a thread of this process is doing, from /proc/self and its fds.
  * Linux only (elsewhere it reports "unknown"). Called by the watchdog

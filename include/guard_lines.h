@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading a text file of /proc line by line through a fixed buffer on
  * the stack: such files (/proc/locks, fdinfo) can hold thousands of lines

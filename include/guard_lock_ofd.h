@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Holders of OFD locks. An open file description lock (fcntl F_OFD_SETLK)
  * belongs to an open file, not to a process: /proc/locks prints it with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /proc/locks: who holds the lock a worker waits for. The kernel prints
  * one line per lock and, under it, one "->" line per task blocked behind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GuardLockWatch rules: which lock files are watched, after how long a
  * wait on one is reported, and whether its holder's backend call is cut.

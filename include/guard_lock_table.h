@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The lock-chain table in shared memory, and the text of its log lines.
  *

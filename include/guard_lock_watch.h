@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GuardLockWatch in the watchdog: mark a worker's lock wait on a watched
  * file, keep the lock chains of the shared table (guard_lock_table.h) up to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Stable tags of mod_guard's log lines, so operators and tests can grep;
  * and the logger that the pure code (the watchdog, the lock pass) reports

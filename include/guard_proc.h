@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Parsers of the /proc lines the watchdog reads. Pure: they take text. */
 #ifndef GUARD_PROC_H
 #define GUARD_PROC_H

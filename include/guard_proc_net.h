@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /proc/net/tcp and tcp6: where a socket goes, by its inode, while
  * getpeername() cannot tell (connect() waiting in SYN_SENT). Pure: the

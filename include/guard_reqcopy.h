@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bounded, sanitized copy of request data kept in shared memory. */
 #ifndef GUARD_REQCOPY_H
 #define GUARD_REQCOPY_H

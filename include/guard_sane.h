@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Copies of shared records made safe to show. Any child can write any
  * byte of the segments, so a copy taken from them holds hostile values:

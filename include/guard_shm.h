@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The shared-memory layout: a header, one record per child slot and one
  * slot per (child, thread). Created by the parent, inherited by children,

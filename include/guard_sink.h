@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where renderers write, and the escaping of each output format. */
 #ifndef GUARD_SINK_H
 #define GUARD_SINK_H

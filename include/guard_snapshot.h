@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A consistent copy of the shared memory, made for rendering one page. */
 #ifndef GUARD_SNAPSHOT_H
 #define GUARD_SNAPSHOT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The text of a socket address, as the pages and logs name a peer. */
 #ifndef GUARD_SOCKADDR_H
 #define GUARD_SOCKADDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A worker's live stacks as the pages show them: the PHP frames and the
  * native frames of its thread, read by its child's watchdog from inside

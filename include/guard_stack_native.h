@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The native frames of a blocked thread of this process, unwound with
  * elfutils' libdw from the pc and sp its syscall file gives: memory read

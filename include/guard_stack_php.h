@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PHP frames of a thread of this process, walked from PHP's executor
  * globals: EG(current_execute_data) -> prev_execute_data. Every load goes

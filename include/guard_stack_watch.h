@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * When and how the watchdog reads a worker's stacks: after a sample that
  * found the thread had run since the last one (a thread that did not run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The "Key: value" renderer of /guard-status, crash lines included.
  * Pure: a snapshot in, text out. */
 #ifndef GUARD_STATUS_AUTO_H

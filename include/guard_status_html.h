@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTML renderer of /guard-status, crash section included. Pure: a
  * snapshot in, text out. */
 #ifndef GUARD_STATUS_HTML_H

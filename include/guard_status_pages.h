@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pages of ?crash=<id> and ?child=<n>. Pure: a snapshot in, text out. */
 #ifndef GUARD_STATUS_PAGES_H
 #define GUARD_STATUS_PAGES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Prometheus renderer of /guard-status, crash counters included.
  * Pure: a snapshot in, text out. */
 #ifndef GUARD_STATUS_PROM_H

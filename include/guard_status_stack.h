@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A worker's live stacks on the status pages: JSON fields, HTML lists. */
 #ifndef GUARD_STATUS_STACK_H
 #define GUARD_STATUS_STACK_H

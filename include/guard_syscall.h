@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a blocked syscall means: which fds it waits on, and of what kind. */
 #ifndef GUARD_SYSCALL_H
 #define GUARD_SYSCALL_H

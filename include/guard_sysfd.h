@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The watchdog's open /proc/self/task/<tid>/syscall files, one per worker
  * thread of this child. A child that has switched to httpd's User is not

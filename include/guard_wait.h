@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names of states and waits, the continuity rule, and the one-line description. */
 #ifndef GUARD_WAIT_H
 #define GUARD_WAIT_H

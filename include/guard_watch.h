@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The watchdog's work, apart from its thread: one pass over the slots of
  * this child, and the sleep between passes. No malloc, no locks.

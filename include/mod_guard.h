@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The module record and the hook registration of each concern. httpd glue. */
 #ifndef MOD_GUARD_H
 #define MOD_GUARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpd glue of the syscall files: prefork's own, the broker for threaded
  * MPMs (mod_guard_broker.c). */
 #ifndef MOD_GUARD_BROKER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Who is calling: this child's index in the scoreboard, its generation,
  * the calling thread's slot and tid, and what each thread sets up once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Directives of mod_guard and their effective values. httpd glue. */
 #ifndef MOD_GUARD_CONFIG_H
 #define MOD_GUARD_CONFIG_H

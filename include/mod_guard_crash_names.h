@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash capture: the parent names a dead child's frames. httpd glue. */
 #ifndef MOD_GUARD_CRASH_NAMES_H
 #define MOD_GUARD_CRASH_NAMES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash capture, the parent's part: the crash segment's life, the report
  * descriptor, the log line per crash at a child's exit. httpd glue. */
 #ifndef MOD_GUARD_CRASH_PARENT_H

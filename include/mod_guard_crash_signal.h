@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash capture: the signal handler of each child. httpd glue. */
 #ifndef MOD_GUARD_CRASH_SIGNAL_H
 #define MOD_GUARD_CRASH_SIGNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The out-of-band status listener (GuardStatusListen): a socket the parent
  * opens, and a thread of mod_guard in each child that answers on it, so

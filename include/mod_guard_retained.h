@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the parent keeps across restarts: retained data by key, and shared
  * memory segments kept in it while they still fit the configuration.

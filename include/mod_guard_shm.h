@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared-memory segment's life in httpd: made by the parent in
  * post_config, kept across restarts, inherited by children. httpd glue. */
 #ifndef MOD_GUARD_SHM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Live stacks, httpd glue: GuardStacks and GuardStackDepth as the
  * watchdog and the crash handler use them, and the running PHP's executor

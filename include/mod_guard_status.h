@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Producing a status page, shared by the guard-status handler, mod_status's
  * hook and the out-of-band listener: query string -> parse -> snapshot ->

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The watchdog thread of each child. httpd glue. */
 #ifndef MOD_GUARD_WATCHDOG_H
 #define MOD_GUARD_WATCHDOG_H

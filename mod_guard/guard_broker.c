@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The syscall-file broker's loop and its checks. Plain C: it runs in its
  * own program (guard_broker_main.c), which httpd's parent executes, and in

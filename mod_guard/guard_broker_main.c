@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * guard-broker: the syscall-file broker's program (guard_broker.h), which
  * httpd's parent executes rather than forks, so that it holds nothing of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The broker's seccomp allow-list and its Landlock rule (see
  * guard_broker_sandbox.h). The Landlock structures and constants are

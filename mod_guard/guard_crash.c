@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The crash segment: ring of records, signature groups, process history.
  * The writing half runs in signal handlers: stores, memcpy and atomics

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Text of crash reports, built in a caller's buffer by hand: snprintf may
  * take locale locks and strsignal may malloc, neither belongs in a signal

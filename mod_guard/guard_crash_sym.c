@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Names of crash frames, resolved outside the crash handler: by the page
  * renderer, and by the parent when it logs a child's exit. A record gives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A copy of the crash segment for one page, newest first. */
 #include <stdlib.h>
 #include <string.h>

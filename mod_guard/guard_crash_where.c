@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where a crash's addresses are: see guard_crash_where.h. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

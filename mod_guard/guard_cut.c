@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Deciding when a backend socket is hung, and cutting it. */
 #include "guard_config.h"
 #include <string.h>

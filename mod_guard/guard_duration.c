@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durations as operators write them: "250ms", "2s", "1m", "1h". */
 #include <string.h>
 #include <apr_lib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Decimal numbers as text. Async-signal-safe: no stdio, no locale. */
 #include "guard_fmt.h"
 

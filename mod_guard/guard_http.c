@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A strict, bounded parser of HTTP/1.x request heads, for the status
  * listener. It accepts less than a general server would (no absolute-form,

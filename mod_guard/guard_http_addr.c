@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Listen address and CIDR lists of the status listener. inet_pton does the
  * address syntax (it takes no leading zeros' octal, no short forms like

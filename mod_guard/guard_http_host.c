@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Host names of the status listener. Every name is kept in one canonical
  * text (lower case, no trailing dot; inet_ntop's form of an address), so

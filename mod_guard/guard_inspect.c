@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Resolving what a thread waits on. Reads /proc/self/task/<tid>/{syscall,stat},
  * /proc/self/fd/<n> and /proc/self/fdinfo/<epfd>; copies pollfd arrays,

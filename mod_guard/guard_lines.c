@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A file's lines through a fixed buffer. No malloc. */
 #include <errno.h>
 #include <string.h>

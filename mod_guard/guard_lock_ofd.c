@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Does this process hold an OFD lock on a file? Its own fds say. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

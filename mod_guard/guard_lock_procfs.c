@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Parsing /proc/locks and finding the holder of a lock. No malloc. */
 #include <errno.h>
 #include <stdlib.h>

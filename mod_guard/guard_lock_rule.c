@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GuardLockWatch patterns: a small glob matcher of our own, since
  * fnmatch() may allocate in multibyte locales and the watchdog must not. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The lock-chain table: claimed and kept with atomics, no locks. */
 #include <stddef.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Lock chains in the watchdog. Each pass: claim or take the chains of this
  * child's waiters, adopt chains nobody keeps, then update the chains this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The logger of the pure code: formats a line and hands it on. */
 #include <stdarg.h>
 #include <apr_strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Parsers of /proc/<pid>/task/<tid>/{syscall,stat}. Pure: they take text. */
 #include <limits.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lines of /proc/net/tcp and tcp6. No malloc, no I/O. */
 #include <stdlib.h>
 #include <string.h>

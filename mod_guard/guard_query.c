@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The query of /guard-status: exact tokens, never substrings (mod_status
  * takes "?autox" for "?auto"). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bounded, sanitized copy of request data kept in shared memory. */
 #include <string.h>
 #include "guard_reqcopy.h"

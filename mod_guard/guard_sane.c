@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Copies of shared records made safe to show (guard_sane.h). */
 #include <string.h>
 #include "guard_sane.h"

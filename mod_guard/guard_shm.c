@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared-memory layout and its lock-free sequence counters. */
 #include <string.h>
 #include "guard_shm.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where renderers write, and the escaping of each output format. */
 #include <string.h>
 #include <stdarg.h>

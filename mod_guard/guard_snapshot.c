@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A copy of the shared memory for one page: only what renderers need. */
 #include <stddef.h>
 #include <stdlib.h>

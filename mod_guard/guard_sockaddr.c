@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The text of a socket address, as pages and logs show a peer. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

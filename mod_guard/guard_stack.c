@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A worker's stack record: names, the top PHP frame, consistent copies. */
 #include <stddef.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The native unwinder (see guard_stack_native.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PHP frame walker (see guard_stack_php.h). The layouts are PHP's own:
  * a frame is a zend_execute_data, its function a zend_op_array (user code)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading a worker's stacks for the watchdog (see guard_stack_watch.h). */
 #include <string.h>
 #include <apr_time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The "Key: value" view of /guard-status for scripts, like mod_status ?auto. */
 #include <string.h>
 #include "guard_crash_view.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTML page of /guard-status: one self-contained document, no scripts. */
 #include <string.h>
 #include <apr_strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON view of /guard-status; the schema is docs/json-schema.md. */
 #include <string.h>
 #include <apr_strings.h>

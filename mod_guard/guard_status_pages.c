@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pages of ?crash=<id> and ?child=<n>: HTML pages of their own, or
  * JSON. The crash parts come from the renderer of each format. */
 #include <string.h>

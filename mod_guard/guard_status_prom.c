@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Prometheus view of /guard-status, text format 0.0.4. Each metric's
  * samples are written in one loop after its HELP and TYPE, so they stay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Live stacks on the status pages (see guard_status_stack.h). */
 #include <stddef.h>
 #include <string.h>

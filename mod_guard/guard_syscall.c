@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a blocked syscall waits for. The table is built only from the
  * SYS_* macros of <sys/syscall.h>, each under #ifdef, so that it compiles
  * on every architecture with the numbers of that architecture. */

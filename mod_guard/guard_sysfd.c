@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One kept fd per worker thread for its /proc/self/task/<tid>/syscall.
  */

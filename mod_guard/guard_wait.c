@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names of states and waits, the continuity rule, the one-line text. */
 #include <string.h>
 #include <apr_strings.h>

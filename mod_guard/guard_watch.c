@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The watchdog loop. It costs nothing while nothing is old: with no
  * request in flight it sleeps on a futex until a request starts; with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_guard: shows what every httpd worker is blocked on, from a watchdog
  * thread in each child. The module record; each concern registers its own

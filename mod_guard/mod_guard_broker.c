@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * How a child's watchdog gets its worker threads' syscall files without
  * the child ever being dumpable (guard_sysfd.h):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Child and thread identity for the rest of the glue: which child this
  * is (found once, before any other child_init of mod_guard runs), which

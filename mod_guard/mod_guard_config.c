@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Directives: one setter each, strict parsing, defaults at use. */
 #include "httpd.h"
 #include "http_config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Crash capture, each child's part: everything the signal handler
  * (mod_guard_crash_signal.c) must not do itself is done here, before it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Crash capture, the parent's names for a dead child's frames: the
  * handler writes module(+offset) only; the parent, which loaded the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Crash capture, the parent's part: the crash segment's life (kept
  * across restarts, remade when GuardCrashHistory or ServerLimit change),

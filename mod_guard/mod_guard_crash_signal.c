@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Crash capture, the signal handler. Debian's httpd has no
  * fatal-exception hook, so every child installs its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One connection of the status listener: read a request head (8 KiB and
  * 2 s at most), check its Host, answer it with the page the guard-status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Request and connection hooks: the worker thread keeps its own slot up to
  * date. Only the thread that owns a slot writes its worker part, so a

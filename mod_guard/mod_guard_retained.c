@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Retained data and the segments kept in it: a graceful restart finds
  * the parent's segment again with its counters, unless the new

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The segment is anonymous shared memory from the parent's process pool,
  * kept in retained data so graceful restarts find it again with its

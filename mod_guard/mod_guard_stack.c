@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Live stacks, httpd glue: what this server can read (said once at
  * start-up), the running PHP's executor globals, and each child's

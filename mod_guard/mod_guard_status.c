@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The guard-status handler and the section in mod_status's page, and the
  * page producer they share with the out-of-band listener

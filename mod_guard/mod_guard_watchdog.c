@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One watchdog thread per child, our own apr thread rather than a
  * mod_watchdog instance: mod_watchdog calls back on a fixed 100 ms slice,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The syscall-file broker under a flood: this process plays httpd's
  * parent, a forked broker runs the real loop (guard_broker_serve), a

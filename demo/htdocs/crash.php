@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // The worker dies of SIGSEGV: strlen(NULL) through PHP's FFI, which the
 // demo's config enables for this page only. mod_guard records the crash
 // (signal, request, frames) on /guard-status and in the error log

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Reads from the blackhole like hang.php, but holds no session lock. The
 // demo's <Location /cut.php> sets GuardBackendTimeout 3s: after 3 s without
 // data mod_guard shuts the socket down, fread() returns at once, and the

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // SCENARIOS.md #1: takes the session lock (flock LOCK_EX on sess_<id>), then
 // waits for a backend that accepts and never answers: the worker blocks in
 // poll() on the socket for up to 600 s, holding the lock all that time.

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // SCENARIOS.md #1: another request of the same session. session_start()
 // blocks in flock() on sess_<id> for as long as hang.php holds the lock.
 header("Content-Type: text/plain");

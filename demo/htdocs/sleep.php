@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Sleeps ?s=N seconds (default 60, at most 300): blocked, but not on
 // anything that could be at fault.
 header("Content-Type: text/plain");

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // SCENARIOS.md #3: burns CPU without a syscall in the loop, for ?s=N
 // seconds (default 60, at most 300).
 header("Content-Type: text/plain");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Validators of what the renderers write, strict enough that a hostile
  * string which escaped its escaping shows up: as a syntax error, or as a

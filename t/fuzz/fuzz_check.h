@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Checks shared by the fuzz targets: a failed property aborts, so that
  * libFuzzer saves the input as a crash like any sanitizer report.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * guard_duration_parse (GuardStuckThreshold, GuardBackendTimeout,
  * GuardLockWatch thresholds...) against a reference written here with

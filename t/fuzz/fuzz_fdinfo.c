@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /proc/self/fdinfo/<fd>: the epoll "tfd:" lines (guard_proc_epoll_fds)
  * and the "lock:" lines of OFD locks (guard_lockofd_parse_fdinfo), on any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The request-head parser of the status listener (guard_http_parse) and
  * its response head (guard_http_head). Checks: results in range; an

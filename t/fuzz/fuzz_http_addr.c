@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GuardStatusListen and GuardStatusAllow values: guard_ip_parse_listen
  * and guard_cidr_parse. A value that parses must format (guard_ip_format)

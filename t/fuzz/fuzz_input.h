@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Splitting a fuzz input into fields, like LLVM's FuzzedDataProvider:
  * strings are taken from the front (each ends at a NUL byte or at the end

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GuardLockWatch: the pattern check the directive does (absolute, shorter
  * than GUARD_LOCK_PATTERN_LEN, guard_glob_check), its threshold through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /proc/locks: guard_read_lines_from through its 4 KiB buffer, with reads
  * cut at any length (and EINTR, and a read error at the end) taken from

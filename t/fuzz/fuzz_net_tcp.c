@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The /proc/net/tcp and tcp6 line parser of the inspector
  * (guard_proc_net_tcp_line): any line must be safe, and a line as the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * guard_query_parse: the query string of /guard-status (json,
  * prometheus, auto, pids, refresh=N, crash=<id>, child=<n>). Whatever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The ?auto renderer on a snapshot of hostile strings: "Key: value" lines
  * only, and the same keys in the same order as with the special bytes of

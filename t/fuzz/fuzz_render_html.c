@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The HTML renderers (the page, ?crash=<id>, ?child=<n>) on a snapshot of
  * hostile strings: every '<' must open a tag the renderer writes, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The JSON renderers (?json, ?crash=<id>&json, ?child=<n>&json) on a
  * snapshot of hostile strings: the output must be one strict JSON value,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Prometheus renderer on a snapshot of hostile strings: valid text
  * format 0.0.4 (label values escaped, UTF-8, no duplicate series, samples

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What goes into shared memory and the error log: guard_copy_sanitized
  * (checked against an encoder written here: printable ASCII, "\xHH"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Every format rendered from segments a child has overwritten: the whole
  * shared-memory segment and the whole crash segment (headers included)

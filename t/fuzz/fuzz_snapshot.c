@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A snapshot from a fuzz input, and the render-twice check. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A snapshot for the renderer targets, built from a fuzz input through
  * the real shared-memory layout: slots, child records, lock chains and a

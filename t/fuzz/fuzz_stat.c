@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /proc/<pid>/task/<tid>/stat: guard_proc_parse_stat on any bytes, and on
  * a well-formed line whose comm (spaces, parentheses, anything but NUL)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /proc/<pid>/task/<tid>/syscall: guard_proc_parse_syscall and the
  * decoding of what was parsed. A line that parses must print back, in

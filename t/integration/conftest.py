@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures: a fresh real httpd per test, always stopped at teardown, with
 an error-log audit that fails the test on unexpected errors."""
 

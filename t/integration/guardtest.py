@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers of the integration tests: a real httpd started from a templated
 httpd.conf, its error-log audit, raw HTTP on loopback, hanging requests,
 /proc readers and parsers of the status pages. The fake backends are in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small HTTP/2 client for the tests (python3-h2): one connection, h2c
 with prior knowledge or h2 over TLS (ALPN), many streams at once, each
 response kept with the time it completed."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fake peers of the integration tests: loopback listeners that play a
 backend which hangs, answers late, trickles, never reads or never accepts.
 

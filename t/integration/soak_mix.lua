@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script of the soak tests (soaklib.Wrk): a deterministic mix of
 -- pages, every request counted by kind and every response by status.
 --

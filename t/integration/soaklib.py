@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers of the soak tests: wrk driven by soak_mix.lua, and what the
 kernel says about httpd's processes (fds, shared mappings) before, during
 and after a long run."""

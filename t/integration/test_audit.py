@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The harness's own error-log audit must catch what it is meant to catch,
 and the server must survive a child dying of a signal."""
 

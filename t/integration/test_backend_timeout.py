@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GuardBackendTimeout (seeds/001): a worker blocked on one silent backend
 socket past its timeout gets that socket shut down, so the hung read, write
 or connect returns and the request (and whatever waits behind it, like a

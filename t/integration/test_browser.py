@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """/guard-status in a real browser: Debian's chromium, headless, loads the
 page of a live server (prefork + mod_php) with stuck, cut and crashed
 workers whose requests carry markup and script, and an HTTP/2 stream (h2c

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Directives: bad values and wrong contexts make httpd refuse the
 configuration with a message naming the directive and quoting the value."""
 

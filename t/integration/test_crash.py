@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Crash capture against a real httpd: a worker that dies of SIGSEGV,
 SIGABRT, SIGBUS, SIGFPE or a stack overflow leaves a crash record (signal,
 request, frames) on /guard-status, a report in the crash log and one line

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """event MPM: a mod_proxy request hung on a backend, seen in its thread;
 the other threads keep serving."""
 

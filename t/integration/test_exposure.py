@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Inspection without exposure: while the watchdog samples workers that
 wait on a silent backend (with GuardBackendTimeout), on a watched lock, in
 a sleep and on the CPU, another process of httpd's user polls

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile request data (path, query, Host, User-Agent) shown while the
 request hangs: every format escapes it, and the query stays hidden unless
 GuardStatusShowQuery On says otherwise."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HTTP/2: mod_http2 serves each stream on worker threads of its own, not
 the MPM's. Every stream must be seen, cut and stacked like an HTTP/1.1
 request: listed with its stream id and client connection, its wait, its

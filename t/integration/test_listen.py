@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GuardStatusListen / GuardStatusAllow: the out-of-band status listener,
 served by a thread of mod_guard in each child, answers while every MPM
 worker is stuck, refuses clients outside the allow list, and survives

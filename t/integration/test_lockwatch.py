@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GuardLockWatch against a real prefork httpd + mod_php (seeds/001): who
 holds the lock that workers wait for, in the JSON, the other formats and
 the error log; the chain clears by itself with GuardBackendTimeout or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """?prometheus passes promtool with idle, busy and stuck workers, and its
 numbers match the JSON view of the same moment."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The alerting rules in prometheus/ pass promtool's checks and unit tests,
 and a real Prometheus server scraping two real httpd servers with
 mod_guard sees both, the stuck worker of one, and fires its alert."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """When the watchdog samples: once a request is older than
 min(1 s, GuardStuckThreshold), then every GuardWatchInterval while the
 wait changes, less often while it does not."""

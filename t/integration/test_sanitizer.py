@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The harness of a --enable-sanitizers build: httpd runs with the ASan and
 UBSan runtimes preloaded, and a report written by a child (after it
 dropped root) lands in the server's sanitizer directory, where the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A child can write every byte of mod_guard's shared segments (they are
 mapped read-write in every child, which runs the site's code). Tried here
 as a compromised child would, from outside as root: each segment mod_guard

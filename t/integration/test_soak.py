@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Soak and faults (marker `soak`): a real prefork + mod_php server under
 wrk for a long mixed run (normal pages, hung backend calls cut by
 GuardBackendTimeout, crashing pages, status renders), graceful and full

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Live stacks against real servers: the PHP frames and the native frames
 of a worker whose request is older than the sampling age, read by its
 child's watchdog and shown on /guard-status (?json, HTML, ?stack=,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """/guard-status on a real prefork httpd: slots of every child, counters,
 graceful restart, query parsing, and the mod_status section."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a hung worker is blocked on, as the watchdog sees it, cross-checked
 with /proc: a backend socket (seeds/001), a sleep, a CPU spin (seeds/000),
 a session lock."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """worker MPM + mod_proxy: every slot of ServerLimit x ThreadLimit listed
 with its state, a proxied request's backend wait, its cut by a per-location
 GuardBackendTimeout, a lock chain among threads of one process, the status

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the request hooks write into a worker's slot, request after request
 on one worker: the copy follows every request (method, protocol, virtual
 host, query redacted), and a prefork worker is made not cancellable while

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How the harness waits: until a condition holds, or fail saying what it
 waited for. Shared by guardtest (servers) and peers (fake backends)."""
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A test module that crashes on request, for mod_guard's crash tests under
  * threaded MPMs (PHP runs under prefork only). SetHandler crashtest, then

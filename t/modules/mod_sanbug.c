@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A test module with a heap overflow and a signed overflow on request,
  * built with the sanitizers by test_sanitizer.py to check that a report

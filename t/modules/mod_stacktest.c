@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A test module for mod_guard's live stacks under threaded MPMs (PHP runs
  * under prefork only): SetHandler stacktest, then ?port=<n> connects to a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Debian package in the machine's own apache2 (as root; run by
 scripts/package-test).
 

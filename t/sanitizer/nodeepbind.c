@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Preloaded ahead of the ASan runtime into the httpd of the integration
  * tests of a --enable-sanitizers build: PHP dlopen()s its extensions with

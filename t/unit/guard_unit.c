@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runs every unit suite and prints Check's summary line. */
 #include <string.h>
 #include <stdlib.h>

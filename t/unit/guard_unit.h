@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The suites of the unit tests, one per concern. */
 #ifndef GUARD_UNIT_H
 #define GUARD_UNIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The syscall-file broker and the watchdog's kept syscall files, with real
  * processes: this test process plays httpd's parent, a forked broker

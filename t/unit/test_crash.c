@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash records: the ring, signatures, names, report text, the view and
  * its renderers, and the selectors of the status query. */
 #ifndef _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* When a backend socket counts as hung, and the cut itself. */
 #include <string.h>
 #include <unistd.h>

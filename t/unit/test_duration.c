@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Duration parsing and formatting. */
 #include <string.h>
 #include "guard_unit.h"

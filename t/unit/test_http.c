@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The request-head parser and response head of the status listener. */
 #include <string.h>
 #include <apr_strings.h>

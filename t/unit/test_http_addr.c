@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Listen address and CIDR lists of the status listener. */
 #include <string.h>
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Host check of the status listener and GuardStatusHost's values. */
 #include <string.h>
 #include "guard_unit.h"

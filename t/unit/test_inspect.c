@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The inspector against real threads of this process, really blocked:
  * in poll on a loopback TCP connection whose peer never answers, in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GuardLockWatch: /proc/locks lines, globs, the chain table, log text. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Parsers of /proc/<pid>/task/<tid>/syscall and stat. */
 #include <stdio.h>
 #include <string.h>

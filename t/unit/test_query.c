@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The query of /guard-status. */
 #include "guard_unit.h"
 #include "guard_query.h"

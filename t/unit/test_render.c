@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The renderers, fed with a snapshot made by hand: hostile request data
  * must come out escaped in every format, and each format must stay valid.

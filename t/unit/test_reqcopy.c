@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bounded, sanitized copy of request data. */
 #include <string.h>
 #include "guard_unit.h"

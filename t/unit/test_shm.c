@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared-memory layout, its sequence counters and the snapshot. */
 #include <stdlib.h>
 #include <string.h>

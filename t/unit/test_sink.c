@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sinks, printf without limits, and the escaping of each output format. */
 #include <string.h>
 #include <apr_pools.h>

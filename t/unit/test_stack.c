@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of guard_stack.c: names, the top PHP frame, copies. */
 #include <stdint.h>
 #include <string.h>

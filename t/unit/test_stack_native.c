@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of guard_stack_native.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

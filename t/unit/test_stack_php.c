@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of guard_stack_php.c. The stacks are PHP's own structs laid
  * out in this process as the engine lays them out; the reader knows only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Syscall names and the decoding of a blocked syscall. Numbers come from
  * <sys/syscall.h> only, so the tests hold on every architecture. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names, the continuity of a wait, and its one-line description. */
 #include <string.h>
 #include <apr_strings.h>

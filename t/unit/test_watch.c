@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The watchdog's stuck flags: which request GRD0101 names, and a slot's
  * next process starting clean. Passes over an in-memory segment whose
  * workers are this process's threads. */

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Reads from a backend that may never answer: the request hangs in a
 // socket read (poll/read) for up to 600 s, like seeds/001.
 header("Content-Type: text/plain");

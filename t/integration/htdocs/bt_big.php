@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // GuardBackendTimeout: a large response of mb MB (default 20), each MB the
 // same 1 MiB pattern, for a slow reader.
 header("Content-Type: application/octet-stream");

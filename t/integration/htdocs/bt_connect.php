@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // GuardBackendTimeout: connects to a port whose SYNs are dropped, either
 // with stream_socket_client and a 600 s timeout (via=stream) or with a
 // blocking ext/sockets socket_connect (via=sockets). Says how it ended.

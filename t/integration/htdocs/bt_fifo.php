@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // GuardBackendTimeout: blocks reading a FIFO (path=) until a writer sends
 // something; says what it read and after how long.
 header("Content-Type: text/plain");

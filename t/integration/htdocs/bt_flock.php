@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // GuardBackendTimeout: takes flock(LOCK_EX) on a file (path=) someone else
 // holds; says after how long it got it.
 header("Content-Type: text/plain");

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // GuardBackendTimeout: reads the whole request body (php://input) and
 // says what it got and how long that took.
 header("Content-Type: text/plain");

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // GuardBackendTimeout: reads a backend until EOF with a 600 s stream
 // timeout (like seeds/001) and says how and when the reading ended.
 // port=: a loopback TCP port; or unix=: a unix-domain socket path.

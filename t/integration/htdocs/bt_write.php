@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // GuardBackendTimeout: writes mb MB (default 64) with ext/sockets to a
 // peer that never reads: blocking socket, no SO_SNDTIMEO, so the write
 // blocks for ever once the buffers are full. Says how the writing ended.

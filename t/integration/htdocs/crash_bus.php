@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // SIGBUS: touch a shared mapping past the end of its truncated file.
 $c = FFI::cdef("
     int open(const char *path, int flags, int mode);

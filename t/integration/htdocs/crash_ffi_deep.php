@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // SIGSEGV three PHP calls deep: {main} -> a() -> b() -> c(), which calls
 // strlen(NULL) through FFI (needs ffi.enable=1). The "@frame" comments
 // mark the lines each frame is on when the crash comes.

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Waits in flock(LOCK_EX) on a lock file of the test (?f=name under the
 // server's locks/ directory), then releases it.
 header("Content-Type: text/plain");

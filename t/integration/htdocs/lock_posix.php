@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Waits in fcntl(F_SETLKW) for a POSIX write lock on a lock file of the
 // test (?f=name under the server's locks/ directory); with ?ofd=1 for an
 // OFD lock (F_OFD_SETLKW: the lock of an open file, with no pid in

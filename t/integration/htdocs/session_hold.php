@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // seeds/001: takes the session lock (flock LOCK_EX on sess_<id>), then
 // reads from a backend that never answers, holding the lock.
 session_start();

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Another request of the same session: blocks in flock() behind a holder.
 session_start();
 $_SESSION["n"] = ($_SESSION["n"] ?? 0) + 1;

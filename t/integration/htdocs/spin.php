@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Burns CPU for s seconds (default 3) without a syscall in the loop.
 header("Content-Type: text/plain");
 $s = (float)($_GET["s"] ?? 3);

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Live stacks: ends blocked in fread on a backend that never answers
 // (port=: on 127.0.0.1; unix=: a unix-domain socket path), eight frames
 // deep: {main} -> include of stack_inc.php -> stack_outer -> stack_inner

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Included by stack_block.php: the class whose method and closure sit
 // between the include frame and the closure that reads the backend.
 class Svc

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Another request of the session: blocks in session_start() (flock on
 // the session file) while a holder keeps the lock.
 header("Content-Type: text/plain");

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Takes the session lock, then reads from a backend that never answers
 // (port=), holding it. The "// @frame:" comment marks where it blocks.
 session_start();

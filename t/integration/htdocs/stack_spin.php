@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Live stacks of a thread on CPU: stack_spin_loop runs a loop that makes
 // no call for about s seconds (default 8), sized by a timed calibration
 // run first, so that PHP never stores its position in the loop. The

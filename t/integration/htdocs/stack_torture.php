@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Live stacks under fire: short calls in a tight loop (each ~100 ns) for
 // s seconds (default 60), so that whatever the watchdog reads is torn
 // unless it checks. "// @fn:<name>" marks the first line of each

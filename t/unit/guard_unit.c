@@ -27,6 +27,7 @@ int main(void)
     srunner_add_suite(sr, guard_http_addr_suite());
     srunner_add_suite(sr, guard_http_host_suite());
     srunner_add_suite(sr, guard_crash_suite());
+    srunner_add_suite(sr, guard_crash_capture_suite());
     srunner_add_suite(sr, guard_broker_suite());
     srunner_add_suite(sr, guard_stack_suite());
     srunner_add_suite(sr, guard_stack_php_suite());

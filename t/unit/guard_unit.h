@@ -22,6 +22,7 @@ Suite *guard_http_suite(void);
 Suite *guard_http_addr_suite(void);
 Suite *guard_http_host_suite(void);
 Suite *guard_crash_suite(void);
+Suite *guard_crash_capture_suite(void);
 Suite *guard_broker_suite(void);
 Suite *guard_stack_suite(void);
 Suite *guard_stack_php_suite(void);

@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(sr, guard_query_suite());
     srunner_add_suite(sr, guard_shm_suite());
     srunner_add_suite(sr, guard_render_suite());
+    srunner_add_suite(sr, guard_status_crash_suite());
     srunner_add_suite(sr, guard_inspect_suite());
     srunner_add_suite(sr, guard_cut_suite());
     srunner_add_suite(sr, guard_watch_suite());

@@ -14,6 +14,7 @@ Suite *guard_sink_suite(void);
 Suite *guard_query_suite(void);
 Suite *guard_shm_suite(void);
 Suite *guard_render_suite(void);
+Suite *guard_status_crash_suite(void);
 Suite *guard_inspect_suite(void);
 Suite *guard_cut_suite(void);
 Suite *guard_watch_suite(void);

@@ -268,7 +268,8 @@ static void hang_for_test(const guard_crash_ctx_t *cx,
                           const guard_crash_rec_t *rec)
 {
     if (cx->test_hang) {
-        report_line(cx, rec, "test: the handler hangs (GUARD_TEST_CRASH_HANG)");
+        report_line(cx, rec,
+                    "test: the handler hangs (GUARD_TEST_CRASH_HANG)");
         for (;;) {
             pause();
         }

@@ -212,7 +212,8 @@ START_TEST(segv_with_address)
     ck_assert_uint_eq(group_count(r.signature), 1);
     ck_assert_int_eq(guard_crash_last_of(cx.crash, 1, getpid(), &r), 1);
     rep = read_report();
-    ck_assert_ptr_nonnull(strstr(rep, "GRD0500: crash 1: SIGSEGV (SEGV_MAPERR)"));
+    ck_assert_ptr_nonnull(strstr(rep,
+                                 "GRD0500: crash 1: SIGSEGV (SEGV_MAPERR)"));
     ck_assert_ptr_nonnull(strstr(rep, "crash 1: backtrace:\n"));
     ck_assert_ptr_nonnull(strstr(rep, "crash 1: #2 "));
     ck_assert_ptr_nonnull(strstr(rep, "crash 1: end of report\n"));

@@ -13,10 +13,7 @@
 #include <apr_strings.h>
 #include "guard_unit.h"
 #include "guard_crash_view.h"
-#include "guard_status_auto.h"
-#include "guard_status_html.h"
-#include "guard_status_json.h"
-#include "guard_status_prom.h"
+#include "guard_status_crash.h"
 #include "guard_status_pages.h"
 
 #define NOW    apr_time_from_sec(1700000000)
@@ -89,8 +86,9 @@ static void item_segv(guard_crash_item_t *it)
     it->complete = 1;
     it->symbolized = 1;
     set_sym(&it->addr_sym, GUARD_AT_NULL, NULL, 0x8, NULL, 0);
-    set_sym(&it->ip_sym, GUARD_AT_MODULE, "/usr/lib/x86_64-linux-gnu/libc.so.6",
-            0x9d1f3, "__strlen_avx2", 0x13);
+    set_sym(&it->ip_sym, GUARD_AT_MODULE,
+            "/usr/lib/x86_64-linux-gnu/libc.so.6", 0x9d1f3, "__strlen_avx2",
+            0x13);
     syms0[0] = it->ip_sym;
     set_sym(&syms0[1], GUARD_AT_MODULE, "/usr/lib/apache2/modules/mod_<x>.so",
             0x1a2b, NULL, 0);
@@ -245,11 +243,11 @@ static void render_json(const guard_crash_view_t *v, guard_sink_t *o)
     part(o, "json crash page");
     guard_render_crash_page(&s, &v->items[2], 1, o);
     part(o, "json times");
-    guard_json_put_time(o, 0);
-    guard_json_put_time(o, NOW + 999999);
-    guard_json_put_time(o, APR_INT64_MAX);
-    guard_json_put_time(o, -1);
-    guard_json_put_time(o, -apr_time_from_sec(1) - 5);
+    guard_put_json_time(o, 0);
+    guard_put_json_time(o, NOW + 999999);
+    guard_put_json_time(o, APR_INT64_MAX);
+    guard_put_json_time(o, -1);
+    guard_put_json_time(o, -apr_time_from_sec(1) - 5);
 }
 
 static const char *render_all(apr_size_t *len)

@@ -204,13 +204,11 @@ static void part(guard_sink_t *o, const char *name)
     guard_printf(o, "\n==== %s ====\n", name);
 }
 
-static void render_html(const guard_crash_view_t *v, guard_sink_t *o)
+static void render_html(const guard_snapshot_t *s, guard_sink_t *o)
 {
-    guard_snapshot_t s;
+    const guard_crash_view_t *v = s->crash;
     int i;
 
-    memset(&s, 0, sizeof(s));
-    s.crash = v;
     part(o, "html");
     guard_crash_render_html(v, o);
     for (i = 0; i < v->nitems; i++) {
@@ -222,16 +220,14 @@ static void render_html(const guard_crash_view_t *v, guard_sink_t *o)
     part(o, "html child 1");
     guard_crash_render_html_child(v, 1, o);
     part(o, "html crash page");
-    guard_render_crash_page(&s, &v->items[0], 0, o);
+    guard_render_crash_page(s, &v->items[0], 0, o);
 }
 
-static void render_json(const guard_crash_view_t *v, guard_sink_t *o)
+static void render_json(const guard_snapshot_t *s, guard_sink_t *o)
 {
-    guard_snapshot_t s;
+    const guard_crash_view_t *v = s->crash;
     int i;
 
-    memset(&s, 0, sizeof(s));
-    s.crash = v;
     part(o, "json");
     guard_crash_render_json(v, o);
     for (i = 0; i < 2; i++) {
@@ -241,7 +237,7 @@ static void render_json(const guard_crash_view_t *v, guard_sink_t *o)
         guard_crash_render_json_child(v, i, o);
     }
     part(o, "json crash page");
-    guard_render_crash_page(&s, &v->items[2], 1, o);
+    guard_render_crash_page(s, &v->items[2], 1, o);
     part(o, "json times");
     guard_put_json_time(o, 0);
     guard_put_json_time(o, NOW + 999999);
@@ -254,9 +250,12 @@ static const char *render_all(apr_size_t *len)
 {
     const guard_crash_view_t *v = make_view();
     guard_sink_t *o = guard_sink_buffer(pool);
+    guard_snapshot_t s;
 
-    render_html(v, o);
-    render_json(v, o);
+    memset(&s, 0, sizeof(s));
+    s.crash = v;
+    render_html(&s, o);
+    render_json(&s, o);
     part(o, "prometheus");
     guard_crash_render_prometheus(v, o);
     part(o, "auto");

@@ -5,6 +5,7 @@
 
 #include <apr.h>
 #include <apr_pools.h>
+#include <apr_time.h>
 
 /**
  * A sink. Appends land in buf; when it is full, 'grow' makes room (a sink
@@ -71,6 +72,12 @@ void guard_put_json_strn(guard_sink_t *o, const char *s, apr_size_t max);
 /** The inside of such a string, without the quotes: for a string written
  *  in parts that each end in ASCII. */
 void guard_put_json_chars(guard_sink_t *o, const char *s, apr_size_t max);
+
+/** t as UTC "2026-11-22 08:56:01.123" (guard_fmt_time). */
+void guard_put_time(guard_sink_t *o, apr_time_t t);
+
+/** t as a JSON string, "2026-11-22T08:56:01.123Z". */
+void guard_put_json_time(guard_sink_t *o, apr_time_t t);
 
 /** A Prometheus label value (no quotes): backslash, '"' and newline escaped. */
 void guard_put_prom_label(guard_sink_t *o, const char *s);

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Prometheus renderer of /guard-status, crash counters included.
- * Pure: a snapshot in, text out. */
+/* The Prometheus renderer of /guard-status; its crash counters are
+ * guard_status_crash.h's. Pure: a snapshot in, text out. */
 #ifndef GUARD_STATUS_PROM_H
 #define GUARD_STATUS_PROM_H
 
-#include "guard_crash_view.h"
 #include "guard_sink.h"
 #include "guard_snapshot.h"
 
@@ -14,9 +13,5 @@
  */
 void guard_render_prometheus(const guard_snapshot_t *s, int pids,
                              guard_sink_t *o);
-
-/** guard_crashes_total{signal} and friends. */
-void guard_crash_render_prometheus(const guard_crash_view_t *v,
-                                   guard_sink_t *o);
 
 #endif

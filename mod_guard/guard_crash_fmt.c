@@ -142,19 +142,9 @@ void guard_cbuf_str(guard_cbuf_t *b, const char *s)
 static void put_unsigned(guard_cbuf_t *b, apr_uint64_t v, unsigned base,
                          int min_digits)
 {
-    static const char digits[] = "0123456789abcdef";
-    char tmp[24];
-    int n = 0;
-
-    do {
-        tmp[n++] = digits[v % base];
-        v /= base;
-    } while (v || n < min_digits);
-    while (n > 0 && b->len + 1 < b->size) {
-        b->buf[b->len++] = tmp[--n];
-    }
     if (b->size) {
-        b->buf[b->len] = '\0';
+        b->len += guard_fmt_uint(b->buf + b->len, b->size - b->len, v, base,
+                                 min_digits);
     }
 }
 
@@ -172,41 +162,11 @@ void guard_cbuf_hex(guard_cbuf_t *b, apr_uint64_t v)
     put_unsigned(b, v, 16, 1);
 }
 
-/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm). */
-static void civil(apr_int64_t z, int *y, int *m, int *d)
-{
-    apr_int64_t era, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    yoe = z - era * 146097;
-    yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
-    doy = (z - era * 146097) - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 void guard_cbuf_time(guard_cbuf_t *b, apr_time_t t)
 {
-    apr_int64_t secs = t / APR_USEC_PER_SEC, days = secs / 86400;
-    int y, m, d, sod = (int)(secs % 86400);
-
-    civil(days, &y, &m, &d);
-    put_unsigned(b, (apr_uint64_t)y, 10, 4);
-    guard_cbuf_str(b, "-");
-    put_unsigned(b, (apr_uint64_t)m, 10, 2);
-    guard_cbuf_str(b, "-");
-    put_unsigned(b, (apr_uint64_t)d, 10, 2);
-    guard_cbuf_str(b, " ");
-    put_unsigned(b, (apr_uint64_t)(sod / 3600), 10, 2);
-    guard_cbuf_str(b, ":");
-    put_unsigned(b, (apr_uint64_t)(sod / 60 % 60), 10, 2);
-    guard_cbuf_str(b, ":");
-    put_unsigned(b, (apr_uint64_t)(sod % 60), 10, 2);
-    guard_cbuf_str(b, ".");
-    put_unsigned(b, (apr_uint64_t)(t % APR_USEC_PER_SEC / 1000), 10, 3);
+    if (b->size) {
+        b->len += guard_fmt_time(b->buf + b->len, b->size - b->len, t);
+    }
 }
 
 void guard_cbuf_signal(guard_cbuf_t *b, int signo, int si_code)

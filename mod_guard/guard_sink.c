@@ -195,6 +195,26 @@ static rep_table_t prom_ascii_rep = {
     ['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n", [0x80 ... 0xff] = "?"
 };
 
+void guard_put_time(guard_sink_t *o, apr_time_t t)
+{
+    char buf[GUARD_FMT_TIME_LEN];
+
+    guard_putn(o, buf, guard_fmt_time(buf, sizeof(buf), t));
+}
+
+/* A hostile time is cut at 39 bytes: the page's field stays short. */
+void guard_put_json_time(guard_sink_t *o, apr_time_t t)
+{
+    char buf[40];
+    char *sp;
+
+    guard_fmt_time(buf, sizeof(buf), t);
+    if ((sp = strchr(buf, ' ')) != NULL) {
+        *sp = 'T';
+    }
+    guard_printf(o, "\"%sZ\"", buf);
+}
+
 void guard_put_prom_label_ascii(guard_sink_t *o, const char *s,
                                 apr_size_t max)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The "Key: value" view of /guard-status for scripts, like mod_status ?auto. */
 #include <string.h>
-#include "guard_crash_view.h"
 #include "guard_status_auto.h"
+#include "guard_status_crash.h"
 #include "guard_status_stack.h"
 #include "guard_wait.h"
 
@@ -153,11 +153,4 @@ void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o)
             render_worker(&s->workers[i], o);
         }
     }
-}
-
-void guard_crash_render_auto(const guard_crash_view_t *v, guard_sink_t *o)
-{
-    guard_printf(o, "CrashesTotal: %" APR_UINT64_T_FMT "\n"
-                 "CrashesLastMinute: %u\nCrashSignatures: %d\n", v->total,
-                 v->rate_1m, v->ngroups);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The pages of ?crash=<id> and ?child=<n>: HTML pages of their own, or
- * JSON. The crash parts come from the renderer of each format. */
+ * JSON. The crash parts come from guard_status_crash.c. */
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_crash_view.h"
+#include "guard_status_crash.h"
 #include "guard_status_html.h"
 #include "guard_status_json.h"
 #include "guard_status_pages.h"
@@ -76,7 +77,7 @@ static void json_child(const guard_snapshot_t *s, int child, guard_sink_t *o)
     if (cur) {
         guard_printf(o, "{\"pid\":%d,\"generation\":%u,\"started\":",
                      cur->rec.pid, cur->rec.generation);
-        guard_json_put_time(o, cur->rec.started);
+        guard_put_json_time(o, cur->rec.started);
         guard_puts(o, "}");
     }
     else {

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 #include <apr_strings.h>
-#include "guard_crash_view.h"
+#include "guard_status_crash.h"
 #include "guard_status_prom.h"
 #include "guard_wait.h"
 
@@ -289,26 +289,4 @@ void guard_render_prometheus(const guard_snapshot_t *s, int pids,
          "Seconds since the server last (re)started.");
     guard_printf(o, "guard_uptime_seconds %" APR_INT64_T_FMT "\n",
                  (apr_int64_t)apr_time_sec(s->now - s->server.started));
-}
-
-void guard_crash_render_prometheus(const guard_crash_view_t *v,
-                                   guard_sink_t *o)
-{
-    int i;
-
-    guard_puts(o, "# HELP guard_crashes_total Worker crashes caught by "
-               "mod_guard's signal handlers, by signal.\n"
-               "# TYPE guard_crashes_total counter\n");
-    for (i = 0; i < GUARD_CSIG_MAX; i++) {
-        guard_printf(o, "guard_crashes_total{signal=\"%s\"} %"
-                     APR_UINT64_T_FMT "\n", guard_csig_label(i),
-                     v->by_signal[i]);
-    }
-    guard_printf(o, "# HELP guard_crashes_last_minute Crashes in the last "
-                 "minute, as of the last child exit.\n"
-                 "# TYPE guard_crashes_last_minute gauge\n"
-                 "guard_crashes_last_minute %u\n"
-                 "# HELP guard_crash_signatures Distinct crash signatures "
-                 "seen.\n# TYPE guard_crash_signatures gauge\n"
-                 "guard_crash_signatures %d\n", v->rate_1m, v->ngroups);
 }

@@ -20,6 +20,7 @@ int main(void)
     srunner_add_suite(sr, guard_query_suite());
     srunner_add_suite(sr, guard_shm_suite());
     srunner_add_suite(sr, guard_render_suite());
+    srunner_add_suite(sr, guard_status_crash_suite());
     srunner_add_suite(sr, guard_inspect_suite());
     srunner_add_suite(sr, guard_cut_suite());
     srunner_add_suite(sr, guard_watch_suite());
@@ -28,6 +29,7 @@ int main(void)
     srunner_add_suite(sr, guard_http_addr_suite());
     srunner_add_suite(sr, guard_http_host_suite());
     srunner_add_suite(sr, guard_crash_suite());
+    srunner_add_suite(sr, guard_crash_capture_suite());
     srunner_add_suite(sr, guard_broker_suite());
     srunner_add_suite(sr, guard_stack_suite());
     srunner_add_suite(sr, guard_stack_php_suite());

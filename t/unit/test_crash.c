@@ -17,9 +17,7 @@
 #include "guard_crash_view.h"
 #include "guard_crash_where.h"
 #include "guard_query.h"
-#include "guard_status_html.h"
-#include "guard_status_json.h"
-#include "guard_status_prom.h"
+#include "guard_status_crash.h"
 
 static apr_pool_t *pool;
 
@@ -406,11 +404,30 @@ START_TEST(symbolize_dladdr)
 }
 END_TEST
 
+/* A frame in a full module list, or searched while its table is being
+ * rewritten, is in no module. */
+static void where_edge_cases(guard_crash_rec_t *r, apr_uint64_t addr)
+{
+    int i;
+
+    r->nmodules = GUARD_CRASH_MODULES;
+    for (i = 0; i < GUARD_CRASH_MODULES; i++) {
+        strcpy(r->modules[i].path, "/x.so");
+    }
+    guard_where_locate(&where, addr, 0, r, &r->at[0]);
+    ck_assert_uint_eq(r->at[0].kind, GUARD_AT_NONE);
+    ck_assert_int_lt(guard_modmap_find(&where.map[where.cur], 0x10), 0);
+    where.map[where.cur].seq++;
+    guard_where_locate(&where, addr, 0, r, &r->at[0]);
+    ck_assert_uint_eq(r->at[0].kind, GUARD_AT_NONE);
+    where.map[where.cur].seq++;
+}
+
 START_TEST(where_places_addresses)
 {
     guard_crash_rec_t r, other;
     apr_uint64_t frames[4];
-    int local = 0, i;
+    int local = 0;
     apr_uint32_t cur;
 
     guard_where_refresh(&where, "/proc/self/exe");
@@ -439,19 +456,7 @@ START_TEST(where_places_addresses)
     other = r;
     other.modules[0].bias += 0x100000;
     ck_assert_uint_eq(guard_crash_where_signature(&other), r.signature);
-    /* A full module list leaves the frame in no module. */
-    r.nmodules = GUARD_CRASH_MODULES;
-    for (i = 0; i < GUARD_CRASH_MODULES; i++) {
-        strcpy(r.modules[i].path, "/x.so");
-    }
-    guard_where_locate(&where, frames[2], 0, &r, &r.at[0]);
-    ck_assert_uint_eq(r.at[0].kind, GUARD_AT_NONE);
-    ck_assert_int_lt(guard_modmap_find(&where.map[where.cur], 0x10), 0);
-    /* A table being rewritten is not searched. */
-    where.map[where.cur].seq++;
-    guard_where_locate(&where, frames[2], 0, &r, &r.at[0]);
-    ck_assert_uint_eq(r.at[0].kind, GUARD_AT_NONE);
-    where.map[where.cur].seq++;
+    where_edge_cases(&r, frames[2]);
 }
 END_TEST
 
@@ -464,23 +469,15 @@ static void assert_no_address(const char *txt, apr_uint64_t addr)
     ck_assert_msg(strstr(txt, hex) == NULL, "address %s in %s", hex, txt);
 }
 
-static void sink_write(void *ctx, const char *d, apr_size_t n)
-{
-    (void)ctx; (void)d; (void)n;
-}
-
-START_TEST(view_and_render)
+/* Six crashes at frame (+2 their address) into a ring of four, the last
+ * one in a request with hostile text; a process of child slot 1. */
+static guard_crash_shm_t *view_ring(apr_uint64_t frame)
 {
     guard_crash_shm_t *c = make_ring(4);
     guard_crash_rec_t r, *slot;
-    guard_crash_view_t *v;
-    guard_sink_t *o;
-    const char *txt;
-    apr_uint64_t frames[2] = { 0, 0 };
+    apr_uint64_t frames[2] = { frame, 0 };
     int i;
 
-    frames[0] = (apr_uint64_t)(apr_uintptr_t)dlsym(RTLD_DEFAULT,
-                                                   "apr_pool_create_ex");
     guard_where_refresh(&where, "/proc/self/exe");
     for (i = 0; i < 6; i++) {
         apr_uint64_t t;
@@ -505,6 +502,56 @@ START_TEST(view_and_render)
         guard_crash_count_group(c, &r);
     }
     guard_crash_proc_start(c, 1, 105, 0, apr_time_now(), 10);
+    return c;
+}
+
+static void check_view_json(const guard_crash_view_t *v, apr_uint64_t frame)
+{
+    guard_sink_t *o = guard_sink_buffer(pool);
+    const char *txt;
+
+    guard_crash_render_json(v, o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "\"signal\":\"SIGSEGV\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"si_code\":\"SEGV_MAPERR\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"uri\":\"/<script>\\\"x\\\\x0A\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"function\":\"apr_pool_create_ex\""));
+    ck_assert_ptr_nonnull(strstr(txt, "\"count\":6"));
+    ck_assert_ptr_nonnull(strstr(txt, "\"addr\":{\"where\":\"module\","));
+    ck_assert_ptr_nonnull(strstr(txt, "\"function\":\"apr_pool_create_ex\","
+                                      "\"function_offset\":\"0x2\"}"));
+    assert_no_address(txt, frame);
+    assert_no_address(txt, frame + 2);
+}
+
+static void check_view_html(const guard_crash_view_t *v, apr_uint64_t frame)
+{
+    guard_sink_t *o = guard_sink_buffer(pool);
+    const char *txt;
+
+    guard_crash_render_html(v, o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_null(strstr(txt, "<script>"));
+    ck_assert_ptr_nonnull(strstr(txt, "/&lt;script&gt;&quot;x"));
+    ck_assert_ptr_nonnull(strstr(txt, "?crash=6"));
+    ck_assert_ptr_nonnull(strstr(txt, "libapr-1.so.0+0x"));
+    assert_no_address(txt, frame);
+    o = guard_sink_buffer(pool);
+    guard_crash_render_html_one(v, &v->items[0], o);
+    txt = guard_sink_buffer_data(o, NULL);
+    ck_assert_ptr_nonnull(strstr(txt, "(apr_pool_create_ex+0x0)"));
+    assert_no_address(txt, frame);
+    assert_no_address(txt, frame + 2);
+}
+
+START_TEST(view_and_render)
+{
+    apr_uint64_t frame = (apr_uint64_t)(apr_uintptr_t)dlsym(
+        RTLD_DEFAULT, "apr_pool_create_ex");
+    guard_crash_shm_t *c = view_ring(frame);
+    guard_crash_view_t *v;
+    guard_sink_t *o;
+
     v = guard_crash_view_take(pool, c, 0, apr_time_now(),
                               guard_symbolize_dladdr, NULL);
     ck_assert_int_eq(v->nitems, 4);
@@ -516,48 +563,19 @@ START_TEST(view_and_render)
     ck_assert_ptr_nonnull(guard_crash_view_find(v, 4));
     ck_assert_ptr_null(guard_crash_view_find(v, 2));
     ck_assert_str_eq(v->items[0].syms[0].function, "apr_pool_create_ex");
-
-    o = guard_sink_buffer(pool);
-    guard_crash_render_json(v, o);
-    txt = guard_sink_buffer_data(o, NULL);
-    ck_assert_ptr_nonnull(strstr(txt, "\"signal\":\"SIGSEGV\""));
-    ck_assert_ptr_nonnull(strstr(txt, "\"si_code\":\"SEGV_MAPERR\""));
-    ck_assert_ptr_nonnull(strstr(txt, "\"uri\":\"/<script>\\\"x\\\\x0A\""));
-    ck_assert_ptr_nonnull(strstr(txt, "\"function\":\"apr_pool_create_ex\""));
-    ck_assert_ptr_nonnull(strstr(txt, "\"count\":6"));
-    ck_assert_ptr_nonnull(strstr(txt, "\"addr\":{\"where\":\"module\","));
-    ck_assert_ptr_nonnull(strstr(txt, "\"function\":\"apr_pool_create_ex\","
-                                      "\"function_offset\":\"0x2\"}"));
-    assert_no_address(txt, frames[0]);
-    assert_no_address(txt, frames[0] + 2);
-
-    o = guard_sink_buffer(pool);
-    guard_crash_render_html(v, o);
-    txt = guard_sink_buffer_data(o, NULL);
-    ck_assert_ptr_null(strstr(txt, "<script>"));
-    ck_assert_ptr_nonnull(strstr(txt, "/&lt;script&gt;&quot;x"));
-    ck_assert_ptr_nonnull(strstr(txt, "?crash=6"));
-    ck_assert_ptr_nonnull(strstr(txt, "libapr-1.so.0+0x"));
-    assert_no_address(txt, frames[0]);
-    o = guard_sink_buffer(pool);
-    guard_crash_render_html_one(v, &v->items[0], o);
-    txt = guard_sink_buffer_data(o, NULL);
-    ck_assert_ptr_nonnull(strstr(txt, "(apr_pool_create_ex+0x0)"));
-    assert_no_address(txt, frames[0]);
-    assert_no_address(txt, frames[0] + 2);
-
+    check_view_json(v, frame);
+    check_view_html(v, frame);
     o = guard_sink_buffer(pool);
     guard_crash_render_prometheus(v, o);
-    txt = guard_sink_buffer_data(o, NULL);
-    ck_assert_ptr_nonnull(strstr(txt, "guard_crashes_total{signal=\"SIGSEGV\"}"
-                                      " 6\n"));
+    ck_assert_ptr_nonnull(strstr(guard_sink_buffer_data(o, NULL),
+                                 "guard_crashes_total{signal=\"SIGSEGV\"}"
+                                 " 6\n"));
     /* The old generation's frames are not resolved. */
     v = guard_crash_view_take(pool, c, 1, apr_time_now(),
                               guard_symbolize_dladdr, NULL);
     ck_assert_int_eq(v->items[0].symbolized, 0);
     ck_assert_int_eq(v->items[0].syms[0].resolved, 1);
     ck_assert_str_eq(v->items[0].syms[0].function, "");
-    (void)sink_write;
 }
 END_TEST
 
@@ -702,14 +720,13 @@ START_TEST(php_frames_in_record)
 }
 END_TEST
 
-START_TEST(render_php_and_request_state)
+/* Two crashes: a finished request's with PHP frames of hostile names,
+ * then one with no request and no PHP walk. */
+static guard_crash_view_t *php_view(void)
 {
     guard_crash_shm_t *c = make_ring(4);
     guard_crash_rec_t r, *slot;
-    guard_crash_view_t *v;
     guard_php_frame_t php[3];
-    guard_sink_t *o;
-    const char *txt;
     apr_uint64_t t;
 
     guard_unit_php_frame(&php[0], "strlen", "", 0, GUARD_PHPF_INTERNAL);
@@ -725,12 +742,18 @@ START_TEST(render_php_and_request_state)
     r.elapsed_ms = 9;
     t = guard_crash_publish(c, &r, &slot);
     guard_crash_add_php(slot, t, php, 3);
-    make_rec(&r, SIGSEGV, 51);        /* no request, no PHP walk */
+    make_rec(&r, SIGSEGV, 51);
     guard_crash_publish(c, &r, &slot);
-    v = guard_crash_view_take(pool, c, 0, apr_time_now(), NULL, NULL);
-    ck_assert_int_eq(v->nitems, 2);
+    return guard_crash_view_take(pool, c, 0, apr_time_now(), NULL, NULL);
+}
 
-    o = guard_sink_buffer(pool);
+START_TEST(render_php_and_request_state_json)
+{
+    guard_crash_view_t *v = php_view();
+    guard_sink_t *o = guard_sink_buffer(pool);
+    const char *txt;
+
+    ck_assert_int_eq(v->nitems, 2);
     guard_crash_render_json_one(&v->items[1], o);
     txt = guard_sink_buffer_data(o, NULL);
     ck_assert_ptr_nonnull(strstr(txt, "\"request\":\"GET /ct?... HTTP/1.1\","
@@ -748,8 +771,15 @@ START_TEST(render_php_and_request_state)
     ck_assert_ptr_nonnull(strstr(txt, "\"request\":null,"
                                       "\"request_state\":null,"));
     ck_assert_ptr_nonnull(strstr(txt, ",\"php_frames\":null}"));
+}
+END_TEST
 
-    o = guard_sink_buffer(pool);
+START_TEST(render_php_and_request_state_html)
+{
+    guard_crash_view_t *v = php_view();
+    guard_sink_t *o = guard_sink_buffer(pool);
+    const char *txt;
+
     guard_crash_render_html_one(v, &v->items[1], o);
     txt = guard_sink_buffer_data(o, NULL);
     ck_assert_ptr_null(strstr(txt, "<b>"));
@@ -876,7 +906,8 @@ Suite *guard_crash_suite(void)
     tcase_add_test(tc, php_lines);
     tcase_add_test(tc, headline_finished_request);
     tcase_add_test(tc, php_frames_in_record);
-    tcase_add_test(tc, render_php_and_request_state);
+    tcase_add_test(tc, render_php_and_request_state_json);
+    tcase_add_test(tc, render_php_and_request_state_html);
     tcase_add_test(tc, symbolize_dladdr);
     tcase_add_test(tc, where_places_addresses);
     tcase_add_test(tc, view_and_render);

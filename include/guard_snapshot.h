@@ -129,6 +129,7 @@ typedef struct {
     apr_int64_t for_ms;           /* since its first waiter began */
 } guard_lock_view_t;
 struct guard_crash_view;
+struct guard_fpm_view;
 
 typedef struct {
     apr_time_t now;
@@ -152,6 +153,8 @@ typedef struct {
     int h2_busy;                  /* of them, HTTP/2 streams */
     /* Crash records (guard_crash_view.h); NULL: none to show. */
     const struct guard_crash_view *crash;
+    /* PHP-FPM pools (guard_status_fpm.h); NULL: no GuardFpmStatus. */
+    const struct guard_fpm_view *fpm;
 } guard_snapshot_t;
 
 /**

@@ -172,6 +172,7 @@ void guard_fpm_sane(guard_fpm_pool_t *p)
     p->last_try = guard_sane_time(p->last_try);
     p->last_ok = guard_sane_time(p->last_ok);
     p->read_us = clamp(p->read_us);
+    p->reader_pid = p->reader_pid > 0 ? p->reader_pid : 0;
     TERM(p->error);
     TERM(c->name);
     TERM(c->pm);

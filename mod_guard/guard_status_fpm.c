@@ -320,8 +320,9 @@ static void json_read(const guard_fpm_pool_view_t *pv,
     guard_puts(o, ",\"last_ok\":");
     json_time(o, r->last_ok);
     guard_printf(o, ",\"last_ok_age_ms\":%" APR_INT64_T_FMT ",\"bytes\":%u,"
-                 "\"read_us\":%" APR_INT64_T_FMT ",\"consistent\":%s",
-                 age_ms(s, r->last_ok), r->bytes, r->read_us,
+                 "\"read_us\":%" APR_INT64_T_FMT ",\"reader_pid\":%d,"
+                 "\"consistent\":%s", age_ms(s, r->last_ok), r->bytes,
+                 r->read_us, r->reader_pid,
                  pv->consistent ? "true" : "false");
 }
 

@@ -81,11 +81,10 @@ static void html_counts(const guard_fpm_pool_view_t *pv, guard_sink_t *o)
                  ", max children reached %" APR_INT64_T_FMT "; listen queue %"
                  APR_INT64_T_FMT " (max %" APR_INT64_T_FMT ", length %"
                  APR_INT64_T_FMT "); slow requests %" APR_INT64_T_FMT
-                 "; accepted %" APR_INT64_T_FMT "; <span class=\"%s\">%d "
-                 "stuck</span>", c->active, c->idle, c->total, c->max_active,
+                 "; accepted %" APR_INT64_T_FMT "; %d stuck", c->active, c->idle, c->total, c->max_active,
                  c->max_children_reached, c->listen_queue,
                  c->max_listen_queue, c->listen_queue_len, c->slow_requests,
-                 c->accepted, pv->stuck ? "stuck" : "ok", pv->stuck);
+                 c->accepted, pv->stuck);
     if (c->procs_total > c->nprocs) {
         guard_printf(o, "; %u of %u workers listed (truncated)", c->nprocs,
                      c->procs_total);
@@ -515,6 +514,21 @@ static apr_int64_t v_full(const guard_fpm_pool_view_t *pv)
     return pv->full;
 }
 
+/* A series per pid: a worker without one, or with one listed before
+ * (FPM would not; a peer that speaks for it might), would make a second
+ * series of the same labels, and the scrape would be refused. */
+static int pid_listed(const guard_fpm_pool_view_t *pv, apr_uint32_t k)
+{
+    apr_uint32_t i;
+
+    for (i = 0; i < k; i++) {
+        if (pv->rec.procs[i].pid == pv->rec.procs[k].pid) {
+            return 1;
+        }
+    }
+    return pv->rec.procs[k].pid <= 0;
+}
+
 static void prom_workers(const guard_fpm_view_t *v, guard_sink_t *o)
 {
     apr_uint32_t k;
@@ -528,6 +542,9 @@ static void prom_workers(const guard_fpm_view_t *v, guard_sink_t *o)
         for (k = 0; pv->rec.last_ok && k < pv->rec.counts.nprocs; k++) {
             const guard_fpm_proc_t *w = &pv->rec.procs[k];
 
+            if (pid_listed(pv, k)) {
+                continue;
+            }
             guard_puts(o, "guard_fpm_worker_request_duration_seconds");
             prom_labels(pv, o);
             guard_printf(o, ",pid=\"%d\",state=\"%s\"} %" APR_INT64_T_FMT

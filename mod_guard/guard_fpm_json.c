@@ -177,21 +177,22 @@ static int number(js_t *j, apr_int64_t *v, apr_int64_t *centi)
     return 0;
 }
 
-static int skip_value(js_t *j, int depth);
+/* The items of an array or object between open and close, separated by
+ * commas; item parses one. */
+typedef int (*item_fn)(js_t *j, void *baton);
 
-static int skip_container(js_t *j, char close, int depth)
+static int items(js_t *j, char open, char close, item_fn item, void *baton)
 {
-    j->p++;
+    if (expect(j, open) < 0) {
+        return -1;
+    }
     skip_ws(j);
     if (j->p < j->end && *j->p == close) {
         j->p++;
         return 0;
     }
     for (;;) {
-        if (close == '}' && (string(j, NULL, 0) < 0 || expect(j, ':') < 0)) {
-            return -1;
-        }
-        if (skip_value(j, depth + 1) < 0) {
+        if (item(j, baton) < 0) {
             return -1;
         }
         skip_ws(j);
@@ -201,6 +202,30 @@ static int skip_container(js_t *j, char close, int depth)
         }
         return expect(j, close);
     }
+}
+
+static int skip_value(js_t *j, int depth);
+
+typedef struct {
+    int depth;
+    int keys;                     /* an object's: "key": before each value */
+} skip_t;
+
+static int skip_item(js_t *j, void *baton)
+{
+    skip_t *sk = baton;
+
+    if (sk->keys && (string(j, NULL, 0) < 0 || expect(j, ':') < 0)) {
+        return -1;
+    }
+    return skip_value(j, sk->depth + 1);
+}
+
+static int skip_container(js_t *j, char close, int depth)
+{
+    skip_t sk = { depth, close == '}' };
+
+    return items(j, close == '}' ? '{' : '[', close, skip_item, &sk);
 }
 
 static int literal(js_t *j, const char *word)
@@ -240,34 +265,30 @@ static int skip_value(js_t *j, int depth)
  * value (or returns 1 to have it skipped). */
 typedef int (*member_fn)(js_t *j, const char *key, void *baton);
 
-static int object(js_t *j, member_fn fn, void *baton, int depth)
+typedef struct {
+    member_fn fn;
+    void *baton;
+    int depth;
+} object_t;
+
+static int member_item(js_t *j, void *baton)
 {
+    object_t *ob = baton;
     char key[KEY_LEN];
     int rv;
 
-    if (expect(j, '{') < 0) {
+    if (string(j, key, sizeof(key)) < 0 || expect(j, ':') < 0
+        || (rv = ob->fn(j, key, ob->baton)) < 0) {
         return -1;
     }
-    skip_ws(j);
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-        return 0;
-    }
-    for (;;) {
-        if (string(j, key, sizeof(key)) < 0 || expect(j, ':') < 0) {
-            return -1;
-        }
-        if ((rv = fn(j, key, baton)) < 0
-            || (rv > 0 && skip_value(j, depth + 1) < 0)) {
-            return -1;
-        }
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        return expect(j, '}');
-    }
+    return rv > 0 ? skip_value(j, ob->depth + 1) : 0;
+}
+
+static int object(js_t *j, member_fn fn, void *baton, int depth)
+{
+    object_t ob = { fn, baton, depth };
+
+    return items(j, '{', '}', member_item, &ob);
 }
 
 typedef struct {
@@ -348,35 +369,26 @@ typedef struct {
     int max;
 } parse_t;
 
-static int processes(js_t *j, parse_t *ps)
+/* One FPM worker: kept while there is room, counted always. */
+static int proc_item(js_t *j, void *baton)
 {
+    parse_t *ps = baton;
     guard_fpm_proc_t scratch;
+    guard_fpm_proc_t *w = ps->c->nprocs < (apr_uint32_t)ps->max
+                          ? &ps->procs[ps->c->nprocs] : &scratch;
 
-    if (expect(j, '[') < 0) {
+    memset(w, 0, sizeof(*w));
+    if (object(j, proc_member, w, 2) < 0) {
         return -1;
     }
-    skip_ws(j);
-    if (j->p < j->end && *j->p == ']') {
-        j->p++;
-        return 0;
-    }
-    for (;;) {
-        guard_fpm_proc_t *w = ps->c->nprocs < (apr_uint32_t)ps->max
-                              ? &ps->procs[ps->c->nprocs] : &scratch;
+    ps->c->procs_total++;
+    ps->c->nprocs += w != &scratch;
+    return 0;
+}
 
-        memset(w, 0, sizeof(*w));
-        if (object(j, proc_member, w, 2) < 0) {
-            return -1;
-        }
-        ps->c->procs_total++;
-        ps->c->nprocs += w != &scratch;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        return expect(j, ']');
-    }
+static int processes(js_t *j, parse_t *ps)
+{
+    return items(j, '[', ']', proc_item, ps);
 }
 
 static int pool_member(js_t *j, const char *key, void *baton)

@@ -42,15 +42,48 @@ static void check_pool(const guard_fpm_pool_t *p)
     }
 }
 
+typedef const char *(*check_fn)(const char *, size_t, unsigned long *,
+                                size_t *);
+
+/* One format, wrapped so that the section stands as a whole document. */
+static void render_one(const guard_fpm_view_t *v, const guard_snapshot_t *snap,
+                       int format)
+{
+    static const char *const names[] = { "html", "json", "prometheus", "auto" };
+    static const check_fn checks[] = { fz_html_check, fz_json_check,
+                                       fz_prom_check, fz_auto_check };
+    guard_sink_t *o = guard_sink_buffer(pool);
+    const char *out;
+    apr_size_t len;
+
+    switch (format) {
+    case 0:
+        guard_puts(o, "<html><body>");
+        guard_fpm_render_html(v, snap, o);
+        guard_puts(o, "</body></html>");
+        break;
+    case 1:
+        guard_puts(o, "{");
+        guard_fpm_render_json(v, snap, o);
+        guard_puts(o, "\"end\":0}");
+        break;
+    case 2:
+        guard_fpm_render_prometheus(v, o);
+        break;
+    default:
+        guard_fpm_render_auto(v, o);
+    }
+    out = guard_sink_buffer_data(o, &len);
+    fz_expect_valid(names[format], out, len, checks[format], NULL);
+}
+
 static void render_all(guard_fpm_pool_t *p)
 {
     guard_fpm_addr_t a;
     guard_fpm_totals_t t = { 1, 0, 10, 1 };
     guard_snapshot_t snap;
     guard_fpm_view_t *v;
-    guard_sink_t *o;
-    const char *out;
-    apr_size_t len;
+    int f;
 
     memset(&snap, 0, sizeof(snap));
     snap.now = apr_time_from_sec(2000000000);
@@ -59,26 +92,9 @@ static void render_all(guard_fpm_pool_t *p)
     p->status = GUARD_FPM_OK;
     p->last_ok = p->last_try = snap.now - 1;
     v = guard_fpm_view_take(pool, p, &a, 1, &t, &snap, apr_time_from_sec(1));
-    o = guard_sink_buffer(pool);
-    guard_puts(o, "<html><body>");
-    guard_fpm_render_html(v, &snap, o);
-    guard_puts(o, "</body></html>");
-    out = guard_sink_buffer_data(o, &len);
-    fz_expect_valid("html", out, len, fz_html_check, NULL);
-    o = guard_sink_buffer(pool);
-    guard_puts(o, "{");
-    guard_fpm_render_json(v, &snap, o);
-    guard_puts(o, "\"end\":0}");
-    out = guard_sink_buffer_data(o, &len);
-    fz_expect_valid("json", out, len, fz_json_check, NULL);
-    o = guard_sink_buffer(pool);
-    guard_fpm_render_prometheus(v, o);
-    out = guard_sink_buffer_data(o, &len);
-    fz_expect_valid("prometheus", out, len, fz_prom_check, NULL);
-    o = guard_sink_buffer(pool);
-    guard_fpm_render_auto(v, o);
-    out = guard_sink_buffer_data(o, &len);
-    fz_expect_valid("auto", out, len, fz_auto_check, NULL);
+    for (f = 0; f < 4; f++) {
+        render_one(v, &snap, f);
+    }
 }
 
 static void parse_json(const char *s, size_t n)

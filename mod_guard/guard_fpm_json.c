@@ -39,19 +39,30 @@ static int expect(js_t *j, char c)
     return 0;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 static int hex4(const char *p, unsigned *v)
 {
-    int i;
+    int i, d;
 
     *v = 0;
     for (i = 0; i < 4; i++) {
-        char c = p[i];
-
-        *v <<= 4;
-        if (c >= '0' && c <= '9') *v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') *v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') *v |= (unsigned)(c - 'A' + 10);
-        else return -1;
+        if ((d = hex_digit(p[i])) < 0) {
+            return -1;
+        }
+        *v = *v << 4 | (unsigned)d;
     }
     return 0;
 }
@@ -66,7 +77,9 @@ static void put_char(char *out, apr_size_t cap, apr_size_t *n, unsigned cp)
     if (cp < 0x20 || cp == 0x7f || (cp >= 0xd800 && cp < 0xe000)) {
         cp = '?';
     }
-    if (cp < 0x80) b[k++] = (unsigned char)cp;
+    if (cp < 0x80) {
+        b[k++] = (unsigned char)cp;
+    }
     else if (cp < 0x800) {
         b[k++] = (unsigned char)(0xc0 | cp >> 6);
         b[k++] = (unsigned char)(0x80 | (cp & 0x3f));
@@ -315,6 +328,37 @@ static const field_t proc_ints[] = {
 };
 #undef F
 
+typedef struct {
+    const char *key;
+    apr_size_t off;
+    apr_size_t size;
+} str_field_t;
+
+#define S(k, type, m) { k, offsetof(type, m), sizeof(((type *)0)->m) }
+static const str_field_t pool_strs[] = {
+    S("pool", guard_fpm_counts_t, name),
+    S("process manager", guard_fpm_counts_t, pm), { NULL, 0, 0 }
+};
+static const str_field_t proc_strs[] = {
+    S("request method", guard_fpm_proc_t, method),
+    S("request uri", guard_fpm_proc_t, uri),
+    S("script", guard_fpm_proc_t, script),
+    S("user", guard_fpm_proc_t, user), { NULL, 0, 0 }
+};
+#undef S
+
+/* 0 parsed, -1 refused, 1 not a key of t. */
+static int str_field(js_t *j, const str_field_t *t, const char *key,
+                     void *rec)
+{
+    for (; t->key; t++) {
+        if (!strcmp(t->key, key)) {
+            return string(j, (char *)rec + t->off, t->size);
+        }
+    }
+    return 1;
+}
+
 static int int_field(js_t *j, const field_t *t, const char *key, void *rec)
 {
     apr_int64_t v, c;
@@ -331,35 +375,46 @@ static int int_field(js_t *j, const field_t *t, const char *key, void *rec)
     return 1;
 }
 
+/* pid, requests and "last request cpu": numbers of their own kinds. */
+static int proc_number(js_t *j, const char *key, guard_fpm_proc_t *w)
+{
+    apr_int64_t v, c;
+
+    if (strcmp(key, "pid") && strcmp(key, "requests")
+        && strcmp(key, "last request cpu")) {
+        return 1;
+    }
+    if (number(j, &v, &c) < 0) {
+        return -1;
+    }
+    if (key[0] == 'p') {
+        w->pid = v > 0 && v < APR_INT32_MAX ? (apr_int32_t)v : 0;
+    }
+    else if (key[0] == 'r') {
+        w->requests = v > 0 ? (apr_uint64_t)v : 0;
+    }
+    else {
+        w->cpu_centi = c;
+    }
+    return 0;
+}
+
 static int proc_member(js_t *j, const char *key, void *baton)
 {
     guard_fpm_proc_t *w = baton;
     char state[32];
-    apr_int64_t v, c;
     int rv;
 
-    if ((rv = int_field(j, proc_ints, key, w)) <= 0) {
+    if ((rv = int_field(j, proc_ints, key, w)) <= 0
+        || (rv = proc_number(j, key, w)) <= 0
+        || (rv = str_field(j, proc_strs, key, w)) <= 0) {
         return rv;
-    }
-    if (!strcmp(key, "pid") || !strcmp(key, "requests")
-        || !strcmp(key, "last request cpu")) {
-        if (number(j, &v, &c) < 0) {
-            return -1;
-        }
-        if (key[0] == 'p') w->pid = v > 0 && v < APR_INT32_MAX ? (apr_int32_t)v : 0;
-        else if (key[0] == 'r') w->requests = v > 0 ? (apr_uint64_t)v : 0;
-        else w->cpu_centi = c;
-        return 0;
     }
     if (!strcmp(key, "state")) {
         rv = string(j, state, sizeof(state));
         w->state = guard_fpm_state_parse(state);
         return rv;
     }
-    if (!strcmp(key, "request method")) return string(j, w->method, sizeof(w->method));
-    if (!strcmp(key, "request uri")) return string(j, w->uri, sizeof(w->uri));
-    if (!strcmp(key, "script")) return string(j, w->script, sizeof(w->script));
-    if (!strcmp(key, "user")) return string(j, w->user, sizeof(w->user));
     return 1;
 }
 
@@ -396,13 +451,11 @@ static int pool_member(js_t *j, const char *key, void *baton)
     parse_t *ps = baton;
     int rv;
 
-    if ((rv = int_field(j, pool_ints, key, ps->c)) <= 0) {
+    if ((rv = int_field(j, pool_ints, key, ps->c)) <= 0
+        || (rv = str_field(j, pool_strs, key, ps->c)) <= 0) {
         return rv;
     }
-    if (!strcmp(key, "pool")) return string(j, ps->c->name, sizeof(ps->c->name));
-    if (!strcmp(key, "process manager")) return string(j, ps->c->pm, sizeof(ps->c->pm));
-    if (!strcmp(key, "processes")) return processes(j, ps);
-    return 1;
+    return strcmp(key, "processes") ? 1 : processes(j, ps);
 }
 
 const char *guard_fpm_json_parse(const char *s, apr_size_t len,

@@ -2,6 +2,7 @@
 /* PHP-FPM's `?full&json` status, parsed (guard_fpm_json.h). */
 #include <stddef.h>
 #include <string.h>
+#include <apr_lib.h>
 #include "guard_fpm_json.h"
 
 #define DEPTH_MAX 8
@@ -41,16 +42,10 @@ static int expect(js_t *j, char c)
 
 static int hex_digit(char c)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
+    if (!apr_isxdigit(c)) {
+        return -1;
     }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 static int hex4(const char *p, unsigned *v)

@@ -75,6 +75,9 @@
 #define GRD_LISTEN_REFUSED  "GRD0607"
 #define GRD_LISTEN_ERROR    "GRD0608"
 #define GRD_LISTEN_HOST     "GRD0609"
+/* GuardFpmStatus. */
+#define GRD_FPM_READ        "GRD0800"
+#define GRD_FPM_SETUP       "GRD0801"
 
 /** Where a line goes: level is a GUARD_LOG_* value, tag a GRD*. */
 typedef void guard_log_fn(void *baton, int level, const char *tag,

@@ -131,6 +131,7 @@ typedef struct {
     apr_int64_t for_ms;           /* since its first waiter began */
 } guard_lock_view_t;
 struct guard_crash_view;
+struct guard_fpm_view;
 
 typedef struct {
     apr_time_t now;
@@ -154,6 +155,8 @@ typedef struct {
     int h2_busy;                  /* of them, HTTP/2 streams */
     /* Crash records (guard_crash_view.h); NULL: none to show. */
     const struct guard_crash_view *crash;
+    /* PHP-FPM pools (guard_status_fpm.h); NULL: no GuardFpmStatus. */
+    const struct guard_fpm_view *fpm;
 } guard_snapshot_t;
 
 /**

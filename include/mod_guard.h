@@ -16,5 +16,6 @@ void guard_status_register_hooks(apr_pool_t *p);
 void guard_listen_register_hooks(apr_pool_t *p);
 void guard_crash_parent_register_hooks(apr_pool_t *p);
 void guard_crash_child_register_hooks(apr_pool_t *p);
+void guard_fpm_register_hooks(apr_pool_t *p);
 
 #endif

@@ -7,6 +7,7 @@
 #include "http_config.h"
 #include "guard_lock_rule.h"
 #include "guard_http_addr.h"
+#include "guard_fpm.h"
 
 #define GUARD_DEFAULT_INTERVAL   apr_time_from_msec(100)
 #define GUARD_DEFAULT_STUCK      apr_time_from_sec(10)
@@ -31,6 +32,9 @@ typedef struct {
     int crash_history;                     /* -1: unset */
     int stacks;                            /* GuardStacks; -1: unset (On) */
     int stack_depth;                       /* GuardStackDepth; -1: unset */
+    apr_array_header_t *fpm;               /* GuardFpmStatus: of
+                                            * guard_fpm_addr_t; NULL */
+    apr_interval_time_t fpm_interval;      /* GuardFpmInterval; -1 */
 } guard_srv_conf_t;
 
 #define GUARD_MIN_LOCK           apr_time_from_msec(10)
@@ -75,6 +79,11 @@ const guard_lock_rules_t *guard_conf_lock_rules(server_rec *s);
 /** GuardStacks (1: On, the default) and GuardStackDepth. */
 int guard_conf_stacks(server_rec *s);
 int guard_conf_stack_depth(server_rec *s);
+
+/** GuardFpmStatus pools (*n of them; NULL when none) and
+ *  GuardFpmInterval. */
+const guard_fpm_addr_t *guard_conf_fpm(server_rec *s, int *n);
+apr_interval_time_t guard_conf_fpm_interval(server_rec *s);
 
 /** GuardCrashHistory: crash records kept. */
 int guard_conf_crash_history(server_rec *s);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "guard_status_auto.h"
 #include "guard_status_crash.h"
+#include "guard_status_fpm.h"
 #include "guard_status_stack.h"
 #include "guard_wait.h"
 
@@ -146,6 +147,9 @@ void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o)
     render_totals(s, o);
     if (s->crash) {
         guard_crash_render_auto(s->crash, o);
+    }
+    if (s->fpm) {
+        guard_fpm_render_auto(s->fpm, o);
     }
     render_scoreboard(s, o);
     for (i = 0; i < s->nworkers; i++) {

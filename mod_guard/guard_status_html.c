@@ -6,6 +6,7 @@
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
 #include "guard_status_crash.h"
+#include "guard_status_fpm.h"
 #include "guard_status_html.h"
 #include "guard_status_stack.h"
 #include "guard_wait.h"
@@ -350,6 +351,9 @@ void guard_render_html(const guard_snapshot_t *s, int refresh, guard_sink_t *o)
     render_locks(s, o);
     render_table(s, o);
     render_cuts(s, o);
+    if (s->fpm) {
+        guard_fpm_render_html(s->fpm, s, o);
+    }
     if (s->crash) {
         guard_crash_render_html(s->crash, o);
     }

@@ -6,6 +6,7 @@
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
 #include "guard_status_crash.h"
+#include "guard_status_fpm.h"
 #include "guard_status_json.h"
 #include "guard_status_stack.h"
 #include "guard_wait.h"
@@ -458,6 +459,9 @@ void guard_render_json(const guard_snapshot_t *s, guard_sink_t *o)
     render_locks(s, o);
     if (s->crash) {
         guard_crash_render_json(s->crash, o);
+    }
+    if (s->fpm) {
+        guard_fpm_render_json(s->fpm, s, o);
     }
     render_counters(s, o);
     guard_puts(o, "}\n");

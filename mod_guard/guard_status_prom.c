@@ -7,6 +7,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_status_crash.h"
+#include "guard_status_fpm.h"
 #include "guard_status_prom.h"
 #include "guard_wait.h"
 
@@ -282,6 +283,9 @@ void guard_render_prometheus(const guard_snapshot_t *s, int pids,
     render_locks(s, o);
     if (s->crash) {
         guard_crash_render_prometheus(s->crash, o);
+    }
+    if (s->fpm) {
+        guard_fpm_render_prometheus(s->fpm, o);
     }
     head(o, "guard_generation", "gauge", "Current server generation.");
     guard_printf(o, "guard_generation %u\n", s->server.generation);

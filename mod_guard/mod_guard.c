@@ -7,6 +7,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "mod_guard.h"
+#include "mod_guard_fpm.h"
 #include "mod_guard_broker.h"
 #include "mod_guard_config.h"
 #include "mod_guard_stack.h"
@@ -23,6 +24,7 @@ static void register_hooks(apr_pool_t *p)
     guard_listen_register_hooks(p);
     guard_crash_parent_register_hooks(p);
     guard_crash_child_register_hooks(p);
+    guard_fpm_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(guard) = {

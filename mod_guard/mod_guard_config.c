@@ -25,6 +25,7 @@ void *guard_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->crash_history = UNSET;
     c->stacks = UNSET;
     c->stack_depth = UNSET;
+    c->fpm_interval = UNSET;
     return c;
 }
 
@@ -46,6 +47,9 @@ void *guard_merge_srv_conf(apr_pool_t *p, void *base, void *add)
     c->stacks = a->stacks != UNSET ? a->stacks : b->stacks;
     c->stack_depth = a->stack_depth != UNSET ? a->stack_depth
                                              : b->stack_depth;
+    c->fpm = a->fpm ? a->fpm : b->fpm;
+    c->fpm_interval = a->fpm_interval != UNSET ? a->fpm_interval
+                                               : b->fpm_interval;
     return c;
 }
 
@@ -403,6 +407,54 @@ static const char *set_stack_depth(cmd_parms *cmd, void *dc,
                        &srv_conf(cmd->server)->stack_depth);
 }
 
+/* One pool per line, at most GUARD_FPM_POOLS, each address once. */
+static const char *set_fpm_status(cmd_parms *cmd, void *dc, const char *addr,
+                                  const char *path)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    guard_srv_conf_t *c = srv_conf(cmd->server);
+    guard_fpm_addr_t a;
+    int i;
+
+    if (err) {
+        return err;
+    }
+    if ((err = guard_fpm_addr_parse(addr, path, &a)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid value \"%s%s%s\": %s",
+                            cmd->cmd->name, addr, path ? " " : "",
+                            path ? path : "", err);
+    }
+    if (!c->fpm) {
+        c->fpm = apr_array_make(cmd->pool, 2, sizeof(a));
+    }
+    for (i = 0; i < c->fpm->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(c->fpm, i, guard_fpm_addr_t).address,
+                    a.address)) {
+            return apr_psprintf(cmd->pool, "%s: \"%s\" is given twice",
+                                cmd->cmd->name, addr);
+        }
+    }
+    if (c->fpm->nelts >= GUARD_FPM_POOLS) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\": at most %d pools",
+                            cmd->cmd->name, addr, GUARD_FPM_POOLS);
+    }
+    APR_ARRAY_PUSH(c->fpm, guard_fpm_addr_t) = a;
+    return NULL;
+}
+
+static const char *set_fpm_interval(cmd_parms *cmd, void *dc,
+                                    const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    return parse_bounded(cmd, arg, GUARD_FPM_INTERVAL_MIN,
+                         GUARD_FPM_INTERVAL_MAX,
+                         &srv_conf(cmd->server)->fpm_interval);
+}
+
 const command_rec guard_cmds[] = {
     AP_INIT_TAKE1("GuardWatchInterval", set_watch_interval, NULL, RSRC_CONF,
                   "How often the watchdog samples a worker whose request is "
@@ -445,8 +497,30 @@ const command_rec guard_cmds[] = {
     AP_INIT_TAKE1("GuardStackDepth", set_stack_depth, NULL, RSRC_CONF,
                   "Frames kept of each stack, innermost first: 1 to 32 "
                   "(default 32)"),
+    AP_INIT_TAKE12("GuardFpmStatus", set_fpm_status, NULL, RSRC_CONF,
+                   "A PHP-FPM pool whose status page to read: unix:/path.sock "
+                   "or host:port, then optionally its pm.status_path "
+                   "(default /status)"),
+    AP_INIT_TAKE1("GuardFpmInterval", set_fpm_interval, NULL, RSRC_CONF,
+                  "How often the FPM status pages are read: a duration "
+                  "such as 1s (default)"),
     { NULL }
 };
+
+const guard_fpm_addr_t *guard_conf_fpm(server_rec *s, int *n)
+{
+    apr_array_header_t *a = srv_conf(s)->fpm;
+
+    *n = a ? a->nelts : 0;
+    return a ? (const guard_fpm_addr_t *)a->elts : NULL;
+}
+
+apr_interval_time_t guard_conf_fpm_interval(server_rec *s)
+{
+    apr_interval_time_t v = srv_conf(s)->fpm_interval;
+
+    return v == UNSET ? GUARD_FPM_INTERVAL_DEFAULT : v;
+}
 
 int guard_conf_crash_history(server_rec *s)
 {

@@ -28,6 +28,7 @@
 #include "mod_guard_child.h"
 #include "mod_guard_config.h"
 #include "mod_guard_crash_parent.h"
+#include "mod_guard_fpm.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_status.h"
 
@@ -114,6 +115,7 @@ guard_snapshot_t *guard_page_snapshot(apr_pool_t *p, server_rec *s)
         snap->crash = guard_crash_view_take(p, c, info.generation, snap->now,
                                             guard_symbolize_dladdr, NULL);
     }
+    snap->fpm = guard_glue_fpm_view(p, snap, main_server(s));
     return snap;
 }
 

@@ -62,6 +62,18 @@ BAD_VALUES = [
     ("GuardCrashHistory", "12x"),
     ("GuardCrashHistory", "99999999999999999999"),
     ("GuardCrashLog", "|/bin/logger"),
+    ("GuardFpmStatus", "localhost:9000"),
+    ("GuardFpmStatus", "unix:run/php/php8.2-fpm.sock"),
+    ("GuardFpmStatus", "/run/php/php8.2-fpm.sock"),
+    ("GuardFpmStatus", "127.0.0.1"),
+    ("GuardFpmStatus", "127.0.0.1:0"),
+    ("GuardFpmStatus", "127.0.0.1:65536"),
+    ("GuardFpmStatus", "::1:9000"),
+    ("GuardFpmStatus", "127.0.0.1:9000 status"),
+    ("GuardFpmStatus", "127.0.0.1:9000 /status?full"),
+    ("GuardFpmInterval", "100ms"),
+    ("GuardFpmInterval", "2h"),
+    ("GuardFpmInterval", "often"),
 ]
 
 # GuardLockWatch takes up to three words: (line, quoted value expected).

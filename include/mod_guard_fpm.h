@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * GuardFpmStatus in httpd: the segment the pools' records live in (made by
+ * the parent, which never reads it), the reader thread of each child, of
+ * which one at a time holds the lease and reads, and the pages' view.
+ * httpd glue.
+ */
+#ifndef MOD_GUARD_FPM_H
+#define MOD_GUARD_FPM_H
+
+#include "httpd.h"
+#include "guard_status_fpm.h"
+
+/** The FPM section of a page, or NULL when no GuardFpmStatus is set. */
+guard_fpm_view_t *guard_glue_fpm_view(apr_pool_t *p,
+                                      const guard_snapshot_t *snap,
+                                      server_rec *s);
+
+void guard_fpm_register_hooks(apr_pool_t *p);
+
+#endif

@@ -210,7 +210,7 @@ void guard_fpm_render_html(const guard_fpm_view_t *v,
 static void json_time(guard_sink_t *o, apr_time_t t)
 {
     if (t) {
-        guard_json_put_time(o, t);
+        guard_put_json_time(o, t);
     }
     else {
         guard_put_lit(o, "null");

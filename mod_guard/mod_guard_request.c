@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -310,23 +311,45 @@ static apr_int32_t small_number(const char *v)
     return v[i] == '\0' ? n : 0;
 }
 
+/* The name is a constant of mod_http2's own (in its image, as its module
+ * record is), not a copy another module made in a pool whose memory may
+ * hold other names later. */
+static int in_mod_http2(const char *key)
+{
+    module *h2 = ap_find_linked_module("mod_http2.c");
+    Dl_info k, m;
+
+    return h2 && dladdr(key, &k) && dladdr(h2, &m)
+           && k.dli_fbase == m.dli_fbase;
+}
+
 /* mod_http2's fixups add its variables to the environment in a fixed
- * order, H2_STREAM_ID and H2_STREAM_TAG last: looked for among the last
- * few entries first, a table lookup only when another module added some
- * after them. */
+ * order, H2_STREAM_ID and H2_STREAM_TAG last, each named by the same
+ * constant string every time (apr_table_setn): looked for among the last
+ * few entries by that string's address once a first look has found it,
+ * a table lookup when another module added entries after them. */
 static const char *stream_id_var(request_rec *r)
 {
+    static const char *volatile key_seen;
     const apr_array_header_t *a = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    const char *key = key_seen;
     int i, stop = a->nelts > 3 ? a->nelts - 3 : 0;
 
-    for (i = a->nelts - 1; i >= stop; i--) {
-        if (e[i].key && e[i].key[0] == 'H' && e[i].key[1] == '2'
-            && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
+    for (i = a->nelts - 1; key && i >= stop; i--) {
+        if (e[i].key == key) {
             return e[i].val;
         }
     }
-    return apr_table_get(r->subprocess_env, "H2_STREAM_ID");
+    for (i = a->nelts - 1; i >= 0; i--) {
+        if (e[i].key && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
+            if (!key && in_mod_http2(e[i].key)) {
+                key_seen = e[i].key;
+            }
+            return e[i].val;
+        }
+    }
+    return NULL;
 }
 
 /* A stream's id, from the variable mod_http2 puts in every stream

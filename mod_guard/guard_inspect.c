@@ -128,6 +128,21 @@ static int is_listener(const guard_inspect_ctx_t *ctx, int fd)
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
 }
 
+/* Another worker's slot holds its connection's socket while that worker
+ * reads the connection or serves a request on it. A slot in keep-alive
+ * does not: under event the connection waits in the listener, which
+ * closes it without any worker's slot knowing, and whose scoreboard
+ * entry it may leave busy; the number is then free for a backend socket.
+ * An HTTP/2 stream's slot names its client connection while it serves
+ * a request (stream_end ends that). */
+static int holds_connection(const guard_slot_t *s)
+{
+    if (s->kind == GUARD_SLOT_H2) {
+        return s->state == GUARD_WS_BUSY;
+    }
+    return s->state == GUARD_WS_BUSY || s->state == GUARD_WS_READ;
+}
+
 static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
 {
     int i;
@@ -138,8 +153,7 @@ static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
     for (i = 0; i < ctx->nslots; i++) {
         const guard_slot_t *s = &ctx->slots[i];
 
-        if (s->state != GUARD_WS_EMPTY && s->state != GUARD_WS_IDLE
-            && s->client_fd == fd
+        if (holds_connection(s) && s->client_fd == fd
             && !(ctx->thread_released
                  && ctx->thread_released(ctx->baton, ctx->child, i))) {
             return 1;

@@ -310,6 +310,26 @@ START_TEST(other_workers_connection_is_client)
 }
 END_TEST
 
+/* A connection another worker left in keep-alive, or an HTTP/2 stream's
+ * slot between requests: their socket numbers may be a backend's now. */
+START_TEST(stale_connection_numbers_are_not_client)
+{
+    int port, fd = silent_backend(&port);
+    blocker_t *b = start_blocker(B_POLL, fd);
+    guard_slot_t slots[3];
+    guard_wait_t w;
+
+    memset(slots, 0, sizeof(slots));
+    slots[1].state = GUARD_WS_KEEPALIVE;
+    slots[1].client_fd = fd;
+    slots[2].state = GUARD_WS_READ;
+    slots[2].kind = GUARD_SLOT_H2;
+    slots[2].client_fd = fd;
+    inspect(b, -1, slots, 3, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+}
+END_TEST
+
 START_TEST(sleep_is_sleep)
 {
     blocker_t *b = start_blocker(B_SLEEP, -1);
@@ -745,6 +765,7 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, connect_in_progress_names_its_peer);
     tcase_add_test(tc, own_connection_is_client);
     tcase_add_test(tc, other_workers_connection_is_client);
+    tcase_add_test(tc, stale_connection_numbers_are_not_client);
     tcase_add_test(tc, sleep_is_sleep);
     tcase_add_test(tc, flock_names_the_file);
     tcase_add_test(tc, odd_file_name_is_escaped);

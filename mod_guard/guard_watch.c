@@ -18,6 +18,7 @@
 #include "guard_wait.h"
 #include "guard_sane.h"
 #include "guard_watch.h"
+#include "guard_seq.h"
 
 #if defined(__linux__) && defined(HAVE_LINUX_FUTEX_H)
 #include <errno.h>

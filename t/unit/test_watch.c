@@ -15,6 +15,7 @@
 #include "guard_unit.h"
 #include "guard_log.h"
 #include "guard_shm.h"
+#include "guard_seq.h"
 #include "guard_watch.h"
 
 #define SL 2

@@ -17,7 +17,7 @@ int main(void)
     srunner_add_suite(sr, guard_reqcopy_suite());
     srunner_add_suite(sr, guard_wait_suite());
     srunner_add_suite(sr, guard_sink_suite());
-    srunner_add_suite(sr, guard_query_suite());
+    srunner_add_suite(sr, guard_status_query_suite());
     srunner_add_suite(sr, guard_shm_suite());
     srunner_add_suite(sr, guard_render_suite());
     srunner_add_suite(sr, guard_status_crash_suite());

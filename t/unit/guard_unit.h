@@ -12,7 +12,7 @@ Suite *guard_syscall_suite(void);
 Suite *guard_reqcopy_suite(void);
 Suite *guard_wait_suite(void);
 Suite *guard_sink_suite(void);
-Suite *guard_query_suite(void);
+Suite *guard_status_query_suite(void);
 Suite *guard_shm_suite(void);
 Suite *guard_render_suite(void);
 Suite *guard_status_crash_suite(void);

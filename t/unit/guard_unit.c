@@ -25,9 +25,9 @@ int main(void)
     srunner_add_suite(sr, guard_cut_suite());
     srunner_add_suite(sr, guard_watch_suite());
     srunner_add_suite(sr, guard_locks_suite());
-    srunner_add_suite(sr, guard_http_suite());
-    srunner_add_suite(sr, guard_http_addr_suite());
-    srunner_add_suite(sr, guard_http_host_suite());
+    srunner_add_suite(sr, guard_listen_http_suite());
+    srunner_add_suite(sr, guard_listen_addr_suite());
+    srunner_add_suite(sr, guard_listen_host_suite());
     srunner_add_suite(sr, guard_crash_suite());
     srunner_add_suite(sr, guard_crash_capture_suite());
     srunner_add_suite(sr, guard_broker_suite());

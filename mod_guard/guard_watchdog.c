@@ -17,7 +17,7 @@
 #include "guard_reqcopy.h"
 #include "guard_wait.h"
 #include "guard_sane.h"
-#include "guard_watch.h"
+#include "guard_watchdog.h"
 #include "guard_seq.h"
 
 #if defined(__linux__) && defined(HAVE_LINUX_FUTEX_H)

@@ -3,8 +3,8 @@
  * The watchdog's work, apart from its thread: one pass over the slots of
  * this child, and the sleep between passes. No malloc, no locks.
  */
-#ifndef GUARD_WATCH_H
-#define GUARD_WATCH_H
+#ifndef GUARD_WATCHDOG_H
+#define GUARD_WATCHDOG_H
 
 #include <sys/types.h>
 #include <apr.h>

@@ -19,6 +19,7 @@ Suite *guard_status_crash_suite(void);
 Suite *guard_inspect_suite(void);
 Suite *guard_cut_suite(void);
 Suite *guard_watchdog_suite(void);
+Suite *guard_watchdog_log_suite(void);
 Suite *guard_locks_suite(void);
 Suite *guard_listen_http_suite(void);
 Suite *guard_listen_addr_suite(void);

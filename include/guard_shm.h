@@ -322,24 +322,6 @@ guard_stack_t *guard_shm_stack(const guard_shm_t *shm, int child,
 /** Map a flat worker index (child * thread_limit + thread) to a slot. */
 guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index);
 
-/** Begin / end a write under a sequence counter (single writer). */
-static APR_INLINE void guard_seq_write_begin(apr_uint32_t *seq)
-{
-    __atomic_add_fetch(seq, 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static APR_INLINE void guard_seq_write_end(apr_uint32_t *seq)
-{
-    __atomic_add_fetch(seq, 1, __ATOMIC_RELEASE);
-}
-
-/** Read a sequence counter for a reader; odd means a write is under way. */
-apr_uint32_t guard_seq_read_begin(const apr_uint32_t *seq);
-
-/** 1 when nothing was written since guard_seq_read_begin returned start. */
-int guard_seq_read_valid(const apr_uint32_t *seq, apr_uint32_t start);
-
 /**
  * A new process takes a slot (prefork: its only one; threaded MPMs: one
  * per thread) before its watchdog runs: idle, its pid, tid (0: not known

@@ -6,7 +6,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "guard_lock_rule.h"
-#include "guard_http_addr.h"
+#include "guard_listen_addr.h"
 #include "guard_fpm.h"
 
 #define GUARD_DEFAULT_INTERVAL   apr_time_from_msec(100)

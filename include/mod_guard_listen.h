@@ -8,8 +8,8 @@
 #define MOD_GUARD_LISTEN_H
 
 #include "httpd.h"
-#include "guard_http_addr.h"
-#include "guard_http_host.h"
+#include "guard_listen_addr.h"
+#include "guard_listen_host.h"
 
 /* Reading the request head may take this long from accept ... */
 #define GUARD_LISTEN_READ_TIME   apr_time_from_sec(2)

@@ -8,7 +8,7 @@
 #define MOD_GUARD_STATUS_H
 
 #include "httpd.h"
-#include "guard_query.h"
+#include "guard_status_query.h"
 #include "guard_sink.h"
 #include "guard_snapshot.h"
 

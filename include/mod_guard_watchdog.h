@@ -3,7 +3,7 @@
 #ifndef MOD_GUARD_WATCHDOG_H
 #define MOD_GUARD_WATCHDOG_H
 
-#include "guard_watch.h"
+#include "guard_watchdog.h"
 
 /** This child's watchdog, or NULL when none runs. */
 guard_watch_t *guard_glue_watch(void);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "guard_crash.h"
+#include "guard_seq.h"
 
 #define READ_TRIES 8
 #define CLAIM_WAIT_MS 50

@@ -3,6 +3,7 @@
  * (guard_status_fpm.h). */
 #include <string.h>
 #include "guard_status_fpm.h"
+#include "guard_seq.h"
 
 /* A consistent copy, or the last try's (consistent 0). */
 static int copy_pool(const guard_fpm_pool_t *src, guard_fpm_pool_t *dst)

@@ -6,6 +6,7 @@
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
 #include "guard_wait.h"
+#include "guard_seq.h"
 
 #define READ_TRIES 64
 

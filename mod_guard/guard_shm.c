@@ -2,6 +2,7 @@
 /* The shared-memory layout and its lock-free sequence counters. */
 #include <string.h>
 #include "guard_shm.h"
+#include "guard_seq.h"
 
 #define GUARD_ALIGN(n)      (((n) + 63) & ~((apr_size_t)63))
 #define GUARD_READ_TRIES    64
@@ -111,17 +112,6 @@ guard_slot_t *guard_shm_slot_at(const guard_shm_t *shm, int index)
         return NULL;
     }
     return &shm->slots[index];
-}
-
-apr_uint32_t guard_seq_read_begin(const apr_uint32_t *seq)
-{
-    return __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-}
-
-int guard_seq_read_valid(const apr_uint32_t *seq, apr_uint32_t start)
-{
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return (start & 1) == 0 && __atomic_load_n(seq, __ATOMIC_RELAXED) == start;
 }
 
 /* Counters (stuck_total, cuts, requests) are the slot's, across its

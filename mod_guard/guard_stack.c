@@ -2,7 +2,7 @@
 /* A worker's stack record: names, the top PHP frame, consistent copies. */
 #include <stddef.h>
 #include <string.h>
-#include "guard_shm.h"
+#include "guard_seq.h"
 #include "guard_sane.h"
 #include "guard_stack.h"
 

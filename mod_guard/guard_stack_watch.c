@@ -3,6 +3,7 @@
 #include <string.h>
 #include <apr_time.h>
 #include "guard_shm.h"
+#include "guard_seq.h"
 #include "guard_stack_watch.h"
 
 int guard_stacker_on(const guard_stacker_t *sk)

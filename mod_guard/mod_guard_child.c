@@ -20,6 +20,7 @@
 #include "mod_guard.h"
 #include "mod_guard_child.h"
 #include "mod_guard_shm.h"
+#include "guard_seq.h"
 
 #define ALTSTACK_SIZE (64 * 1024)
 /* The parent writes a new child's pid into the scoreboard right after

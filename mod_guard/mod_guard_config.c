@@ -9,7 +9,7 @@
 #include "guard_crash.h"
 #include "guard_cut.h"
 #include "guard_duration.h"
-#include "guard_http_host.h"
+#include "guard_listen_host.h"
 #include "guard_stack.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"

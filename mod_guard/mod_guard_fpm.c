@@ -29,6 +29,7 @@
 #include "mod_guard_config.h"
 #include "mod_guard_fpm.h"
 #include "mod_guard_retained.h"
+#include "guard_seq.h"
 
 APLOG_USE_MODULE(guard);
 

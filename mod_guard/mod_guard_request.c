@@ -29,6 +29,7 @@
 #include "mod_guard_child.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_watchdog.h"
+#include "guard_seq.h"
 
 APLOG_USE_MODULE(guard);
 

@@ -16,6 +16,7 @@
 #include "mod_guard.h"
 #include "mod_guard_retained.h"
 #include "mod_guard_shm.h"
+#include "guard_seq.h"
 
 APLOG_USE_MODULE(guard);
 

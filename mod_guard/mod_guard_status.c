@@ -18,7 +18,7 @@
 #include "guard_crash_sym.h"
 #include "guard_crash_view.h"
 #include "guard_log.h"
-#include "guard_query.h"
+#include "guard_status_query.h"
 #include "guard_status_auto.h"
 #include "guard_status_html.h"
 #include "guard_status_json.h"

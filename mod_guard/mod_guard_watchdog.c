@@ -30,6 +30,7 @@
 #include "mod_guard_shm.h"
 #include "mod_guard_stack.h"
 #include "mod_guard_watchdog.h"
+#include "guard_seq.h"
 
 APLOG_USE_MODULE(guard);
 

@@ -5,7 +5,7 @@
  * error has a status the listener answers; a complete head is MORE at
  * every shorter prefix (errors only when certain) and the same request
  * when cut at head_len; an incomplete head is an error at EOF. The Host
- * check (guard_http_host.c) on the Host value the parser kept and on the
+ * check (guard_listen_host.c) on the Host value the parser kept and on the
  * head's bytes: answers in range, case does not matter, a name that
  * GuardStatusHost accepts is a Host that matches once added.
  */
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <apr_general.h>
 #include <apr_strings.h>
-#include "guard_http.h"
-#include "guard_http_host.h"
+#include "guard_listen_http.h"
+#include "guard_listen_host.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
 

@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <apr_general.h>
 #include <apr_strings.h>
-#include "guard_http_addr.h"
+#include "guard_listen_addr.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
 

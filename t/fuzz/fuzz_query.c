@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <apr_general.h>
-#include "guard_query.h"
+#include "guard_status_query.h"
 #include "fuzz_check.h"
 #include "fuzz_input.h"
 

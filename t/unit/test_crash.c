@@ -16,7 +16,7 @@
 #include "guard_crash_sym.h"
 #include "guard_crash_view.h"
 #include "guard_crash_where.h"
-#include "guard_query.h"
+#include "guard_status_query.h"
 #include "guard_status_crash.h"
 
 static apr_pool_t *pool;

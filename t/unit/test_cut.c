@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include "guard_unit.h"
 #include "guard_cut.h"
-#include "guard_watch.h"
+#include "guard_watchdog.h"
 #include "guard_syscall.h"
 
 #define SEC(n) apr_time_from_sec(n)

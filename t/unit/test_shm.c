@@ -6,6 +6,7 @@
 #include "guard_unit.h"
 #include "guard_sane.h"
 #include "guard_shm.h"
+#include "guard_seq.h"
 #include "guard_snapshot.h"
 
 #define SL 3

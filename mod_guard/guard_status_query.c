@@ -3,7 +3,7 @@
  * takes "?autox" for "?auto"). */
 #include <string.h>
 #include <apr_strings.h>
-#include "guard_query.h"
+#include "guard_status_query.h"
 
 #define REFRESH_MIN 1
 #define REFRESH_MAX 3600

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The query of /guard-status, parsed as tokens: "json", "refresh=5". */
-#ifndef GUARD_QUERY_H
-#define GUARD_QUERY_H
+#ifndef GUARD_STATUS_QUERY_H
+#define GUARD_STATUS_QUERY_H
 
 #include <apr_pools.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The query of /guard-status. */
 #include "guard_unit.h"
-#include "guard_query.h"
+#include "guard_status_query.h"
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -144,7 +144,7 @@ START_TEST(query_invalid)
 }
 END_TEST
 
-Suite *guard_query_suite(void)
+Suite *guard_status_query_suite(void)
 {
     Suite *s = suite_create("query");
     TCase *tc = tcase_create("parse");

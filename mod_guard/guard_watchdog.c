@@ -11,13 +11,14 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_cut.h"
-#include "guard_duration.h"
 #include "guard_lock_watch.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "guard_wait.h"
 #include "guard_sane.h"
-#include "guard_watch.h"
+#include "guard_watchdog.h"
+#include "guard_watchdog_log.h"
+#include "guard_seq.h"
 
 #if defined(__linux__) && defined(HAVE_LINUX_FUTEX_H)
 #include <errno.h>
@@ -66,9 +67,6 @@ static void futex_wake(apr_uint32_t *addr)
 
 #endif
 
-/* A field of a copy that may be torn: at most its size, NUL or not. */
-#define FIELD(f) (int)strnlen((f), sizeof(f)), (f)
-
 /* Before anything wakes the worker (a cut): its stacks where it waits. */
 static void take_stacks(guard_watch_t *w, int thread, const guard_slot_t *s,
                         const guard_syscall_line_t *line, apr_time_t now)
@@ -107,19 +105,11 @@ static void describe(const guard_slot_t *s, apr_time_t now, char *buf,
 static void report_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
                          const guard_wait_t *wait, apr_time_t now)
 {
-    char what[256], top[GUARD_STACK_TOP_LEN];
+    char top[GUARD_STACK_TOP_LEN];
 
-    guard_wait_describe(wait, apr_time_as_msec(now - s->req_start), what,
-                        sizeof(what));
-    guard_log_say(&w->log, GUARD_LOG_WARN, GRD_STUCK,
-        "stuck request: pid %d tid %d \"%.*s %.*s\" vhost %.*s client %.*s "
-        "running %.1f s (threshold %.1f s), waiting on: %s%s",
-        s->pid, s->tid, FIELD(s->req.method), FIELD(s->req.uri),
-        FIELD(s->req.vhost), FIELD(s->req.client),
-        (double)(now - s->req_start) / APR_USEC_PER_SEC,
-        (double)w->stuck_threshold / APR_USEC_PER_SEC,
-        what[0] ? what : "not sampled yet",
-        top_frame(w, thread, s->req_start, top, sizeof(top)));
+    guard_watchdog_log_stuck(&w->log, s, wait, now, w->stuck_threshold,
+                             top_frame(w, thread, s->req_start, top,
+                                       sizeof(top)));
 }
 
 /* What GRD0101 will name: the request as it was when it became stuck. */
@@ -142,10 +132,7 @@ static void keep_stuck(guard_watch_t *w, int thread, const guard_slot_t *s)
 static void report_unstuck(guard_watch_t *w, guard_watch_stuck_t *st,
                            apr_time_t now, const char *why)
 {
-    guard_log_say(&w->log, GUARD_LOG_INFO, GRD_UNSTUCK,
-        "stuck request ended: pid %d tid %d \"%s %s\" (began %.1f s "
-        "ago%s)", st->pid, st->tid, st->method, st->uri,
-        (double)(now - st->req_start) / APR_USEC_PER_SEC, why);
+    guard_watchdog_log_unstuck(&w->log, st, now, why);
     st->req_start = 0;
 }
 
@@ -192,37 +179,14 @@ void guard_watch_finish(guard_watch_t *w, apr_time_t now)
     }
 }
 
-/* ", idle 3.0 s"; the kernel keeps no such time for a unix socket. */
-static const char *idle_text(const guard_cut_t *c, char *buf, apr_size_t len)
-{
-    if (c->idle_ms < 0) {
-        return ", no idle time (not a TCP socket)";
-    }
-    apr_snprintf(buf, len, ", idle %.1f s", (double)c->idle_ms / 1000);
-    return buf;
-}
-
 static void report_cut(guard_watch_t *w, int thread, const guard_slot_t *s,
                        const guard_cut_t *c)
 {
-    char timeout[32], idle[48], top[GUARD_STACK_TOP_LEN];
-    const char *tag = c->action == GUARD_ACTION_LOG ? GRD_CUT_LOGGED
-                      : c->ok ? GRD_CUT : GRD_CUT_FAILED;
-    const char *what = c->action == GUARD_ACTION_LOG
-                       ? "backend timeout (log only)"
-                       : c->ok ? "backend cut"
-                       : "backend cut failed (socket changed or gone)";
+    char top[GUARD_STACK_TOP_LEN];
 
-    guard_duration_format(apr_time_from_msec(c->timeout_ms), timeout,
-                          sizeof(timeout));
-    guard_log_say(&w->log, GUARD_LOG_WARN, tag,
-        "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
-        "to %s blocked %.1f s%s, GuardBackendTimeout %s%s",
-        what, s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
-        s->req.client, guard_cut_kind_name(c->kind), c->sysname, c->fd,
-        c->peer[0] ? c->peer : "?", (double)c->blocked_ms / 1000,
-        idle_text(c, idle, sizeof(idle)), timeout,
-        top_frame(w, thread, s->req_start, top, sizeof(top)));
+    guard_watchdog_log_cut(&w->log, s, c,
+                           top_frame(w, thread, s->req_start, top,
+                                     sizeof(top)));
 }
 
 /* A worker blocked on one backend socket past its timeout: cut the socket
@@ -259,21 +223,11 @@ static void record_cut(guard_slot_t *live, const guard_cut_t *c)
 static void report_holder_cut(guard_watch_t *w, int thread,
                               const guard_slot_t *s, const guard_cut_t *c)
 {
-    char idle[48], top[GUARD_STACK_TOP_LEN];
+    char top[GUARD_STACK_TOP_LEN];
 
-    guard_log_say(&w->log, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
-                  : GRD_LOCK_CUT_FAILED,
-                  "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
-                  "lock others wait for (GuardLockWatch cut-holder): %s %s "
-                  "on fd %d to %s blocked %.1f s%s%s",
-                  c->ok ? "lock holder's backend cut"
-                  : "lock holder's backend cut failed (socket changed or "
-                    "gone)", s->pid, s->tid, s->req.method, s->req.uri,
-                  s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
-                  c->sysname, c->fd, c->peer[0] ? c->peer : "?",
-                  (double)c->blocked_ms / 1000,
-                  idle_text(c, idle, sizeof(idle)),
-                  top_frame(w, thread, s->req_start, top, sizeof(top)));
+    guard_watchdog_log_holder_cut(&w->log, s, c,
+                                  top_frame(w, thread, s->req_start, top,
+                                            sizeof(top)));
 }
 
 /* A cut is counted before its shutdown(): once the socket is cut the

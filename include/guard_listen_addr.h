@@ -4,8 +4,8 @@
  * CIDR list of clients it answers. IPv4 and IPv6, numeric only (no name
  * look-ups at configuration time). Pure: no httpd.
  */
-#ifndef GUARD_HTTP_ADDR_H
-#define GUARD_HTTP_ADDR_H
+#ifndef GUARD_LISTEN_ADDR_H
+#define GUARD_LISTEN_ADDR_H
 
 #include <apr.h>
 #include <apr_pools.h>

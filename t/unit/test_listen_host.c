@@ -2,7 +2,7 @@
 /* The Host check of the status listener and GuardStatusHost's values. */
 #include <string.h>
 #include "guard_unit.h"
-#include "guard_http_host.h"
+#include "guard_listen_host.h"
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -187,7 +187,7 @@ START_TEST(name_invalid)
 }
 END_TEST
 
-Suite *guard_http_host_suite(void)
+Suite *guard_listen_host_suite(void)
 {
     Suite *s = suite_create("http_host");
     TCase *tc = tcase_create("host");

@@ -15,7 +15,8 @@
 #include "guard_unit.h"
 #include "guard_log.h"
 #include "guard_shm.h"
-#include "guard_watch.h"
+#include "guard_seq.h"
+#include "guard_watchdog.h"
 
 #define SL 2
 #define TL 2
@@ -294,7 +295,7 @@ START_TEST(thread_that_did_not_run_is_not_read_again)
 }
 END_TEST
 
-Suite *guard_watch_suite(void)
+Suite *guard_watchdog_suite(void)
 {
     Suite *s = suite_create("watch");
     TCase *tc = tcase_create("stuck");

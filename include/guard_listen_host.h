@@ -7,13 +7,13 @@
  * still sends "Host: evil.example", which names nothing of ours. Pure: no
  * httpd.
  */
-#ifndef GUARD_HTTP_HOST_H
-#define GUARD_HTTP_HOST_H
+#ifndef GUARD_LISTEN_HOST_H
+#define GUARD_LISTEN_HOST_H
 
 #include <apr.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
-#include "guard_http_addr.h"
+#include "guard_listen_addr.h"
 
 /* Longest name, trailing dot excluded (RFC 1035). */
 #define GUARD_HOST_MAX_NAME  253

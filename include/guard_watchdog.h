@@ -3,8 +3,8 @@
  * The watchdog's work, apart from its thread: one pass over the slots of
  * this child, and the sleep between passes. No malloc, no locks.
  */
-#ifndef GUARD_WATCH_H
-#define GUARD_WATCH_H
+#ifndef GUARD_WATCHDOG_H
+#define GUARD_WATCHDOG_H
 
 #include <sys/types.h>
 #include <apr.h>
@@ -14,6 +14,7 @@
 #include "guard_lock_rule.h"
 #include "guard_log.h"
 #include "guard_stack_watch.h"
+#include "guard_watchdog_log.h"
 
 /* A worker whose wait has not changed is looked at again after a quarter
  * of the time it has spent in it, but at least every GUARD_WATCH_MAX_GAP
@@ -25,20 +26,6 @@ typedef struct {
     apr_time_t req_start;         /* the request this was decided for */
     apr_time_t due;
 } guard_watch_sched_t;
-
-/**
- * A worker's stuck request, as GRD0100 named it. GRD0101 names the same
- * one: by the time the watchdog sees that it ended, the slot may hold the
- * worker's next request (prefork), or another process (a child that
- * exited while stuck).
- */
-typedef struct {
-    apr_time_t req_start;         /* 0: none */
-    apr_int32_t pid;
-    apr_int32_t tid;
-    char method[GUARD_METHOD_LEN];
-    char uri[GUARD_URI_LEN];
-} guard_watch_stuck_t;
 
 /**
  * A worker as the watchdog's last full look found it: a thread whose run

@@ -3,8 +3,8 @@
  * The little HTTP/1.x of the out-of-band status listener: a strict,
  * bounded parser of a request head and the response head. Pure: no httpd.
  */
-#ifndef GUARD_HTTP_H
-#define GUARD_HTTP_H
+#ifndef GUARD_LISTEN_HTTP_H
+#define GUARD_LISTEN_HTTP_H
 
 #include <apr.h>
 #include <apr_pools.h>
@@ -43,7 +43,7 @@ typedef struct {
  * visible ASCII only, HTTP/1.0 or HTTP/1.1, header names that are tokens
  * with the colon right after, no obsolete line folding, exactly one Host
  * for HTTP/1.1 and at most one for HTTP/1.0 (its value is kept in
- * req->host, not checked: guard_http_host.h), no body (Content-Length
+ * req->host, not checked: guard_listen_host.h), no body (Content-Length
  * other than 0, Transfer-Encoding).
  * Lines end in CRLF or LF. Bytes after the head are ignored.
  * @param buf  what was read so far; need not be NUL-terminated

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "guard_unit.h"
-#include "guard_http.h"
+#include "guard_listen_http.h"
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -281,7 +281,7 @@ START_TEST(response_head)
 }
 END_TEST
 
-Suite *guard_http_suite(void)
+Suite *guard_listen_http_suite(void)
 {
     Suite *s = suite_create("http");
     TCase *tc = tcase_create("parse");

@@ -9,7 +9,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <apr_strings.h>
-#include "guard_http_addr.h"
+#include "guard_listen_addr.h"
 
 static const unsigned char v4mapped[12] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff

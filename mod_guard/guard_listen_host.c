@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <apr_strings.h>
-#include "guard_http_host.h"
+#include "guard_listen_host.h"
 
 /* Room for a name, its trailing dot and NUL; more than an IPv6 text. */
 #define HOST_BUF (GUARD_HOST_MAX_NAME + 2)

@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include "guard_unit.h"
-#include "guard_http_addr.h"
+#include "guard_listen_addr.h"
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -180,7 +180,7 @@ START_TEST(from_sockaddr)
 }
 END_TEST
 
-Suite *guard_http_addr_suite(void)
+Suite *guard_listen_addr_suite(void)
 {
     Suite *s = suite_create("http_addr");
     TCase *tc = tcase_create("addr");

@@ -9,7 +9,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_date.h>
-#include "guard_http.h"
+#include "guard_listen_http.h"
 
 typedef struct {
     const char *buf;

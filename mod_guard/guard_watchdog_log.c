@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The watchdog's stuck and cut lines; the loop decides, this says. */
+#include "guard_config.h"
+#include <string.h>
+#include <apr_strings.h>
+#include "guard_cut.h"
+#include "guard_duration.h"
+#include "guard_wait.h"
+#include "guard_watchdog_log.h"
+
+/* A field of a copy that may be torn: at most its size, NUL or not. */
+#define FIELD(f) (int)strnlen((f), sizeof(f)), (f)
+
+void guard_watchdog_log_stuck(const guard_logger_t *log,
+                              const guard_slot_t *s, const guard_wait_t *wait,
+                              apr_time_t now, apr_interval_time_t threshold,
+                              const char *top)
+{
+    char what[256];
+
+    guard_wait_describe(wait, apr_time_as_msec(now - s->req_start), what,
+                        sizeof(what));
+    guard_log_say(log, GUARD_LOG_WARN, GRD_STUCK,
+        "stuck request: pid %d tid %d \"%.*s %.*s\" vhost %.*s client %.*s "
+        "running %.1f s (threshold %.1f s), waiting on: %s%s",
+        s->pid, s->tid, FIELD(s->req.method), FIELD(s->req.uri),
+        FIELD(s->req.vhost), FIELD(s->req.client),
+        (double)(now - s->req_start) / APR_USEC_PER_SEC,
+        (double)threshold / APR_USEC_PER_SEC,
+        what[0] ? what : "not sampled yet", top);
+}
+
+void guard_watchdog_log_unstuck(const guard_logger_t *log,
+                                const guard_watch_stuck_t *st,
+                                apr_time_t now, const char *why)
+{
+    guard_log_say(log, GUARD_LOG_INFO, GRD_UNSTUCK,
+        "stuck request ended: pid %d tid %d \"%s %s\" (began %.1f s "
+        "ago%s)", st->pid, st->tid, st->method, st->uri,
+        (double)(now - st->req_start) / APR_USEC_PER_SEC, why);
+}
+
+/* ", idle 3.0 s"; the kernel keeps no such time for a unix socket. */
+static const char *idle_text(const guard_cut_t *c, char *buf, apr_size_t len)
+{
+    if (c->idle_ms < 0) {
+        return ", no idle time (not a TCP socket)";
+    }
+    apr_snprintf(buf, len, ", idle %.1f s", (double)c->idle_ms / 1000);
+    return buf;
+}
+
+void guard_watchdog_log_cut(const guard_logger_t *log, const guard_slot_t *s,
+                            const guard_cut_t *c, const char *top)
+{
+    char timeout[32], idle[48];
+    const char *tag = c->action == GUARD_ACTION_LOG ? GRD_CUT_LOGGED
+                      : c->ok ? GRD_CUT : GRD_CUT_FAILED;
+    const char *what = c->action == GUARD_ACTION_LOG
+                       ? "backend timeout (log only)"
+                       : c->ok ? "backend cut"
+                       : "backend cut failed (socket changed or gone)";
+
+    guard_duration_format(apr_time_from_msec(c->timeout_ms), timeout,
+                          sizeof(timeout));
+    guard_log_say(log, GUARD_LOG_WARN, tag,
+        "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
+        "to %s blocked %.1f s%s, GuardBackendTimeout %s%s",
+        what, s->pid, s->tid, s->req.method, s->req.uri, s->req.vhost,
+        s->req.client, guard_cut_kind_name(c->kind), c->sysname, c->fd,
+        c->peer[0] ? c->peer : "?", (double)c->blocked_ms / 1000,
+        idle_text(c, idle, sizeof(idle)), timeout, top);
+}
+
+void guard_watchdog_log_holder_cut(const guard_logger_t *log,
+                                   const guard_slot_t *s,
+                                   const guard_cut_t *c, const char *top)
+{
+    char idle[48];
+
+    guard_log_say(log, GUARD_LOG_WARN, c->ok ? GRD_LOCK_CUT
+                  : GRD_LOCK_CUT_FAILED,
+                  "%s: pid %d tid %d \"%s %s\" vhost %s client %s holds a "
+                  "lock others wait for (GuardLockWatch cut-holder): %s %s "
+                  "on fd %d to %s blocked %.1f s%s%s",
+                  c->ok ? "lock holder's backend cut"
+                  : "lock holder's backend cut failed (socket changed or "
+                    "gone)", s->pid, s->tid, s->req.method, s->req.uri,
+                  s->req.vhost, s->req.client, guard_cut_kind_name(c->kind),
+                  c->sysname, c->fd, c->peer[0] ? c->peer : "?",
+                  (double)c->blocked_ms / 1000,
+                  idle_text(c, idle, sizeof(idle)), top);
+}

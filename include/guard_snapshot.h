@@ -47,6 +47,8 @@ typedef struct {
     apr_time_t req_start;         /* 0: no request */
     apr_uint64_t requests;
     apr_interval_time_t backend_timeout;
+    apr_interval_time_t backend_max;
+    apr_uint32_t backend_minrate;
     apr_uint32_t backend_action;
     apr_uint32_t show_query;
     apr_uint32_t kind;            /* guard_slot_kind_e */
@@ -108,6 +110,7 @@ typedef struct {
     apr_uint64_t cuts[3];              /* by guard_cut_kind_e */
     apr_uint64_t cuts_total;
     apr_uint64_t cuts_logged_total;    /* GuardBackendTimeout ... log */
+    apr_uint64_t limit_cuts[2];        /* of the cuts, by max= and minrate= */
     apr_uint64_t lock_waits_total;     /* lock chains reported */
     apr_uint64_t holder_cuts_total;    /* GuardLockWatch ... cut-holder */
 } guard_counters_t;

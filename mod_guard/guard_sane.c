@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copies of shared records made safe to show (guard_sane.h). */
 #include <string.h>
+#include "guard_cut.h"
 #include "guard_sane.h"
 #include "guard_syscall.h"
 
@@ -37,6 +38,7 @@ static void sane_wait(guard_wait_t *w)
     w->since = guard_sane_time(w->since);
     w->sampled = guard_sane_time(w->sampled);
     w->idle_ms = guard_sane_ms(w->idle_ms);
+    w->sent_ms = guard_sane_ms(w->sent_ms);
     w->cpu_ms = guard_sane_ms(w->cpu_ms);
     TERMINATE(w->sysname);
     TERMINATE(w->peer);
@@ -49,6 +51,8 @@ static void sane_cut(guard_cut_t *c)
     c->blocked_ms = guard_sane_ms(c->blocked_ms);
     c->idle_ms = guard_sane_ms(c->idle_ms);
     c->timeout_ms = guard_sane_ms(c->timeout_ms);
+    c->exchange_ms = guard_sane_ms(c->exchange_ms);
+    c->limit = below(c->limit, GUARD_LIMITS, GUARD_LIMIT_IDLE);
     TERMINATE(c->sysname);
     TERMINATE(c->peer);
     TERMINATE(c->uri);
@@ -62,10 +66,12 @@ void guard_sane_slot(guard_slot_t *s)
     s->cpu_start_us = s->cpu_start_us < 0 ? -1
                       : guard_sane_time(s->cpu_start_us);
     s->backend_timeout = guard_sane_time(s->backend_timeout);
+    s->backend_max = guard_sane_time(s->backend_max);
     s->done_req_start = guard_sane_time(s->done_req_start);
     s->wait_req_start = guard_sane_time(s->wait_req_start);
     s->track.req_start = guard_sane_time(s->track.req_start);
     s->track.since = guard_sane_time(s->track.since);
+    s->track.exchange = guard_sane_time(s->track.exchange);
     sane_req(&s->req);
     sane_wait(&s->wait);
     sane_cut(&s->last_cut);

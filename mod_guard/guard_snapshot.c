@@ -67,6 +67,8 @@ static void copy_view(guard_slot_view_t *v, const guard_slot_t *sl)
     v->req_start = sl->req_start;
     v->requests = sl->requests;
     v->backend_timeout = sl->backend_timeout;
+    v->backend_max = sl->backend_max;
+    v->backend_minrate = sl->backend_minrate;
     v->backend_action = sl->backend_action;
     v->show_query = sl->show_query;
     v->kind = sl->kind;
@@ -234,6 +236,8 @@ static void count_slot(guard_snapshot_t *s, const guard_slot_t *sl)
     s->counters.stuck_total += sl->stuck_total;
     s->counters.samples_total += sl->samples;
     s->counters.cuts_logged_total += sl->cuts_logged;
+    s->counters.limit_cuts[0] += sl->limit_cuts[0];
+    s->counters.limit_cuts[1] += sl->limit_cuts[1];
     s->counters.holder_cuts_total += sl->holder_cuts;
     for (k = 0; k < 3; k++) {
         s->counters.cuts[k] += sl->cuts[k];

@@ -85,9 +85,12 @@ static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
     put_secs(o, apr_time_as_msec(i->watch_interval));
     guard_printf(o, "<br>\nBackend cuts: %" APR_UINT64_T_FMT " (read %"
                  APR_UINT64_T_FMT ", write %" APR_UINT64_T_FMT ", connect %"
-                 APR_UINT64_T_FMT "), timeouts only logged: %" APR_UINT64_T_FMT,
+                 APR_UINT64_T_FMT "; by max= %" APR_UINT64_T_FMT
+                 ", by minrate= %" APR_UINT64_T_FMT "), timeouts only "
+                 "logged: %" APR_UINT64_T_FMT,
                  s->counters.cuts_total, s->counters.cuts[0],
                  s->counters.cuts[1], s->counters.cuts[2],
+                 s->counters.limit_cuts[0], s->counters.limit_cuts[1],
                  s->counters.cuts_logged_total);
     guard_puts(o, "</p>\n<p><a href=\"?json\">JSON</a> | "
                "<a href=\"?prometheus\">Prometheus</a> | "

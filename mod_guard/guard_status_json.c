@@ -195,6 +195,12 @@ static void render_backend(const guard_slot_view_t *sl, guard_sink_t *o)
 
     guard_put_lit(o, ",\"backend_timeout_ms\":");
     put_int_or_null(o, on ? apr_time_as_msec(sl->backend_timeout) : -1);
+    guard_put_lit(o, ",\"backend_max_ms\":");
+    put_int_or_null(o, on && sl->backend_max > 0
+                       ? apr_time_as_msec(sl->backend_max) : -1);
+    guard_put_lit(o, ",\"backend_minrate\":");
+    put_int_or_null(o, on && sl->backend_minrate > 0
+                       ? (apr_int64_t)sl->backend_minrate : -1);
     guard_put_lit(o, ",\"backend_action\":");
     put_str_or_null(o, on ? (sl->backend_action == GUARD_ACTION_LOG ? "log"
                                                                     : "cut")
@@ -417,10 +423,12 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
     guard_printf(o, ",\"backend_cuts_total\":%" APR_UINT64_T_FMT
                  ",\"backend_cuts\":{\"read\":%" APR_UINT64_T_FMT
                  ",\"write\":%" APR_UINT64_T_FMT ",\"connect\":%"
-                 APR_UINT64_T_FMT "},\"backend_timeouts_logged_total\":%"
+                 APR_UINT64_T_FMT "},\"backend_cuts_by_limit\":{\"max\":%"
+                 APR_UINT64_T_FMT ",\"minrate\":%" APR_UINT64_T_FMT
+                 "},\"backend_timeouts_logged_total\":%"
                  APR_UINT64_T_FMT, c->cuts_total, c->cuts[GUARD_CUT_READ],
                  c->cuts[GUARD_CUT_WRITE], c->cuts[GUARD_CUT_CONNECT],
-                 c->cuts_logged_total);
+                 c->limit_cuts[0], c->limit_cuts[1], c->cuts_logged_total);
     guard_printf(o, ",\"lock_waits_total\":%" APR_UINT64_T_FMT
                  ",\"lock_holder_cuts_total\":%" APR_UINT64_T_FMT,
                  c->lock_waits_total, c->holder_cuts_total);

@@ -194,18 +194,24 @@ static void report_cut(guard_watch_t *w, int thread, const guard_slot_t *s,
 static int check_backend(const guard_slot_t *s, const guard_wait_t *wait,
                          guard_track_t *track, apr_time_t now, guard_cut_t *c)
 {
+    guard_cut_limits_t lim;
+    guard_cut_limit_e limit;
     apr_interval_time_t blocked;
 
-    if (s->backend_timeout <= 0
-        || !guard_cut_track(track, wait, s->req_start, now,
-                            s->backend_timeout, &blocked)) {
+    lim.idle = s->backend_timeout;
+    lim.max = s->backend_max;
+    lim.minrate = s->backend_minrate;
+    if (lim.idle <= 0
+        || !guard_cut_track(track, wait, s->req_start, now, &lim, &blocked,
+                            &limit)) {
         return 0;
     }
     /* c->ok: counted as done before it is done (sample()): the worker
      * runs on at once, and its next request may end the process before
      * this thread gets to count. */
-    guard_cut_from_wait(c, s, wait, now, blocked, s->backend_timeout,
+    guard_cut_from_wait(c, s, wait, now, blocked, lim.idle,
                         s->backend_action);
+    guard_cut_limit_set(c, limit, track, wait, &lim, now);
     return 1;
 }
 
@@ -217,6 +223,9 @@ static void record_cut(guard_slot_t *live, const guard_cut_t *c)
     }
     else if (c->ok && c->kind < GUARD_CUT_KINDS) {
         live->cuts[c->kind]++;
+        if (c->limit == GUARD_LIMIT_MAX || c->limit == GUARD_LIMIT_MINRATE) {
+            live->limit_cuts[c->limit - GUARD_LIMIT_MAX]++;
+        }
     }
 }
 
@@ -365,12 +374,27 @@ static void write_sample(guard_slot_t *live, const guard_slot_t *s,
     guard_seq_write_end(&live->wseq);
 }
 
+/* The count by max= or minrate= of a cut whose shutdown() failed. */
+static void uncount_limit(guard_slot_t *live, const guard_cut_t *c, int was_ok)
+{
+    if (!was_ok || c->ok || c->limit < GUARD_LIMIT_MAX
+        || c->limit >= GUARD_LIMITS) {
+        return;
+    }
+    guard_seq_write_begin(&live->wseq);
+    live->limit_cuts[c->limit - GUARD_LIMIT_MAX]--;
+    guard_seq_write_end(&live->wseq);
+}
+
 static void cut_sockets(guard_slot_t *live, seen_t *v)
 {
     if (v->due) {
+        int was_ok = v->cut.ok;
+
         shutdown_counted(live, &v->cut, v->wait.fd, v->wait.ino,
                          v->cut.kind < GUARD_CUT_KINDS
                          ? &live->cuts[v->cut.kind] : NULL);
+        uncount_limit(live, &v->cut, was_ok);
     }
     if (v->holder_cut) {
         shutdown_counted(live, &v->hcut, v->wait.fd, v->wait.ino,

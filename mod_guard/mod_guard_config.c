@@ -70,10 +70,14 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add)
     c->show_query = a->show_query != UNSET ? a->show_query : b->show_query;
     if (a->backend_timeout != UNSET) {
         c->backend_timeout = a->backend_timeout;
+        c->backend_max = a->backend_max;
+        c->backend_minrate = a->backend_minrate;
         c->backend_action = a->backend_action;
     }
     else {
         c->backend_timeout = b->backend_timeout;
+        c->backend_max = b->backend_max;
+        c->backend_minrate = b->backend_minrate;
         c->backend_action = b->backend_action;
     }
     return c;
@@ -157,26 +161,88 @@ static void note_dir_context(cmd_parms *cmd)
     }
 }
 
-static const char *set_backend_timeout(cmd_parms *cmd, void *dc,
-                                       const char *arg, const char *action)
+/* max=DURATION: not shorter than the idle timeout. */
+static const char *parse_max(cmd_parms *cmd, const char *tok,
+                             guard_dir_conf_t *c)
+{
+    const char *err = guard_duration_parse(tok + 4, &c->backend_max);
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: invalid \"%s\": %s",
+                            cmd->cmd->name, tok, err);
+    }
+    if (c->backend_max < c->backend_timeout
+        || c->backend_max > GUARD_MAX_BACKEND) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is out of range (from the "
+                            "idle timeout to 24h)", cmd->cmd->name, tok);
+    }
+    return NULL;
+}
+
+/* minrate=BYTES: bytes received that buy one more second. */
+static const char *parse_minrate(cmd_parms *cmd, const char *tok,
+                                 guard_dir_conf_t *c)
+{
+    char *end;
+    apr_int64_t v;
+
+    errno = 0;
+    v = apr_strtoi64(tok + 8, &end, 10);
+    if (errno || end == tok + 8 || *end || v < 1 || v > GUARD_MAX_MINRATE) {
+        return apr_psprintf(cmd->pool, "%s: invalid \"%s\": expected bytes, "
+                            "1 to %d", cmd->cmd->name, tok,
+                            GUARD_MAX_MINRATE);
+    }
+    c->backend_minrate = (apr_uint32_t)v;
+    return NULL;
+}
+
+/* One word after the idle timeout: max=, minrate=, or the action. */
+static const char *parse_backend_word(cmd_parms *cmd, const char *tok,
+                                      guard_dir_conf_t *c, int *seen)
+{
+    int bit = !strncasecmp(tok, "max=", 4) ? 1
+              : !strncasecmp(tok, "minrate=", 8) ? 2 : 4;
+
+    if (*seen & bit) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" given twice",
+                            cmd->cmd->name, tok);
+    }
+    *seen |= bit;
+    return bit == 1 ? parse_max(cmd, tok, c)
+           : bit == 2 ? parse_minrate(cmd, tok, c)
+           : parse_action(cmd, tok, &c->backend_action);
+}
+
+/* GuardBackendTimeout idle|Off [max=D] [minrate=B] [cut|log] */
+static const char *set_backend_timeout(cmd_parms *cmd, void *dc, int argc,
+                                       char *const argv[])
 {
     guard_dir_conf_t *c = dc;
     const char *err;
+    int i, seen = 0;
 
     note_dir_context(cmd);
-    if (!strcasecmp(arg, "off")) {
-        if (action) {
-            return apr_psprintf(cmd->pool, "%s: \"Off\" takes no action, "
-                                "got \"%s\"", cmd->cmd->name, action);
-        }
+    if (argc < 1 || argc > 4) {
+        return apr_psprintf(cmd->pool, "%s: expected a duration or Off, then "
+                            "optionally max=, minrate= and cut or log",
+                            cmd->cmd->name);
+    }
+    c->backend_max = 0;
+    c->backend_minrate = 0;
+    c->backend_action = GUARD_ACTION_CUT;
+    if (!strcasecmp(argv[0], "off")) {
         c->backend_timeout = 0;
-        return NULL;
+        return argc == 1 ? NULL : apr_psprintf(cmd->pool, "%s: \"Off\" takes "
+                                  "nothing after it, got \"%s\"",
+                                  cmd->cmd->name, argv[1]);
     }
-    if ((err = parse_action(cmd, action, &c->backend_action)) != NULL) {
-        return err;
+    err = parse_bounded(cmd, argv[0], GUARD_MIN_BACKEND, GUARD_MAX_BACKEND,
+                        &c->backend_timeout);
+    for (i = 1; !err && i < argc; i++) {
+        err = parse_backend_word(cmd, argv[i], c, &seen);
     }
-    return parse_bounded(cmd, arg, GUARD_MIN_BACKEND, GUARD_MAX_BACKEND,
-                         &c->backend_timeout);
+    return err;
 }
 
 static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
@@ -463,11 +529,13 @@ const command_rec guard_cmds[] = {
                   RSRC_CONF,
                   "Age after which a request is flagged stuck: a duration "
                   "such as 10s (default)"),
-    AP_INIT_TAKE12("GuardBackendTimeout", set_backend_timeout, NULL,
-                   RSRC_CONF | ACCESS_CONF | OR_OPTIONS,
-                   "How long a worker may stay blocked on one silent backend "
-                   "socket before it is cut: a duration or Off (default), "
-                   "then optionally cut (default) or log"),
+    AP_INIT_TAKE_ARGV("GuardBackendTimeout", set_backend_timeout, NULL,
+                      RSRC_CONF | ACCESS_CONF | OR_OPTIONS,
+                      "How long a worker may stay blocked on one silent "
+                      "backend socket before it is cut: a duration or Off "
+                      "(default), then optionally max=DURATION (the longest "
+                      "exchange), minrate=BYTES (bytes received that buy one "
+                      "more second) and cut (default) or log"),
     AP_INIT_TAKE1("GuardStatusShowQuery", set_show_query, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "On: keep query strings in the copy of request data shown "
@@ -580,10 +648,14 @@ void guard_conf_request(request_rec *r, guard_req_conf_t *out)
                                                &guard_module);
 
     out->backend_timeout = 0;
+    out->backend_max = 0;
+    out->backend_minrate = 0;
     out->backend_action = GUARD_ACTION_CUT;
     out->show_query = c && c->show_query == 1;
     if (c && c->backend_timeout > 0) {
         out->backend_timeout = c->backend_timeout;
+        out->backend_max = c->backend_max;
+        out->backend_minrate = c->backend_minrate;
         out->backend_action = c->backend_action;
     }
 }

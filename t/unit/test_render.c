@@ -476,7 +476,7 @@ START_TEST(json_server_and_summary)
                   "\"wakeups\":60},{\"child\":1,");
     ck_assert_has(j, "\"counters\":{\"requests_total\":1234,\"stuck_total\":5,"
                   "\"samples_total\":777,\"wakeups_total\":120,"
-                  "\"restarts\":1,\"backend_cuts_total\":0,\"backend_cuts\":{\"read\":0,\"write\":0,\"connect\":0},\"backend_timeouts_logged_total\":0,"
+                  "\"restarts\":1,\"backend_cuts_total\":0,\"backend_cuts\":{\"read\":0,\"write\":0,\"connect\":0},\"backend_cuts_by_limit\":{\"max\":0,\"minrate\":0},\"backend_timeouts_logged_total\":0,"
                   "\"lock_waits_total\":0,\"lock_holder_cuts_total\":0}}");
 }
 END_TEST
@@ -495,7 +495,7 @@ START_TEST(json_stuck_worker_escaped)
                   "\"uri\":\"/<script>alert(\\\"x\\\")</script>\","
                   "\"protocol\":\"HTTP/1.1\",\"vhost\":\"ev\\\"il\\\\host\","
                   "\"client\":\"10.0.0.1\",\"elapsed_ms\":12000,"
-                  "\"cpu_ms\":1200,\"requests\":10,\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,"
+                  "\"cpu_ms\":1200,\"requests\":10,\"consistent\":true,\"backend_timeout_ms\":null,\"backend_max_ms\":null,\"backend_minrate\":null,\"backend_action\":null,"
                   "\"wait\":{\"kind\":\"backend\",\"syscall\":\"poll\","
                   "\"fd\":12,\"peer\":\"10.0.0.5:6379\",\"path\":null,"
                   "\"idle_ms\":37200,\"for_ms\":3000,\"lock_holder_pid\":null,"
@@ -547,7 +547,7 @@ START_TEST(json_idle_worker_nulls)
                   "\"request\":null,\"method\":null,\"uri\":null,"
                   "\"protocol\":null,\"vhost\":null,\"client\":\"\","
                   "\"elapsed_ms\":null,\"cpu_ms\":null,\"requests\":12,"
-                  "\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,\"wait\":null,"
+                  "\"consistent\":true,\"backend_timeout_ms\":null,\"backend_max_ms\":null,\"backend_minrate\":null,\"backend_action\":null,\"wait\":null,"
                   "\"php_frames\":[],\"native_frames\":[],\"stack\":null}");
 }
 END_TEST
@@ -819,6 +819,7 @@ START_TEST(auto_lines)
                   "SamplesTotal: 777\nWakeupsTotal: 120\nRestarts: 1\n"
                   "BackendCutsTotal: 0\nBackendCutsRead: 0\nBackendCutsWrite: 0\n"
                   "BackendCutsConnect: 0\nBackendTimeoutsLogged: 0\n"
+                  "BackendCutsMax: 0\nBackendCutsMinrate: 0\n"
                   "LockWaits: 0\nLockWaiters: 0\nLockWaitLongestMs: 0\n"
                   "LockWaitsTotal: 0\nLockHolderCutsTotal: 0\n"
                   "GuardScoreboard: !W_KRW\n");
@@ -842,7 +843,7 @@ START_TEST(auto_worker_lines)
                   "vhost=www.example.com client=10.0.0.4 wait=flock on "
                   "/var/lib/php/sessions/sess_ab12\n");
     ck_assert_int_eq(count(a, "Worker: "), 3);
-    ck_assert_int_eq(count(a, "\n"), 29);
+    ck_assert_int_eq(count(a, "\n"), 31);
 }
 END_TEST
 
@@ -853,7 +854,7 @@ START_TEST(auto_never_breaks_lines)
     memset(workers[0].slot.wait.peer, 'p', sizeof(workers[0].slot.wait.peer));
     snap.server.version = "Apache\r\nForged: 1";
     guard_render_auto(&snap, out);
-    ck_assert_int_eq(count(data(), "\n"), 29);
+    ck_assert_int_eq(count(data(), "\n"), 31);
     ck_assert_lacks(data(), "\r");
     ck_assert_has(data(), "ServerVersion: Apache  Forged: 1\n");
     ck_assert_has(data(),

@@ -20,18 +20,17 @@ static void start_request(guard_track_t *t, apr_time_t req_start)
     t->req_start = req_start;
 }
 
-/* The kernel knows how long no data has moved on a TCP socket: a call that
- * began before the first look is dated back to then, never before the
- * request began. Other sockets count from the first look. */
-static apr_time_t first_blocked(const guard_wait_t *w, apr_time_t req_start,
-                                apr_time_t now)
+/* now less a time the kernel keeps for a TCP socket (ms, -1: none),
+ * never before the request began; now for other sockets. */
+static apr_time_t dated_back(const guard_wait_t *w, apr_int64_t ms,
+                             apr_time_t req_start, apr_time_t now)
 {
     apr_time_t t;
 
-    if (!(w->flags & GUARD_WAITF_TCP) || w->idle_ms < 0) {
+    if (!(w->flags & GUARD_WAITF_TCP) || ms < 0) {
         return now;
     }
-    t = now - apr_time_from_msec(w->idle_ms);
+    t = now - apr_time_from_msec(ms);
     return t > req_start ? t : req_start;
 }
 
@@ -39,21 +38,6 @@ static int data_moving(const guard_wait_t *w, apr_interval_time_t timeout)
 {
     return (w->flags & GUARD_WAITF_TCP) && w->idle_ms >= 0
            && apr_time_from_msec(w->idle_ms) < timeout;
-}
-
-/* An exchange first seen now began, on TCP, when the worker last sent on
- * the socket (the request it waits to be answered), never before its own
- * request began. */
-static apr_time_t exchange_began(const guard_wait_t *w, apr_time_t req_start,
-                                 apr_time_t now)
-{
-    apr_time_t t;
-
-    if (!(w->flags & GUARD_WAITF_TCP) || w->sent_ms < 0) {
-        return now;
-    }
-    t = now - apr_time_from_msec(w->sent_ms);
-    return t > req_start ? t : req_start;
 }
 
 /* A day bought is as good as for ever: no overflow however many bytes. */
@@ -113,8 +97,11 @@ int guard_cut_track(guard_track_t *t, const guard_wait_t *w,
     if (w->ino != t->ino || w->fd != t->fd) {
         t->ino = w->ino;
         t->fd = w->fd;
-        t->since = first_blocked(w, req_start, now);
-        t->exchange = exchange_began(w, req_start, now);
+        /* Blocked since data last moved either way; the exchange began
+         * when the worker last sent (the request it waits to be
+         * answered). Other sockets count from the first look. */
+        t->since = dated_back(w, w->idle_ms, req_start, now);
+        t->exchange = dated_back(w, w->sent_ms, req_start, now);
     }
     *blocked = now - t->since;
     if (t->done_ino == t->ino

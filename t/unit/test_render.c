@@ -378,10 +378,13 @@ START_TEST(lock_chain_in_every_format)
                   "</script> HTTP/1.1\",\"elapsed_ms\":12000,\"wait\":{"
                   "\"kind\":\"backend\",\"peer\":\"10.0.0.5:6379\"");
     ck_assert_has(d, "\"waiters\":[{\"pid\":200,\"tid\":205,\"request\":"
-                  "\"GET /session HTTP/1.1\",\"for_ms\":650}]}]");
+                  "\"GET /session HTTP/1.1\",\"for_ms\":650,\"fpm\":false,"
+                  "\"httpd_request\":null,\"httpd_worker\":null}],"
+                  "\"end_holder\":false,\"holder_ends\":0}]");
     ck_assert_has(d, "\"lock_holder_pid\":100,\"text\":\"flock on /var/lib/"
                   "php/sessions/sess_ab12, waiting for lock held by pid 100\"");
-    ck_assert_has(d, "\"lock_waits_total\":3,\"lock_holder_cuts_total\":0}");
+    ck_assert_has(d, "\"lock_waits_total\":3,\"lock_holder_cuts_total\":0,"
+                  "\"lock_holder_ends_total\":0}");
 
     out = guard_sink_buffer(pool);
     guard_render_html(&snap, 0, out);
@@ -477,7 +480,8 @@ START_TEST(json_server_and_summary)
     ck_assert_has(j, "\"counters\":{\"requests_total\":1234,\"stuck_total\":5,"
                   "\"samples_total\":777,\"wakeups_total\":120,"
                   "\"restarts\":1,\"backend_cuts_total\":0,\"backend_cuts\":{\"read\":0,\"write\":0,\"connect\":0},\"backend_timeouts_logged_total\":0,"
-                  "\"lock_waits_total\":0,\"lock_holder_cuts_total\":0}}");
+                  "\"lock_waits_total\":0,\"lock_holder_cuts_total\":0,"
+                  "\"lock_holder_ends_total\":0}}");
 }
 END_TEST
 
@@ -821,6 +825,7 @@ START_TEST(auto_lines)
                   "BackendCutsConnect: 0\nBackendTimeoutsLogged: 0\n"
                   "LockWaits: 0\nLockWaiters: 0\nLockWaitLongestMs: 0\n"
                   "LockWaitsTotal: 0\nLockHolderCutsTotal: 0\n"
+                  "LockHolderEndsTotal: 0\n"
                   "GuardScoreboard: !W_KRW\n");
 }
 END_TEST
@@ -842,7 +847,7 @@ START_TEST(auto_worker_lines)
                   "vhost=www.example.com client=10.0.0.4 wait=flock on "
                   "/var/lib/php/sessions/sess_ab12\n");
     ck_assert_int_eq(count(a, "Worker: "), 3);
-    ck_assert_int_eq(count(a, "\n"), 29);
+    ck_assert_int_eq(count(a, "\n"), 30);
 }
 END_TEST
 
@@ -853,7 +858,7 @@ START_TEST(auto_never_breaks_lines)
     memset(workers[0].slot.wait.peer, 'p', sizeof(workers[0].slot.wait.peer));
     snap.server.version = "Apache\r\nForged: 1";
     guard_render_auto(&snap, out);
-    ck_assert_int_eq(count(data(), "\n"), 29);
+    ck_assert_int_eq(count(data(), "\n"), 30);
     ck_assert_lacks(data(), "\r");
     ck_assert_has(data(), "ServerVersion: Apache  Forged: 1\n");
     ck_assert_has(data(),

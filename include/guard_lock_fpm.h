@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Lock chains inside PHP-FPM (GuardLockWatch with GuardFpmStatus). An FPM
+ * worker is no slot of httpd's: it is known by its pid, listed in its
+ * pool's status. /proc/locks shows its lock waits ("->" lines with its
+ * pid) to any process; the file behind a (device, inode) is found in the
+ * directories of the GuardLockWatch patterns, since an FPM worker's fds
+ * are not readable by httpd's user (it is not dumpable after setuid).
+ * Its wait is dated from its request's start: the status says no more.
+ * No malloc: fixed arrays, filled by the lock pass of a watchdog.
+ */
+#ifndef GUARD_LOCK_FPM_H
+#define GUARD_LOCK_FPM_H
+
+#include <sys/types.h>
+#include <apr.h>
+#include <apr_time.h>
+#include "guard_fpm.h"
+#include "guard_lock_procfs.h"
+#include "guard_lock_rule.h"
+
+#define GUARD_LOCKFPM_WORKERS  256     /* FPM workers known at once */
+#define GUARD_LOCKFPM_WAITS    64      /* FPM lock waits seen per pass */
+#define GUARD_LOCKFPM_LOCKS    16      /* distinct locks they wait for */
+
+/** One FPM worker, as its pool's last good read said. */
+typedef struct {
+    apr_int32_t pid;
+    apr_int32_t pool;             /* index of its GuardFpmStatus line */
+    apr_uint32_t state;           /* guard_fpm_state_e */
+    apr_time_t start;             /* its request's start; 0 when idle */
+} guard_lockfpm_worker_t;
+
+/** An FPM worker blocked on a lock ("->" line of /proc/locks). */
+typedef struct {
+    apr_int32_t pid;
+    apr_int32_t pool;
+    int lock;                     /* index in locks */
+    apr_time_t since;             /* its request's start */
+} guard_lockfpm_wait_t;
+
+/** A lock FPM workers wait for, and the rule that watches its file. */
+typedef struct {
+    apr_uint64_t dev;
+    apr_uint64_t ino;
+    apr_time_t since;             /* earliest of its waiters */
+    int rule;                     /* index in the rules; -1: not watched
+                                   * (or its file was not found) */
+    int looked;                   /* the file was looked for */
+    char path[GUARD_PATH_LEN];    /* the real path, when found */
+} guard_lockfpm_lock_t;
+
+/** What one pass knows of FPM. */
+typedef struct {
+    int nworkers;
+    apr_time_t oldest;            /* earliest request start; 0: none runs */
+    guard_lockfpm_worker_t workers[GUARD_LOCKFPM_WORKERS];
+    int nwaits;
+    guard_lockfpm_wait_t waits[GUARD_LOCKFPM_WAITS];
+    int nlocks;
+    guard_lockfpm_lock_t locks[GUARD_LOCKFPM_LOCKS];
+} guard_lockfpm_t;
+
+/** The workers of each pool's last good read (copied under its seq). */
+void guard_lockfpm_take(const guard_fpm_pool_t *pools, int npools,
+                        guard_lockfpm_t *f);
+
+/** The FPM worker of pid, or NULL. */
+const guard_lockfpm_worker_t *guard_lockfpm_find(const guard_lockfpm_t *f,
+                                                 apr_int32_t pid);
+
+/** A line of /proc/locks: a "->" line of an FPM worker is kept. */
+void guard_lockfpm_feed(guard_lockfpm_t *f, const guard_lock_line_t *l);
+
+/**
+ * The file of each lock with FPM waiters not looked for yet, and its
+ * rule: entries of the directory of each pattern (its part before the
+ * last '/', without wildcards) whose inode is the lock's, matched by the
+ * pattern. A directory httpd's user cannot list finds nothing.
+ */
+void guard_lockfpm_paths(guard_lockfpm_t *f, const guard_lock_rules_t *r);
+
+/** One worker's record, copied under its pool's seq. @return 0 if gone */
+int guard_lockfpm_proc(const guard_fpm_pool_t *pool, apr_int32_t pid,
+                       guard_fpm_proc_t *out, apr_time_t *read_at);
+
+/**
+ * What an FPM worker is blocked on, in words, or why that cannot be
+ * read: "poll on fd 5 (socket:[4242])", "not readable: the FPM worker is
+ * not dumpable (process.dumpable = yes in its pool allows it)".
+ */
+char *guard_lockfpm_wait_text(pid_t pid, char *buf, apr_size_t len);
+
+/** Uid: (real and effective) and PPid: of /proc/<pid>/status text.
+ *  @return 0, or -1 when a field is missing */
+int guard_lockfpm_parse_status(const char *text, apr_int64_t *ruid,
+                               apr_int64_t *euid, apr_int32_t *ppid);
+
+#endif

@@ -370,7 +370,7 @@ void guard_lwfpm_end(const guard_lockwatch_ctx_t *w,
                   ? apr_time_as_msec(now - c->holder_fpm_start) : -1,
                   c->nwaiters, apr_time_as_msec(now - c->appeared));
     if (send_term(in.pid) != 0) {
-        guard_log_say(w->log, GUARD_LOG_WARN, GRD_LOCK_END_NOT,
+        guard_log_say(w->log, GUARD_LOG_WARN, GRD_LOCK_END,
                       "end-holder: SIGTERM to pid %d failed: %s", in.pid,
                       strerror(errno));
         return;

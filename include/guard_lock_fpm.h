@@ -6,7 +6,9 @@
  * pid) to any process; the file behind a (device, inode) is found in the
  * directories of the GuardLockWatch patterns, since an FPM worker's fds
  * are not readable by httpd's user (it is not dumpable after setuid).
- * Its wait is dated from its request's start: the status says no more.
+ * Its wait is dated from its request's start when a status read since it
+ * began to wait says it; else (the pool is full and its status cannot be
+ * read through its own socket) from the first pass that saw it wait.
  * No malloc: fixed arrays, filled by the lock pass of a watchdog.
  */
 #ifndef GUARD_LOCK_FPM_H
@@ -29,6 +31,7 @@ typedef struct {
     apr_int32_t pool;             /* index of its GuardFpmStatus line */
     apr_uint32_t state;           /* guard_fpm_state_e */
     apr_time_t start;             /* its request's start; 0 when idle */
+    apr_time_t read_at;           /* of the read that said it */
 } guard_lockfpm_worker_t;
 
 /** An FPM worker blocked on a lock ("->" line of /proc/locks). */
@@ -51,9 +54,23 @@ typedef struct {
 } guard_lockfpm_lock_t;
 
 /** What one pass knows of FPM. */
+/** FPM lock waits seen by earlier passes of this watchdog: process-local. */
+typedef struct {
+    apr_int32_t pid;
+    apr_uint64_t dev;
+    apr_uint64_t ino;
+    apr_time_t first;             /* the first pass that saw it */
+} guard_lockfpm_seen_e;
+
+typedef struct guard_lockfpm_seen {
+    int n;
+    guard_lockfpm_seen_e e[GUARD_LOCKFPM_WAITS];
+} guard_lockfpm_seen_t;
+
 typedef struct {
     int nworkers;
     apr_time_t oldest;            /* earliest request start; 0: none runs */
+    int stale;                    /* a pool's last read failed */
     guard_lockfpm_worker_t workers[GUARD_LOCKFPM_WORKERS];
     int nwaits;
     guard_lockfpm_wait_t waits[GUARD_LOCKFPM_WAITS];
@@ -71,6 +88,14 @@ const guard_lockfpm_worker_t *guard_lockfpm_find(const guard_lockfpm_t *f,
 
 /** A line of /proc/locks: a "->" line of an FPM worker is kept. */
 void guard_lockfpm_feed(guard_lockfpm_t *f, const guard_lock_line_t *l);
+
+/**
+ * Date the waits fed: from the request's start when a read made since
+ * the wait was first seen says the worker runs it, else from the first
+ * pass that saw it (seen, updated: waits gone are forgotten).
+ */
+void guard_lockfpm_date(guard_lockfpm_t *f, guard_lockfpm_seen_t *seen,
+                        apr_time_t now);
 
 /**
  * The file of each lock with FPM waiters not looked for yet, and its

@@ -32,6 +32,7 @@ typedef struct {
     const guard_fpm_shm_t *fpm;
     const guard_fpm_addr_t *fpm_addrs;
     int nfpm;
+    struct guard_lockfpm_seen *fpm_seen;  /* process-local; NULL: none */
     pid_t server_pid;
 } guard_lockwatch_ctx_t;
 

@@ -16,9 +16,10 @@
 #include "guard_lock_watch.h"
 
 /**
- * FPM's lock waits now: the pools' workers, and when one has run past the
- * smallest rule duration, one read of /proc/locks for their "->" lines,
- * and the files of their locks. @return the number of FPM lock waits
+ * FPM's lock waits now: the pools' workers, and while one runs a request
+ * (or a pool's status cannot be read), one read of /proc/locks for their
+ * "->" lines, dated, and the files of their locks. @return the number of
+ * FPM lock waits
  */
 int guard_lwfpm_scan(const guard_lockwatch_ctx_t *w, apr_time_t now,
                      guard_lockfpm_t *f);

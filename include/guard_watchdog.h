@@ -65,6 +65,7 @@ typedef struct {
     const guard_fpm_shm_t *fpm;
     const guard_fpm_addr_t *fpm_addrs;
     int nfpm;
+    struct guard_lockfpm_seen *fpm_seen;  /* process-local, zeroed */
 
     /* Optional: a thread's run time (NULL: every look reads the thread's
      * files), and [thread_limit] last full looks (process-local). */

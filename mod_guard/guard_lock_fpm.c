@@ -44,6 +44,7 @@ static int take_pool(const guard_fpm_pool_t *p, int pool, guard_lockfpm_t *f)
         x->pool = pool;
         x->state = w->state;
         x->start = 0;
+        x->read_at = read_at;
         if (w->state != GUARD_FPM_IDLE && d >= 0 && d < read_at) {
             x->start = read_at - d;
         }
@@ -53,6 +54,7 @@ static int take_pool(const guard_fpm_pool_t *p, int pool, guard_lockfpm_t *f)
         f->nworkers = first;
         return 0;
     }
+    f->stale |= read_at > 0 && p->status == GUARD_FPM_FAILED;
     return 1;
 }
 
@@ -63,6 +65,7 @@ void guard_lockfpm_take(const guard_fpm_pool_t *pools, int npools,
 
     f->nworkers = 0;
     f->oldest = 0;
+    f->stale = 0;
     f->nwaits = 0;
     f->nlocks = 0;
     for (i = 0; i < npools && i < GUARD_FPM_POOLS; i++) {
@@ -118,7 +121,7 @@ void guard_lockfpm_feed(guard_lockfpm_t *f, const guard_lock_line_t *l)
     int li;
 
     if (!l->waiter || f->nwaits >= GUARD_LOCKFPM_WAITS
-        || !(w = guard_lockfpm_find(f, l->pid)) || w->start <= 0
+        || !(w = guard_lockfpm_find(f, l->pid))
         || (li = lock_index(f, l->dev, l->ino)) < 0) {
         return;
     }
@@ -126,9 +129,50 @@ void guard_lockfpm_feed(guard_lockfpm_t *f, const guard_lock_line_t *l)
     x->pid = w->pid;
     x->pool = w->pool;
     x->lock = li;
-    x->since = w->start;
-    if (!f->locks[li].since || w->start < f->locks[li].since) {
-        f->locks[li].since = w->start;
+    x->since = 0;
+}
+
+static apr_time_t first_seen(const guard_lockfpm_seen_t *old,
+                             const guard_lockfpm_t *f,
+                             const guard_lockfpm_wait_t *x, apr_time_t now)
+{
+    const guard_lockfpm_lock_t *l = &f->locks[x->lock];
+    int i;
+
+    for (i = 0; i < old->n; i++) {
+        if (old->e[i].pid == x->pid && old->e[i].dev == l->dev
+            && old->e[i].ino == l->ino) {
+            return old->e[i].first;
+        }
+    }
+    return now;
+}
+
+void guard_lockfpm_date(guard_lockfpm_t *f, guard_lockfpm_seen_t *seen,
+                        apr_time_t now)
+{
+    guard_lockfpm_seen_t old = *seen;
+    int i;
+
+    seen->n = 0;
+    for (i = 0; i < f->nwaits; i++) {
+        guard_lockfpm_wait_t *x = &f->waits[i];
+        const guard_lockfpm_worker_t *w = guard_lockfpm_find(f, x->pid);
+        guard_lockfpm_lock_t *l = &f->locks[x->lock];
+        apr_time_t first = first_seen(&old, f, x, now);
+
+        /* A read made since the wait began speaks of this request. */
+        x->since = w && w->start > 0 && w->read_at >= first ? w->start
+                                                            : first;
+        if (!l->since || x->since < l->since) {
+            l->since = x->since;
+        }
+        if (seen->n < GUARD_LOCKFPM_WAITS) {
+            seen->e[seen->n].pid = x->pid;
+            seen->e[seen->n].dev = l->dev;
+            seen->e[seen->n].ino = l->ino;
+            seen->e[seen->n++].first = first;
+        }
     }
 }
 

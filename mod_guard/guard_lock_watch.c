@@ -566,18 +566,12 @@ static void fpm_holder(const guard_lockwatch_ctx_t *w,
     }
 }
 
-/* While an FPM request runs, the next pass that could see it wait past
- * the smallest duration. */
+/* While an FPM request runs: the next pass, so that its lock waits are
+ * dated within an interval. */
 static apr_time_t fpm_due(const guard_lockwatch_ctx_t *w,
                           const guard_lockfpm_t *f, apr_time_t now)
 {
-    apr_time_t due;
-
-    if (!f->oldest) {
-        return 0;
-    }
-    due = f->oldest + guard_lock_rules_min(w->rules);
-    return due > now + w->interval ? due : now + w->interval;
+    return f->oldest || f->stale ? now + w->interval : 0;
 }
 
 apr_time_t guard_lockwatch_pass(const guard_lockwatch_ctx_t *w,

@@ -72,12 +72,15 @@ int guard_lwfpm_scan(const guard_lockwatch_ctx_t *w, apr_time_t now,
         return 0;
     }
     guard_lockfpm_take(w->fpm->pools, w->nfpm, f);
-    if (!f->oldest || now - f->oldest < guard_lock_rules_min(w->rules)
+    if (!f->nworkers || (!f->oldest && !f->stale)
         || (fd = open("/proc/locks", O_RDONLY | O_CLOEXEC)) < 0) {
         return 0;
     }
     guard_read_lines(fd, feed_line, f);
     close(fd);
+    if (w->fpm_seen) {
+        guard_lockfpm_date(f, w->fpm_seen, now);
+    }
     rules_of_chains(w, f);
     guard_lockfpm_paths(f, w->rules);
     return f->nwaits;

@@ -596,6 +596,7 @@ static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
     x.fpm = w->fpm;
     x.fpm_addrs = w->fpm_addrs;
     x.nfpm = w->nfpm;
+    x.fpm_seen = w->fpm_seen;
     x.server_pid = w->ictx.server_pid;
     return x;
 }
@@ -614,8 +615,10 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
             next = due;
         }
     }
+    /* FPM's lock waits wake no watchdog that sleeps: one with requests in
+     * flight (httpd's side of FPM's) looks at them. */
     due = guard_lockwatch_pass(&lx, now);
-    return due && (!next || due < next) ? due : next;
+    return due && next && due < next ? due : next;
 }
 
 void guard_watch_request_started(guard_watch_t *w)

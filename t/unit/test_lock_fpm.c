@@ -72,7 +72,8 @@ START_TEST(workers_from_pools)
 }
 END_TEST
 
-/* Only "->" lines of running FPM workers; one lock for both. */
+/* Only "->" lines of FPM workers (idle ones too: the status may be older
+ * than the wait); one lock for them. */
 START_TEST(waits_from_proc_locks)
 {
     guard_lockfpm_take(pools, 2, &f);
@@ -81,13 +82,40 @@ START_TEST(waits_from_proc_locks)
     feed("2: -> FLOCK  ADVISORY  WRITE 401 fe:01:4242 0 EOF");
     feed("2: -> FLOCK  ADVISORY  WRITE 303 fe:01:4242 0 EOF");
     feed("3: -> FLOCK  ADVISORY  WRITE 777 fe:01:4243 0 EOF");
-    ck_assert_int_eq(f.nwaits, 2);
+    ck_assert_int_eq(f.nwaits, 3);
     ck_assert_int_eq(f.nlocks, 1);
     ck_assert_int_eq(f.waits[0].pid, 302);
     ck_assert_int_eq(f.waits[1].pool, 1);
     ck_assert(f.locks[0].ino == 4242);
-    ck_assert(f.locks[0].since == read_at - 2000000);
     ck_assert_int_eq(f.locks[0].rule, -1);
+}
+END_TEST
+
+/* From the request's start when a read since the wait says so; else from
+ * the first pass that saw the wait. */
+START_TEST(waits_dated)
+{
+    guard_lockfpm_seen_t seen;
+    apr_time_t first = read_at - apr_time_from_msec(2500);
+
+    memset(&seen, 0, sizeof(seen));
+    guard_lockfpm_take(pools, 2, &f);
+    feed("2: -> FLOCK  ADVISORY  WRITE 302 fe:01:4242 0 EOF");
+    feed("2: -> FLOCK  ADVISORY  WRITE 303 fe:01:4242 0 EOF");
+    guard_lockfpm_date(&f, &seen, first);
+    /* 302's read (at read_at) is later than the pass: its start holds. */
+    ck_assert(f.waits[0].since == read_at - 2000000);
+    /* 303 is idle in the read: seen now. */
+    ck_assert(f.waits[1].since == first);
+    ck_assert(f.locks[0].since == first);
+    ck_assert_int_eq(seen.n, 2);
+    /* A later pass keeps the first sighting; a wait gone is forgotten. */
+    f.nwaits = 0;
+    f.nlocks = 0;
+    feed("2: -> FLOCK  ADVISORY  WRITE 303 fe:01:4242 0 EOF");
+    guard_lockfpm_date(&f, &seen, read_at + apr_time_from_sec(1));
+    ck_assert(f.waits[0].since == first);
+    ck_assert_int_eq(seen.n, 1);
 }
 END_TEST
 
@@ -280,6 +308,7 @@ Suite *guard_lock_fpm_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, workers_from_pools);
     tcase_add_test(tc, waits_from_proc_locks);
+    tcase_add_test(tc, waits_dated);
     tcase_add_test(tc, file_of_a_lock);
     tcase_add_test(tc, proc_status);
     tcase_add_test(tc, end_decision);

@@ -60,6 +60,9 @@ typedef struct {
     apr_uint64_t dev;
     apr_uint64_t ino;
     apr_time_t first;             /* the first pass that saw it */
+    int looked;                   /* its file was looked for: */
+    int rule;                     /* the rule found, -1 none */
+    char path[GUARD_PATH_LEN];
 } guard_lockfpm_seen_e;
 
 typedef struct guard_lockfpm_seen {
@@ -98,12 +101,15 @@ void guard_lockfpm_date(guard_lockfpm_t *f, guard_lockfpm_seen_t *seen,
                         apr_time_t now);
 
 /**
- * The file of each lock with FPM waiters not looked for yet, and its
- * rule: entries of the directory of each pattern (its part before the
- * last '/', without wildcards) whose inode is the lock's, matched by the
- * pattern. A directory httpd's user cannot list finds nothing.
+ * The file of each lock with FPM waiters not looked for yet and waited for
+ * since 'before' at least, and its rule: entries of the directory of each
+ * pattern (its part before the last '/', without wildcards) whose inode
+ * is the lock's, matched by the pattern. A directory httpd's user cannot
+ * list finds nothing. What was found is kept in seen, so that a wait's
+ * file is looked for once.
  */
-void guard_lockfpm_paths(guard_lockfpm_t *f, const guard_lock_rules_t *r);
+void guard_lockfpm_paths(guard_lockfpm_t *f, const guard_lock_rules_t *r,
+                         apr_time_t before, guard_lockfpm_seen_t *seen);
 
 /** One worker's record, copied under its pool's seq. @return 0 if gone */
 int guard_lockfpm_proc(const guard_fpm_pool_t *pool, apr_int32_t pid,

@@ -132,9 +132,9 @@ void guard_lockfpm_feed(guard_lockfpm_t *f, const guard_lock_line_t *l)
     x->since = 0;
 }
 
-static apr_time_t first_seen(const guard_lockfpm_seen_t *old,
-                             const guard_lockfpm_t *f,
-                             const guard_lockfpm_wait_t *x, apr_time_t now)
+static const guard_lockfpm_seen_e *seen_entry(const guard_lockfpm_seen_t *old,
+                                              const guard_lockfpm_t *f,
+                                              const guard_lockfpm_wait_t *x)
 {
     const guard_lockfpm_lock_t *l = &f->locks[x->lock];
     int i;
@@ -142,10 +142,19 @@ static apr_time_t first_seen(const guard_lockfpm_seen_t *old,
     for (i = 0; i < old->n; i++) {
         if (old->e[i].pid == x->pid && old->e[i].dev == l->dev
             && old->e[i].ino == l->ino) {
-            return old->e[i].first;
+            return &old->e[i];
         }
     }
-    return now;
+    return NULL;
+}
+
+static apr_time_t first_seen(const guard_lockfpm_seen_t *old,
+                             const guard_lockfpm_t *f,
+                             const guard_lockfpm_wait_t *x, apr_time_t now)
+{
+    const guard_lockfpm_seen_e *e = seen_entry(old, f, x);
+
+    return e ? e->first : now;
 }
 
 void guard_lockfpm_date(guard_lockfpm_t *f, guard_lockfpm_seen_t *seen,
@@ -168,10 +177,19 @@ void guard_lockfpm_date(guard_lockfpm_t *f, guard_lockfpm_seen_t *seen,
             l->since = x->since;
         }
         if (seen->n < GUARD_LOCKFPM_WAITS) {
-            seen->e[seen->n].pid = x->pid;
-            seen->e[seen->n].dev = l->dev;
-            seen->e[seen->n].ino = l->ino;
-            seen->e[seen->n++].first = first;
+            guard_lockfpm_seen_e *e = &seen->e[seen->n++];
+            const guard_lockfpm_seen_e *o = seen_entry(&old, f, x);
+
+            if (o) {
+                *e = *o;
+            }
+            else {
+                memset(e, 0, sizeof(*e));
+                e->pid = x->pid;
+                e->dev = l->dev;
+                e->ino = l->ino;
+                e->first = first;
+            }
         }
     }
 }
@@ -237,13 +255,46 @@ static void find_rule(guard_lockfpm_lock_t *l, const guard_lock_rules_t *r)
     l->path[0] = '\0';
 }
 
-void guard_lockfpm_paths(guard_lockfpm_t *f, const guard_lock_rules_t *r)
+/* What earlier passes found of lock l's file, and what this one did. */
+static void recall(guard_lockfpm_seen_t *seen, guard_lockfpm_lock_t *l,
+                   int store)
+{
+    int i;
+
+    for (i = 0; seen && i < seen->n; i++) {
+        guard_lockfpm_seen_e *e = &seen->e[i];
+
+        if (e->dev != l->dev || e->ino != l->ino) {
+            continue;
+        }
+        if (store) {
+            e->looked = 1;
+            e->rule = l->rule;
+            memcpy(e->path, l->path, sizeof(e->path));
+        }
+        else if (e->looked) {
+            l->looked = 1;
+            l->rule = e->rule;
+            memcpy(l->path, e->path, sizeof(l->path));
+            return;
+        }
+    }
+}
+
+void guard_lockfpm_paths(guard_lockfpm_t *f, const guard_lock_rules_t *r,
+                         apr_time_t before, guard_lockfpm_seen_t *seen)
 {
     int i;
 
     for (i = 0; r && i < f->nlocks; i++) {
-        if (!f->locks[i].looked) {
-            find_rule(&f->locks[i], r);
+        guard_lockfpm_lock_t *l = &f->locks[i];
+
+        if (!l->looked) {
+            recall(seen, l, 0);
+        }
+        if (!l->looked && l->since > 0 && l->since <= before) {
+            find_rule(l, r);
+            recall(seen, l, 1);
         }
     }
 }

@@ -82,7 +82,8 @@ int guard_lwfpm_scan(const guard_lockwatch_ctx_t *w, apr_time_t now,
         guard_lockfpm_date(f, w->fpm_seen, now);
     }
     rules_of_chains(w, f);
-    guard_lockfpm_paths(f, w->rules);
+    guard_lockfpm_paths(f, w->rules, now - guard_lock_rules_min(w->rules),
+                        w->fpm_seen);
     return f->nwaits;
 }
 

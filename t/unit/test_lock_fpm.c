@@ -96,6 +96,7 @@ END_TEST
 START_TEST(waits_dated)
 {
     guard_lockfpm_seen_t seen;
+    guard_lock_rules_t none;
     apr_time_t first = read_at - apr_time_from_msec(2500);
 
     memset(&seen, 0, sizeof(seen));
@@ -116,6 +117,17 @@ START_TEST(waits_dated)
     guard_lockfpm_date(&f, &seen, read_at + apr_time_from_sec(1));
     ck_assert(f.waits[0].since == first);
     ck_assert_int_eq(seen.n, 1);
+    /* What was found of its file is recalled, not looked for again. */
+    seen.e[0].looked = 1;
+    seen.e[0].rule = 3;
+    strcpy(seen.e[0].path, "/x/sess_1");
+    guard_lockfpm_paths(&f, NULL, read_at + apr_time_from_sec(1), &seen);
+    ck_assert_int_eq(f.locks[0].rule, -1);
+    memset(&none, 0, sizeof(none));
+    guard_lockfpm_paths(&f, &none, read_at + apr_time_from_sec(1), &seen);
+    ck_assert_int_eq(f.locks[0].looked, 1);
+    ck_assert_int_eq(f.locks[0].rule, 3);
+    ck_assert_str_eq(f.locks[0].path, "/x/sess_1");
 }
 END_TEST
 
@@ -142,9 +154,13 @@ START_TEST(file_of_a_lock)
     f.locks[0].dev = guard_dev_make(major(st.st_dev), minor(st.st_dev));
     f.locks[0].ino = st.st_ino;
     f.locks[0].rule = -1;
+    f.locks[0].since = read_at - apr_time_from_sec(2);
     f.locks[1] = f.locks[0];
     f.locks[1].ino = st.st_ino + 1000000;
-    guard_lockfpm_paths(&f, &rules);
+    /* Not looked for before its waits are old enough. */
+    guard_lockfpm_paths(&f, &rules, read_at - apr_time_from_sec(3), NULL);
+    ck_assert_int_eq(f.locks[0].looked, 0);
+    guard_lockfpm_paths(&f, &rules, read_at, NULL);
     ck_assert_str_eq(f.locks[0].path, path);
     ck_assert_int_eq(f.locks[0].rule, 1);
     ck_assert_int_eq(f.locks[0].looked, 1);
@@ -154,7 +170,7 @@ START_TEST(file_of_a_lock)
     snprintf(rules.rule[1].pattern, sizeof(rules.rule[1].pattern),
              "%s/other_*", dir);
     f.locks[0].looked = 0;
-    guard_lockfpm_paths(&f, &rules);
+    guard_lockfpm_paths(&f, &rules, read_at, NULL);
     ck_assert_int_eq(f.locks[0].rule, -1);
     unlink(path);
     rmdir(dir);

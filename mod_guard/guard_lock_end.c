@@ -56,49 +56,37 @@ int guard_end_decide(const guard_end_in_t *in, apr_time_t now)
     return who(in);
 }
 
+/* The refusals that need no figure, by verdict. */
+static const char *const plain[GUARD_END_MAX] = {
+    "ended",
+    "no rule says end-holder",
+    "the waiters have not waited the rule's duration",
+    "a holder of this chain was ended less than the rule's duration ago",
+    "no holder pid",
+    "one of httpd's own processes",
+    "not a worker listed in a GuardFpmStatus pool's status",
+    NULL,
+    "its /proc status is not readable",
+    NULL,
+    "httpd runs as root: ends nothing"
+};
+
 char *guard_end_reason(const guard_end_in_t *in, int verdict, char *buf,
                        apr_size_t len)
 {
-    switch (verdict) {
-    case GUARD_END_YES:
-        apr_cpystrn(buf, "ended", len);
-        break;
-    case GUARD_END_OFF:
-        apr_cpystrn(buf, "no rule says end-holder", len);
-        break;
-    case GUARD_END_YOUNG:
-        apr_cpystrn(buf, "the waiters have not waited the rule's duration",
-                    len);
-        break;
-    case GUARD_END_RATE:
-        apr_cpystrn(buf, "a holder of this chain was ended less than the "
-                    "rule's duration ago", len);
-        break;
-    case GUARD_END_NO_PID:
-        apr_cpystrn(buf, "no holder pid", len);
-        break;
-    case GUARD_END_HTTPD:
-        apr_cpystrn(buf, "one of httpd's own processes", len);
-        break;
-    case GUARD_END_NOT_FPM:
-        apr_cpystrn(buf, "not a worker listed in a GuardFpmStatus pool's "
-                    "status", len);
-        break;
-    case GUARD_END_MASTER:
+    if (verdict == GUARD_END_MASTER) {
         apr_snprintf(buf, len, "not a child of its pool's master (ppid %d, "
                      "master %d): never a master", in->ppid, in->master);
-        break;
-    case GUARD_END_UNKNOWN:
-        apr_cpystrn(buf, "its /proc status is not readable", len);
-        break;
-    case GUARD_END_USER:
+    }
+    else if (verdict == GUARD_END_USER) {
         apr_snprintf(buf, len, "runs as uid %" APR_INT64_T_FMT ", not "
                      "httpd's %" APR_INT64_T_FMT, in->euid != in->my_uid
                      ? in->euid : in->ruid, in->my_uid);
-        break;
-    default:
-        apr_cpystrn(buf, "httpd runs as root: ends nothing", len);
-        break;
+    }
+    else {
+        apr_cpystrn(buf, verdict >= 0 && verdict < GUARD_END_MAX
+                         && plain[verdict] ? plain[verdict] : "unknown",
+                    len);
     }
     return buf;
 }

@@ -364,17 +364,13 @@ static void put_behind(const guard_snapshot_t *s, const guard_lock_view_t *v,
                  s->workers[b].slot.pid, s->workers[b].slot.tid);
 }
 
-static void render_lock_holder(const guard_snapshot_t *s,
+/* The holder's request and its age: an httpd worker's, or an FPM
+ * worker's as its pool's status says them. */
+static void put_holder_request(const guard_snapshot_t *s,
                                const guard_lock_view_t *v, guard_sink_t *o)
 {
     const guard_chain_t *c = &v->chain;
-    char text[WAIT_TEXT_LEN];
 
-    guard_printf(o, "\"holder\":{\"pid\":%d,\"tid\":", c->holder_pid);
-    put_int_or_null(o, c->holder_tid > 0 ? c->holder_tid : -1);
-    guard_printf(o, ",\"httpd\":%s,\"comm\":",
-                 c->holder_child >= 0 ? "true" : "false");
-    put_str_or_null(o, c->holder_comm[0] ? c->holder_comm : NULL);
     guard_puts(o, ",\"request\":");
     if (c->holder_fpm > 0) {
         put_fpm_request(c, o);
@@ -386,6 +382,20 @@ static void render_lock_holder(const guard_snapshot_t *s,
     put_int_or_null(o, v->holder >= 0 ? s->workers[v->holder].elapsed_ms
                        : c->holder_fpm > 0 && c->holder_fpm_start > 0
                        ? apr_time_as_msec(s->now - c->holder_fpm_start) : -1);
+}
+
+static void render_lock_holder(const guard_snapshot_t *s,
+                               const guard_lock_view_t *v, guard_sink_t *o)
+{
+    const guard_chain_t *c = &v->chain;
+    char text[WAIT_TEXT_LEN];
+
+    guard_printf(o, "\"holder\":{\"pid\":%d,\"tid\":", c->holder_pid);
+    put_int_or_null(o, c->holder_tid > 0 ? c->holder_tid : -1);
+    guard_printf(o, ",\"httpd\":%s,\"comm\":",
+                 c->holder_child >= 0 ? "true" : "false");
+    put_str_or_null(o, c->holder_comm[0] ? c->holder_comm : NULL);
+    put_holder_request(s, v, o);
     guard_puts(o, ",\"wait\":");
     if (v->holder >= 0 && s->workers[v->holder].has_wait) {
         const guard_worker_view_t *h = &s->workers[v->holder];

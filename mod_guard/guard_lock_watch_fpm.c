@@ -177,22 +177,6 @@ void guard_lwfpm_holder(const guard_lockwatch_ctx_t *w,
     guard_lockfpm_wait_text(x->pid, c->holder_wait, sizeof(c->holder_wait));
 }
 
-static int copy_pool(const guard_fpm_pool_t *src, guard_fpm_pool_t *dst)
-{
-    int tries;
-
-    for (tries = 0; tries < 4; tries++) {
-        apr_uint32_t start = guard_seq_read_begin(&src->seq);
-
-        memcpy(dst, src, sizeof(*dst));
-        if (!(start & 1) && guard_seq_read_valid(&src->seq, start)) {
-            guard_fpm_sane(dst);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* httpd's workers blocked on the pool's socket, as the pages see them. */
 static int on_socket(const guard_lockwatch_ctx_t *w,
                      const guard_fpm_addr_t *a, behind_t *b,
@@ -247,7 +231,11 @@ static void behind_pool(const guard_lockwatch_ctx_t *w, guard_chain_t *c,
                          ? c->nwaiters : GUARD_CHAIN_WAITERS;
     int j, n;
 
-    if (!copy_pool(&w->fpm->pools[pool], &copy) || !copy.last_ok) {
+    if (!guard_fpm_pool_copy(&w->fpm->pools[pool], &copy)) {
+        return;
+    }
+    guard_fpm_sane(&copy);
+    if (!copy.last_ok) {
         return;
     }
     n = on_socket(w, &w->fpm_addrs[pool], b, jw);

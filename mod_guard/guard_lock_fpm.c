@@ -13,13 +13,18 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <apr_strings.h>
 #include "guard_fmt.h"
+#include "guard_lines.h"
 #include "guard_lock_fpm.h"
 #include "guard_proc.h"
+#include "guard_proc_net.h"
 #include "guard_seq.h"
 #include "guard_syscall.h"
 
@@ -355,13 +360,79 @@ static void fd_target(pid_t pid, int fd, char *out, apr_size_t len)
     out[r > 0 ? r : 0] = '\0';
 }
 
+/* The first fd of a poll() array in another process's memory. */
+static int first_poll_fd(pid_t pid, apr_uint64_t addr)
+{
+    struct pollfd pfd;
+    struct iovec local = { &pfd, sizeof(pfd) };
+    struct iovec remote = { (void *)(uintptr_t)addr, sizeof(pfd) };
+
+    if (!addr || process_vm_readv(pid, &local, 1, &remote, 1, 0)
+                 != (ssize_t)sizeof(pfd)) {
+        return -1;
+    }
+    return pfd.fd;
+}
+
+typedef struct {
+    apr_uint64_t ino;
+    char *out;
+    apr_size_t len;
+    int found;
+} tcp_find_t;
+
+static void tcp_line(void *baton, const char *line)
+{
+    tcp_find_t *t = baton;
+    char copy[512];
+
+    if (!t->found) {
+        apr_cpystrn(copy, line, sizeof(copy));
+        t->found = guard_proc_net_tcp_line(copy, t->ino, t->out, t->len) == 0;
+    }
+}
+
+/* "socket:[4242]" as its TCP peer, when the kernel's tables have it. */
+static int tcp_peer(const char *target, char *out, apr_size_t len)
+{
+    static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+    tcp_find_t t = { 0, out, len, 0 };
+    int i, fd;
+
+    if (strncmp(target, "socket:[", 8) != 0
+        || (t.ino = strtoull(target + 8, NULL, 10)) == 0) {
+        return 0;
+    }
+    for (i = 0; i < 2 && !t.found; i++) {
+        if ((fd = open(tables[i], O_RDONLY | O_CLOEXEC)) >= 0) {
+            guard_read_lines(fd, tcp_line, &t);
+            close(fd);
+        }
+    }
+    return t.found;
+}
+
+static void describe_fd(pid_t pid, const char *name, int fd, char *buf,
+                        apr_size_t len)
+{
+    char target[128], peer[GUARD_PEER_LEN];
+
+    fd_target(pid, fd, target, sizeof(target));
+    if (tcp_peer(target, peer, sizeof(peer))) {
+        apr_snprintf(buf, len, "%s on socket %s", name, peer);
+        return;
+    }
+    apr_snprintf(buf, len, "%s on fd %d%s%s%s", name, fd,
+                 target[0] ? " (" : "", target, target[0] ? ")" : "");
+}
+
 char *guard_lockfpm_wait_text(pid_t pid, char *buf, apr_size_t len)
 {
-    char path[48], raw[256], target[128];
+    char path[48], raw[256];
     guard_syscall_line_t sl;
     guard_call_t call;
     const char *name;
-    int err;
+    int err, fd;
 
     strcpy(guard_fmt_dec(stpcpy(path, "/proc/"), pid), "/syscall");
     if (read_small(path, raw, sizeof(raw), &err) <= 0) {
@@ -377,18 +448,16 @@ char *guard_lockfpm_wait_text(pid_t pid, char *buf, apr_size_t len)
     }
     guard_syscall_decode(&sl, &call);
     name = guard_syscall_name(sl.nr);
-    if (call.fd < 0 && call.call == GUARD_CALL_POLL && call.n == 1) {
-        apr_snprintf(buf, len, "%s on 1 fd", name ? name : "syscall");
+    name = name ? name : "a syscall";
+    fd = call.fd;
+    if (fd < 0 && call.call == GUARD_CALL_POLL && call.n >= 1) {
+        fd = first_poll_fd(pid, call.ptr);
+    }
+    if (fd < 0) {
+        apr_cpystrn(buf, name, len);
         return buf;
     }
-    if (call.fd < 0) {
-        apr_snprintf(buf, len, "%s", name ? name : "a syscall");
-        return buf;
-    }
-    fd_target(pid, call.fd, target, sizeof(target));
-    apr_snprintf(buf, len, "%s on fd %d%s%s%s", name ? name : "syscall",
-                 call.fd, target[0] ? " (" : "", target,
-                 target[0] ? ")" : "");
+    describe_fd(pid, name, fd, buf, len);
     return buf;
 }
 

@@ -9,7 +9,6 @@ is ended with SIGTERM and everything is answered; a pool of another user
 is only diagnosed."""
 
 import grp
-import json
 import os
 import pwd
 import re
@@ -21,7 +20,6 @@ import pytest
 
 import guardtest
 from guardtest import TIME_SCALE, parse_prometheus, prom_values
-from fpm import fcgi_get
 from test_fpm import fpms, server_for, wait_pool  # noqa: F401 (fixture)
 from waiting import wait_for
 
@@ -91,15 +89,14 @@ def chain_server(make_server, f, end_holder):
     return s
 
 
-def fpm_worker_serving(f, uri_part):
-    """FPM's own status (read while the pool has idle workers): the pid
-    of the worker whose request has uri_part."""
-    out, _ = fcgi_get(f.status_address(), "/status", "json&full", timeout=2)
-    body = out.split(b"\r\n\r\n", 1)[-1]
-    for w in json.loads(body)["processes"]:
-        if uri_part in w["request uri"]:
-            return w["pid"]
-    return None
+def fpm_worker_serving(s, uri_part):
+    """The pid of the FPM worker running the request with uri_part, once
+    mod_guard's read of the pool's status says so (the pool still has
+    idle workers: its status is read through its own socket)."""
+    p = wait_pool(s, lambda p: any(
+        uri_part in w["uri"] and w["state"] == "Running"
+        for w in p["workers"]), "%s in the pool's status" % uri_part)
+    return [w["pid"] for w in p["workers"] if uri_part in w["uri"]][0]
 
 
 def pile_up(s, f, sid):
@@ -109,8 +106,7 @@ def pile_up(s, f, sid):
     bh = s.blackhole()
     hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port))
     wait_for(lambda: bh.accepted >= 1, 5, what="hang.php on the blackhole")
-    holder = wait_for(lambda: fpm_worker_serving(f, "sid=%s&" % sid), 3,
-                      what="hang.php in FPM's status")
+    holder = fpm_worker_serving(s, "sid=%s&" % sid)
     t0 = time.monotonic()
     waiters = [s.hang("/wait.php?sid=%s&n=%d" % (sid, i))
                for i in range(1, 6)]
@@ -144,18 +140,23 @@ def test_chain_named_across_the_boundary(pools, make_server):
     assert h["request"].startswith("GET /hang.php?sid=diag1"), h
     assert h["fpm"]["address"] == f.guard_address
     # process.dumpable = yes: the holder's wait is readable.
-    assert re.match(r"(poll|ppoll|read|recvfrom)\b", h["fpm"]["waits_on"]), h
+    assert re.match(r"(p?poll|read|recvfrom) on socket 127\.0\.0\.1:%d$"
+                    % bh.port, h["fpm"]["waits_on"]), h
     assert h["text"].startswith("FPM worker pid %d" % h["pid"]), h
-    fw = [w for w in c["waiters"] if w["fpm"]]
-    assert len(fw) == 3 and all(w["pid"] in f.workers() for w in fw), c
-    # The httpd requests behind the FPM waiters: distinct URIs, joined.
-    js = wait_for(lambda: (lambda j: fpm_chain(j) and all(
-        w["httpd_request"] != "unknown"
-        for w in fpm_chain(j)["waiters"] if w["fpm"]) and j)(
-            s.guard_json()), 3, what="the requests behind the waiters")
-    for w in (x for x in fpm_chain(js)["waiters"] if x["fpm"]):
+    # Three FPM waiters (the fourth worker holds the lock; the rest
+    # queue), each with the httpd request behind it: distinct URIs, joined.
+
+    def joined(j):
+        fw = [w for w in (fpm_chain(j) or {}).get("waiters", []) if w["fpm"]]
+        return len(fw) == 3 and all(w["httpd_request"] != "unknown"
+                                    for w in fw) and fw
+    fw = wait_for(lambda: joined(s.guard_json()), 3,
+                  what="three FPM waiters and the requests behind them")
+    for w in fw:
+        assert w["pid"] in f.workers() and w["pid"] != holder, w
         assert re.match(r"GET /wait\.php\?sid=diag1&n=\d HTTP/1\.1",
                         w["httpd_request"]), w
+        assert w["httpd_worker"]["pid"] in s.children(), w
     wait_for(lambda: s.count_log(CHAIN_RE) >= 1, 3, what="GRD0400")
     line = [x for x in s.log_text().splitlines()
             if re.search(CHAIN_RE, x)][0]

@@ -117,7 +117,7 @@ int guard_lockfpm_proc(const guard_fpm_pool_t *pool, apr_int32_t pid,
 
 /**
  * What an FPM worker is blocked on, in words, or why that cannot be
- * read: "poll on fd 5 (socket:[4242])", "not readable: the FPM worker is
+ * read: "poll on socket 10.0.0.5:11211", "not readable: the FPM worker is
  * not dumpable (process.dumpable = yes in its pool allows it)".
  */
 char *guard_lockfpm_wait_text(pid_t pid, char *buf, apr_size_t len);

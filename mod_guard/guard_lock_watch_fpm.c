@@ -177,7 +177,16 @@ void guard_lwfpm_holder(const guard_lockwatch_ctx_t *w,
     guard_lockfpm_wait_text(x->pid, c->holder_wait, sizeof(c->holder_wait));
 }
 
-/* httpd's workers blocked on the pool's socket, as the pages see them. */
+/* The pool's socket; or, for a pool whose status comes through a unix
+ * socket of its own (pm.status_listen), any unix socket: the join's
+ * method, URI and start then tell. */
+static int on_pool_socket(const guard_fpm_addr_t *a, const char *peer)
+{
+    return guard_fpm_addr_is_peer(a, peer)
+           || (a->unix_path && !strncmp(peer, "unix:", 5));
+}
+
+/* httpd's workers blocked on the pool's socket. */
 static int on_socket(const guard_lockwatch_ctx_t *w,
                      const guard_fpm_addr_t *a, behind_t *b,
                      guard_fpm_waiter_t *jw)
@@ -192,7 +201,7 @@ static int on_socket(const guard_lockwatch_ctx_t *w,
             if (__atomic_load_n(&live->wait.kind, __ATOMIC_RELAXED)
                 != GUARD_WAIT_BACKEND || !guard_slot_read_sane(live, &s)
                 || s.state != GUARD_WS_BUSY || s.wait_req_start != s.req_start
-                || !guard_fpm_addr_is_peer(a, s.wait.peer)) {
+                || !on_pool_socket(a, s.wait.peer)) {
                 continue;
             }
             memcpy(b[n].method, s.req.method, sizeof(b[n].method));

@@ -413,6 +413,89 @@ START_TEST(lock_chain_in_every_format)
 }
 END_TEST
 
+/* A chain inside PHP-FPM: the holder FPM worker with its request and
+ * wait, a waiter in FPM behind an httpd worker, another behind nobody
+ * known, and the end-holder counter. */
+static void add_fpm_chain(void)
+{
+    guard_chain_t *c = &lock_view.chain;
+
+    add_lock_chain();
+    c->holder_child = -1;
+    c->holder_thread = -1;
+    c->holder_tid = 0;
+    c->holder_pid = 5674;
+    c->holder_fpm = 1;
+    c->holder_fpm_start = NOW - apr_time_from_msec(3100);
+    apr_cpystrn(c->holder_comm, "php-fpm8.2", sizeof(c->holder_comm));
+    apr_cpystrn(c->holder_method, "GET", sizeof(c->holder_method));
+    apr_cpystrn(c->holder_uri, "/cart.php?<x>", sizeof(c->holder_uri));
+    apr_cpystrn(c->holder_wait, "not readable: the FPM worker is not "
+                "dumpable (process.dumpable = yes in its pool allows it)",
+                sizeof(c->holder_wait));
+    c->end_holder = 1;
+    c->holder_ends = 1;
+    c->ended_pid = 5674;
+    c->nwaiters = 2;
+    c->waiters[0].child = c->waiters[0].thread = -1;
+    c->waiters[0].pid = 5675;
+    c->waiters[0].tid = 0;
+    c->waiters[0].fpm = 1;
+    c->waiters[1] = c->waiters[0];
+    c->waiters[1].pid = 5676;
+    lock_view.holder = -1;
+    lock_view.waiters[0] = lock_view.waiters[1] = -1;
+    lock_view.behind[0] = 5;
+    lock_view.behind[1] = -1;
+    snap.counters.holder_ends_total = 1;
+}
+
+START_TEST(fpm_chain_in_every_format)
+{
+    const char *d;
+
+    add_fpm_chain();
+    guard_render_json(&snap, out);
+    d = data();
+    ck_assert_msg(json_valid(d), "invalid JSON: %s", d);
+    ck_assert_has(d, "\"holder\":{\"pid\":5674,\"tid\":null,"
+                  "\"httpd\":false,\"comm\":\"php-fpm8.2\",\"request\":"
+                  "\"GET /cart.php?<x>\",\"elapsed_ms\":3100,\"wait\":null,"
+                  "\"text\":\"FPM worker pid 5674 (php-fpm8.2)\",\"fpm\":"
+                  "{\"pool\":0,\"address\":null,\"waits_on\":\"not readable: "
+                  "the FPM worker is not dumpable (process.dumpable = yes in "
+                  "its pool allows it)\"}}");
+    ck_assert_has(d, "{\"pid\":5675,\"tid\":0,\"request\":null,"
+                  "\"for_ms\":650,\"fpm\":true,\"httpd_request\":"
+                  "\"GET /session HTTP/1.1\",\"httpd_worker\":{\"pid\":200,"
+                  "\"tid\":205}}");
+    ck_assert_has(d, "\"fpm\":true,\"httpd_request\":\"unknown\","
+                  "\"httpd_worker\":null}],\"end_holder\":true,"
+                  "\"holder_ends\":1}");
+    ck_assert_has(d, "\"lock_holder_ends_total\":1}");
+
+    out = guard_sink_buffer(pool);
+    guard_render_html(&snap, 0, out);
+    d = data();
+    ck_assert_has(d, "FPM worker pid 5674 (php-fpm8.2)</td><td>GET "
+                  "/cart.php?&lt;x&gt; (3.1 s)</td><td>not readable: the "
+                  "FPM worker is not dumpable");
+    ck_assert_has(d, "; end-holder sent SIGTERM to pid 5674");
+    ck_assert_has(d, "pid 5675 (FPM worker, for httpd pid 200: GET "
+                  "/session)");
+    ck_assert_has(d, "pid 5676 (FPM worker, for an httpd request unknown)");
+    ck_assert_has(d, "Lock holders ended (end-holder): 1");
+
+    out = guard_sink_buffer(pool);
+    guard_render_prometheus(&snap, 0, out);
+    check_prom(data());
+    ck_assert_has(data(), "\nguard_lock_holder_ends_total 1\n");
+    out = guard_sink_buffer(pool);
+    guard_render_auto(&snap, out);
+    ck_assert_has(data(), "\nLockHolderEndsTotal: 1\n");
+}
+END_TEST
+
 /* A worker waiting on its CGI script (mod_cgid): its own kind, and text
  * that says so, in every format. */
 START_TEST(cgi_wait_in_every_format)
@@ -970,6 +1053,7 @@ Suite *guard_render_suite(void)
     tcase_add_test(tc, json_validator_rejects);
     tcase_add_test(tc, json_is_valid);
     tcase_add_test(tc, lock_chain_in_every_format);
+    tcase_add_test(tc, fpm_chain_in_every_format);
     tcase_add_test(tc, cgi_wait_in_every_format);
     tcase_add_test(tc, json_server_and_summary);
     tcase_add_test(tc, json_stuck_worker_escaped);

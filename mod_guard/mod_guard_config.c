@@ -253,7 +253,7 @@ static const char *set_lock_watch(cmd_parms *cmd, void *dc, int argc,
     if (err) {
         return err;
     }
-    if (argc < 1 || argc > 4) {
+    if (argc < 1) {
         return apr_psprintf(cmd->pool, "%s: expected a pattern, then "
                             "optionally a duration, cut-holder and "
                             "end-holder", cmd->cmd->name);

@@ -87,6 +87,7 @@ BAD_LOCK_WATCH = [
     ("GuardLockWatch /var/lock/* 1s cut-holderx", '"cut-holderx"'),
     ("GuardLockWatch /var/lock/* 1s end-holder kill", '"kill"'),
     ("GuardLockWatch /var/lock/* end-holder end-holder", '"end-holder"'),
+    ("GuardLockWatch /var/lock/* 1s cut-holder end-holder x", '"x"'),
     ("\n".join("GuardLockWatch /var/lock/%d" % i for i in range(17)),
      '"/var/lock/16"'),
 ]

@@ -68,7 +68,8 @@ typedef enum {
 #define GUARD_WAITF_CONNECTING 0x10 /* TCP connect still in SYN_SENT */
 #define GUARD_WAITF_LOCKWATCH  0x20 /* lock wait on a GuardLockWatch file */
 #define GUARD_WAITF_CUT_HOLDER 0x40 /* ... whose rule says cut-holder */
-#define GUARD_WAITF_BYTES     0x80  /* TCP: bytes_in from TCP_INFO */
+#define GUARD_WAITF_END_HOLDER 0x80 /* ... whose rule says end-holder */
+#define GUARD_WAITF_BYTES     0x100 /* TCP: bytes_in from TCP_INFO */
 
 /** What a worker thread was seen blocked on. Written by the watchdog. */
 typedef struct {
@@ -220,6 +221,14 @@ typedef struct {
     apr_int32_t tid;
     apr_time_t since;             /* its lock wait began (first sample) */
     apr_time_t req_start;
+    /* A waiter inside PHP-FPM: its pool's index + 1 (child and thread are
+     * then -1, since its request's start), and the httpd worker whose
+     * request it serves (-1: unknown). 0: an httpd worker. */
+    apr_int32_t fpm;
+    apr_int32_t behind_child;
+    apr_int32_t behind_thread;
+    apr_int32_t behind_pad;
+    apr_time_t behind_req_start;
 } guard_chain_waiter_t;
 
 /**
@@ -261,6 +270,21 @@ typedef struct {
     char path[GUARD_PATH_LEN];    /* as the first waiter shows it */
     char first_holder[96];        /* the holder the chain line named */
     guard_chain_waiter_t waiters[GUARD_CHAIN_WAITERS];
+    /* A holder inside PHP-FPM (guard_lock_fpm.h): its pool's index + 1,
+     * 0 none; its request as the pool's status said it, and what it is
+     * blocked on (or why that cannot be read). */
+    apr_int32_t holder_fpm;
+    apr_int32_t fpm_rule;         /* the rule of an FPM chain's file + 1 */
+    apr_time_t holder_fpm_start;
+    char holder_method[GUARD_METHOD_LEN];
+    char holder_uri[GUARD_URI_LEN];
+    char holder_wait[160];
+    /* end-holder: a waiter's rule says it; the last SIGTERM. */
+    apr_uint32_t end_holder;
+    apr_uint32_t end_said;        /* the last refusal logged (guard_end_e) */
+    apr_int32_t ended_pid;
+    apr_uint32_t holder_ends;     /* SIGTERMs sent for this chain */
+    apr_time_t ended_at;
 } guard_chain_t;
 
 typedef struct {
@@ -276,6 +300,7 @@ typedef struct {
     apr_uint32_t nchains;         /* GUARD_CHAINS */
     apr_uint32_t stack_size;      /* sizeof(guard_stack_t) */
     apr_uint64_t lock_waits_total;    /* atomic: chains reported */
+    apr_uint64_t holder_ends_total;   /* atomic: end-holder's SIGTERMs */
 } guard_shm_hdr_t;
 
 /**

@@ -11,6 +11,7 @@
 #include <apr_time.h>
 #include "guard_shm.h"
 #include "guard_inspect.h"
+#include "guard_fpm.h"
 #include "guard_lock_rule.h"
 #include "guard_log.h"
 #include "guard_stack_watch.h"
@@ -60,6 +61,11 @@ typedef struct {
      * first sampled so that a lock wait is dated within its threshold. */
     const guard_lock_rules_t *lock_rules;
     apr_interval_time_t lock_sample_after;   /* 0: no rules */
+    /* GuardFpmStatus: the pools, for lock chains inside FPM (NULL: none). */
+    const guard_fpm_shm_t *fpm;
+    const guard_fpm_addr_t *fpm_addrs;
+    int nfpm;
+    struct guard_lockfpm_seen *fpm_seen;  /* process-local, zeroed */
 
     /* Optional: a thread's run time (NULL: every look reads the thread's
      * files), and [thread_limit] last full looks (process-local). */

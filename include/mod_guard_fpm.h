@@ -16,6 +16,12 @@ guard_fpm_view_t *guard_glue_fpm_view(apr_pool_t *p,
                                       const guard_snapshot_t *snap,
                                       server_rec *s);
 
+/** The pools' records and addresses for the watchdog's lock chains;
+ *  NULL (and *n 0) when no GuardFpmStatus is set. */
+const guard_fpm_shm_t *guard_glue_fpm_shm(server_rec *s,
+                                          const guard_fpm_addr_t **addrs,
+                                          int *n);
+
 void guard_fpm_register_hooks(apr_pool_t *p);
 
 #endif

@@ -2,6 +2,7 @@
 /* Copies of shared records made safe to show (guard_sane.h). */
 #include <string.h>
 #include "guard_cut.h"
+#include "guard_fpm.h"
 #include "guard_sane.h"
 #include "guard_syscall.h"
 
@@ -92,6 +93,30 @@ void guard_sane_child(guard_child_t *c)
     c->last_wake = guard_sane_time(c->last_wake);
 }
 
+/* The FPM part of a chain: pools and slots within bounds are the
+ * renderers' checks; here times and strings. */
+static void sane_chain_fpm(guard_chain_t *c)
+{
+    int i;
+
+    c->holder_fpm_start = guard_sane_time(c->holder_fpm_start);
+    c->ended_at = guard_sane_time(c->ended_at);
+    c->holder_fpm = c->holder_fpm > 0 && c->holder_fpm <= GUARD_FPM_POOLS
+                    ? c->holder_fpm : 0;
+    for (i = 0; i < GUARD_CHAIN_WAITERS; i++) {
+        guard_chain_waiter_t *x = &c->waiters[i];
+
+        x->fpm = x->fpm > 0 && x->fpm <= GUARD_FPM_POOLS ? x->fpm : 0;
+        x->behind_req_start = guard_sane_time(x->behind_req_start);
+        if (x->behind_child < 0 || x->behind_thread < 0) {
+            x->behind_child = x->behind_thread = -1;
+        }
+    }
+    TERMINATE(c->holder_method);
+    TERMINATE(c->holder_uri);
+    TERMINATE(c->holder_wait);
+}
+
 void guard_sane_chain(guard_chain_t *c, int max_waiters)
 {
     int i;
@@ -118,6 +143,7 @@ void guard_sane_chain(guard_chain_t *c, int max_waiters)
     TERMINATE(c->holder_comm);
     TERMINATE(c->path);
     TERMINATE(c->first_holder);
+    sane_chain_fpm(c);
 }
 
 static void sane_php(guard_php_frame_t *f, apr_uint32_t n)

@@ -400,12 +400,17 @@ static void join_lock(guard_snapshot_t *s, int n, guard_lock_view_t *v)
                               c->holder_req_start) : -1;
     for (i = 0; i < GUARD_CHAIN_WAITERS; i++) {
         v->waiters[i] = -1;
+        v->behind[i] = -1;
     }
     for (i = 0; i < listed; i++) {
         int w = find_worker(s, c->waiters[i].child, c->waiters[i].thread,
                             c->waiters[i].req_start);
 
         v->waiters[i] = w;
+        v->behind[i] = c->waiters[i].fpm && c->waiters[i].behind_child >= 0
+                       ? find_worker(s, c->waiters[i].behind_child,
+                                     c->waiters[i].behind_thread,
+                                     c->waiters[i].behind_req_start) : -1;
         if (w >= 0) {
             s->workers[w].lock_chain = n + 1;
             s->workers[w].lock_holder_pid = c->holder_pid;
@@ -425,6 +430,8 @@ static void take_locks(apr_pool_t *p, const guard_shm_t *shm,
 
     s->counters.lock_waits_total = __atomic_load_n(
         &shm->hdr->lock_waits_total, __ATOMIC_RELAXED);
+    s->counters.holder_ends_total = __atomic_load_n(
+        &shm->hdr->holder_ends_total, __ATOMIC_RELAXED);
     s->locks = apr_pcalloc(p, sizeof(*s->locks) * GUARD_CHAINS);
     for (i = 0; shm->chains && i < GUARD_CHAINS; i++) {
         guard_lock_view_t *v = &s->locks[s->nlocks];

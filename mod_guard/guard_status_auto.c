@@ -138,6 +138,8 @@ static void render_totals(const guard_snapshot_t *s, guard_sink_t *o)
                  "LockHolderCutsTotal: %" APR_UINT64_T_FMT "\n", s->nlocks,
                  s->lock_waiters, s->lock_wait_longest_ms,
                  c->lock_waits_total, c->holder_cuts_total);
+    guard_printf(o, "LockHolderEndsTotal: %" APR_UINT64_T_FMT "\n",
+                 c->holder_ends_total);
 }
 
 void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o)

@@ -265,6 +265,9 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
     counter(o, "guard_lock_holder_cuts_total",
             "Backend sockets of lock holders cut (GuardLockWatch cut-holder).",
             c->holder_cuts_total);
+    counter(o, "guard_lock_holder_ends_total",
+            "Lock holders outside httpd ended with SIGTERM (GuardLockWatch "
+            "end-holder).", c->holder_ends_total);
 }
 
 static void render_locks(const guard_snapshot_t *s, guard_sink_t *o)

@@ -617,6 +617,11 @@ static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
     x.rules = w->lock_rules;
     x.log = &w->log;
     x.interval = w->interval;
+    x.fpm = w->fpm;
+    x.fpm_addrs = w->fpm_addrs;
+    x.nfpm = w->nfpm;
+    x.fpm_seen = w->fpm_seen;
+    x.server_pid = w->ictx.server_pid;
     return x;
 }
 
@@ -624,7 +629,7 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
     guard_lockwatch_ctx_t lx = lock_ctx(w);
     int t, tl = w->shm->thread_limit;
-    apr_time_t next = 0;
+    apr_time_t next = 0, due;
 
     for (t = 0; t < tl; t++) {
         apr_time_t due = watch_slot(w, t, guard_shm_slot(w->shm, w->child, t),
@@ -634,8 +639,10 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
             next = due;
         }
     }
-    guard_lockwatch_pass(&lx, now);
-    return next;
+    /* FPM's lock waits wake no watchdog that sleeps: one with requests in
+     * flight (httpd's side of FPM's) looks at them. */
+    due = guard_lockwatch_pass(&lx, now);
+    return due && next && due < next ? due : next;
 }
 
 void guard_watch_request_started(guard_watch_t *w)

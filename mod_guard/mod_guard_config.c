@@ -263,43 +263,66 @@ static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* GuardLockWatch <path-or-glob> [threshold] [cut-holder] */
-static const char *parse_lock_args(cmd_parms *cmd, const char *a2,
-                                   const char *a3, guard_lock_rule_t *r)
+/* One action word of GuardLockWatch, each at most once. */
+static const char *parse_lock_action(cmd_parms *cmd, const char *a,
+                                     guard_lock_rule_t *r)
+{
+    int *flag = !strcasecmp(a, "cut-holder") ? &r->cut_holder
+                : !strcasecmp(a, "end-holder") ? &r->end_holder : NULL;
+
+    if (!flag) {
+        return apr_psprintf(cmd->pool, "%s: invalid action \"%s\": "
+                            "expected cut-holder or end-holder",
+                            cmd->cmd->name, a);
+    }
+    if (*flag) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" given twice",
+                            cmd->cmd->name, a);
+    }
+    *flag = 1;
+    return NULL;
+}
+
+/* GuardLockWatch <path-or-glob> [threshold] [cut-holder] [end-holder] */
+static const char *parse_lock_args(cmd_parms *cmd, int argc,
+                                   char *const argv[], guard_lock_rule_t *r)
 {
     const char *err;
+    int i = 1;
 
     r->threshold = GUARD_LOCK_DEFAULT_THRESHOLD;
-    if (a2 && strcasecmp(a2, "cut-holder") != 0) {
-        err = parse_bounded(cmd, a2, GUARD_MIN_LOCK, GUARD_MAX_LOCK,
+    if (argc > 1 && strcasecmp(argv[1], "cut-holder") != 0
+        && strcasecmp(argv[1], "end-holder") != 0) {
+        err = parse_bounded(cmd, argv[1], GUARD_MIN_LOCK, GUARD_MAX_LOCK,
                             &r->threshold);
         if (err) {
             return err;
         }
-        a2 = NULL;
+        i = 2;
     }
-    if (a2 && a3) {
-        return apr_psprintf(cmd->pool, "%s: unexpected \"%s\" after "
-                            "cut-holder", cmd->cmd->name, a3);
+    for (; i < argc; i++) {
+        if ((err = parse_lock_action(cmd, argv[i], r)) != NULL) {
+            return err;
+        }
     }
-    a2 = a2 ? a2 : a3;
-    if (a2 && strcasecmp(a2, "cut-holder") != 0) {
-        return apr_psprintf(cmd->pool, "%s: invalid action \"%s\": "
-                            "expected cut-holder", cmd->cmd->name, a2);
-    }
-    r->cut_holder = a2 != NULL;
     return NULL;
 }
 
-static const char *set_lock_watch(cmd_parms *cmd, void *dc, const char *pat,
-                                  const char *a2, const char *a3)
+static const char *set_lock_watch(cmd_parms *cmd, void *dc, int argc,
+                                  char *const argv[])
 {
     guard_srv_conf_t *c = srv_conf(cmd->server);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *pat = argc > 0 ? argv[0] : "";
     guard_lock_rule_t *r;
 
     if (err) {
         return err;
+    }
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: expected a pattern, then "
+                            "optionally a duration, cut-holder and "
+                            "end-holder", cmd->cmd->name);
     }
     if (pat[0] != '/' || strlen(pat) >= GUARD_LOCK_PATTERN_LEN
         || guard_glob_check(pat) != 0) {
@@ -316,7 +339,8 @@ static const char *set_lock_watch(cmd_parms *cmd, void *dc, const char *pat,
                             GUARD_LOCK_RULES);
     }
     r = &c->lock_rules->rule[c->lock_rules->n];
-    if ((err = parse_lock_args(cmd, a2, a3, r)) != NULL) {
+    memset(r, 0, sizeof(*r));
+    if ((err = parse_lock_args(cmd, argc, argv, r)) != NULL) {
         return err;
     }
     apr_cpystrn(r->pattern, pat, sizeof(r->pattern));
@@ -540,10 +564,11 @@ const command_rec guard_cmds[] = {
                  RSRC_CONF | ACCESS_CONF,
                  "On: keep query strings in the copy of request data shown "
                  "on the status page (default Off: shown as ?...)"),
-    AP_INIT_TAKE123("GuardLockWatch", set_lock_watch, NULL, RSRC_CONF,
-                    "A lock file path or glob to watch, then optionally how "
-                    "long a worker may wait for its lock before the holder "
-                    "is reported (default 1s), then optionally cut-holder"),
+    AP_INIT_TAKE_ARGV("GuardLockWatch", set_lock_watch, NULL, RSRC_CONF,
+                      "A lock file path or glob to watch, then optionally "
+                      "how long a worker may wait for its lock before the "
+                      "holder is reported (default 1s), then optionally "
+                      "cut-holder and end-holder"),
     AP_INIT_TAKE1("GuardStatusListen", set_status_listen, NULL, RSRC_CONF,
                   "Address:port of the out-of-band status listener served "
                   "by mod_guard's own thread in each child (default: none)"),

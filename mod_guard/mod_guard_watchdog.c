@@ -22,11 +22,13 @@
 #include "scoreboard.h"
 #include "apr_thread_proc.h"
 #include "guard_inspect.h"
+#include "guard_lock_fpm.h"
 #include "guard_log.h"
 #include "mod_guard.h"
 #include "mod_guard_broker.h"
 #include "mod_guard_child.h"
 #include "mod_guard_config.h"
+#include "mod_guard_fpm.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_stack.h"
 #include "mod_guard_watchdog.h"
@@ -215,6 +217,9 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
      * from an eighth of the smallest threshold on reports it at most that
      * (plus an interval) after the threshold. */
     watch.lock_sample_after = guard_lock_rules_min(watch.lock_rules) / 8;
+    watch.fpm = guard_glue_fpm_shm(s, &watch.fpm_addrs, &watch.nfpm);
+    watch.fpm_seen = watch.fpm ? apr_pcalloc(p, sizeof(guard_lockfpm_seen_t))
+                               : NULL;
 }
 
 /* The threads' syscall files: prefork's worker has its own already; the

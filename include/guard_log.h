@@ -80,6 +80,7 @@
 /* GuardFpmStatus. */
 #define GRD_FPM_READ        "GRD0800"
 #define GRD_FPM_SETUP       "GRD0801"
+#define GRD_FPM_NO_POOL     "GRD0802"
 
 /** Where a line goes: level is a GUARD_LOG_* value, tag a GRD*. */
 typedef void guard_log_fn(void *baton, int level, const char *tag,

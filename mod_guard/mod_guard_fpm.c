@@ -73,6 +73,25 @@ static int segment_fits(const void *base, apr_size_t size, void *baton)
 
 static const guard_segment_ops_t segment_ops = { segment_fits, NULL };
 
+/* end-holder ends only workers listed in a GuardFpmStatus pool: without
+ * one it can end nothing, which the operator should hear of. */
+static void warn_end_holder_alone(server_rec *s)
+{
+    const guard_lock_rules_t *rules = guard_conf_lock_rules(s);
+    int i;
+
+    for (i = 0; rules && i < rules->n; i++) {
+        if (rules->rule[i].end_holder) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, GRD_FPM_NO_POOL
+                         ": GuardLockWatch %s ... end-holder ends only "
+                         "PHP-FPM workers of a GuardFpmStatus pool, and "
+                         "none is configured: it will end nothing",
+                         rules->rule[i].pattern);
+            return;
+        }
+    }
+}
+
 /* Made once, kept across restarts; the pools are zeroed at each start
  * (their list may have changed), the counters kept. */
 static int fpm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -82,8 +101,11 @@ static int fpm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_status_t rv;
     int n = 0, kept;
 
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
-        || (guard_conf_fpm(s, &n), n == 0)) {
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    if (guard_conf_fpm(s, &n), n == 0) {
+        warn_end_holder_alone(s);
         return OK;
     }
     retained = guard_glue_retained(RETAINED_KEY, sizeof(*retained));

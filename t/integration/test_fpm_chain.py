@@ -238,3 +238,14 @@ def test_other_user_only_diagnosed(pools, make_server):
     for w in waiters:
         answered(w, b"ok ")
     answered(hello, b"hello")
+
+
+def test_end_holder_without_a_pool_is_said(make_server):
+    """end-holder ends only workers of a GuardFpmStatus pool: without one
+    the server starts and says at start-up that it will end nothing."""
+    s = make_server("GuardLockWatch @ROOT@/sessions/sess_* 1s end-holder\n")
+    s.expect_log(r"GRD0802")
+    line = wait_for(lambda: re.search(r"\[guard:warn\].*GRD0802: .*",
+                                      s.log_text()), 5, what="GRD0802")
+    assert "end-holder" in line.group(0) and "sess_*" in line.group(0), \
+        line.group(0)

@@ -10,11 +10,16 @@
 
 #include "httpd.h"
 #include "guard_status_fpm.h"
+#include "guard_cut_fpm.h"
 
 /** The FPM section of a page, or NULL when no GuardFpmStatus is set. */
 guard_fpm_view_t *guard_glue_fpm_view(apr_pool_t *p,
                                       const guard_snapshot_t *snap,
                                       server_rec *s);
+
+/** The watchdog's view of the pools, for what is behind a cut FPM socket
+ *  (a scratch copy of one pool from pchild), or NULL when none is set. */
+guard_cut_fpm_t *guard_glue_fpm_cut(apr_pool_t *pchild, server_rec *s);
 
 void guard_fpm_register_hooks(apr_pool_t *p);
 

@@ -27,6 +27,7 @@
 #include "mod_guard_broker.h"
 #include "mod_guard_child.h"
 #include "mod_guard_config.h"
+#include "mod_guard_fpm.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_stack.h"
 #include "mod_guard_watchdog.h"
@@ -215,6 +216,7 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
      * from an eighth of the smallest threshold on reports it at most that
      * (plus an interval) after the threshold. */
     watch.lock_sample_after = guard_lock_rules_min(watch.lock_rules) / 8;
+    watch.fpm = guard_glue_fpm_cut(p, s);
 }
 
 /* The threads' syscall files: prefork's worker has its own already; the

@@ -49,7 +49,7 @@ typedef struct {
 typedef struct {
     int state;                    /* guard_behind_e */
     int pool;                     /* index of the pool; -1 */
-    int candidates;               /* FPM workers that fit */
+    int candidates;               /* FPM workers that fit: 0, 1, 2 (more) */
     int others;                   /* other httpd waiters that fit */
     char address[GUARD_FPM_ADDR_LEN];   /* the pool's GuardFpmStatus */
     char pool_name[GUARD_FPM_NAME_LEN];

@@ -67,6 +67,7 @@ void guard_behind_join(const guard_fpm_pool_t *rec, const guard_slot_t *s,
     w.uri = s->req.uri;
     w.req_start = s->req_start;
     guard_fpm_join(rec->procs, (int)rec->counts.nprocs, rec->last_ok, &w, 1);
+    b->candidates = w.ambiguous ? 2 : w.fpm >= 0;
     if (w.ambiguous || (w.fpm >= 0 && others > 0)) {
         b->state = GUARD_BEHIND_AMBIGUOUS;
         return;
@@ -370,7 +371,7 @@ static void say_not_joined(text_t *t, const guard_behind_t *b)
 {
     if (b->state == GUARD_BEHIND_AMBIGUOUS) {
         say(t, ", FPM worker ambiguous (");
-        if (b->others) {
+        if (b->others && b->candidates <= 1) {
             say(t, "%d other httpd worker%s wait%s on ", b->others,
                 b->others > 1 ? "s" : "", b->others > 1 ? "" : "s");
             say_pool(t, b);

@@ -80,10 +80,12 @@ START_TEST(join_states)
     /* Another httpd worker waits for the same request. */
     guard_behind_join(&p, &s, 1, &b);
     ck_assert_int_eq(b.state, GUARD_BEHIND_AMBIGUOUS);
-    /* Two FPM workers fit. */
+    ck_assert_int_eq(b.candidates, 1);
+    /* Two FPM workers fit: said so rather than the other waiter. */
     slot(&s, "/b.php", SEC(998));
-    guard_behind_join(&p, &s, 0, &b);
+    guard_behind_join(&p, &s, 1, &b);
     ck_assert_int_eq(b.state, GUARD_BEHIND_AMBIGUOUS);
+    ck_assert_int_eq(b.candidates, 2);
     /* None does (in FPM's listen queue, or done). */
     slot(&s, "/c.php", SEC(998));
     guard_behind_join(&p, &s, 0, &b);

@@ -63,13 +63,14 @@ def test_demo_fpm_shows_the_pool():
         assert any(w["uri"] == "/hang.php" for w in pool["workers"]), pool
         # The pile-up's requests are HTTP/2 streams.
         assert any(w["kind"] == "http2" for w in js["workers"]), js["workers"]
-        c = H2Connection(8080)
-        try:
-            st = c.get("/guard-status")
-            assert st.done.wait(5) and st.status == 200
-            assert b"www" in st.data
-        finally:
-            c.close()
+        for port, tls in ((8080, False), (8443, True)):
+            c = H2Connection(port, tls=tls)
+            try:
+                st = c.get("/guard-status")
+                assert st.done.wait(5) and st.status == 200, (port, st.status)
+                assert b"www" in st.data
+            finally:
+                c.close()
     finally:
         r = demo("stop")
     assert r.returncode == 0, r.stdout

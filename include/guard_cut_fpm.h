@@ -50,6 +50,8 @@ typedef struct {
     int state;                    /* guard_behind_e */
     int pool;                     /* index of the pool; -1 */
     int candidates;               /* FPM workers that fit: 0, 1, 2 (more) */
+    int by_request;               /* the peer is no status address: the
+                                   * pool found by the request alone */
     int others;                   /* other httpd waiters that fit */
     char address[GUARD_FPM_ADDR_LEN];   /* the pool's GuardFpmStatus */
     char pool_name[GUARD_FPM_NAME_LEN];
@@ -118,8 +120,10 @@ void guard_held_locks_watched(guard_behind_t *b,
 /**
  * Everything behind the cut of s's socket (peer): the pool, a consistent
  * copy of its record into x->scratch, the join, others counted in shm
- * (NULL: none), the FPM worker's locks. b->state NONE when peer is no
- * pool's.
+ * (NULL: none), the FPM worker's locks. A peer that is no pool's
+ * GuardFpmStatus address (a pool whose status is read through
+ * pm.status_listen) is taken for the pool's socket when one of the pool's
+ * running workers fits the request; else b->state is NONE.
  */
 void guard_cut_fpm_behind(guard_cut_fpm_t *x, const guard_shm_t *shm,
                           const guard_slot_t *s, const char *peer,

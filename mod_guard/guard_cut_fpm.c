@@ -230,10 +230,10 @@ void guard_held_locks_watched(guard_behind_t *b,
     }
 }
 
-/* Other httpd workers, of any child, that wait on the same pool for the
- * same method and URI: one FPM worker could be serving either. */
-static int count_others(const guard_cut_fpm_t *x, const guard_shm_t *shm,
-                        const guard_slot_t *s, int pool)
+/* Other httpd workers, of any child, that wait on the same socket peer
+ * for the same method and URI: one FPM worker could be serving either. */
+static int count_others(const guard_shm_t *shm, const guard_slot_t *s,
+                        const char *peer)
 {
     int i, n = 0, all = shm ? shm->server_limit * shm->thread_limit : 0;
     guard_slot_t o;
@@ -250,11 +250,41 @@ static int count_others(const guard_cut_fpm_t *x, const guard_shm_t *shm,
         o.wait.peer[sizeof(o.wait.peer) - 1] = '\0';
         o.req.method[sizeof(o.req.method) - 1] = '\0';
         o.req.uri[sizeof(o.req.uri) - 1] = '\0';
-        n += guard_fpm_addr_is_peer(&x->addrs[pool], o.wait.peer)
+        n += !strcmp(o.wait.peer, peer)
              && !strcmp(o.req.method, s->req.method)
              && !strcmp(o.req.uri, s->req.uri);
     }
     return n;
+}
+
+static void join_pool(guard_cut_fpm_t *x, int pool, const guard_slot_t *s,
+                      int others, guard_behind_t *b)
+{
+    b->pool = pool;
+    apr_cpystrn(b->address, x->addrs[pool].address, sizeof(b->address));
+    copy_pool(&x->pools[pool], x->scratch);
+    guard_behind_join(x->scratch, s, others, b);
+}
+
+/* A peer that is no pool's status address may still be a pool's socket:
+ * the status read through pm.status_listen. The pool is then the one
+ * with an FPM worker that fits the request; none: not an FPM socket. */
+static void join_by_request(guard_cut_fpm_t *x, const guard_slot_t *s,
+                            int others, guard_behind_t *b)
+{
+    int i;
+
+    for (i = 0; i < x->n; i++) {
+        memset(b, 0, sizeof(*b));
+        b->watched = -1;
+        join_pool(x, i, s, others, b);
+        if (b->candidates > 0) {
+            b->by_request = 1;
+            return;
+        }
+    }
+    memset(b, 0, sizeof(*b));
+    b->pool = b->watched = -1;
 }
 
 void guard_cut_fpm_behind(guard_cut_fpm_t *x, const guard_shm_t *shm,
@@ -262,15 +292,19 @@ void guard_cut_fpm_behind(guard_cut_fpm_t *x, const guard_shm_t *shm,
                           const guard_lock_rules_t *rules, apr_time_t now,
                           guard_behind_t *b)
 {
+    int pool = guard_cut_fpm_pool(x, peer);
+
     memset(b, 0, sizeof(*b));
-    b->watched = -1;
-    if ((b->pool = guard_cut_fpm_pool(x, peer)) < 0 || !x->scratch) {
-        b->state = GUARD_BEHIND_NONE;
+    b->pool = b->watched = -1;
+    if (!x || !x->scratch || !peer || !peer[0]) {
         return;
     }
-    apr_cpystrn(b->address, x->addrs[b->pool].address, sizeof(b->address));
-    copy_pool(&x->pools[b->pool], x->scratch);
-    guard_behind_join(x->scratch, s, count_others(x, shm, s, b->pool), b);
+    if (pool >= 0) {
+        join_pool(x, pool, s, count_others(shm, s, peer), b);
+    }
+    else {
+        join_by_request(x, s, count_others(shm, s, peer), b);
+    }
     if (b->state != GUARD_BEHIND_JOINED) {
         return;
     }

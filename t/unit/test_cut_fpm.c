@@ -281,14 +281,27 @@ START_TEST(behind_and_after)
     x.scratch = &scratch;
     x.proc_locks = locks;
     slot(&s, "/hang.php?...", SEC(997));
+    /* Another socket, another request: not FPM's, nothing said. */
+    slot(&s, "/c.php", SEC(997));
     ck_assert_int_eq(guard_cut_fpm_pool(&x, "127.0.0.1:9000"), -1);
     guard_cut_fpm_behind(&x, NULL, &s, "127.0.0.1:9000", NULL, SEC(1001),
                          &b);
     ck_assert_int_eq(b.state, GUARD_BEHIND_NONE);
+    guard_behind_text(&b, 0, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "");
+    /* The pool's socket while its status is read through another
+     * (pm.status_listen): found by the request. */
+    slot(&s, "/hang.php?...", SEC(997));
+    guard_cut_fpm_behind(&x, NULL, &s, "unix:/run/php/www-pool.sock", NULL,
+                         SEC(1001), &b);
+    ck_assert_int_eq(b.state, GUARD_BEHIND_JOINED);
+    ck_assert(b.by_request);
+    ck_assert_int_eq(b.proc.pid, 5674);
     guard_cut_fpm_behind(&x, NULL, &s, "unix:/run/php/www.sock", NULL,
                          SEC(1001), &b);
     unlink(locks);
     ck_assert_int_eq(b.state, GUARD_BEHIND_JOINED);
+    ck_assert(!b.by_request);
     guard_behind_text(&b, 0, buf, sizeof(buf));
     ck_assert_str_eq(buf, ", FPM worker 5674 of pool www serves it "
                      "(\"GET /hang.php?...\", running 4.0 s), holds 1 lock, "

@@ -2,10 +2,13 @@
 """`scripts/demo fpm` as a newcomer runs it (with the module of this build,
 GUARD_DEMO_SO, instead of setup-deps and a build of its own): event +
 HTTP/2 + the demo's own php-fpm on 127.0.0.1:8080; /guard-status shows the
-pool www with its 4 workers, full of seed 001's pile-up, over HTTP/1.1 and
-h2c; `scripts/demo stop` ends httpd, its php-fpm and the blackhole."""
+pool www with its 4 workers, full of seed 001's pile-up, over HTTP/1.1,
+h2c and h2; the cut of hang.php's FPM socket names the FPM worker holding
+the session lock; `scripts/demo stop` ends httpd, its php-fpm and the
+blackhole."""
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -63,6 +66,19 @@ def test_demo_fpm_shows_the_pool():
         assert any(w["uri"] == "/hang.php" for w in pool["workers"]), pool
         # The pile-up's requests are HTTP/2 streams.
         assert any(w["kind"] == "http2" for w in js["workers"]), js["workers"]
+        # After 8 s hang.php's FPM socket is cut: GRD0300 names the FPM
+        # worker holding the session lock, its waiters behind it.
+        holder = [w["pid"] for w in pool["workers"] if w["uri"] == "/hang.php"]
+        log = os.path.join(DEMO_DIR, "logs", "error.log")
+
+        def cut():
+            with open(log) as f:
+                return [l for l in f if "GRD0300" in l]
+        lines = wait_for(cut, 12, interval=0.2, what="GRD0300 of hang.php")
+        assert re.search(r"FPM worker %d of pool www serves it \(\"GET "
+                         r"/hang.php\", running [\d.]+ s\), holds watched lock "
+                         r"%s/sessions/sess_#[0-9a-f]{8} \(flock, 3 waiting\)$"
+                         % (holder[0], DEMO_DIR), lines[0].rstrip()), lines
         for port, tls in ((8080, False), (8443, True)):
             c = H2Connection(port, tls=tls)
             try:

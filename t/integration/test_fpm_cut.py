@@ -127,3 +127,22 @@ def test_identical_requests_cut_said_ambiguous(fpms, make_server):
                                  "request)"), line
     finally:
         end_sleepers(s, f, hs)
+
+
+def test_pool_read_through_status_listen_found_by_request(fpms, make_server):
+    """The status read on pm.status_listen's socket: httpd waits on the
+    pool's own socket, which is no GuardFpmStatus address."""
+    f = fpms(status_listen=True)
+    s = server_for(make_server, f, "event", status=["unix:" + f.status_sock],
+                   more="GuardBackendTimeout %ds" % TIMEOUT)
+    wait_pool(s, lambda p: p["read"] == "ok", "first read")
+    uri = "/sleep.php?id=listen&t=8"
+    hs = [s.hang(uri)]
+    try:
+        line = wait_cut(s, uri)
+        assert re.search(r"to unix:%s blocked .*, FPM worker \d+ of pool "
+                         r"guardtest serves it \(\"GET %s\", running [\d.]+ "
+                         r"s\), holds no lock$"
+                         % (re.escape(f.sock), re.escape(uri)), line), line
+    finally:
+        end_sleepers(s, f, hs)

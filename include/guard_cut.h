@@ -18,6 +18,21 @@ typedef enum {
     GUARD_CUT_KINDS
 } guard_cut_kind_e;
 
+/** Which limit of GuardBackendTimeout ran out. */
+typedef enum {
+    GUARD_LIMIT_IDLE = 0,         /* no data either way for idle */
+    GUARD_LIMIT_MAX,              /* the exchange ran max= */
+    GUARD_LIMIT_MINRATE,          /* longer than idle + bytes / minrate= */
+    GUARD_LIMITS
+} guard_cut_limit_e;
+
+/** A request's GuardBackendTimeout. */
+typedef struct {
+    apr_interval_time_t idle;     /* > 0 */
+    apr_interval_time_t max;      /* 0: none */
+    apr_uint32_t minrate;         /* bytes that buy a second; 0: none */
+} guard_cut_limits_t;
+
 #define GUARD_ACTION_CUT  0
 #define GUARD_ACTION_LOG  1
 /* In a guard_cut_t only: cut asked by a lock chain (GuardLockWatch
@@ -31,15 +46,30 @@ typedef enum {
 /**
  * Feed one sample of a busy worker into its tracking (t lives in the slot,
  * written by the watchdog only).
- * @param timeout  the request's GuardBackendTimeout (> 0)
+ *
+ * A backend exchange is one request's use of one socket, from when its
+ * worker was first seen waiting on it (for TCP dated back to the last
+ * data the worker sent on it: the request it is waiting to be answered,
+ * never before the request began). It is due:
+ * - idle: blocked for >= lim->idle and, for TCP, no data either way for
+ *   as long;
+ * - max: the exchange ran lim->max;
+ * - minrate: the exchange ran longer than lim->idle plus one second for
+ *   every lim->minrate bytes received on the socket (TCP only).
  * @param blocked  how long it has been blocked on the tracked socket
- * @return 1 when the tracked socket is due to be cut (or reported): blocked
- *         for >= timeout and, for TCP, no data either way for >= timeout;
- *         it is then not due again for the same socket in this request.
+ * @param limit    which limit ran out, when due
+ * @return 1 when the tracked socket is due to be cut (or reported); it is
+ *         then not due again for the same socket in this request.
  */
 int guard_cut_track(guard_track_t *t, const guard_wait_t *w,
                     apr_time_t req_start, apr_time_t now,
-                    apr_interval_time_t timeout, apr_interval_time_t *blocked);
+                    const guard_cut_limits_t *lim,
+                    apr_interval_time_t *blocked, guard_cut_limit_e *limit);
+
+/** How long minrate= lets an exchange run that received bytes: idle plus
+ *  one second for every minrate bytes. */
+apr_interval_time_t guard_cut_minrate_allows(const guard_cut_limits_t *lim,
+                                             apr_uint64_t bytes);
 
 /**
  * Fill c for a cut of the socket that wait (sampled from the slot copy s)
@@ -52,6 +82,15 @@ void guard_cut_from_wait(guard_cut_t *c, const guard_slot_t *s,
                          const guard_wait_t *wait, apr_time_t now,
                          apr_interval_time_t blocked,
                          apr_interval_time_t timeout, int action);
+
+/** What a cut by limit says besides: the limit, the exchange's age from
+ *  t, the bytes received and minrate=. */
+void guard_cut_limit_set(guard_cut_t *c, guard_cut_limit_e limit,
+                         const guard_track_t *t, const guard_wait_t *w,
+                         const guard_cut_limits_t *lim, apr_time_t now);
+
+/** "idle", "max", "minrate". */
+const char *guard_cut_limit_name(guard_cut_limit_e l);
 
 /** What the blocked call was doing: read, write or connect. */
 guard_cut_kind_e guard_cut_kind(const guard_wait_t *w);

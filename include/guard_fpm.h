@@ -132,6 +132,10 @@ const char *guard_fpm_addr_parse(const char *address, const char *path,
 const char *guard_fpm_state_name(apr_uint32_t state);
 apr_uint32_t guard_fpm_state_parse(const char *text);
 
+/** A copy of a pool record under its seq: 1 when consistent, else 0
+ *  (the last try's copy, made while the reader wrote). */
+int guard_fpm_pool_copy(const guard_fpm_pool_t *src, guard_fpm_pool_t *dst);
+
 /** Make a copy of a pool record safe to read: counts within arrays,
  *  enums within their tables, strings terminated, times clamped. */
 void guard_fpm_sane(guard_fpm_pool_t *p);

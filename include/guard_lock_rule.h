@@ -18,6 +18,7 @@ typedef struct {
     char pattern[GUARD_LOCK_PATTERN_LEN];
     apr_interval_time_t threshold;
     int cut_holder;
+    int end_holder;               /* SIGTERM to an FPM worker holder */
 } guard_lock_rule_t;
 
 typedef struct {

@@ -14,6 +14,7 @@
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_cut.h"
+#include "guard_fpm.h"
 #include "guard_lock_rule.h"
 #include "guard_log.h"
 #include "guard_shm.h"
@@ -26,6 +27,13 @@ typedef struct {
     const guard_lock_rules_t *rules;      /* NULL: none */
     const guard_logger_t *log;
     apr_interval_time_t interval;         /* between the watchdog's passes */
+    /* GuardFpmStatus: the pools' records and addresses (NULL, 0: none),
+     * and httpd's parent (never ended). */
+    const guard_fpm_shm_t *fpm;
+    const guard_fpm_addr_t *fpm_addrs;
+    int nfpm;
+    struct guard_lockfpm_seen *fpm_seen;  /* process-local; NULL: none */
+    pid_t server_pid;
 } guard_lockwatch_ctx_t;
 
 /**
@@ -37,8 +45,12 @@ void guard_lockwatch_mark(const guard_lock_rules_t *rules, guard_wait_t *w);
 /** 1 when the slot copy s is a worker waiting past its rule's threshold. */
 int guard_lockwatch_is_waiter(const guard_slot_t *s, apr_time_t now);
 
-/** After the slots of a pass were sampled: the chains. */
-void guard_lockwatch_pass(const guard_lockwatch_ctx_t *w, apr_time_t now);
+/**
+ * After the slots of a pass were sampled: the chains.
+ * @return when the pass is due again for FPM's lock waits; 0: no need
+ */
+apr_time_t guard_lockwatch_pass(const guard_lockwatch_ctx_t *w,
+                                apr_time_t now);
 
 /** The watchdog ends: hand its chains over to the others. */
 void guard_lockwatch_stop(const guard_lockwatch_ctx_t *w);

@@ -50,6 +50,8 @@
 #define GRD_LOCK_FULL     "GRD0404"
 #define GRD_LOCK_ASK      "GRD0405"
 #define GRD_LOCK_OFD      "GRD0406"
+#define GRD_LOCK_END      "GRD0407"
+#define GRD_LOCK_END_NOT  "GRD0408"
 
 /* Crashes. */
 #define GRD_CRASH         "GRD0500"

@@ -13,7 +13,7 @@
 #include "guard_stack.h"
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  7
+#define GUARD_SHM_VERSION  8
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -68,6 +68,8 @@ typedef enum {
 #define GUARD_WAITF_CONNECTING 0x10 /* TCP connect still in SYN_SENT */
 #define GUARD_WAITF_LOCKWATCH  0x20 /* lock wait on a GuardLockWatch file */
 #define GUARD_WAITF_CUT_HOLDER 0x40 /* ... whose rule says cut-holder */
+#define GUARD_WAITF_END_HOLDER 0x80 /* ... whose rule says end-holder */
+#define GUARD_WAITF_BYTES     0x100 /* TCP: bytes_in from TCP_INFO */
 
 /** What a worker thread was seen blocked on. Written by the watchdog. */
 typedef struct {
@@ -80,6 +82,8 @@ typedef struct {
     apr_time_t since;             /* first sample that saw this same wait */
     apr_time_t sampled;           /* latest sample */
     apr_int64_t idle_ms;          /* TCP: no data either way for this long; -1 */
+    apr_int64_t sent_ms;          /* TCP: since data was last sent; -1 */
+    apr_uint64_t bytes_in;        /* TCP: bytes received on the socket */
     apr_int64_t cpu_ms;           /* thread CPU since request start; -1 */
     apr_uint64_t ino;             /* inode of the fd (socket or file); 0 */
     apr_uint64_t dev;             /* its device, guard_dev_make(major, minor) */
@@ -98,6 +102,7 @@ typedef struct {
     apr_int32_t fd;
     apr_uint32_t cpu_streak;      /* samples on CPU in a row */
     apr_uint64_t done_ino;        /* socket already cut in this request */
+    apr_time_t exchange;          /* the tracked socket's exchange began */
 } guard_track_t;
 
 /** The last backend cut (or report, with GuardBackendTimeout ... log). */
@@ -110,6 +115,10 @@ typedef struct {
     apr_uint32_t kind;            /* guard_cut_kind_e */
     apr_uint32_t action;          /* GUARD_ACTION_CUT / _LOG */
     apr_uint32_t ok;              /* 1: shutdown() done */
+    apr_uint32_t limit;           /* guard_cut_limit_e that ran out */
+    apr_uint32_t minrate;         /* minrate=, when that limit */
+    apr_int64_t exchange_ms;      /* the exchange's age (max=, minrate=) */
+    apr_uint64_t bytes_in;        /* bytes received on the socket; TCP */
     char sysname[GUARD_SYSNAME_LEN];
     char peer[GUARD_PEER_LEN];
     char uri[GUARD_URI_LEN];
@@ -137,6 +146,8 @@ typedef struct {
     apr_int64_t cpu_start_us;     /* thread CPU clock at request start; -1 */
     apr_uint64_t requests;        /* requests this slot has served, ever */
     apr_interval_time_t backend_timeout;  /* 0: off */
+    apr_interval_time_t backend_max;      /* max=; 0: none */
+    apr_uint32_t backend_minrate;         /* minrate= bytes; 0: none */
     apr_uint32_t backend_action;  /* GUARD_ACTION_CUT / _LOG */
     apr_uint32_t show_query;      /* GuardStatusShowQuery of the request */
     apr_uint32_t kind;            /* guard_slot_kind_e */
@@ -163,6 +174,7 @@ typedef struct {
     guard_track_t track;
     apr_uint64_t cuts[3];         /* backend cuts by guard_cut_kind_e */
     apr_uint64_t cuts_logged;     /* timeouts only reported (action log) */
+    apr_uint64_t limit_cuts[2];   /* of the cuts, by max= and by minrate= */
     guard_cut_t last_cut;
     apr_uint64_t holder_cuts;     /* backend cuts asked by GuardLockWatch */
 
@@ -209,6 +221,14 @@ typedef struct {
     apr_int32_t tid;
     apr_time_t since;             /* its lock wait began (first sample) */
     apr_time_t req_start;
+    /* A waiter inside PHP-FPM: its pool's index + 1 (child and thread are
+     * then -1, since its request's start), and the httpd worker whose
+     * request it serves (-1: unknown). 0: an httpd worker. */
+    apr_int32_t fpm;
+    apr_int32_t behind_child;
+    apr_int32_t behind_thread;
+    apr_int32_t behind_pad;
+    apr_time_t behind_req_start;
 } guard_chain_waiter_t;
 
 /**
@@ -250,6 +270,21 @@ typedef struct {
     char path[GUARD_PATH_LEN];    /* as the first waiter shows it */
     char first_holder[96];        /* the holder the chain line named */
     guard_chain_waiter_t waiters[GUARD_CHAIN_WAITERS];
+    /* A holder inside PHP-FPM (guard_lock_fpm.h): its pool's index + 1,
+     * 0 none; its request as the pool's status said it, and what it is
+     * blocked on (or why that cannot be read). */
+    apr_int32_t holder_fpm;
+    apr_int32_t fpm_rule;         /* the rule of an FPM chain's file + 1 */
+    apr_time_t holder_fpm_start;
+    char holder_method[GUARD_METHOD_LEN];
+    char holder_uri[GUARD_URI_LEN];
+    char holder_wait[160];
+    /* end-holder: a waiter's rule says it; the last SIGTERM. */
+    apr_uint32_t end_holder;
+    apr_uint32_t end_said;        /* the last refusal logged (guard_end_e) */
+    apr_int32_t ended_pid;
+    apr_uint32_t holder_ends;     /* SIGTERMs sent for this chain */
+    apr_time_t ended_at;
 } guard_chain_t;
 
 typedef struct {
@@ -265,6 +300,7 @@ typedef struct {
     apr_uint32_t nchains;         /* GUARD_CHAINS */
     apr_uint32_t stack_size;      /* sizeof(guard_stack_t) */
     apr_uint64_t lock_waits_total;    /* atomic: chains reported */
+    apr_uint64_t holder_ends_total;   /* atomic: end-holder's SIGTERMs */
 } guard_shm_hdr_t;
 
 /**

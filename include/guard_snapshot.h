@@ -47,6 +47,8 @@ typedef struct {
     apr_time_t req_start;         /* 0: no request */
     apr_uint64_t requests;
     apr_interval_time_t backend_timeout;
+    apr_interval_time_t backend_max;
+    apr_uint32_t backend_minrate;
     apr_uint32_t backend_action;
     apr_uint32_t show_query;
     apr_uint32_t kind;            /* guard_slot_kind_e */
@@ -108,8 +110,10 @@ typedef struct {
     apr_uint64_t cuts[3];              /* by guard_cut_kind_e */
     apr_uint64_t cuts_total;
     apr_uint64_t cuts_logged_total;    /* GuardBackendTimeout ... log */
+    apr_uint64_t limit_cuts[2];        /* of the cuts, by max= and minrate= */
     apr_uint64_t lock_waits_total;     /* lock chains reported */
     apr_uint64_t holder_cuts_total;    /* GuardLockWatch ... cut-holder */
+    apr_uint64_t holder_ends_total;    /* GuardLockWatch ... end-holder */
 } guard_counters_t;
 
 #define GUARD_RECENT_CUTS 32
@@ -128,6 +132,7 @@ typedef struct {
     guard_chain_t chain;
     int holder;                   /* index in workers; -1: not a worker */
     int waiters[GUARD_CHAIN_WAITERS];   /* index in workers; -1 */
+    int behind[GUARD_CHAIN_WAITERS];    /* an FPM waiter's httpd worker; -1 */
     apr_int64_t for_ms;           /* since its first waiter began */
 } guard_lock_view_t;
 struct guard_crash_view;

@@ -12,6 +12,7 @@
 #include "guard_shm.h"
 #include "guard_cut_fpm.h"
 #include "guard_inspect.h"
+#include "guard_fpm.h"
 #include "guard_lock_rule.h"
 #include "guard_log.h"
 #include "guard_stack_watch.h"
@@ -61,6 +62,11 @@ typedef struct {
      * first sampled so that a lock wait is dated within its threshold. */
     const guard_lock_rules_t *lock_rules;
     apr_interval_time_t lock_sample_after;   /* 0: no rules */
+    /* GuardFpmStatus: the pools, for lock chains inside FPM (NULL: none). */
+    const guard_fpm_shm_t *fpm;
+    const guard_fpm_addr_t *fpm_addrs;
+    int nfpm;
+    struct guard_lockfpm_seen *fpm_seen;  /* process-local, zeroed */
 
     /* Optional: a thread's run time (NULL: every look reads the thread's
      * files), and [thread_limit] last full looks (process-local). */
@@ -71,7 +77,7 @@ typedef struct {
     guard_stacker_t *stacker;
     /* Optional: GuardFpmStatus pools, for what is behind a cut FPM socket
      * (NULL: none). */
-    guard_cut_fpm_t *fpm;
+    guard_cut_fpm_t *fpm_cut;
 
     /* Wake-up protocol with the request hooks (process-local memory). */
     apr_uint32_t starts;          /* bumped at every request start */

@@ -42,10 +42,13 @@ typedef struct {
 
 #define GUARD_MIN_BACKEND        apr_time_from_msec(10)
 #define GUARD_MAX_BACKEND        apr_time_from_sec(24 * 3600)
+#define GUARD_MAX_MINRATE        1000000000
 
 typedef struct {
     int show_query;                        /* -1: unset */
     apr_interval_time_t backend_timeout;   /* -1: unset; 0: Off */
+    apr_interval_time_t backend_max;       /* max=; 0: none */
+    apr_uint32_t backend_minrate;          /* minrate=; 0: none */
     int backend_action;                    /* GUARD_ACTION_CUT / _LOG */
 } guard_dir_conf_t;
 
@@ -95,6 +98,8 @@ const char *guard_conf_crash_log(server_rec *s);
 /** What a request's per-dir config (as merged so far) says. */
 typedef struct {
     apr_interval_time_t backend_timeout;   /* GuardBackendTimeout; 0: off */
+    apr_interval_time_t backend_max;       /* its max=; 0: none */
+    apr_uint32_t backend_minrate;          /* its minrate=; 0: none */
     int backend_action;                    /* GUARD_ACTION_CUT / _LOG */
     int show_query;                        /* GuardStatusShowQuery On */
 } guard_req_conf_t;

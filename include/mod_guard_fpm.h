@@ -17,6 +17,12 @@ guard_fpm_view_t *guard_glue_fpm_view(apr_pool_t *p,
                                       const guard_snapshot_t *snap,
                                       server_rec *s);
 
+/** The pools' records and addresses for the watchdog's lock chains;
+ *  NULL (and *n 0) when no GuardFpmStatus is set. */
+const guard_fpm_shm_t *guard_glue_fpm_shm(server_rec *s,
+                                          const guard_fpm_addr_t **addrs,
+                                          int *n);
+
 /** The watchdog's view of the pools, for what is behind a cut FPM socket
  *  (a scratch copy of one pool from pchild), or NULL when none is set. */
 guard_cut_fpm_t *guard_glue_fpm_cut(apr_pool_t *pchild, server_rec *s);

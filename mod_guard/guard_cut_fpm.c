@@ -16,7 +16,6 @@
 #include "guard_cut_fpm.h"
 #include "guard_lines.h"
 #include "guard_reqcopy.h"
-#include "guard_seq.h"
 
 /* Entries of one rule's directory looked at, at most. */
 #define LIST_MAX 100000
@@ -33,19 +32,11 @@ int guard_cut_fpm_pool(const guard_cut_fpm_t *x, const char *peer)
     return -1;
 }
 
-/* A consistent copy made safe; 0 when the writer never let go. */
-static int copy_pool(const guard_fpm_pool_t *src, guard_fpm_pool_t *dst)
+/* A copy made safe; inconsistent only if the writer never let go. */
+static void copy_pool(const guard_fpm_pool_t *src, guard_fpm_pool_t *dst)
 {
-    int tries, ok = 0;
-
-    for (tries = 0; tries < 4 && !ok; tries++) {
-        apr_uint32_t start = guard_seq_read_begin(&src->seq);
-
-        memcpy(dst, src, sizeof(*dst));
-        ok = !(start & 1) && guard_seq_read_valid(&src->seq, start);
-    }
+    guard_fpm_pool_copy(src, dst);
     guard_fpm_sane(dst);
-    return ok;
 }
 
 void guard_behind_join(const guard_fpm_pool_t *rec, const guard_slot_t *s,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "guard_fpm.h"
 #include "guard_sane.h"
+#include "guard_seq.h"
 
 static const char *const state_names[GUARD_FPM_STATE_MAX] = {
     "Idle", "Running", "Reading headers", "Getting request information",
@@ -123,6 +124,21 @@ const char *guard_fpm_addr_parse(const char *address, const char *path,
     }
     strcpy(out->address, address);
     return NULL;
+}
+
+int guard_fpm_pool_copy(const guard_fpm_pool_t *src, guard_fpm_pool_t *dst)
+{
+    int tries;
+
+    for (tries = 0; tries < 4; tries++) {
+        apr_uint32_t start = guard_seq_read_begin(&src->seq);
+
+        memcpy(dst, src, sizeof(*dst));
+        if (!(start & 1) && guard_seq_read_valid(&src->seq, start)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int guard_fpm_addr_is_peer(const guard_fpm_addr_t *a, const char *peer)

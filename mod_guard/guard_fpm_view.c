@@ -3,23 +3,6 @@
  * (guard_status_fpm.h). */
 #include <string.h>
 #include "guard_status_fpm.h"
-#include "guard_seq.h"
-
-/* A consistent copy, or the last try's (consistent 0). */
-static int copy_pool(const guard_fpm_pool_t *src, guard_fpm_pool_t *dst)
-{
-    int tries;
-
-    for (tries = 0; tries < 4; tries++) {
-        apr_uint32_t start = guard_seq_read_begin(&src->seq);
-
-        memcpy(dst, src, sizeof(*dst));
-        if (!(start & 1) && guard_seq_read_valid(&src->seq, start)) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 static int waits_on(const guard_worker_view_t *w, const guard_fpm_addr_t *a)
 {
@@ -101,7 +84,7 @@ guard_fpm_view_t *guard_fpm_view_take(apr_pool_t *p,
         guard_fpm_pool_view_t *pv = &v->pools[i];
 
         pv->addr = &addrs[i];
-        pv->consistent = copy_pool(&pools[i], &pv->rec);
+        pv->consistent = guard_fpm_pool_copy(&pools[i], &pv->rec);
         guard_fpm_sane(&pv->rec);
         join(p, pv, s);
         count(v, pv);

@@ -51,6 +51,8 @@ typedef struct {
     guard_wait_kind_e kind;
     apr_uint32_t flags;
     apr_int64_t idle_ms;
+    apr_int64_t sent_ms;
+    apr_uint64_t bytes_in;
     apr_uint64_t ino;
     apr_uint64_t dev;
     char peer[GUARD_PEER_LEN];
@@ -200,13 +202,31 @@ static void peer_from_proc_net(apr_uint64_t ino, char *out, apr_size_t len)
     }
 }
 
+/* TCP_INFO as Linux gives it since 4.1 (linux/tcp.h): glibc's struct
+ * tcp_info stops before the byte counters that follow it. */
+typedef struct {
+    struct tcp_info ti;
+    apr_uint64_t pacing_rate;
+    apr_uint64_t max_pacing_rate;
+    apr_uint64_t bytes_acked;
+    apr_uint64_t bytes_received;
+} tcp_info_bytes_t;
+
 static void tcp_state(int fd, fd_view_t *v)
 {
+    tcp_info_bytes_t tb;
     struct tcp_info ti;
-    socklen_t len = sizeof(ti);
+    socklen_t len = sizeof(tb);
 
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
+    memset(&tb, 0, sizeof(tb));
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &tb, &len) != 0) {
         return;
+    }
+    ti = tb.ti;
+    if (len >= offsetof(tcp_info_bytes_t, bytes_received)
+               + sizeof(tb.bytes_received)) {
+        v->flags |= GUARD_WAITF_BYTES;
+        v->bytes_in = tb.bytes_received;
     }
     v->flags |= GUARD_WAITF_TCP;
     if (ti.tcpi_state == TCP_SYN_SENT) {
@@ -219,6 +239,7 @@ static void tcp_state(int fd, fd_view_t *v)
     }
     v->idle_ms = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent
                  ? ti.tcpi_last_data_recv : ti.tcpi_last_data_sent;
+    v->sent_ms = ti.tcpi_last_data_sent;
 }
 
 /* A unix socket whose peer (the process that listened, per SO_PEERCRED)
@@ -286,6 +307,7 @@ static void view_fd(const guard_inspect_ctx_t *ctx, int own, int fd,
 
     memset(v, 0, sizeof(*v));
     v->idle_ms = -1;
+    v->sent_ms = -1;
     if (fd < 0) {
         return;
     }
@@ -413,6 +435,7 @@ static void resolve_fds(const guard_inspect_ctx_t *ctx, int own,
 {
     memset(best, 0, sizeof(*best));
     best->idle_ms = -1;
+    best->sent_ms = -1;
     *fd = -1;
     switch (call->call) {
     case GUARD_CALL_POLL:
@@ -490,6 +513,8 @@ static void classify_blocked(const guard_inspect_ctx_t *ctx,
     w->dev = best.dev;
     w->flags |= best.flags;
     w->idle_ms = best.idle_ms;
+    w->sent_ms = best.sent_ms;
+    w->bytes_in = best.bytes_in;
     cpy(w->peer, best.peer, sizeof(w->peer));
     if (best.kind != GUARD_WAIT_BACKEND && best.kind != GUARD_WAIT_CLIENT) {
         cpy(w->path, best.path, sizeof(w->path));
@@ -593,6 +618,7 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
     w->syscall = -1;
     w->fd = -1;
     w->idle_ms = -1;
+    w->sent_ms = -1;
     w->since = w->sampled = now;
     have_stat = read_file(task_path(path, req->tid, "stat"), line,
                           sizeof(line)) > 0
@@ -648,6 +674,7 @@ int guard_inspect_thread(const guard_inspect_ctx_t *ctx,
     w->syscall = -1;
     w->fd = -1;
     w->idle_ms = -1;
+    w->sent_ms = -1;
     w->cpu_ms = -1;
     w->since = w->sampled = now;
     if (req->line) {

@@ -199,6 +199,10 @@ char *guard_chain_holder_text(const guard_chain_t *c, char *buf,
         apr_snprintf(buf, len, "pid %d tid %d", c->holder_pid,
                      c->holder_tid);
     }
+    else if (c->holder_fpm > 0) {
+        apr_snprintf(buf, len, "FPM worker pid %d (%s)", c->holder_pid,
+                     c->holder_comm[0] ? c->holder_comm : "?");
+    }
     else {
         apr_snprintf(buf, len, "pid %d (%s), not an httpd worker",
                      c->holder_pid, c->holder_comm[0] ? c->holder_comm : "?");
@@ -214,13 +218,31 @@ static apr_size_t put_pids(const guard_chain_t *c, char *buf, apr_size_t len)
 
     buf[0] = '\0';
     for (i = 0; i < listed && n + 16 < len; i++) {
-        n += (apr_size_t)apr_snprintf(buf + n, len - n, "%s%d", i ? "," : "",
-                                      c->waiters[i].pid);
+        n += (apr_size_t)apr_snprintf(buf + n, len - n, "%s%d%s",
+                                      i ? "," : "", c->waiters[i].pid,
+                                      c->waiters[i].fpm ? " (FPM)" : "");
     }
     if (listed < c->nwaiters && n + 8 < len) {
         n += (apr_size_t)apr_snprintf(buf + n, len - n, ",...");
     }
     return n;
+}
+
+/* " (GET /x, 41.0 s, not readable: ...)" of an FPM holder. */
+static void fpm_request(const guard_chain_t *c, apr_time_t now, char *buf,
+                        apr_size_t len)
+{
+    char age[32];
+
+    apr_snprintf(buf, len, " (%.*s %.*s, %s s, %.*s)",
+                 (int)strnlen(c->holder_method, sizeof(c->holder_method)),
+                 c->holder_method,
+                 (int)strnlen(c->holder_uri, sizeof(c->holder_uri)),
+                 c->holder_uri, c->holder_fpm_start > 0
+                 ? secs(apr_time_as_msec(now - c->holder_fpm_start), age,
+                        sizeof(age)) : "?",
+                 (int)strnlen(c->holder_wait, sizeof(c->holder_wait)),
+                 c->holder_wait);
 }
 
 /* " (GET /x HTTP/1.1, 41.0 s, poll on socket ...)" of an httpd holder. */
@@ -231,6 +253,10 @@ static void holder_request(const guard_chain_t *c, const guard_slot_t *h,
     apr_int64_t ms;
 
     buf[0] = '\0';
+    if (c->holder_fpm > 0) {
+        fpm_request(c, now, buf, len);
+        return;
+    }
     if (!h || h->req_start <= 0 || h->req_start != c->holder_req_start) {
         if (c->holder_child >= 0) {
             apr_cpystrn(buf, " (serving no request)", len);

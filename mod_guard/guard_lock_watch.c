@@ -19,6 +19,7 @@
 #include "guard_lock_procfs.h"
 #include "guard_lock_table.h"
 #include "guard_lock_watch.h"
+#include "guard_lock_watch_fpm.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
 #include "guard_sane.h"
@@ -39,6 +40,7 @@ typedef struct {
     int have_holder_slot;
     guard_slot_t holder;           /* the holder's slot, when in httpd */
     guard_slot_t *holder_live;
+    apr_interval_time_t duration;  /* the shortest rule of its waiters */
 } kept_t;
 
 typedef struct {
@@ -57,7 +59,8 @@ void guard_lockwatch_mark(const guard_lock_rules_t *rules, guard_wait_t *w)
     }
     ms = apr_time_as_msec(r->threshold);
     w->flags |= GUARD_WAITF_LOCKWATCH | (r->cut_holder
-                                         ? GUARD_WAITF_CUT_HOLDER : 0);
+                                         ? GUARD_WAITF_CUT_HOLDER : 0)
+                | (r->end_holder ? GUARD_WAITF_END_HOLDER : 0);
     w->lock_threshold_ms = (apr_uint32_t)(ms > 0 ? ms : 1);
 }
 
@@ -152,6 +155,7 @@ static int collect_kept(const guard_lockwatch_ctx_t *w, apr_time_t now,
                                      * w->shm->thread_limit);
         k[n].next.nwaiters = 0;
         k[n].next.cut_holder = 0;
+        k[n].next.end_holder = 0;
         k[n].next.appeared = k[n].next.reported ? k[n].next.appeared : 0;
         k[n].target.dev = c->dev;
         k[n].target.ino = c->ino;
@@ -174,6 +178,10 @@ static void add_waiter(const guard_lockwatch_ctx_t *w, kept_t *k, int child,
         x->tid = s->tid;
         x->since = s->wait.since;
         x->req_start = s->req_start;
+        x->fpm = 0;
+        x->behind_child = -1;
+        x->behind_thread = -1;
+        x->behind_req_start = 0;
     }
     if (k->target.nwaiter_pids < GUARD_LOCK_TARGET_PIDS) {
         k->target.waiter_pids[k->target.nwaiter_pids++] = s->pid;
@@ -184,6 +192,13 @@ static void add_waiter(const guard_lockwatch_ctx_t *w, kept_t *k, int child,
     }
     if (s->wait.flags & GUARD_WAITF_CUT_HOLDER) {
         c->cut_holder = 1;
+    }
+    if (s->wait.flags & GUARD_WAITF_END_HOLDER) {
+        c->end_holder = 1;
+    }
+    if (!k->duration || apr_time_from_msec(s->wait.lock_threshold_ms)
+                        < k->duration) {
+        k->duration = apr_time_from_msec(s->wait.lock_threshold_ms);
     }
     if (!c->path[0]) {
         memcpy(c->path, s->wait.path, sizeof(c->path));
@@ -384,6 +399,9 @@ static void join_holder(const guard_lockwatch_ctx_t *w, apr_time_t now,
     c->holder_thread = -1;
     c->holder_req_start = 0;
     c->holder_comm[0] = '\0';
+    c->holder_fpm = 0;
+    c->holder_fpm_start = 0;
+    c->holder_method[0] = c->holder_uri[0] = c->holder_wait[0] = '\0';
     if (!h) {
         return;
     }
@@ -473,6 +491,7 @@ static void publish(const guard_lockwatch_ctx_t *w, apr_time_t now, kept_t *k)
                                                           : NULL,
                            now, line, sizeof(line));
         append_holder_frame(w, &k->next, line, sizeof(line));
+        guard_lwfpm_append_behind(w, &k->next, line, sizeof(line));
         guard_log_say(w->log, GUARD_LOG_WARN, GRD_LOCK_CHAIN, "%s", line);
     }
     guard_chain_write_begin(live);
@@ -499,30 +518,94 @@ static int any_chain(const guard_lockwatch_ctx_t *w)
     return any != 0;
 }
 
-void guard_lockwatch_pass(const guard_lockwatch_ctx_t *w, apr_time_t now)
+/* The chains of FPM workers' waits past their rule's duration. */
+static int claim_fpm(const guard_lockwatch_ctx_t *w, apr_time_t now,
+                     const guard_lockfpm_t *f)
+{
+    int i, claimed, n = 0;
+
+    for (i = 0; i < f->nlocks; i++) {
+        const guard_lockfpm_lock_t *l = &f->locks[i];
+        guard_chain_t *c;
+
+        if (l->rule < 0 || l->rule >= w->rules->n
+            || now - l->since < w->rules->rule[l->rule].threshold) {
+            continue;
+        }
+        c = guard_chain_claim(w->shm, l->dev, l->ino, me(w), now, &claimed);
+        if (c && guard_chain_take(c, me(w), now, 0, STALE_OWNER)) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Steps 3b and 5b: FPM's waiters, holder, the requests behind, end. */
+static void fpm_waiters(const guard_lockwatch_ctx_t *w,
+                        const guard_lockfpm_t *f, kept_t *k, int n)
+{
+    int i;
+
+    for (i = 0; f->nwaits && i < n; i++) {
+        k[i].own_waiters += guard_lwfpm_add_waiters(w, f, &k[i].next,
+                                                    &k[i].target,
+                                                    &k[i].duration);
+    }
+}
+
+static void fpm_holder(const guard_lockwatch_ctx_t *w,
+                       const guard_lockfpm_t *f, apr_time_t now, kept_t *k)
+{
+    if (!f->nworkers) {
+        return;
+    }
+    guard_lwfpm_holder(w, f, &k->next);
+    guard_lwfpm_behind(w, &k->next);
+    if (k->next.end_holder) {
+        guard_lwfpm_end(w, f, &k->next, k->duration, now);
+    }
+}
+
+/* While an FPM request runs: the next pass, so that its lock waits are
+ * dated within an interval. */
+static apr_time_t fpm_due(const guard_lockwatch_ctx_t *w,
+                          const guard_lockfpm_t *f, apr_time_t now)
+{
+    return f->oldest || f->stale ? now + w->interval : 0;
+}
+
+apr_time_t guard_lockwatch_pass(const guard_lockwatch_ctx_t *w,
+                                apr_time_t now)
 {
     kept_t k[MAX_KEPT];
+    guard_lockfpm_t f;
     int i, n, chains;
 
     if (!w->rules || !w->shm->chains) {
-        return;
+        return 0;
     }
     if ((chains = any_chain(w)) != 0) {
         announce_ofd(w, now);
     }
     chains += claim_own(w, now);
+    if (guard_lwfpm_scan(w, now, &f) > 0) {
+        chains += claim_fpm(w, now, &f);
+    }
     if (!chains || (n = collect_kept(w, now, k)) == 0) {
-        return;
+        return fpm_due(w, &f, now);
     }
     gather_waiters(w, now, k, n);
+    fpm_waiters(w, &f, k, n);
     scan_proc_locks(k, n);
     for (i = 0; i < n; i++) {
         if (k[i].next.nwaiters > 0) {
             join_holder(w, now, &k[i]);
             ask_cut(w, &k[i]);
+            fpm_holder(w, &f, now, &k[i]);
         }
         publish(w, now, &k[i]);
     }
+    return fpm_due(w, &f, now);
 }
 
 void guard_lockwatch_stop(const guard_lockwatch_ctx_t *w)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copies of shared records made safe to show (guard_sane.h). */
 #include <string.h>
+#include "guard_cut.h"
+#include "guard_fpm.h"
 #include "guard_sane.h"
 #include "guard_syscall.h"
 
@@ -37,6 +39,7 @@ static void sane_wait(guard_wait_t *w)
     w->since = guard_sane_time(w->since);
     w->sampled = guard_sane_time(w->sampled);
     w->idle_ms = guard_sane_ms(w->idle_ms);
+    w->sent_ms = guard_sane_ms(w->sent_ms);
     w->cpu_ms = guard_sane_ms(w->cpu_ms);
     TERMINATE(w->sysname);
     TERMINATE(w->peer);
@@ -49,6 +52,8 @@ static void sane_cut(guard_cut_t *c)
     c->blocked_ms = guard_sane_ms(c->blocked_ms);
     c->idle_ms = guard_sane_ms(c->idle_ms);
     c->timeout_ms = guard_sane_ms(c->timeout_ms);
+    c->exchange_ms = guard_sane_ms(c->exchange_ms);
+    c->limit = below(c->limit, GUARD_LIMITS, GUARD_LIMIT_IDLE);
     TERMINATE(c->sysname);
     TERMINATE(c->peer);
     TERMINATE(c->uri);
@@ -62,10 +67,12 @@ void guard_sane_slot(guard_slot_t *s)
     s->cpu_start_us = s->cpu_start_us < 0 ? -1
                       : guard_sane_time(s->cpu_start_us);
     s->backend_timeout = guard_sane_time(s->backend_timeout);
+    s->backend_max = guard_sane_time(s->backend_max);
     s->done_req_start = guard_sane_time(s->done_req_start);
     s->wait_req_start = guard_sane_time(s->wait_req_start);
     s->track.req_start = guard_sane_time(s->track.req_start);
     s->track.since = guard_sane_time(s->track.since);
+    s->track.exchange = guard_sane_time(s->track.exchange);
     sane_req(&s->req);
     sane_wait(&s->wait);
     sane_cut(&s->last_cut);
@@ -84,6 +91,30 @@ void guard_sane_child(guard_child_t *c)
     c->started = guard_sane_time(c->started);
     c->exited = guard_sane_time(c->exited);
     c->last_wake = guard_sane_time(c->last_wake);
+}
+
+/* The FPM part of a chain: pools and slots within bounds are the
+ * renderers' checks; here times and strings. */
+static void sane_chain_fpm(guard_chain_t *c)
+{
+    int i;
+
+    c->holder_fpm_start = guard_sane_time(c->holder_fpm_start);
+    c->ended_at = guard_sane_time(c->ended_at);
+    c->holder_fpm = c->holder_fpm > 0 && c->holder_fpm <= GUARD_FPM_POOLS
+                    ? c->holder_fpm : 0;
+    for (i = 0; i < GUARD_CHAIN_WAITERS; i++) {
+        guard_chain_waiter_t *x = &c->waiters[i];
+
+        x->fpm = x->fpm > 0 && x->fpm <= GUARD_FPM_POOLS ? x->fpm : 0;
+        x->behind_req_start = guard_sane_time(x->behind_req_start);
+        if (x->behind_child < 0 || x->behind_thread < 0) {
+            x->behind_child = x->behind_thread = -1;
+        }
+    }
+    TERMINATE(c->holder_method);
+    TERMINATE(c->holder_uri);
+    TERMINATE(c->holder_wait);
 }
 
 void guard_sane_chain(guard_chain_t *c, int max_waiters)
@@ -112,6 +143,7 @@ void guard_sane_chain(guard_chain_t *c, int max_waiters)
     TERMINATE(c->holder_comm);
     TERMINATE(c->path);
     TERMINATE(c->first_holder);
+    sane_chain_fpm(c);
 }
 
 static void sane_php(guard_php_frame_t *f, apr_uint32_t n)

@@ -67,6 +67,8 @@ static void copy_view(guard_slot_view_t *v, const guard_slot_t *sl)
     v->req_start = sl->req_start;
     v->requests = sl->requests;
     v->backend_timeout = sl->backend_timeout;
+    v->backend_max = sl->backend_max;
+    v->backend_minrate = sl->backend_minrate;
     v->backend_action = sl->backend_action;
     v->show_query = sl->show_query;
     v->kind = sl->kind;
@@ -234,6 +236,8 @@ static void count_slot(guard_snapshot_t *s, const guard_slot_t *sl)
     s->counters.stuck_total += sl->stuck_total;
     s->counters.samples_total += sl->samples;
     s->counters.cuts_logged_total += sl->cuts_logged;
+    s->counters.limit_cuts[0] += sl->limit_cuts[0];
+    s->counters.limit_cuts[1] += sl->limit_cuts[1];
     s->counters.holder_cuts_total += sl->holder_cuts;
     for (k = 0; k < 3; k++) {
         s->counters.cuts[k] += sl->cuts[k];
@@ -396,12 +400,17 @@ static void join_lock(guard_snapshot_t *s, int n, guard_lock_view_t *v)
                               c->holder_req_start) : -1;
     for (i = 0; i < GUARD_CHAIN_WAITERS; i++) {
         v->waiters[i] = -1;
+        v->behind[i] = -1;
     }
     for (i = 0; i < listed; i++) {
         int w = find_worker(s, c->waiters[i].child, c->waiters[i].thread,
                             c->waiters[i].req_start);
 
         v->waiters[i] = w;
+        v->behind[i] = c->waiters[i].fpm && c->waiters[i].behind_child >= 0
+                       ? find_worker(s, c->waiters[i].behind_child,
+                                     c->waiters[i].behind_thread,
+                                     c->waiters[i].behind_req_start) : -1;
         if (w >= 0) {
             s->workers[w].lock_chain = n + 1;
             s->workers[w].lock_holder_pid = c->holder_pid;
@@ -421,6 +430,8 @@ static void take_locks(apr_pool_t *p, const guard_shm_t *shm,
 
     s->counters.lock_waits_total = __atomic_load_n(
         &shm->hdr->lock_waits_total, __ATOMIC_RELAXED);
+    s->counters.holder_ends_total = __atomic_load_n(
+        &shm->hdr->holder_ends_total, __ATOMIC_RELAXED);
     s->locks = apr_pcalloc(p, sizeof(*s->locks) * GUARD_CHAINS);
     for (i = 0; shm->chains && i < GUARD_CHAINS; i++) {
         guard_lock_view_t *v = &s->locks[s->nlocks];

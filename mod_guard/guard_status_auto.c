@@ -127,15 +127,19 @@ static void render_totals(const guard_snapshot_t *s, guard_sink_t *o)
                  "BackendCutsRead: %" APR_UINT64_T_FMT "\n"
                  "BackendCutsWrite: %" APR_UINT64_T_FMT "\n"
                  "BackendCutsConnect: %" APR_UINT64_T_FMT "\n"
-                 "BackendTimeoutsLogged: %" APR_UINT64_T_FMT "\n",
+                 "BackendTimeoutsLogged: %" APR_UINT64_T_FMT "\n"
+                 "BackendCutsMax: %" APR_UINT64_T_FMT "\n"
+                 "BackendCutsMinrate: %" APR_UINT64_T_FMT "\n",
                  c->cuts_total, c->cuts[0], c->cuts[1], c->cuts[2],
-                 c->cuts_logged_total);
+                 c->cuts_logged_total, c->limit_cuts[0], c->limit_cuts[1]);
     guard_printf(o, "LockWaits: %d\nLockWaiters: %d\n"
                  "LockWaitLongestMs: %" APR_INT64_T_FMT "\n"
                  "LockWaitsTotal: %" APR_UINT64_T_FMT "\n"
                  "LockHolderCutsTotal: %" APR_UINT64_T_FMT "\n", s->nlocks,
                  s->lock_waiters, s->lock_wait_longest_ms,
                  c->lock_waits_total, c->holder_cuts_total);
+    guard_printf(o, "LockHolderEndsTotal: %" APR_UINT64_T_FMT "\n",
+                 c->holder_ends_total);
 }
 
 void guard_render_auto(const guard_snapshot_t *s, guard_sink_t *o)

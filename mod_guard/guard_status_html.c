@@ -85,10 +85,17 @@ static void render_summary(const guard_snapshot_t *s, guard_sink_t *o)
     put_secs(o, apr_time_as_msec(i->watch_interval));
     guard_printf(o, "<br>\nBackend cuts: %" APR_UINT64_T_FMT " (read %"
                  APR_UINT64_T_FMT ", write %" APR_UINT64_T_FMT ", connect %"
-                 APR_UINT64_T_FMT "), timeouts only logged: %" APR_UINT64_T_FMT,
+                 APR_UINT64_T_FMT "; by max= %" APR_UINT64_T_FMT
+                 ", by minrate= %" APR_UINT64_T_FMT "), timeouts only "
+                 "logged: %" APR_UINT64_T_FMT,
                  s->counters.cuts_total, s->counters.cuts[0],
                  s->counters.cuts[1], s->counters.cuts[2],
+                 s->counters.limit_cuts[0], s->counters.limit_cuts[1],
                  s->counters.cuts_logged_total);
+    if (s->counters.holder_ends_total) {
+        guard_printf(o, "<br>\nLock holders ended (end-holder): %"
+                     APR_UINT64_T_FMT, s->counters.holder_ends_total);
+    }
     guard_puts(o, "</p>\n<p><a href=\"?json\">JSON</a> | "
                "<a href=\"?prometheus\">Prometheus</a> | "
                "<a href=\"?auto\">auto</a></p>\n");
@@ -288,6 +295,42 @@ static void render_lock_worker(const guard_snapshot_t *s, int i,
     PUT_FIELD(o, w->slot.req.uri);
 }
 
+/* An FPM holder: its request as its pool's status says, and its wait. */
+static void render_fpm_holder(const guard_snapshot_t *s,
+                              const guard_chain_t *c, guard_sink_t *o)
+{
+    PUT_FIELD(o, c->holder_method);
+    guard_puts(o, " ");
+    PUT_FIELD(o, c->holder_uri);
+    if (c->holder_fpm_start > 0) {
+        guard_puts(o, " (");
+        put_secs(o, apr_time_as_msec(s->now - c->holder_fpm_start));
+        guard_puts(o, ")");
+    }
+    guard_puts(o, "</td><td>");
+    PUT_FIELD(o, c->holder_wait);
+    if (c->holder_ends) {
+        guard_printf(o, "; end-holder sent SIGTERM to pid %d",
+                     c->ended_pid);
+    }
+}
+
+/* An FPM waiter, and the httpd request it serves when that is known. */
+static void render_fpm_waiter(const guard_snapshot_t *s,
+                              const guard_lock_view_t *v, int i,
+                              guard_sink_t *o)
+{
+    guard_puts(o, " (FPM worker, for ");
+    if (v->behind[i] >= 0) {
+        guard_printf(o, "httpd pid %d: ", s->workers[v->behind[i]].slot.pid);
+        render_lock_worker(s, v->behind[i], o);
+    }
+    else {
+        guard_puts(o, "an httpd request unknown");
+    }
+    guard_puts(o, ")");
+}
+
 static void render_lock(const guard_snapshot_t *s, const guard_lock_view_t *v,
                         guard_sink_t *o)
 {
@@ -311,6 +354,9 @@ static void render_lock(const guard_snapshot_t *s, const guard_lock_view_t *v,
         guard_puts(o, ")</td><td>");
         guard_put_html(o, guard_worker_wait_text(h, text, sizeof(text)));
     }
+    else if (c->holder_fpm > 0) {
+        render_fpm_holder(s, c, o);
+    }
     else {
         guard_puts(o, "</td><td>");
     }
@@ -320,6 +366,9 @@ static void render_lock(const guard_snapshot_t *s, const guard_lock_view_t *v,
         if (v->waiters[i] >= 0) {
             guard_puts(o, " ");
             render_lock_worker(s, v->waiters[i], o);
+        }
+        else if (c->waiters[i].fpm) {
+            render_fpm_waiter(s, v, (int)i, o);
         }
     }
     guard_puts(o, "</td><td>");

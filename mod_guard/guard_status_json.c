@@ -195,6 +195,12 @@ static void render_backend(const guard_slot_view_t *sl, guard_sink_t *o)
 
     guard_put_lit(o, ",\"backend_timeout_ms\":");
     put_int_or_null(o, on ? apr_time_as_msec(sl->backend_timeout) : -1);
+    guard_put_lit(o, ",\"backend_max_ms\":");
+    put_int_or_null(o, on && sl->backend_max > 0
+                       ? apr_time_as_msec(sl->backend_max) : -1);
+    guard_put_lit(o, ",\"backend_minrate\":");
+    put_int_or_null(o, on && sl->backend_minrate > 0
+                       ? (apr_int64_t)sl->backend_minrate : -1);
     guard_put_lit(o, ",\"backend_action\":");
     put_str_or_null(o, on ? (sl->backend_action == GUARD_ACTION_LOG ? "log"
                                                                     : "cut")
@@ -312,6 +318,78 @@ static void put_request_of(const guard_snapshot_t *s, int i, guard_sink_t *o)
     put_request_line(o, &s->workers[i].slot.req);
 }
 
+/* "GET /x?y" of an FPM holder, as its pool's status says it. */
+static void put_fpm_request(const guard_chain_t *c, guard_sink_t *o)
+{
+    guard_putc(o, '"');
+    guard_put_json_chars(o, c->holder_method, sizeof(c->holder_method));
+    guard_putc(o, ' ');
+    guard_put_json_chars(o, c->holder_uri, sizeof(c->holder_uri));
+    guard_putc(o, '"');
+}
+
+/* "fpm": the holder's pool and what it waits on, or null. */
+static void put_fpm_holder(const guard_snapshot_t *s, const guard_chain_t *c,
+                           guard_sink_t *o)
+{
+    int pool = c->holder_fpm - 1;
+
+    guard_puts(o, ",\"fpm\":");
+    if (pool < 0) {
+        guard_puts(o, "null");
+        return;
+    }
+    guard_printf(o, "{\"pool\":%d,\"address\":", pool);
+    put_str_or_null(o, s->fpm && pool < s->fpm->npools
+                       ? s->fpm->pools[pool].addr->address : NULL);
+    guard_puts(o, ",\"waits_on\":");
+    PUT_FIELD(o, c->holder_wait);
+    guard_puts(o, "}");
+}
+
+/* An FPM waiter's httpd request: joined, or "unknown"; null for httpd's
+ * own waiters. */
+static void put_behind(const guard_snapshot_t *s, const guard_lock_view_t *v,
+                       int i, guard_sink_t *o)
+{
+    const guard_chain_waiter_t *x = &v->chain.waiters[i];
+    int b = v->behind[i];
+
+    guard_printf(o, ",\"fpm\":%s,\"httpd_request\":",
+                 x->fpm ? "true" : "false");
+    if (!x->fpm) {
+        guard_puts(o, "null,\"httpd_worker\":null");
+        return;
+    }
+    if (b < 0) {
+        guard_puts(o, "\"unknown\",\"httpd_worker\":null");
+        return;
+    }
+    put_request_line(o, &s->workers[b].slot.req);
+    guard_printf(o, ",\"httpd_worker\":{\"pid\":%d,\"tid\":%d}",
+                 s->workers[b].slot.pid, s->workers[b].slot.tid);
+}
+
+/* The holder's request and its age: an httpd worker's, or an FPM
+ * worker's as its pool's status says them. */
+static void put_holder_request(const guard_snapshot_t *s,
+                               const guard_lock_view_t *v, guard_sink_t *o)
+{
+    const guard_chain_t *c = &v->chain;
+
+    guard_puts(o, ",\"request\":");
+    if (c->holder_fpm > 0) {
+        put_fpm_request(c, o);
+    }
+    else {
+        put_request_of(s, v->holder, o);
+    }
+    guard_puts(o, ",\"elapsed_ms\":");
+    put_int_or_null(o, v->holder >= 0 ? s->workers[v->holder].elapsed_ms
+                       : c->holder_fpm > 0 && c->holder_fpm_start > 0
+                       ? apr_time_as_msec(s->now - c->holder_fpm_start) : -1);
+}
+
 static void render_lock_holder(const guard_snapshot_t *s,
                                const guard_lock_view_t *v, guard_sink_t *o)
 {
@@ -323,10 +401,7 @@ static void render_lock_holder(const guard_snapshot_t *s,
     guard_printf(o, ",\"httpd\":%s,\"comm\":",
                  c->holder_child >= 0 ? "true" : "false");
     put_str_or_null(o, c->holder_comm[0] ? c->holder_comm : NULL);
-    guard_puts(o, ",\"request\":");
-    put_request_of(s, v->holder, o);
-    guard_puts(o, ",\"elapsed_ms\":");
-    put_int_or_null(o, v->holder >= 0 ? s->workers[v->holder].elapsed_ms : -1);
+    put_holder_request(s, v, o);
     guard_puts(o, ",\"wait\":");
     if (v->holder >= 0 && s->workers[v->holder].has_wait) {
         const guard_worker_view_t *h = &s->workers[v->holder];
@@ -350,6 +425,7 @@ static void render_lock_holder(const guard_snapshot_t *s,
     }
     guard_puts(o, ",\"text\":");
     guard_put_json_str(o, guard_chain_holder_text(c, text, sizeof(text)));
+    put_fpm_holder(s, c, o);
     guard_puts(o, "}");
 }
 
@@ -367,8 +443,10 @@ static void render_lock_waiters(const guard_snapshot_t *s,
         guard_printf(o, "%s{\"pid\":%d,\"tid\":%d,\"request\":",
                      i ? "," : "", x->pid, x->tid);
         put_request_of(s, v->waiters[i], o);
-        guard_printf(o, ",\"for_ms\":%" APR_INT64_T_FMT "}",
+        guard_printf(o, ",\"for_ms\":%" APR_INT64_T_FMT,
                      apr_time_as_msec(s->now - x->since));
+        put_behind(s, v, (int)i, o);
+        guard_puts(o, "}");
     }
     guard_puts(o, "]");
 }
@@ -389,7 +467,8 @@ static void render_lock(const guard_snapshot_t *s, const guard_lock_view_t *v,
     render_lock_holder(s, v, o);
     guard_puts(o, ",");
     render_lock_waiters(s, v, o);
-    guard_puts(o, "}");
+    guard_printf(o, ",\"end_holder\":%s,\"holder_ends\":%u}",
+                 c->end_holder ? "true" : "false", c->holder_ends);
 }
 
 static void render_locks(const guard_snapshot_t *s, guard_sink_t *o)
@@ -417,13 +496,17 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
     guard_printf(o, ",\"backend_cuts_total\":%" APR_UINT64_T_FMT
                  ",\"backend_cuts\":{\"read\":%" APR_UINT64_T_FMT
                  ",\"write\":%" APR_UINT64_T_FMT ",\"connect\":%"
-                 APR_UINT64_T_FMT "},\"backend_timeouts_logged_total\":%"
+                 APR_UINT64_T_FMT "},\"backend_cuts_by_limit\":{\"max\":%"
+                 APR_UINT64_T_FMT ",\"minrate\":%" APR_UINT64_T_FMT
+                 "},\"backend_timeouts_logged_total\":%"
                  APR_UINT64_T_FMT, c->cuts_total, c->cuts[GUARD_CUT_READ],
                  c->cuts[GUARD_CUT_WRITE], c->cuts[GUARD_CUT_CONNECT],
-                 c->cuts_logged_total);
+                 c->limit_cuts[0], c->limit_cuts[1], c->cuts_logged_total);
     guard_printf(o, ",\"lock_waits_total\":%" APR_UINT64_T_FMT
-                 ",\"lock_holder_cuts_total\":%" APR_UINT64_T_FMT,
-                 c->lock_waits_total, c->holder_cuts_total);
+                 ",\"lock_holder_cuts_total\":%" APR_UINT64_T_FMT
+                 ",\"lock_holder_ends_total\":%" APR_UINT64_T_FMT,
+                 c->lock_waits_total, c->holder_cuts_total,
+                 c->holder_ends_total);
     if (s->crash) {
         guard_printf(o, ",\"crashes_total\":%" APR_UINT64_T_FMT,
                      s->crash->total);

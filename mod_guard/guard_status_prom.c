@@ -250,6 +250,13 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
                  APR_UINT64_T_FMT "\nguard_backend_cuts_total{kind=\"write\"} %"
                  APR_UINT64_T_FMT "\nguard_backend_cuts_total{kind=\"connect\"} %"
                  APR_UINT64_T_FMT "\n", c->cuts[0], c->cuts[1], c->cuts[2]);
+    head(o, "guard_backend_cuts_by_limit_total", "counter",
+         "Of the backend cuts, those by GuardBackendTimeout max= and "
+         "minrate=.");
+    guard_printf(o, "guard_backend_cuts_by_limit_total{limit=\"max\"} %"
+                 APR_UINT64_T_FMT "\nguard_backend_cuts_by_limit_total"
+                 "{limit=\"minrate\"} %" APR_UINT64_T_FMT "\n",
+                 c->limit_cuts[0], c->limit_cuts[1]);
     counter(o, "guard_backend_timeouts_logged_total",
             "Backend timeouts only reported (GuardBackendTimeout ... log).",
             c->cuts_logged_total);
@@ -258,6 +265,9 @@ static void render_counters(const guard_snapshot_t *s, guard_sink_t *o)
     counter(o, "guard_lock_holder_cuts_total",
             "Backend sockets of lock holders cut (GuardLockWatch cut-holder).",
             c->holder_cuts_total);
+    counter(o, "guard_lock_holder_ends_total",
+            "Lock holders outside httpd ended with SIGTERM (GuardLockWatch "
+            "end-holder).", c->holder_ends_total);
 }
 
 static void render_locks(const guard_snapshot_t *s, guard_sink_t *o)

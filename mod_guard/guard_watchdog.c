@@ -188,13 +188,13 @@ static void report_cut(guard_watch_t *w, int thread, const guard_slot_t *s,
     guard_behind_t b;
 
     top_frame(w, thread, s->req_start, top, GUARD_STACK_TOP_LEN);
-    if (w->fpm) {
+    if (w->fpm_cut) {
         n = strlen(top);
-        guard_cut_fpm_behind(w->fpm, w->shm, s, c->peer, w->lock_rules, now,
+        guard_cut_fpm_behind(w->fpm_cut, w->shm, s, c->peer, w->lock_rules, now,
                              &b);
         guard_behind_text(&b, (int)s->show_query, top + n, sizeof(top) - n);
         if (c->ok && c->action != GUARD_ACTION_LOG) {
-            guard_cut_fpm_follow(w->fpm, &b, now);
+            guard_cut_fpm_follow(w->fpm_cut, &b, now);
         }
     }
     guard_watchdog_log_cut(&w->log, s, c, top);
@@ -205,18 +205,24 @@ static void report_cut(guard_watch_t *w, int thread, const guard_slot_t *s,
 static int check_backend(const guard_slot_t *s, const guard_wait_t *wait,
                          guard_track_t *track, apr_time_t now, guard_cut_t *c)
 {
+    guard_cut_limits_t lim;
+    guard_cut_limit_e limit;
     apr_interval_time_t blocked;
 
-    if (s->backend_timeout <= 0
-        || !guard_cut_track(track, wait, s->req_start, now,
-                            s->backend_timeout, &blocked)) {
+    lim.idle = s->backend_timeout;
+    lim.max = s->backend_max;
+    lim.minrate = s->backend_minrate;
+    if (lim.idle <= 0
+        || !guard_cut_track(track, wait, s->req_start, now, &lim, &blocked,
+                            &limit)) {
         return 0;
     }
     /* c->ok: counted as done before it is done (sample()): the worker
      * runs on at once, and its next request may end the process before
      * this thread gets to count. */
-    guard_cut_from_wait(c, s, wait, now, blocked, s->backend_timeout,
+    guard_cut_from_wait(c, s, wait, now, blocked, lim.idle,
                         s->backend_action);
+    guard_cut_limit_set(c, limit, track, wait, &lim, now);
     return 1;
 }
 
@@ -228,6 +234,9 @@ static void record_cut(guard_slot_t *live, const guard_cut_t *c)
     }
     else if (c->ok && c->kind < GUARD_CUT_KINDS) {
         live->cuts[c->kind]++;
+        if (c->limit == GUARD_LIMIT_MAX || c->limit == GUARD_LIMIT_MINRATE) {
+            live->limit_cuts[c->limit - GUARD_LIMIT_MAX]++;
+        }
     }
 }
 
@@ -376,12 +385,27 @@ static void write_sample(guard_slot_t *live, const guard_slot_t *s,
     guard_seq_write_end(&live->wseq);
 }
 
+/* The count by max= or minrate= of a cut whose shutdown() failed. */
+static void uncount_limit(guard_slot_t *live, const guard_cut_t *c, int was_ok)
+{
+    if (!was_ok || c->ok || c->limit < GUARD_LIMIT_MAX
+        || c->limit >= GUARD_LIMITS) {
+        return;
+    }
+    guard_seq_write_begin(&live->wseq);
+    live->limit_cuts[c->limit - GUARD_LIMIT_MAX]--;
+    guard_seq_write_end(&live->wseq);
+}
+
 static void cut_sockets(guard_slot_t *live, seen_t *v)
 {
     if (v->due) {
+        int was_ok = v->cut.ok;
+
         shutdown_counted(live, &v->cut, v->wait.fd, v->wait.ino,
                          v->cut.kind < GUARD_CUT_KINDS
                          ? &live->cuts[v->cut.kind] : NULL);
+        uncount_limit(live, &v->cut, was_ok);
     }
     if (v->holder_cut) {
         shutdown_counted(live, &v->hcut, v->wait.fd, v->wait.ino,
@@ -604,6 +628,11 @@ static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
     x.rules = w->lock_rules;
     x.log = &w->log;
     x.interval = w->interval;
+    x.fpm = w->fpm;
+    x.fpm_addrs = w->fpm_addrs;
+    x.nfpm = w->nfpm;
+    x.fpm_seen = w->fpm_seen;
+    x.server_pid = w->ictx.server_pid;
     return x;
 }
 
@@ -613,8 +642,8 @@ static apr_time_t after_fpm_cuts(guard_watch_t *w, apr_time_t now,
 {
     apr_interval_time_t gap = w->interval > apr_time_from_msec(250)
                               ? w->interval : apr_time_from_msec(250);
-    apr_time_t due = w->fpm ? guard_cut_fpm_after(w->fpm, &w->log, now, gap)
-                            : 0;
+    apr_time_t due = w->fpm_cut ? guard_cut_fpm_after(w->fpm_cut, &w->log,
+                                                      now, gap) : 0;
 
     return due && (!next || due < next) ? due : next;
 }
@@ -623,7 +652,7 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
     guard_lockwatch_ctx_t lx = lock_ctx(w);
     int t, tl = w->shm->thread_limit;
-    apr_time_t next = 0;
+    apr_time_t next = 0, due;
 
     for (t = 0; t < tl; t++) {
         apr_time_t due = watch_slot(w, t, guard_shm_slot(w->shm, w->child, t),
@@ -633,7 +662,10 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
             next = due;
         }
     }
-    guard_lockwatch_pass(&lx, now);
+    /* FPM's lock waits wake no watchdog that sleeps: one with requests in
+     * flight (httpd's side of FPM's) looks at them. */
+    due = guard_lockwatch_pass(&lx, now);
+    next = due && next && due < next ? due : next;
     return after_fpm_cuts(w, now, next);
 }
 

@@ -50,10 +50,33 @@ static const char *idle_text(const guard_cut_t *c, char *buf, apr_size_t len)
     return buf;
 }
 
+/* Which limit ran out: "3s" (idle), "max=10s (exchange 10.0 s, 12 bytes
+ * received)", "minrate=500 (exchange 3.2 s, 12 bytes received buy 3s)". */
+static const char *limit_text(const guard_cut_t *c, char *buf, apr_size_t len)
+{
+    char d[32];
+
+    guard_duration_format(apr_time_from_msec(c->timeout_ms), d, sizeof(d));
+    if (c->limit == GUARD_LIMIT_MAX) {
+        apr_snprintf(buf, len, "max=%s (exchange %.1f s, %" APR_UINT64_T_FMT
+                     " bytes received)", d, (double)c->exchange_ms / 1000,
+                     c->bytes_in);
+    }
+    else if (c->limit == GUARD_LIMIT_MINRATE) {
+        apr_snprintf(buf, len, "minrate=%u (exchange %.1f s, %"
+                     APR_UINT64_T_FMT " bytes received buy %s)", c->minrate,
+                     (double)c->exchange_ms / 1000, c->bytes_in, d);
+    }
+    else {
+        apr_cpystrn(buf, d, len);
+    }
+    return buf;
+}
+
 void guard_watchdog_log_cut(const guard_logger_t *log, const guard_slot_t *s,
                             const guard_cut_t *c, const char *top)
 {
-    char timeout[32], idle[48];
+    char timeout[128], idle[48];
     const char *tag = c->action == GUARD_ACTION_LOG ? GRD_CUT_LOGGED
                       : c->ok ? GRD_CUT : GRD_CUT_FAILED;
     const char *what = c->action == GUARD_ACTION_LOG
@@ -61,8 +84,7 @@ void guard_watchdog_log_cut(const guard_logger_t *log, const guard_slot_t *s,
                        : c->ok ? "backend cut"
                        : "backend cut failed (socket changed or gone)";
 
-    guard_duration_format(apr_time_from_msec(c->timeout_ms), timeout,
-                          sizeof(timeout));
+    limit_text(c, timeout, sizeof(timeout));
     guard_log_say(log, GUARD_LOG_WARN, tag,
         "%s: pid %d tid %d \"%s %s\" vhost %s client %s: %s %s on fd %d "
         "to %s blocked %.1f s%s, GuardBackendTimeout %s%s",

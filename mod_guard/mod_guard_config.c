@@ -70,10 +70,14 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add)
     c->show_query = a->show_query != UNSET ? a->show_query : b->show_query;
     if (a->backend_timeout != UNSET) {
         c->backend_timeout = a->backend_timeout;
+        c->backend_max = a->backend_max;
+        c->backend_minrate = a->backend_minrate;
         c->backend_action = a->backend_action;
     }
     else {
         c->backend_timeout = b->backend_timeout;
+        c->backend_max = b->backend_max;
+        c->backend_minrate = b->backend_minrate;
         c->backend_action = b->backend_action;
     }
     return c;
@@ -157,26 +161,88 @@ static void note_dir_context(cmd_parms *cmd)
     }
 }
 
-static const char *set_backend_timeout(cmd_parms *cmd, void *dc,
-                                       const char *arg, const char *action)
+/* max=DURATION: not shorter than the idle timeout. */
+static const char *parse_max(cmd_parms *cmd, const char *tok,
+                             guard_dir_conf_t *c)
+{
+    const char *err = guard_duration_parse(tok + 4, &c->backend_max);
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: invalid \"%s\": %s",
+                            cmd->cmd->name, tok, err);
+    }
+    if (c->backend_max < c->backend_timeout
+        || c->backend_max > GUARD_MAX_BACKEND) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is out of range (from the "
+                            "idle timeout to 24h)", cmd->cmd->name, tok);
+    }
+    return NULL;
+}
+
+/* minrate=BYTES: bytes received that buy one more second. */
+static const char *parse_minrate(cmd_parms *cmd, const char *tok,
+                                 guard_dir_conf_t *c)
+{
+    char *end;
+    apr_int64_t v;
+
+    errno = 0;
+    v = apr_strtoi64(tok + 8, &end, 10);
+    if (errno || end == tok + 8 || *end || v < 1 || v > GUARD_MAX_MINRATE) {
+        return apr_psprintf(cmd->pool, "%s: invalid \"%s\": expected bytes, "
+                            "1 to %d", cmd->cmd->name, tok,
+                            GUARD_MAX_MINRATE);
+    }
+    c->backend_minrate = (apr_uint32_t)v;
+    return NULL;
+}
+
+/* One word after the idle timeout: max=, minrate=, or the action. */
+static const char *parse_backend_word(cmd_parms *cmd, const char *tok,
+                                      guard_dir_conf_t *c, int *seen)
+{
+    int bit = !strncasecmp(tok, "max=", 4) ? 1
+              : !strncasecmp(tok, "minrate=", 8) ? 2 : 4;
+
+    if (*seen & bit) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" given twice",
+                            cmd->cmd->name, tok);
+    }
+    *seen |= bit;
+    return bit == 1 ? parse_max(cmd, tok, c)
+           : bit == 2 ? parse_minrate(cmd, tok, c)
+           : parse_action(cmd, tok, &c->backend_action);
+}
+
+/* GuardBackendTimeout idle|Off [max=D] [minrate=B] [cut|log] */
+static const char *set_backend_timeout(cmd_parms *cmd, void *dc, int argc,
+                                       char *const argv[])
 {
     guard_dir_conf_t *c = dc;
     const char *err;
+    int i, seen = 0;
 
     note_dir_context(cmd);
-    if (!strcasecmp(arg, "off")) {
-        if (action) {
-            return apr_psprintf(cmd->pool, "%s: \"Off\" takes no action, "
-                                "got \"%s\"", cmd->cmd->name, action);
-        }
+    if (argc < 1 || argc > 4) {
+        return apr_psprintf(cmd->pool, "%s: expected a duration or Off, then "
+                            "optionally max=, minrate= and cut or log",
+                            cmd->cmd->name);
+    }
+    c->backend_max = 0;
+    c->backend_minrate = 0;
+    c->backend_action = GUARD_ACTION_CUT;
+    if (!strcasecmp(argv[0], "off")) {
         c->backend_timeout = 0;
-        return NULL;
+        return argc == 1 ? NULL : apr_psprintf(cmd->pool, "%s: \"Off\" takes "
+                                  "nothing after it, got \"%s\"",
+                                  cmd->cmd->name, argv[1]);
     }
-    if ((err = parse_action(cmd, action, &c->backend_action)) != NULL) {
-        return err;
+    err = parse_bounded(cmd, argv[0], GUARD_MIN_BACKEND, GUARD_MAX_BACKEND,
+                        &c->backend_timeout);
+    for (i = 1; !err && i < argc; i++) {
+        err = parse_backend_word(cmd, argv[i], c, &seen);
     }
-    return parse_bounded(cmd, arg, GUARD_MIN_BACKEND, GUARD_MAX_BACKEND,
-                         &c->backend_timeout);
+    return err;
 }
 
 static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
@@ -197,43 +263,66 @@ static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* GuardLockWatch <path-or-glob> [threshold] [cut-holder] */
-static const char *parse_lock_args(cmd_parms *cmd, const char *a2,
-                                   const char *a3, guard_lock_rule_t *r)
+/* One action word of GuardLockWatch, each at most once. */
+static const char *parse_lock_action(cmd_parms *cmd, const char *a,
+                                     guard_lock_rule_t *r)
+{
+    int *flag = !strcasecmp(a, "cut-holder") ? &r->cut_holder
+                : !strcasecmp(a, "end-holder") ? &r->end_holder : NULL;
+
+    if (!flag) {
+        return apr_psprintf(cmd->pool, "%s: invalid action \"%s\": "
+                            "expected cut-holder or end-holder",
+                            cmd->cmd->name, a);
+    }
+    if (*flag) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" given twice",
+                            cmd->cmd->name, a);
+    }
+    *flag = 1;
+    return NULL;
+}
+
+/* GuardLockWatch <path-or-glob> [threshold] [cut-holder] [end-holder] */
+static const char *parse_lock_args(cmd_parms *cmd, int argc,
+                                   char *const argv[], guard_lock_rule_t *r)
 {
     const char *err;
+    int i = 1;
 
     r->threshold = GUARD_LOCK_DEFAULT_THRESHOLD;
-    if (a2 && strcasecmp(a2, "cut-holder") != 0) {
-        err = parse_bounded(cmd, a2, GUARD_MIN_LOCK, GUARD_MAX_LOCK,
+    if (argc > 1 && strcasecmp(argv[1], "cut-holder") != 0
+        && strcasecmp(argv[1], "end-holder") != 0) {
+        err = parse_bounded(cmd, argv[1], GUARD_MIN_LOCK, GUARD_MAX_LOCK,
                             &r->threshold);
         if (err) {
             return err;
         }
-        a2 = NULL;
+        i = 2;
     }
-    if (a2 && a3) {
-        return apr_psprintf(cmd->pool, "%s: unexpected \"%s\" after "
-                            "cut-holder", cmd->cmd->name, a3);
+    for (; i < argc; i++) {
+        if ((err = parse_lock_action(cmd, argv[i], r)) != NULL) {
+            return err;
+        }
     }
-    a2 = a2 ? a2 : a3;
-    if (a2 && strcasecmp(a2, "cut-holder") != 0) {
-        return apr_psprintf(cmd->pool, "%s: invalid action \"%s\": "
-                            "expected cut-holder", cmd->cmd->name, a2);
-    }
-    r->cut_holder = a2 != NULL;
     return NULL;
 }
 
-static const char *set_lock_watch(cmd_parms *cmd, void *dc, const char *pat,
-                                  const char *a2, const char *a3)
+static const char *set_lock_watch(cmd_parms *cmd, void *dc, int argc,
+                                  char *const argv[])
 {
     guard_srv_conf_t *c = srv_conf(cmd->server);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *pat = argc > 0 ? argv[0] : "";
     guard_lock_rule_t *r;
 
     if (err) {
         return err;
+    }
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: expected a pattern, then "
+                            "optionally a duration, cut-holder and "
+                            "end-holder", cmd->cmd->name);
     }
     if (pat[0] != '/' || strlen(pat) >= GUARD_LOCK_PATTERN_LEN
         || guard_glob_check(pat) != 0) {
@@ -250,7 +339,8 @@ static const char *set_lock_watch(cmd_parms *cmd, void *dc, const char *pat,
                             GUARD_LOCK_RULES);
     }
     r = &c->lock_rules->rule[c->lock_rules->n];
-    if ((err = parse_lock_args(cmd, a2, a3, r)) != NULL) {
+    memset(r, 0, sizeof(*r));
+    if ((err = parse_lock_args(cmd, argc, argv, r)) != NULL) {
         return err;
     }
     apr_cpystrn(r->pattern, pat, sizeof(r->pattern));
@@ -463,19 +553,22 @@ const command_rec guard_cmds[] = {
                   RSRC_CONF,
                   "Age after which a request is flagged stuck: a duration "
                   "such as 10s (default)"),
-    AP_INIT_TAKE12("GuardBackendTimeout", set_backend_timeout, NULL,
-                   RSRC_CONF | ACCESS_CONF | OR_OPTIONS,
-                   "How long a worker may stay blocked on one silent backend "
-                   "socket before it is cut: a duration or Off (default), "
-                   "then optionally cut (default) or log"),
+    AP_INIT_TAKE_ARGV("GuardBackendTimeout", set_backend_timeout, NULL,
+                      RSRC_CONF | ACCESS_CONF | OR_OPTIONS,
+                      "How long a worker may stay blocked on one silent "
+                      "backend socket before it is cut: a duration or Off "
+                      "(default), then optionally max=DURATION (the longest "
+                      "exchange), minrate=BYTES (bytes received that buy one "
+                      "more second) and cut (default) or log"),
     AP_INIT_TAKE1("GuardStatusShowQuery", set_show_query, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "On: keep query strings in the copy of request data shown "
                  "on the status page (default Off: shown as ?...)"),
-    AP_INIT_TAKE123("GuardLockWatch", set_lock_watch, NULL, RSRC_CONF,
-                    "A lock file path or glob to watch, then optionally how "
-                    "long a worker may wait for its lock before the holder "
-                    "is reported (default 1s), then optionally cut-holder"),
+    AP_INIT_TAKE_ARGV("GuardLockWatch", set_lock_watch, NULL, RSRC_CONF,
+                      "A lock file path or glob to watch, then optionally "
+                      "how long a worker may wait for its lock before the "
+                      "holder is reported (default 1s), then optionally "
+                      "cut-holder and end-holder"),
     AP_INIT_TAKE1("GuardStatusListen", set_status_listen, NULL, RSRC_CONF,
                   "Address:port of the out-of-band status listener served "
                   "by mod_guard's own thread in each child (default: none)"),
@@ -580,10 +673,14 @@ void guard_conf_request(request_rec *r, guard_req_conf_t *out)
                                                &guard_module);
 
     out->backend_timeout = 0;
+    out->backend_max = 0;
+    out->backend_minrate = 0;
     out->backend_action = GUARD_ACTION_CUT;
     out->show_query = c && c->show_query == 1;
     if (c && c->backend_timeout > 0) {
         out->backend_timeout = c->backend_timeout;
+        out->backend_max = c->backend_max;
+        out->backend_minrate = c->backend_minrate;
         out->backend_action = c->backend_action;
     }
 }

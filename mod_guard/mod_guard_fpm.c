@@ -289,6 +289,21 @@ guard_fpm_view_t *guard_glue_fpm_view(apr_pool_t *p,
                                guard_conf_fpm_interval(s));
 }
 
+const guard_fpm_shm_t *guard_glue_fpm_shm(server_rec *s,
+                                          const guard_fpm_addr_t **addrs,
+                                          int *n)
+{
+    guard_fpm_shm_t *shm = fpm_shm();
+
+    *n = 0;
+    *addrs = guard_conf_fpm(s, n);
+    if (!shm || !*n) {
+        *n = 0;
+        return NULL;
+    }
+    return shm;
+}
+
 guard_cut_fpm_t *guard_glue_fpm_cut(apr_pool_t *pchild, server_rec *s)
 {
     guard_fpm_shm_t *shm = fpm_shm();

@@ -192,6 +192,15 @@ static void copy_request(guard_req_t *q, request_rec *r, int show_query)
     copy_client(q->client, sizeof(q->client), r);
 }
 
+/* The request's GuardBackendTimeout, into its slot (within a write). */
+static void set_backend(guard_slot_t *s, const guard_req_conf_t *rc)
+{
+    s->backend_timeout = rc->backend_timeout;
+    s->backend_max = rc->backend_max;
+    s->backend_minrate = rc->backend_minrate;
+    s->backend_action = (apr_uint32_t)rc->backend_action;
+}
+
 /* Very first at request start: the copy the page and the logs show, with
  * the virtual host's GuardBackendTimeout and GuardStatusShowQuery; the
  * header_parser hook, where registered, applies per-directory ones. Under
@@ -222,8 +231,7 @@ static int guard_post_read_request(request_rec *r)
     s->req_start = r->request_time;
     s->cpu_start_us = thread_cpu_us();
     copy_request(&s->req, r, rc.show_query);
-    s->backend_timeout = rc.backend_timeout;
-    s->backend_action = (apr_uint32_t)rc.backend_action;
+    set_backend(s, &rc);
     s->show_query = (apr_uint32_t)rc.show_query;
     s->requests++;
     s->state = GUARD_WS_BUSY;
@@ -259,13 +267,14 @@ static int guard_header_parser(request_rec *r)
     }
     guard_conf_request(r, &rc);
     if (rc.backend_timeout == s->backend_timeout
+        && rc.backend_max == s->backend_max
+        && rc.backend_minrate == s->backend_minrate
         && (apr_uint32_t)rc.backend_action == s->backend_action
         && (apr_uint32_t)rc.show_query == s->show_query) {
         return DECLINED;
     }
     guard_seq_write_begin(&s->seq);
-    s->backend_timeout = rc.backend_timeout;
-    s->backend_action = (apr_uint32_t)rc.backend_action;
+    set_backend(s, &rc);
     if ((apr_uint32_t)rc.show_query != s->show_query) {
         s->show_query = (apr_uint32_t)rc.show_query;
         guard_copy_sanitized(s->req.uri, sizeof(s->req.uri), r->unparsed_uri,

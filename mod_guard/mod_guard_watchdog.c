@@ -22,6 +22,7 @@
 #include "scoreboard.h"
 #include "apr_thread_proc.h"
 #include "guard_inspect.h"
+#include "guard_lock_fpm.h"
 #include "guard_log.h"
 #include "mod_guard.h"
 #include "mod_guard_broker.h"
@@ -216,7 +217,10 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
      * from an eighth of the smallest threshold on reports it at most that
      * (plus an interval) after the threshold. */
     watch.lock_sample_after = guard_lock_rules_min(watch.lock_rules) / 8;
-    watch.fpm = guard_glue_fpm_cut(p, s);
+    watch.fpm = guard_glue_fpm_shm(s, &watch.fpm_addrs, &watch.nfpm);
+    watch.fpm_seen = watch.fpm ? apr_pcalloc(p, sizeof(guard_lockfpm_seen_t))
+                               : NULL;
+    watch.fpm_cut = guard_glue_fpm_cut(p, s);
 }
 
 /* The threads' syscall files: prefork's worker has its own already; the

@@ -76,7 +76,7 @@ BAD_VALUES = [
     ("GuardFpmInterval", "often"),
 ]
 
-# GuardLockWatch takes up to three words: (line, quoted value expected).
+# GuardLockWatch takes up to four words: (line, quoted value expected).
 BAD_LOCK_WATCH = [
     ("GuardLockWatch /var/lock/* 5x", '"5x"'),
     ("GuardLockWatch /var/lock/* 0", '"0"'),
@@ -85,6 +85,9 @@ BAD_LOCK_WATCH = [
     ("GuardLockWatch /var/lock/* 1s kill", '"kill"'),
     ("GuardLockWatch /var/lock/* cut-holder 1s", '"1s"'),
     ("GuardLockWatch /var/lock/* 1s cut-holderx", '"cut-holderx"'),
+    ("GuardLockWatch /var/lock/* 1s end-holder kill", '"kill"'),
+    ("GuardLockWatch /var/lock/* end-holder end-holder", '"end-holder"'),
+    ("GuardLockWatch /var/lock/* 1s cut-holder end-holder x", '"x"'),
     ("\n".join("GuardLockWatch /var/lock/%d" % i for i in range(17)),
      '"/var/lock/16"'),
 ]
@@ -119,7 +122,9 @@ GOOD = [
     "GuardLockWatch /var/lib/php/sessions/sess_* 2s\n"
     "GuardLockWatch /var/lock/apache2/* 500ms cut-holder\n"
     "GuardLockWatch /run/lock/app.lck CUT-HOLDER\n"
-    "GuardLockWatch /run/lock/[a-c]?.lck 24h\n",
+    "GuardLockWatch /run/lock/[a-c]?.lck 24h\n"
+    "GuardLockWatch /srv/sessions/sess_* 1s cut-holder end-holder\n"
+    "GuardLockWatch /srv/locks/* End-Holder\n",
     "GuardWatchInterval 250ms\nGuardStuckThreshold 2s\n"
     "GuardStatusShowQuery On\n",
     "GuardWatchInterval 10ms\n",

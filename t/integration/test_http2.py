@@ -388,7 +388,7 @@ def test_soak_workers_come_and_go_under_load(make_server):
     bh = Blackhole()
     s = h2_server(make_server, "event", bh, "H2MinWorkers 1\n"
                   "H2MaxWorkers 6\nH2MaxWorkerIdleSeconds 1\n")
-    rounds, per = (10, 20000) if soaklib.long_mode() else (4, 5000)
+    rounds, per = (6, 10000) if soaklib.long_mode() else (4, 5000)
     tids, cuts = set(), 0
     for rnd in range(rounds):
         load = threading.Thread(target=lambda: result.append(

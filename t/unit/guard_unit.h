@@ -31,6 +31,7 @@ Suite *guard_stack_suite(void);
 Suite *guard_stack_php_suite(void);
 Suite *guard_stack_native_suite(void);
 Suite *guard_fpm_suite(void);
+Suite *guard_lock_fpm_suite(void);
 Suite *guard_cut_fpm_suite(void);
 
 /** A PHP frame of the tests: function, file, line, flags. */

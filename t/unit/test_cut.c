@@ -38,12 +38,118 @@ static guard_wait_t other(guard_wait_kind_e kind)
     return w;
 }
 
+static const guard_cut_limits_t IDLE2 = { SEC(2), 0, 0 };
+
 static int feed(guard_track_t *t, guard_wait_t w, apr_time_t at)
 {
     apr_interval_time_t blocked;
+    guard_cut_limit_e limit;
 
-    return guard_cut_track(t, &w, T0, at, SEC(2), &blocked);
+    return guard_cut_track(t, &w, T0, at, &IDLE2, &blocked, &limit);
 }
+
+/* A TCP backend that sent its last byte 100 ms ago, bytes_in in all,
+ * while the worker last sent sent_ms ago. */
+static guard_wait_t trickle(apr_uint64_t bytes_in, apr_int64_t sent_ms)
+{
+    guard_wait_t w = backend(7, 70, 100);
+
+    w.flags |= GUARD_WAITF_BYTES;
+    w.bytes_in = bytes_in;
+    w.sent_ms = sent_ms;
+    return w;
+}
+
+/* Samples every 100 ms from first to last (seconds after T0): the
+ * first that is due, or -1; *limit says which. */
+static apr_time_t first_due(const guard_cut_limits_t *lim, int first,
+                            int last, apr_uint64_t bytes_a_sec,
+                            guard_cut_limit_e *limit)
+{
+    guard_track_t t;
+    apr_time_t at;
+    apr_interval_time_t blocked;
+
+    memset(&t, 0, sizeof(t));
+    for (at = T0 + SEC(first); at <= T0 + SEC(last); at += MS(100)) {
+        guard_wait_t w = trickle(bytes_a_sec * (apr_uint64_t)(at - T0)
+                                 / APR_USEC_PER_SEC,
+                                 apr_time_as_msec(at - T0));
+
+        if (guard_cut_track(&t, &w, T0, at, lim, &blocked, limit)) {
+            return at - T0;
+        }
+    }
+    return -1;
+}
+
+/* A byte a second is never idle: max= ends the exchange, dated back to
+ * the request the worker sent, however late the first look. */
+START_TEST(trickle_cut_at_max)
+{
+    guard_cut_limits_t lim = { SEC(2), SEC(5), 0 };
+    guard_cut_limit_e limit;
+
+    ck_assert_int_eq(first_due(&lim, 1, 20, 1, &limit), SEC(5));
+    ck_assert_str_eq(guard_cut_limit_name(limit), "max");
+    lim.max = 0;
+    ck_assert_int_eq(first_due(&lim, 1, 20, 1, &limit), -1);
+}
+END_TEST
+
+/* minrate=500: a byte a second buys nothing (cut at idle's 2 s); 2,000
+ * bytes a second buy 4 s a second (never cut in 8 s). */
+START_TEST(minrate_buys_time_by_bytes)
+{
+    guard_cut_limits_t lim = { SEC(2), 0, 500 };
+    guard_cut_limit_e limit;
+
+    ck_assert_int_eq(first_due(&lim, 1, 20, 1, &limit), SEC(2));
+    ck_assert_str_eq(guard_cut_limit_name(limit), "minrate");
+    ck_assert_int_eq(first_due(&lim, 1, 8, 2000, &limit), -1);
+    /* Bytes stop at 3 s: 6,000 bought 12 s more, from then on. */
+    ck_assert_int_eq(guard_cut_minrate_allows(&lim, 6000), SEC(14));
+    ck_assert_int_eq(guard_cut_minrate_allows(&lim, (apr_uint64_t)-1),
+                     SEC(2) + SEC(24 * 3600));
+}
+END_TEST
+
+/* Without the kernel's byte count (or on a unix socket) minrate= buys
+ * nothing and cuts nothing: only idle and max= apply. */
+START_TEST(minrate_needs_the_byte_count)
+{
+    guard_cut_limits_t lim = { SEC(2), 0, 500 };
+    guard_track_t t;
+    guard_wait_t w = backend(7, 70, 100);
+    guard_cut_limit_e limit;
+    apr_interval_time_t blocked;
+
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(guard_cut_track(&t, &w, T0, T0 + SEC(30), &lim,
+                                     &blocked, &limit), 0);
+}
+END_TEST
+
+START_TEST(cut_record_says_the_limit)
+{
+    guard_cut_limits_t lim = { SEC(2), SEC(5), 500 };
+    guard_track_t t;
+    guard_wait_t w = trickle(1200, 0);
+    guard_cut_t c;
+
+    memset(&t, 0, sizeof(t));
+    memset(&c, 0, sizeof(c));
+    t.exchange = T0;
+    guard_cut_limit_set(&c, GUARD_LIMIT_MINRATE, &t, &w, &lim, T0 + SEC(4));
+    ck_assert_int_eq(c.limit, GUARD_LIMIT_MINRATE);
+    ck_assert_int_eq(c.exchange_ms, 4000);
+    ck_assert_int_eq(c.bytes_in, 1200);
+    ck_assert_int_eq(c.timeout_ms, 4000);     /* 2 s + 1,200 / 500 s */
+    guard_cut_limit_set(&c, GUARD_LIMIT_MAX, &t, &w, &lim, T0 + SEC(5));
+    ck_assert_int_eq(c.timeout_ms, 5000);
+    ck_assert_str_eq(guard_cut_limit_name(GUARD_LIMITS), "idle");
+}
+END_TEST
 
 START_TEST(silent_socket_due_after_timeout_once)
 {
@@ -154,14 +260,16 @@ START_TEST(new_request_starts_afresh)
     guard_track_t t;
     guard_wait_t w = backend(7, 70, 5000);
     apr_interval_time_t blocked;
+    guard_cut_limit_e limit;
 
     memset(&t, 0, sizeof(t));
-    ck_assert_int_eq(guard_cut_track(&t, &w, T0, T0 + SEC(5), SEC(2),
-                                     &blocked), 1);
+    ck_assert_int_eq(guard_cut_track(&t, &w, T0, T0 + SEC(5), &IDLE2,
+                                     &blocked, &limit), 1);
     ck_assert_int_eq(blocked, SEC(5));
+    ck_assert_int_eq(limit, GUARD_LIMIT_IDLE);
     /* The next request on the same backend connection may be cut again. */
     ck_assert_int_eq(guard_cut_track(&t, &w, T0 + SEC(6), T0 + SEC(9),
-                                     SEC(2), &blocked), 1);
+                                     &IDLE2, &blocked, &limit), 1);
     ck_assert_int_eq(blocked, SEC(3));
 }
 END_TEST
@@ -306,6 +414,10 @@ Suite *guard_cut_suite(void)
     tcase_add_test(tc, other_waits_and_sockets_restart_tracking);
     tcase_add_test(tc, connect_in_progress_counts_from_first_look);
     tcase_add_test(tc, new_request_starts_afresh);
+    tcase_add_test(tc, trickle_cut_at_max);
+    tcase_add_test(tc, minrate_buys_time_by_bytes);
+    tcase_add_test(tc, minrate_needs_the_byte_count);
+    tcase_add_test(tc, cut_record_says_the_limit);
     tcase_add_test(tc, kind_of_blocked_call);
     tcase_add_test(tc, cut_record_from_the_wait_and_the_request);
     tcase_add_test(tc, cut_wakes_the_peer_and_keeps_the_fd);

@@ -378,10 +378,13 @@ START_TEST(lock_chain_in_every_format)
                   "</script> HTTP/1.1\",\"elapsed_ms\":12000,\"wait\":{"
                   "\"kind\":\"backend\",\"peer\":\"10.0.0.5:6379\"");
     ck_assert_has(d, "\"waiters\":[{\"pid\":200,\"tid\":205,\"request\":"
-                  "\"GET /session HTTP/1.1\",\"for_ms\":650}]}]");
+                  "\"GET /session HTTP/1.1\",\"for_ms\":650,\"fpm\":false,"
+                  "\"httpd_request\":null,\"httpd_worker\":null}],"
+                  "\"end_holder\":false,\"holder_ends\":0}]");
     ck_assert_has(d, "\"lock_holder_pid\":100,\"text\":\"flock on /var/lib/"
                   "php/sessions/sess_ab12, waiting for lock held by pid 100\"");
-    ck_assert_has(d, "\"lock_waits_total\":3,\"lock_holder_cuts_total\":0}");
+    ck_assert_has(d, "\"lock_waits_total\":3,\"lock_holder_cuts_total\":0,"
+                  "\"lock_holder_ends_total\":0}");
 
     out = guard_sink_buffer(pool);
     guard_render_html(&snap, 0, out);
@@ -407,6 +410,89 @@ START_TEST(lock_chain_in_every_format)
     ck_assert_has(data(), "\nLockWaits: 1\nLockWaiters: 1\n");
     ck_assert_has(data(), "wait=flock on /var/lib/php/sessions/sess_ab12, "
                   "waiting for lock held by pid 100\n");
+}
+END_TEST
+
+/* A chain inside PHP-FPM: the holder FPM worker with its request and
+ * wait, a waiter in FPM behind an httpd worker, another behind nobody
+ * known, and the end-holder counter. */
+static void add_fpm_chain(void)
+{
+    guard_chain_t *c = &lock_view.chain;
+
+    add_lock_chain();
+    c->holder_child = -1;
+    c->holder_thread = -1;
+    c->holder_tid = 0;
+    c->holder_pid = 5674;
+    c->holder_fpm = 1;
+    c->holder_fpm_start = NOW - apr_time_from_msec(3100);
+    apr_cpystrn(c->holder_comm, "php-fpm8.2", sizeof(c->holder_comm));
+    apr_cpystrn(c->holder_method, "GET", sizeof(c->holder_method));
+    apr_cpystrn(c->holder_uri, "/cart.php?<x>", sizeof(c->holder_uri));
+    apr_cpystrn(c->holder_wait, "not readable: the FPM worker is not "
+                "dumpable (process.dumpable = yes in its pool allows it)",
+                sizeof(c->holder_wait));
+    c->end_holder = 1;
+    c->holder_ends = 1;
+    c->ended_pid = 5674;
+    c->nwaiters = 2;
+    c->waiters[0].child = c->waiters[0].thread = -1;
+    c->waiters[0].pid = 5675;
+    c->waiters[0].tid = 0;
+    c->waiters[0].fpm = 1;
+    c->waiters[1] = c->waiters[0];
+    c->waiters[1].pid = 5676;
+    lock_view.holder = -1;
+    lock_view.waiters[0] = lock_view.waiters[1] = -1;
+    lock_view.behind[0] = 5;
+    lock_view.behind[1] = -1;
+    snap.counters.holder_ends_total = 1;
+}
+
+START_TEST(fpm_chain_in_every_format)
+{
+    const char *d;
+
+    add_fpm_chain();
+    guard_render_json(&snap, out);
+    d = data();
+    ck_assert_msg(json_valid(d), "invalid JSON: %s", d);
+    ck_assert_has(d, "\"holder\":{\"pid\":5674,\"tid\":null,"
+                  "\"httpd\":false,\"comm\":\"php-fpm8.2\",\"request\":"
+                  "\"GET /cart.php?<x>\",\"elapsed_ms\":3100,\"wait\":null,"
+                  "\"text\":\"FPM worker pid 5674 (php-fpm8.2)\",\"fpm\":"
+                  "{\"pool\":0,\"address\":null,\"waits_on\":\"not readable: "
+                  "the FPM worker is not dumpable (process.dumpable = yes in "
+                  "its pool allows it)\"}}");
+    ck_assert_has(d, "{\"pid\":5675,\"tid\":0,\"request\":null,"
+                  "\"for_ms\":650,\"fpm\":true,\"httpd_request\":"
+                  "\"GET /session HTTP/1.1\",\"httpd_worker\":{\"pid\":200,"
+                  "\"tid\":205}}");
+    ck_assert_has(d, "\"fpm\":true,\"httpd_request\":\"unknown\","
+                  "\"httpd_worker\":null}],\"end_holder\":true,"
+                  "\"holder_ends\":1}");
+    ck_assert_has(d, "\"lock_holder_ends_total\":1}");
+
+    out = guard_sink_buffer(pool);
+    guard_render_html(&snap, 0, out);
+    d = data();
+    ck_assert_has(d, "FPM worker pid 5674 (php-fpm8.2)</td><td>GET "
+                  "/cart.php?&lt;x&gt; (3.1 s)</td><td>not readable: the "
+                  "FPM worker is not dumpable");
+    ck_assert_has(d, "; end-holder sent SIGTERM to pid 5674");
+    ck_assert_has(d, "pid 5675 (FPM worker, for httpd pid 200: GET "
+                  "/session)");
+    ck_assert_has(d, "pid 5676 (FPM worker, for an httpd request unknown)");
+    ck_assert_has(d, "Lock holders ended (end-holder): 1");
+
+    out = guard_sink_buffer(pool);
+    guard_render_prometheus(&snap, 0, out);
+    check_prom(data());
+    ck_assert_has(data(), "\nguard_lock_holder_ends_total 1\n");
+    out = guard_sink_buffer(pool);
+    guard_render_auto(&snap, out);
+    ck_assert_has(data(), "\nLockHolderEndsTotal: 1\n");
 }
 END_TEST
 
@@ -476,8 +562,9 @@ START_TEST(json_server_and_summary)
                   "\"wakeups\":60},{\"child\":1,");
     ck_assert_has(j, "\"counters\":{\"requests_total\":1234,\"stuck_total\":5,"
                   "\"samples_total\":777,\"wakeups_total\":120,"
-                  "\"restarts\":1,\"backend_cuts_total\":0,\"backend_cuts\":{\"read\":0,\"write\":0,\"connect\":0},\"backend_timeouts_logged_total\":0,"
-                  "\"lock_waits_total\":0,\"lock_holder_cuts_total\":0}}");
+                  "\"restarts\":1,\"backend_cuts_total\":0,\"backend_cuts\":{\"read\":0,\"write\":0,\"connect\":0},\"backend_cuts_by_limit\":{\"max\":0,\"minrate\":0},\"backend_timeouts_logged_total\":0,"
+                  "\"lock_waits_total\":0,\"lock_holder_cuts_total\":0,"
+                  "\"lock_holder_ends_total\":0}}");
 }
 END_TEST
 
@@ -495,7 +582,7 @@ START_TEST(json_stuck_worker_escaped)
                   "\"uri\":\"/<script>alert(\\\"x\\\")</script>\","
                   "\"protocol\":\"HTTP/1.1\",\"vhost\":\"ev\\\"il\\\\host\","
                   "\"client\":\"10.0.0.1\",\"elapsed_ms\":12000,"
-                  "\"cpu_ms\":1200,\"requests\":10,\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,"
+                  "\"cpu_ms\":1200,\"requests\":10,\"consistent\":true,\"backend_timeout_ms\":null,\"backend_max_ms\":null,\"backend_minrate\":null,\"backend_action\":null,"
                   "\"wait\":{\"kind\":\"backend\",\"syscall\":\"poll\","
                   "\"fd\":12,\"peer\":\"10.0.0.5:6379\",\"path\":null,"
                   "\"idle_ms\":37200,\"for_ms\":3000,\"lock_holder_pid\":null,"
@@ -547,7 +634,7 @@ START_TEST(json_idle_worker_nulls)
                   "\"request\":null,\"method\":null,\"uri\":null,"
                   "\"protocol\":null,\"vhost\":null,\"client\":\"\","
                   "\"elapsed_ms\":null,\"cpu_ms\":null,\"requests\":12,"
-                  "\"consistent\":true,\"backend_timeout_ms\":null,\"backend_action\":null,\"wait\":null,"
+                  "\"consistent\":true,\"backend_timeout_ms\":null,\"backend_max_ms\":null,\"backend_minrate\":null,\"backend_action\":null,\"wait\":null,"
                   "\"php_frames\":[],\"native_frames\":[],\"stack\":null}");
 }
 END_TEST
@@ -819,8 +906,10 @@ START_TEST(auto_lines)
                   "SamplesTotal: 777\nWakeupsTotal: 120\nRestarts: 1\n"
                   "BackendCutsTotal: 0\nBackendCutsRead: 0\nBackendCutsWrite: 0\n"
                   "BackendCutsConnect: 0\nBackendTimeoutsLogged: 0\n"
+                  "BackendCutsMax: 0\nBackendCutsMinrate: 0\n"
                   "LockWaits: 0\nLockWaiters: 0\nLockWaitLongestMs: 0\n"
                   "LockWaitsTotal: 0\nLockHolderCutsTotal: 0\n"
+                  "LockHolderEndsTotal: 0\n"
                   "GuardScoreboard: !W_KRW\n");
 }
 END_TEST
@@ -842,7 +931,7 @@ START_TEST(auto_worker_lines)
                   "vhost=www.example.com client=10.0.0.4 wait=flock on "
                   "/var/lib/php/sessions/sess_ab12\n");
     ck_assert_int_eq(count(a, "Worker: "), 3);
-    ck_assert_int_eq(count(a, "\n"), 29);
+    ck_assert_int_eq(count(a, "\n"), 32);
 }
 END_TEST
 
@@ -853,7 +942,7 @@ START_TEST(auto_never_breaks_lines)
     memset(workers[0].slot.wait.peer, 'p', sizeof(workers[0].slot.wait.peer));
     snap.server.version = "Apache\r\nForged: 1";
     guard_render_auto(&snap, out);
-    ck_assert_int_eq(count(data(), "\n"), 29);
+    ck_assert_int_eq(count(data(), "\n"), 32);
     ck_assert_lacks(data(), "\r");
     ck_assert_has(data(), "ServerVersion: Apache  Forged: 1\n");
     ck_assert_has(data(),
@@ -965,6 +1054,7 @@ Suite *guard_render_suite(void)
     tcase_add_test(tc, json_validator_rejects);
     tcase_add_test(tc, json_is_valid);
     tcase_add_test(tc, lock_chain_in_every_format);
+    tcase_add_test(tc, fpm_chain_in_every_format);
     tcase_add_test(tc, cgi_wait_in_every_format);
     tcase_add_test(tc, json_server_and_summary);
     tcase_add_test(tc, json_stuck_worker_escaped);

@@ -41,6 +41,7 @@
 #define GRD_CUT           "GRD0300"
 #define GRD_CUT_LOGGED    "GRD0301"
 #define GRD_CUT_FAILED    "GRD0302"
+#define GRD_CUT_FPM_ON    "GRD0303"
 /* GuardLockWatch. */
 #define GRD_LOCK_CHAIN    "GRD0400"
 #define GRD_LOCK_CLEARED  "GRD0401"

@@ -10,6 +10,7 @@
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_shm.h"
+#include "guard_cut_fpm.h"
 #include "guard_inspect.h"
 #include "guard_fpm.h"
 #include "guard_lock_rule.h"
@@ -74,6 +75,9 @@ typedef struct {
     guard_watch_seen_t *seen;
     /* Optional: live stacks (NULL or off: none are read). */
     guard_stacker_t *stacker;
+    /* Optional: GuardFpmStatus pools, for what is behind a cut FPM socket
+     * (NULL: none). */
+    guard_cut_fpm_t *fpm_cut;
 
     /* Wake-up protocol with the request hooks (process-local memory). */
     apr_uint32_t starts;          /* bumped at every request start */

@@ -10,6 +10,7 @@
 
 #include "httpd.h"
 #include "guard_status_fpm.h"
+#include "guard_cut_fpm.h"
 
 /** The FPM section of a page, or NULL when no GuardFpmStatus is set. */
 guard_fpm_view_t *guard_glue_fpm_view(apr_pool_t *p,
@@ -21,6 +22,10 @@ guard_fpm_view_t *guard_glue_fpm_view(apr_pool_t *p,
 const guard_fpm_shm_t *guard_glue_fpm_shm(server_rec *s,
                                           const guard_fpm_addr_t **addrs,
                                           int *n);
+
+/** The watchdog's view of the pools, for what is behind a cut FPM socket
+ *  (a scratch copy of one pool from pchild), or NULL when none is set. */
+guard_cut_fpm_t *guard_glue_fpm_cut(apr_pool_t *pchild, server_rec *s);
 
 void guard_fpm_register_hooks(apr_pool_t *p);
 

@@ -7,7 +7,7 @@
 void guard_log_say(const guard_logger_t *lg, int level, const char *tag,
                    const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[2048];         /* GRD0300 with what is behind an FPM socket */
     va_list ap;
 
     if (!lg || !lg->fn || (level == GUARD_LOG_DEBUG && !lg->debug)) {

@@ -179,14 +179,25 @@ void guard_watch_finish(guard_watch_t *w, apr_time_t now)
     }
 }
 
+/* A cut FPM socket: the FPM worker behind it, after the top frame. */
 static void report_cut(guard_watch_t *w, int thread, const guard_slot_t *s,
-                       const guard_cut_t *c)
+                       const guard_cut_t *c, apr_time_t now)
 {
-    char top[GUARD_STACK_TOP_LEN];
+    char top[GUARD_STACK_TOP_LEN + 640];
+    apr_size_t n;
+    guard_behind_t b;
 
-    guard_watchdog_log_cut(&w->log, s, c,
-                           top_frame(w, thread, s->req_start, top,
-                                     sizeof(top)));
+    top_frame(w, thread, s->req_start, top, GUARD_STACK_TOP_LEN);
+    if (w->fpm_cut) {
+        n = strlen(top);
+        guard_cut_fpm_behind(w->fpm_cut, w->shm, s, c->peer, w->lock_rules, now,
+                             &b);
+        guard_behind_text(&b, (int)s->show_query, top + n, sizeof(top) - n);
+        if (c->ok && c->action != GUARD_ACTION_LOG) {
+            guard_cut_fpm_follow(w->fpm_cut, &b, now);
+        }
+    }
+    guard_watchdog_log_cut(&w->log, s, c, top);
 }
 
 /* A worker blocked on one backend socket past its timeout: cut the socket
@@ -408,7 +419,7 @@ static void report_sample(guard_watch_t *w, int thread,
                           apr_time_t now)
 {
     if (v->due) {
-        report_cut(w, thread, s, &v->cut);
+        report_cut(w, thread, s, &v->cut, now);
     }
     if (v->holder_cut) {
         report_holder_cut(w, thread, s, &v->hcut);
@@ -625,6 +636,18 @@ static guard_lockwatch_ctx_t lock_ctx(const guard_watch_t *w)
     return x;
 }
 
+/* Cut FPM workers are followed for a while, even with nothing in flight. */
+static apr_time_t after_fpm_cuts(guard_watch_t *w, apr_time_t now,
+                                 apr_time_t next)
+{
+    apr_interval_time_t gap = w->interval > apr_time_from_msec(250)
+                              ? w->interval : apr_time_from_msec(250);
+    apr_time_t due = w->fpm_cut ? guard_cut_fpm_after(w->fpm_cut, &w->log,
+                                                      now, gap) : 0;
+
+    return due && (!next || due < next) ? due : next;
+}
+
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
 {
     guard_lockwatch_ctx_t lx = lock_ctx(w);
@@ -642,7 +665,8 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
     /* FPM's lock waits wake no watchdog that sleeps: one with requests in
      * flight (httpd's side of FPM's) looks at them. */
     due = guard_lockwatch_pass(&lx, now);
-    return due && next && due < next ? due : next;
+    next = due && next && due < next ? due : next;
+    return after_fpm_cuts(w, now, next);
 }
 
 void guard_watch_request_started(guard_watch_t *w)

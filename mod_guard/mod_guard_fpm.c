@@ -326,6 +326,24 @@ const guard_fpm_shm_t *guard_glue_fpm_shm(server_rec *s,
     return shm;
 }
 
+guard_cut_fpm_t *guard_glue_fpm_cut(apr_pool_t *pchild, server_rec *s)
+{
+    guard_fpm_shm_t *shm = fpm_shm();
+    guard_cut_fpm_t *x;
+    int n = 0;
+    const guard_fpm_addr_t *addrs = guard_conf_fpm(s, &n);
+
+    if (!n || !shm) {
+        return NULL;
+    }
+    x = apr_pcalloc(pchild, sizeof(*x));
+    x->pools = shm->pools;
+    x->addrs = addrs;
+    x->n = n < GUARD_FPM_POOLS ? n : GUARD_FPM_POOLS;
+    x->scratch = apr_palloc(pchild, sizeof(*x->scratch));
+    return x;
+}
+
 void guard_fpm_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fpm_post_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -220,6 +220,7 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     watch.fpm = guard_glue_fpm_shm(s, &watch.fpm_addrs, &watch.nfpm);
     watch.fpm_seen = watch.fpm ? apr_pcalloc(p, sizeof(guard_lockfpm_seen_t))
                                : NULL;
+    watch.fpm_cut = guard_glue_fpm_cut(p, s);
 }
 
 /* The threads' syscall files: prefork's worker has its own already; the

@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(sr, guard_stack_native_suite());
     srunner_add_suite(sr, guard_fpm_suite());
     srunner_add_suite(sr, guard_lock_fpm_suite());
+    srunner_add_suite(sr, guard_cut_fpm_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

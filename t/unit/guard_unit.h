@@ -32,6 +32,7 @@ Suite *guard_stack_php_suite(void);
 Suite *guard_stack_native_suite(void);
 Suite *guard_fpm_suite(void);
 Suite *guard_lock_fpm_suite(void);
+Suite *guard_cut_fpm_suite(void);
 
 /** A PHP frame of the tests: function, file, line, flags. */
 void guard_unit_php_frame(guard_php_frame_t *f, const char *fn,

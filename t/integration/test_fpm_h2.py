@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: Apache-2.0
+"""HTTP/2 + PHP-FPM, Debian's modern stack: an h2c stream (prior
+knowledge) to a PHP page that a real php8.2-fpm serves behind
+mod_proxy_fcgi, sleeping. The stream's row, on one of mod_http2's own
+threads, is joined on ?json to the FPM worker serving it, and
+GuardBackendTimeout's cut of the FPM socket logs GRD0300 naming that FPM
+worker's pid and request."""
+
+import os
+import re
+
+import pytest
+
+from guardtest import MODULES_DIR
+from h2client import H2Connection
+from test_fpm import (end_sleepers, fpm_worker, fpms, server_for,  # noqa: F401
+                      wait_pool)
+from test_fpm_cut import wait_cut
+from test_http2 import wait_stream
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/usr/sbin/php-fpm8.2"),
+                                reason="php8.2-fpm is not installed")
+
+TIMEOUT = 3
+H2_FPM = """\
+LoadModule http2_module {moddir}/mod_http2.so
+Protocols h2c http/1.1
+GuardBackendTimeout {timeout}s
+"""
+
+
+def test_h2_stream_joined_to_fpm_worker_and_cut(fpms, make_server):
+    f = fpms()
+    s = server_for(make_server, f, "event",
+                   more=H2_FPM.format(moddir=MODULES_DIR, timeout=TIMEOUT))
+    wait_pool(s, lambda p: p["read"] == "ok", "first read")
+    uri = "/sleep.php?id=h2&t=8"
+    c = H2Connection(s.port)
+    try:
+        st = c.get(uri)
+        p = wait_pool(s, lambda p: any(w["uri"] == uri and
+                                       w["join"] == "joined"
+                                       for w in p["waiting"]),
+                      "the stream joined to its FPM worker")
+        w = [w for w in p["waiting"] if w["uri"] == uri][0]
+        fw = fpm_worker(p, uri)
+        assert len(fw) == 1 and w["fpm_pid"] == fw[0]["pid"], p
+        assert fw[0]["pid"] in f.workers()
+        # The waiting httpd worker is the stream's row, on an HTTP/2
+        # worker thread of mod_http2's.
+        row = wait_stream(s, st, lambda r: r["wait"] and
+                          r["wait"]["kind"] == "backend")
+        assert row["kind"] == "http2" and row["protocol"] == "HTTP/2.0"
+        assert row["wait"]["peer"] == f.guard_address, row
+        hw = w["httpd_worker"]
+        assert (hw["pid"], hw["tid"]) == (row["pid"], row["tid"]), (hw, row)
+        assert fw[0]["httpd_worker"]["tid"] == row["tid"]
+        line = wait_cut(s, uri)
+        assert re.search(r"to %s blocked .*, FPM worker %d of pool guardtest "
+                         r"serves it \(\"GET %s\", running [\d.]+ s\), holds "
+                         r"no lock$" % (re.escape(f.guard_address),
+                                        fw[0]["pid"], re.escape(uri)),
+                         line), line
+        assert st.done.wait(5), "the stream was not answered after its cut"
+        assert st.status in (500, 502, 503), st.status
+    finally:
+        c.close()
+        end_sleepers(s, f, [])

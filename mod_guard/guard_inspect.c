@@ -145,6 +145,49 @@ static int holds_connection(const guard_slot_t *s)
     return s->state == GUARD_WS_BUSY || s->state == GUARD_WS_READ;
 }
 
+static int local_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        return -1;
+    }
+    if (ss.ss_family == AF_INET) {
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    }
+    if (ss.ss_family == AF_INET6) {
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return 0;
+}
+
+/* A connection the server accepted has a listener's port as its own; one
+ * it made to a backend has a port of its own. Said only when the
+ * listeners are known and fd's port can be read (else: as a client). */
+static int accepted_here(const guard_inspect_ctx_t *ctx, int fd)
+{
+    int i, port, known = 0;
+
+    if (!ctx->listen_fds || ctx->nlisten <= 0
+        || (port = local_port(fd)) < 0) {
+        return 1;
+    }
+    for (i = 0; i < ctx->nlisten; i++) {
+        int lp;
+
+        if (!is_listener(ctx, ctx->listen_fds[i])
+            || (lp = local_port(ctx->listen_fds[i])) <= 0) {
+            continue;
+        }
+        known = 1;
+        if (lp == port) {
+            return 1;
+        }
+    }
+    return !known;
+}
+
 static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
 {
     int i;
@@ -158,7 +201,10 @@ static int is_client(const guard_inspect_ctx_t *ctx, int own, int fd)
         if (holds_connection(s) && s->client_fd == fd
             && !(ctx->thread_released
                  && ctx->thread_released(ctx->baton, ctx->child, i))) {
-            return 1;
+            /* The slot's number may be stale still: under event the
+             * listener closes a connection its last worker's slot names
+             * and scoreboard entry may not say so. */
+            return accepted_here(ctx, fd);
         }
     }
     return 0;

@@ -191,6 +191,9 @@ static int silent_backend(int *port)
     return fd;
 }
 
+static const int *test_listen_fds;
+static int test_nlisten;
+
 static void inspect(blocker_t *b, int client_fd, guard_slot_t *slots,
                     int nslots, guard_wait_t *w)
 {
@@ -198,6 +201,8 @@ static void inspect(blocker_t *b, int client_fd, guard_slot_t *slots,
     guard_inspect_req_t req;
 
     memset(&ctx, 0, sizeof(ctx));
+    ctx.listen_fds = test_listen_fds;
+    ctx.nlisten = test_nlisten;
     ctx.slots = slots;
     ctx.nslots = nslots;
     ctx.clk_tck = sysconf(_SC_CLK_TCK);
@@ -327,6 +332,40 @@ START_TEST(stale_connection_numbers_are_not_client)
     slots[2].client_fd = fd;
     inspect(b, -1, slots, 3, &w);
     ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+}
+END_TEST
+
+/* Another worker's slot names a socket that is busy: an accepted one (a
+ * listener's port) is a client's; a connected one (a port of its own) is
+ * a backend's, whose number the slot names from a connection closed
+ * since. */
+START_TEST(other_slots_number_checked_against_listeners)
+{
+    int port, lfd = listener(8, &port), cfd, afd;
+    struct sockaddr_in a;
+    guard_slot_t slots[2];
+    guard_wait_t w;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    cfd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    afd = accept(lfd, NULL, NULL);
+    ck_assert_int_ge(afd, 0);
+    test_listen_fds = &lfd;
+    test_nlisten = 1;
+    memset(slots, 0, sizeof(slots));
+    slots[1].state = GUARD_WS_BUSY;
+    slots[1].client_fd = afd;
+    inspect(start_blocker(B_POLL, afd), -1, slots, 2, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "client");
+    slots[1].client_fd = cfd;
+    inspect(start_blocker(B_POLL, cfd), -1, slots, 2, &w);
+    ck_assert_str_eq(guard_wait_kind_name(w.kind), "backend");
+    test_listen_fds = NULL;
+    test_nlisten = 0;
 }
 END_TEST
 
@@ -766,6 +805,7 @@ Suite *guard_inspect_suite(void)
     tcase_add_test(tc, own_connection_is_client);
     tcase_add_test(tc, other_workers_connection_is_client);
     tcase_add_test(tc, stale_connection_numbers_are_not_client);
+    tcase_add_test(tc, other_slots_number_checked_against_listeners);
     tcase_add_test(tc, sleep_is_sleep);
     tcase_add_test(tc, flock_names_the_file);
     tcase_add_test(tc, odd_file_name_is_escaped);

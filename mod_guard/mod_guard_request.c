@@ -341,6 +341,7 @@ static int in_mod_http2(const char *key)
 static const char *stream_id_var(request_rec *r)
 {
     static const char *volatile key_seen;
+    static volatile int key_looked;   /* dladdr() once a child, at most */
     const apr_array_header_t *a = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
     const char *key = key_seen;
@@ -353,8 +354,11 @@ static const char *stream_id_var(request_rec *r)
     }
     for (i = a->nelts - 1; i >= 0; i--) {
         if (e[i].key && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
-            if (!key && in_mod_http2(e[i].key)) {
-                key_seen = e[i].key;
+            if (!key && !key_looked) {
+                key_looked = 1;
+                if (in_mod_http2(e[i].key)) {
+                    key_seen = e[i].key;
+                }
             }
             return e[i].val;
         }

@@ -154,7 +154,7 @@ def test_prefork_php_crash(make_server, page, sig, codes, func):
     # Every line of it tagged, and a PHP page's frames in it.
     native, php = assert_report_tagged(log, c)
     assert php and c["php_frames"], c
-    named = parent_frames(log, c)
+    named = parent_frames(s, c)
     if func:
         assert any(func in l for l in named[:6]), named
     assert_serving(s)
@@ -205,8 +205,14 @@ def assert_report_tagged(log, c):
     return native, php
 
 
-def parent_frames(log, c):
-    """The parent's named frames of crash c (GRD0506), in order."""
+def parent_frames(server, c):
+    """The parent's named frames of crash c (GRD0506), in order, once the
+    parent has written the last of them: it writes them one by one after
+    its GRD0501 line."""
+    last = "GRD0506: crash %d: #%d " % (c["id"], len(c["frames"]) - 1)
+    wait_for(lambda: last in server.log_text(), 15,
+             what="the parent's last GRD0506 line of crash %d" % c["id"])
+    log = server.log_text()
     lines = re.findall(r"GRD0506: crash %d: (#\d+ .*)$" % c["id"], log, re.M)
     assert [l.split(" ", 1)[0] for l in lines] == \
         ["#%d" % i for i in range(len(c["frames"]))], (lines, c["frames"])
@@ -266,7 +272,7 @@ def test_php_frames_of_deep_ffi_crash(make_server):
                      if f["file"] else
                      "php #%d %s (internal)" % (i, f["function"])
                      for i, f in enumerate(php)], lines
-    assert any("ffi_call" in l for l in parent_frames(s.log_text(), c))
+    assert any("ffi_call" in l for l in parent_frames(s, c))
     assert_serving(s)
 
 
@@ -586,7 +592,7 @@ def test_crash_while_loader_lock_held(make_server, crashtest_so, dlhold_so):
     assert c["time_limit"] is False, c
     assert c["handler_us"] is not None and c["handler_us"] < 1000000, c
     assert "end of report" in "\n".join(report_block(s.log_text(), c))
-    assert any("crashtest_segv" in l for l in parent_frames(s.log_text(), c))
+    assert any("crashtest_segv" in l for l in parent_frames(s, c))
     assert s.count_log(r"GRD0505") == 0
     assert_serving(s)
 

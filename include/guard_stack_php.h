@@ -36,6 +36,8 @@ typedef struct {
     int complete;                 /* reached the outermost frame (a NULL
                                    * prev_execute_data) */
     int line_approx;              /* the top frame's line is approximate */
+    int torn;                     /* every frame was read, but one of them
+                                   * or the top changed meanwhile */
     apr_uint64_t sig;             /* hash of each frame's execute_data, func
                                    * and opline addresses (dummy frames
                                    * too): two walks that agree have the
@@ -59,8 +61,9 @@ const char *guard_php_built_for(void);
  * @return the number of frames (0: no PHP code runs, or max is 0), or -1
  *         when the globals or a frame, its function or one of its names
  *         cannot be read, a pointer is misaligned or outside user space,
- *         a function has no known type, or the chain loops (info->complete
- *         is then 0). A frame whose opline lies outside its code has its
+ *         a function has no known type, the chain loops (info->complete
+ *         is then 0), or a frame or the top changed while it was read
+ *         (info->torn: the frames seen are read again, bottom up). A frame whose opline lies outside its code has its
  *         function's first line and GUARD_PHPF_LINE_APPROX.
  */
 int guard_php_walk(const guard_php_walker_t *wk, guard_php_frame_t *out,

@@ -63,6 +63,10 @@ typedef struct {
     int n;
     int max;
     apr_uint64_t seen[PHP_VISITS];
+    /* What each frame seen held: read again, the other way, at the end. */
+    apr_uint64_t seen_func[PHP_VISITS];
+    apr_uint64_t seen_opline[PHP_VISITS];
+    apr_uint64_t seen_prev[PHP_VISITS];
     int nseen;
     /* A file's frame is named by what calls it, the next frame down: its
      * index, and whether an internal frame came between. */
@@ -390,6 +394,9 @@ static int walk_chain(php_walk_t *w, apr_uint64_t ex)
         sig_mix(w, ex);
         sig_mix(w, ADDR(ed.func));
         sig_mix(w, ADDR(ed.opline));
+        w->seen_func[w->nseen - 1] = ADDR(ed.func);
+        w->seen_opline[w->nseen - 1] = ADDR(ed.opline);
+        w->seen_prev[w->nseen - 1] = ADDR(ed.prev_execute_data);
         /* No function: zend_call_function's dummy frame. */
         if (ed.func && (rc = take_frame(w, &ed)) != 0) {
             return rc;
@@ -397,6 +404,30 @@ static int walk_chain(php_walk_t *w, apr_uint64_t ex)
         ex = ADDR(ed.prev_execute_data);
     }
     return 0;
+}
+
+/* A running thread changes its frames while they are read, top first: the
+ * top frame read early, the caller read late, can make a chain the thread
+ * was never in, and one that comes out the same each time. Every frame seen
+ * is read again from the bottom up, then the globals: 0 when each still
+ * holds what the walk took from it. */
+static int still_there(php_walk_t *w, apr_uint64_t top)
+{
+    zend_execute_data ed;
+    apr_uint64_t now;
+    int i;
+
+    for (i = w->nseen - 1; i >= 0; i--) {
+        if (rd(w, w->seen[i], &ed, sizeof(ed))
+            || ADDR(ed.func) != w->seen_func[i]
+            || ADDR(ed.opline) != w->seen_opline[i]
+            || ADDR(ed.prev_execute_data) != w->seen_prev[i]) {
+            return -1;
+        }
+    }
+    return read_ptr(w, w->wk->eg + offsetof(zend_executor_globals,
+                                            current_execute_data), &now)
+           || now != top ? -1 : 0;
 }
 
 int guard_php_built(void)
@@ -435,6 +466,10 @@ int guard_php_walk(const guard_php_walker_t *wk, guard_php_frame_t *out,
     }
     rc = walk_chain(&w, ex);
     if (rc < 0) {
+        return -1;
+    }
+    if (w.nseen > 0 && still_there(&w, ex)) {
+        info->torn = 1;
         return -1;
     }
     info->complete = rc == 0;

@@ -93,7 +93,7 @@ static int walk_blocked(guard_stacker_t *sk, int thread, pid_t tid,
         apr_int64_t before = run_ns(sk, thread, tid);
 
         n = guard_php_walk(&sk->walker, st->php, depth(sk), info);
-        *read_any |= n >= 0;
+        *read_any |= n >= 0 || info->torn;
         if (n >= 0 && held_still(sk, thread, tid, line, before)) {
             return n;
         }
@@ -114,7 +114,7 @@ static int walk_running(guard_stacker_t *sk, guard_stack_t *st,
     int i, n, m;
 
     n = guard_php_walk(&sk->walker, st->php, depth(sk), info);
-    *read_any |= n >= 0;
+    *read_any |= n >= 0 || info->torn;
     for (i = 1; n >= 0 && i < GUARD_STACK_AGREE; i++) {
         apr_sleep(gaps[(i - 1) % (sizeof(gaps) / sizeof(gaps[0]))]);
         m = guard_php_walk(&sk->walker, again, depth(sk), &other);

@@ -616,7 +616,8 @@ START_TEST(endless_dummy_frames)
     eg->current_execute_data = ed;
     ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 0);
     ck_assert_int_eq(info.complete, 0);
-    ck_assert_uint_le(info.reads, 2 * GUARD_STACK_FRAMES + 3);
+    /* Each frame seen is read twice: going down, and checked going up. */
+    ck_assert_uint_le(info.reads, 2 * (2 * GUARD_STACK_FRAMES + 3));
 }
 END_TEST
 
@@ -737,6 +738,69 @@ START_TEST(signature)
     abc[1]->func = (zend_function *)abc_fn[2];
     ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 4);
     ck_assert(info.sig != sig);
+}
+END_TEST
+
+/* The thread moves while it is read: at the first read of one frame, the
+ * frames or the top change as a running thread changes them. */
+static const void *move_at;
+static void (*move)(void);
+
+static int moving_read(void *baton, apr_uint64_t addr, void *buf,
+                       apr_size_t len)
+{
+    if (move && addr == (apr_uint64_t)(apr_uintptr_t)move_at) {
+        void (*m)(void) = move;
+
+        move = NULL;
+        m();
+    }
+    return mem_read(baton, addr, buf, len);
+}
+
+static void caller_went_on(void)
+{
+    /* {main} is at its next call, and b's frame is the top again. */
+    abc[0]->opline++;
+    eg->current_execute_data = abc[1];
+}
+
+static void top_went_on(void)
+{
+    abc[3]->opline++;
+}
+
+static void frame_reused(void)
+{
+    /* The frame in the middle now holds another function, called from the
+     * same place: the chain above it reads the same. */
+    abc[1]->func = (zend_function *)abc_fn[2];
+}
+
+START_TEST(torn_walks_refused)
+{
+    void (*moves[])(void) = { caller_went_on, top_went_on, frame_reused };
+    int i;
+
+    build_abc();
+    ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 4);
+    ck_assert_int_eq(info.torn, 0);
+    wk.read = moving_read;
+    for (i = 0; i < 3; i++) {
+        build_abc();
+        move_at = abc[0];         /* the bottom: read last going down */
+        move = moves[i];
+        ck_assert_int_eq(walk(GUARD_STACK_FRAMES), -1);
+        ck_assert_msg(move == NULL, "move %d not made", i);
+        ck_assert_int_eq(info.torn, 1);
+    }
+    /* Nothing moves: the same walk as before, not torn. */
+    build_abc();
+    move = NULL;
+    ck_assert_int_eq(walk(GUARD_STACK_FRAMES), 4);
+    ck_assert_int_eq(info.torn, 0);
+    EXPECT(3, "{main}", APP, 30, 0);
+    wk.read = mem_read;
 }
 END_TEST
 
@@ -862,6 +926,7 @@ Suite *guard_stack_php_suite(void)
     tcase_add_test(tc, strings_in_an_arena);
     tcase_add_test(tc, globals_unreadable);
     tcase_add_test(tc, signature);
+    tcase_add_test(tc, torn_walks_refused);
     suite_add_tcase(s, tc);
     tcase_add_test(tl, built_for_this_php);
     tcase_add_test(tl, locate_without_php);

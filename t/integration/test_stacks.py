@@ -450,7 +450,7 @@ def test_spinning_page(make_server):
     loop_lines = marks("stack_spin.php")["loop"]
     first = mark("stack_spin.php", "first")
     main_line = mark("stack_spin.php", "frame:{main}")
-    h = s.hang("/stack_spin.php?s=8")
+    h = s.hang("/stack_spin.php?s=15")
 
     def in_loop(w):
         return (taken(w) and w["php_frames"] and

@@ -178,12 +178,12 @@ void guard_lwfpm_holder(const guard_lockwatch_ctx_t *w,
 }
 
 /* The pool's socket; or, for a pool whose status comes through a unix
- * socket of its own (pm.status_listen), any unix socket: the join's
- * method, URI and start then tell. */
+ * socket of its own (pm.status_listen), any backend socket, unix or TCP:
+ * the pool itself may listen on either, and the join's method, URI and
+ * start then tell. */
 static int on_pool_socket(const guard_fpm_addr_t *a, const char *peer)
 {
-    return guard_fpm_addr_is_peer(a, peer)
-           || (a->unix_path && !strncmp(peer, "unix:", 5));
+    return guard_fpm_addr_is_peer(a, peer) || (a->unix_path && peer[0]);
 }
 
 /* httpd's workers blocked on the pool's socket. */

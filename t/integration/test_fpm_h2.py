@@ -15,8 +15,11 @@ from guardtest import MODULES_DIR
 from h2client import H2Connection
 from test_fpm import (end_sleepers, fpm_worker, fpms, server_for,  # noqa: F401
                       wait_pool)
+from test_fpm_chain import (CHAIN_RE, chain_server, fpm_chain,  # noqa: F401
+                            fpm_worker_serving, pools)
 from test_fpm_cut import wait_cut
 from test_http2 import wait_stream
+from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/sbin/php-fpm8.2"),
                                 reason="php8.2-fpm is not installed")
@@ -66,3 +69,55 @@ def test_h2_stream_joined_to_fpm_worker_and_cut(fpms, make_server):
     finally:
         c.close()
         end_sleepers(s, f, [])
+
+
+
+def h2_pile_up(s, sid, conns):
+    """hang.php holds the session's lock (HTTP/1.1); three waiters of the
+    same session follow as HTTP/2 streams, a connection each, as the
+    demo's clients do."""
+    bh = s.blackhole()
+    hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port))
+    wait_for(lambda: bh.accepted >= 1, 5, what="hang.php on the blackhole")
+    fpm_worker_serving(s, "sid=%s&" % sid)
+    sts = []
+    for i in range(1, 4):
+        conns.append(H2Connection(s.port))
+        sts.append(conns[-1].get("/wait.php?sid=%s&n=%d" % (sid, i)))
+    return bh, hang, sts
+
+
+def test_h2_streams_behind_fpm_waiters(pools, make_server):
+    """The httpd requests behind FPM waiters that came as HTTP/2 streams
+    are named on ?json and in GRD0400, as those of HTTP/1.1 are. (The
+    demo's "unknown" comes from its hidden queries: /pileup.php?n=1, 2 and
+    3 are all "/pileup.php?...", which the join cannot tell apart.)"""
+    f = pools(status_listen=True)
+    s = chain_server(make_server, f, end_holder=False,
+                     more=H2_FPM.format(moddir=MODULES_DIR, timeout=600))
+    conns = []
+    try:
+        bh, hang, sts = h2_pile_up(s, "h2w", conns)
+
+        def joined(j):
+            fw = [w for w in (fpm_chain(j) or {}).get("waiters", [])
+                  if w["fpm"]]
+            return len(fw) == 3 and all(w["httpd_request"] != "unknown"
+                                        for w in fw) and fw
+        fw = wait_for(lambda: joined(s.guard_json()), 5,
+                      what="three FPM waiters and the streams behind them")
+        for w in fw:
+            assert re.match(r"GET /wait\.php\?sid=h2w&n=\d HTTP/2\.0$",
+                            w["httpd_request"]), w
+        line = wait_for(lambda: [x for x in s.log_text().splitlines()
+                                 if re.search(CHAIN_RE, x)], 3,
+                        what="GRD0400")[0]
+        assert len(re.findall(r"\d+: GET /wait\.php\?sid=h2w&n=\d \(pid",
+                              line)) == 3, line
+        bh.release()
+        for st in sts:
+            assert st.done.wait(10), st.path
+            assert st.status == 200, st.status
+    finally:
+        for conn in conns:
+            conn.close()

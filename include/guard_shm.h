@@ -10,6 +10,7 @@
 
 #include <apr.h>
 #include <apr_time.h>
+#include "guard_lock_sess.h"
 #include "guard_stack.h"
 
 #define GUARD_SHM_MAGIC    0x67647231u
@@ -163,6 +164,9 @@ typedef struct {
      * (the crash handler names it, "finished"); 0 otherwise. Only the
      * worker thread itself reads it. */
     apr_time_t done_req_start;
+    /* The request's session file in a GuardLockWatch directory httpd's
+     * user cannot list, stat()ed by name at request start (ino 0: none). */
+    guard_sess_t sess;
 
     /* Written by the watchdog thread of the same child, under wseq. */
     apr_uint32_t wseq;

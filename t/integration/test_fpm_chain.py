@@ -13,6 +13,7 @@ import os
 import pwd
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 
@@ -54,17 +55,24 @@ CHAIN_RE = r"\[guard:warn\].* GRD0400: lock wait: "
 def pools(fpms):  # noqa: F811
     """pools(user, dumpable, status_listen): a started FPM pool of user
     (pm static, 4 workers) whose sessions are in a directory of that user
-    which httpd's user can list; process.dumpable = yes when dumpable; its
-    status on a socket of its own (pm.status_listen) when status_listen."""
+    which httpd's user can list (root's, mode 1733 as Debian's when
+    debian); process.dumpable = yes when dumpable; its status on a socket
+    of its own (pm.status_listen) when status_listen."""
     dirs = []
 
     def make(user="www-data", dumpable=False, status_listen=False,
-             listen="unix"):
+             listen="unix", debian=False):
         sessions = tempfile.mkdtemp(prefix="guardtest-fpmsess-")
         dirs.append(sessions)
         pw = pwd.getpwnam(user)
-        os.chown(sessions, pw.pw_uid, pw.pw_gid)
-        os.chmod(sessions, 0o755)
+        if debian:
+            # Debian's /var/lib/php/sessions: root's, 1733: httpd's user
+            # may search it, not list it.
+            os.chown(sessions, 0, 0)
+            os.chmod(sessions, 0o1733)
+        else:
+            os.chown(sessions, pw.pw_uid, pw.pw_gid)
+            os.chmod(sessions, 0o755)
         extra = "php_admin_value[session.save_path] = %s\n" % sessions
         if user != "www-data":
             extra += "user = %s\ngroup = %s\n" % (
@@ -92,6 +100,10 @@ def chain_server(make_server, f, end_holder, mpm="event", more=""):
     s.add_page("wait.php", WAIT_PHP)
     s.add_page("hello.php", HELLO_PHP)
     s.expect_log(r"\[proxy_fcgi:error\]|\[proxy:error\]")
+    if mpm == "worker":
+        # The pile-up holds 7 of worker's 8 threads; the pages' polls may
+        # take the last.
+        s.expect_log(r"AH00286: server reached MaxRequestWorkers")
     wait_pool(s, lambda p: p["read"] == "ok", "first read")
     return s
 
@@ -106,16 +118,19 @@ def fpm_worker_serving(s, uri_part):
     return [w["pid"] for w in p["workers"] if uri_part in w["uri"]][0]
 
 
-def pile_up(s, f, sid):
-    """hang.php holds the session's lock; then five waiters and hello.php.
-    Returns (blackhole, hang, holder pid, waiters, hello, the time the
-    waiters were sent)."""
+def pile_up(s, f, sid, cookie=False):
+    """hang.php holds the session's lock; then five waiters and hello.php;
+    with cookie, each of the session's requests also says its id as PHP's
+    session cookie does. Returns (blackhole, hang, holder pid, waiters,
+    hello, the time the waiters were sent)."""
+    kw = {"headers": {"Cookie": "theme=dark; PHPSESSID=%s" % sid}} \
+        if cookie else {}
     bh = s.blackhole()
-    hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port))
+    hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port), **kw)
     wait_for(lambda: bh.accepted >= 1, 5, what="hang.php on the blackhole")
     holder = fpm_worker_serving(s, "sid=%s&" % sid)
     t0 = time.monotonic()
-    waiters = [s.hang("/wait.php?sid=%s&n=%d" % (sid, i))
+    waiters = [s.hang("/wait.php?sid=%s&n=%d" % (sid, i), **kw)
                for i in range(1, 6)]
     hello = s.hang("/hello.php")
     return bh, hang, holder, waiters, hello, t0
@@ -191,6 +206,63 @@ def test_chain_named_across_the_boundary(pools, make_server, mpm, listen):
         answered(w, b"ok ")
     answered(hello, b"hello")
     assert h["pid"] in f.workers()      # never ended
+
+
+@pytest.mark.parametrize("mpm,listen", MPM_LISTEN)
+def fnv1a(text):
+    h = 2166136261
+    for c in text.encode():
+        h = ((h ^ c) * 16777619) & 0xffffffff
+    return h
+
+
+def test_chain_named_on_an_unlisted_save_path(pools, make_server):
+    """Debian's session.save_path (root's, 1733): httpd's user cannot list
+    it, so the lock's inode is not found among its entries; the session
+    file of a waiting request's PHPSESSID cookie, stat()ed by name at its
+    start, is. The chain is named, its file shown by the id's hash only."""
+    f = pools(status_listen=True, debian=True)
+    # What httpd's user has: search, not read.
+    assert subprocess.run(["setpriv", "--reuid", guardtest.RUN_USER,
+                           "--regid", guardtest.RUN_USER, "--clear-groups",
+                           "ls", f.sessions],
+                          capture_output=True).returncode != 0
+    s = chain_server(make_server, f, end_holder=False)
+    sid = "deb1a2b3c4d5e6f7"
+    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, sid, cookie=True)
+    c = chain_named(s, t0)
+    shown = "%s/sess_#%08x" % (f.sessions, fnv1a(sid))
+    assert c["path"] == shown, c
+    assert c["holder"]["pid"] == holder, c
+    line = wait_for(lambda: [x for x in s.log_text().splitlines()
+                             if re.search(CHAIN_RE, x)], 3,
+                    what="GRD0400")[0]
+    # The id is the query's here (GuardStatusShowQuery On); the file's
+    # name, never.
+    assert shown in line and "sess_" + sid not in line, line
+    assert "held by FPM worker pid %d" % holder in line, line
+    assert "sess_" + sid not in s.guard_get().text
+    bh.release()
+    for w in waiters:
+        answered(w, b"ok ")
+    answered(hello, b"hello")
+
+
+def test_unlisted_save_path_without_cookie_is_not_named(pools, make_server):
+    """The same pile-up, the id only in the query: nothing names the file,
+    and no chain is claimed for an unknown file (a wrong rule could end
+    the wrong process)."""
+    f = pools(status_listen=True, debian=True)
+    s = chain_server(make_server, f, end_holder=True)
+    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, "nocookie1")
+    time.sleep(DURATION + 1.0 * TIME_SCALE)
+    assert fpm_chain(s.guard_json()) is None
+    assert s.count_log(CHAIN_RE) == 0 and s.count_log("GRD0407") == 0
+    assert holder in f.workers()
+    bh.release()
+    for w in waiters:
+        answered(w, b"ok ")
+    answered(hello, b"hello")
 
 
 @pytest.mark.parametrize("mpm,listen", MPM_LISTEN)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Session files of GuardLockWatch directories that httpd's user cannot
- * list, known by name from requests' session cookies (guard_lock_sess.h).
- * httpd glue.
+ * What a request start keeps for the FPM joins where a GuardFpmStatus
+ * pool is set: its query's hash, and its session file in a GuardLockWatch
+ * directory httpd's user cannot list, known by name from its session
+ * cookie (guard_lock_sess.h). httpd glue.
  */
 #ifndef MOD_GUARD_FPM_SESS_H
 #define MOD_GUARD_FPM_SESS_H
@@ -17,6 +18,13 @@
  * watched with a GuardFpmStatus pool.
  */
 void guard_fpm_sess_note(request_rec *r, guard_sess_t *out);
+
+/**
+ * At request start: the hash of r's query (guard_fpm_query_hash), which
+ * joins it to the FPM worker serving it when the query is hidden; 0 where
+ * no GuardFpmStatus pool is set or r has none.
+ */
+apr_uint32_t guard_fpm_query_of(request_rec *r);
 
 /** Which directories those are, found once in each child. */
 void guard_fpm_sess_register_hooks(apr_pool_t *p);

@@ -56,6 +56,7 @@ void guard_behind_join(const guard_fpm_pool_t *rec, const guard_slot_t *s,
     memset(&w, 0, sizeof(w));
     w.method = s->req.method;
     w.uri = s->req.uri;
+    w.query_hash = s->query_hash;
     w.req_start = s->req_start;
     guard_fpm_join(rec->procs, (int)rec->counts.nprocs, rec->last_ok, &w, 1);
     b->candidates = w.ambiguous ? 2 : w.fpm >= 0;
@@ -243,7 +244,8 @@ static int count_others(const guard_shm_t *shm, const guard_slot_t *s,
         o.req.uri[sizeof(o.req.uri) - 1] = '\0';
         n += !strcmp(o.wait.peer, peer)
              && !strcmp(o.req.method, s->req.method)
-             && !strcmp(o.req.uri, s->req.uri);
+             && !strcmp(o.req.uri, s->req.uri)
+             && o.query_hash == s->query_hash;
     }
     return n;
 }

@@ -255,6 +255,7 @@ static int on_socket(const guard_lockwatch_ctx_t *w,
             b[n].req_start = s.req_start;
             jw[n].method = b[n].method;
             jw[n].uri = b[n].uri;
+            jw[n].query_hash = s.query_hash;
             jw[n].req_start = s.req_start;
             n++;
         }

@@ -18,6 +18,7 @@
 #include "http_log.h"
 #include "apr_tables.h"
 #include "guard_lock_rule.h"
+#include "guard_fpm.h"
 #include "guard_log.h"
 #include "guard_shm.h"
 #include "mod_guard.h"
@@ -27,6 +28,7 @@
 APLOG_USE_MODULE(guard);
 
 static const guard_lock_rules_t *rules;
+static int have_pools;
 static int unlisted[GUARD_LOCK_RULES];
 static int nunlisted;
 
@@ -56,7 +58,8 @@ static void sess_child_init(apr_pool_t *pchild, server_rec *s)
 
     nunlisted = 0;
     rules = guard_conf_lock_rules(s);
-    if (!rules || !guard_conf_fpm(s, &npools) || npools <= 0) {
+    have_pools = guard_conf_fpm(s, &npools) && npools > 0;
+    if (!rules || !have_pools) {
         return;
     }
     for (i = 0; i < rules->n; i++) {
@@ -100,6 +103,12 @@ void guard_fpm_sess_note(request_rec *r, guard_sess_t *out)
             return;
         }
     }
+}
+
+apr_uint32_t guard_fpm_query_of(request_rec *r)
+{
+    return have_pools && r->args
+           ? guard_fpm_query_hash(r->args, strlen(r->args)) : 0;
 }
 
 void guard_fpm_sess_register_hooks(apr_pool_t *p)

@@ -213,6 +213,7 @@ static int guard_post_read_request(request_rec *r)
     guard_watch_t *w;
     guard_req_conf_t rc;
     guard_sess_t sess;
+    apr_uint32_t qhash;
 
     if (r->main || r->prev || !(s = guard_glue_thread_enter(r->connection))) {
         return DECLINED;
@@ -226,6 +227,7 @@ static int guard_post_read_request(request_rec *r)
     }
     guard_conf_request(r, &rc);
     guard_fpm_sess_note(r, &sess);
+    qhash = guard_fpm_query_of(r);
     guard_seq_write_begin(&s->seq);
     if (!r->connection->master && mpm_async) {
         s->client_fd = client_fd_of(r->connection);
@@ -240,6 +242,7 @@ static int guard_post_read_request(request_rec *r)
     s->state = GUARD_WS_BUSY;
     s->done_req_start = 0;
     s->sess = sess;
+    s->query_hash = qhash;
     guard_seq_write_end(&s->seq);
     if ((w = guard_glue_watch()) != NULL) {
         guard_watch_request_started(w);

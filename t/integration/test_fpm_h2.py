@@ -74,27 +74,28 @@ def test_h2_stream_joined_to_fpm_worker_and_cut(fpms, make_server):
 
 def h2_pile_up(s, sid, conns):
     """hang.php holds the session's lock (HTTP/1.1); three waiters of the
-    same session follow as HTTP/2 streams, a connection each, as the
-    demo's clients do."""
+    same session follow as HTTP/2 streams of one connection (stream ids
+    tell their rows apart)."""
     bh = s.blackhole()
     hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port))
     wait_for(lambda: bh.accepted >= 1, 5, what="hang.php on the blackhole")
     fpm_worker_serving(s, "sid=%s&" % sid)
-    sts = []
-    for i in range(1, 4):
-        conns.append(H2Connection(s.port))
-        sts.append(conns[-1].get("/wait.php?sid=%s&n=%d" % (sid, i)))
+    conns.append(H2Connection(s.port))
+    sts = [conns[0].get("/wait.php?sid=%s&n=%d" % (sid, i))
+           for i in range(1, 4)]
     return bh, hang, sts
 
 
 def test_h2_streams_behind_fpm_waiters(pools, make_server):
-    """The httpd requests behind FPM waiters that came as HTTP/2 streams
-    are named on ?json and in GRD0400, as those of HTTP/1.1 are. (The
-    demo's "unknown" comes from its hidden queries: /pileup.php?n=1, 2 and
-    3 are all "/pileup.php?...", which the join cannot tell apart.)"""
+    """The demo's pile-up: the httpd requests behind FPM waiters came as
+    HTTP/2 streams, their queries hidden (GuardStatusShowQuery Off, the
+    default). All three are "/wait.php?...", which the path could not
+    tell apart ("unknown"); each request's query hash does: they are
+    named on ?json and in GRD0400."""
     f = pools(status_listen=True)
     s = chain_server(make_server, f, end_holder=False,
-                     more=H2_FPM.format(moddir=MODULES_DIR, timeout=600))
+                     more=H2_FPM.format(moddir=MODULES_DIR, timeout=600)
+                     + "GuardStatusShowQuery Off\n")
     conns = []
     try:
         bh, hang, sts = h2_pile_up(s, "h2w", conns)
@@ -106,13 +107,18 @@ def test_h2_streams_behind_fpm_waiters(pools, make_server):
                                         for w in fw) and fw
         fw = wait_for(lambda: joined(s.guard_json()), 5,
                       what="three FPM waiters and the streams behind them")
-        for w in fw:
-            assert re.match(r"GET /wait\.php\?sid=h2w&n=\d HTTP/2\.0$",
-                            w["httpd_request"]), w
+        by_pid = dict((w["pid"], w) for w in fw)
+        for i, st in enumerate(sts):
+            # The FPM worker serving ?n=i+1 and the stream that asked it.
+            w = by_pid[fpm_worker_serving(s, "n=%d" % (i + 1))]
+            row = wait_stream(s, st)
+            assert w["httpd_request"] == "GET /wait.php?... HTTP/2.0", w
+            assert (w["httpd_worker"]["pid"], w["httpd_worker"]["tid"]) \
+                == (row["pid"], row["tid"]), (w, row)
         line = wait_for(lambda: [x for x in s.log_text().splitlines()
                                  if re.search(CHAIN_RE, x)], 3,
                         what="GRD0400")[0]
-        assert len(re.findall(r"\d+: GET /wait\.php\?sid=h2w&n=\d \(pid",
+        assert len(re.findall(r"\d+: GET /wait\.php\?\.\.\. \(pid",
                               line)) == 3, line
         bh.release()
         for st in sts:

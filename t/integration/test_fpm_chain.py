@@ -28,6 +28,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists("/usr/sbin/php-fpm8.2"),
                                 reason="php8.2-fpm is not installed")
 
 DURATION = 1.0
+CUT_AFTER = 2       # GuardBackendTimeout of hang.php, where a test sets it
 # Requirement: named within the rule's duration + 250 ms.
 NAMED_WITHIN = DURATION + 0.25 * TIME_SCALE
 
@@ -220,14 +221,18 @@ def test_chain_named_on_an_unlisted_save_path(pools, make_server):
     """Debian's session.save_path (root's, 1733): httpd's user cannot list
     it, so the lock's inode is not found among its entries; the session
     file of a waiting request's PHPSESSID cookie, stat()ed by name at its
-    start, is. The chain is named, its file shown by the id's hash only."""
+    start, is. The chain is named, its file shown by the id's hash only;
+    the cut of hang.php's FPM socket (GRD0300) says the FPM worker behind
+    it holds that watched lock."""
     f = pools(status_listen=True, debian=True)
     # What httpd's user has: search, not read.
     assert subprocess.run(["setpriv", "--reuid", guardtest.RUN_USER,
                            "--regid", guardtest.RUN_USER, "--clear-groups",
                            "ls", f.sessions],
                           capture_output=True).returncode != 0
-    s = chain_server(make_server, f, end_holder=False)
+    s = chain_server(make_server, f, end_holder=False,
+                     more="<Location /hang.php>\nGuardBackendTimeout "
+                     "%ds\n</Location>" % CUT_AFTER)
     sid = "deb1a2b3c4d5e6f7"
     bh, hang, holder, waiters, hello, t0 = pile_up(s, f, sid, cookie=True)
     c = chain_named(s, t0)
@@ -242,6 +247,12 @@ def test_chain_named_on_an_unlisted_save_path(pools, make_server):
     assert shown in line and "sess_" + sid not in line, line
     assert "held by FPM worker pid %d" % holder in line, line
     assert "sess_" + sid not in s.guard_get().text
+    cut = wait_for(lambda: [x for x in s.log_text().splitlines()
+                            if "GRD0300: backend cut" in x], CUT_AFTER + 3,
+                   what="GRD0300 of hang.php")[0]
+    assert re.search(r"FPM worker %d of pool guardtest serves it .* holds "
+                     r"watched lock %s \(flock, \d waiting\)$"
+                     % (holder, re.escape(shown)), cut), cut
     bh.release()
     for w in waiters:
         answered(w, b"ok ")

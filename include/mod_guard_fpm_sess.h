@@ -12,7 +12,8 @@
 #include "guard_lock_sess.h"
 
 /**
- * At request start: the session file of r's PHPSESSID cookie in a
+ * At request start: the session file of r's PHPSESSID cookie (or the
+ * rule's cookie=) in a
  * GuardLockWatch directory this child cannot list (stat() by name), or
  * out->ino 0. One test and nothing more where no such directory is
  * watched with a GuardFpmStatus pool.

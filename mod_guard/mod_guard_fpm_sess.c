@@ -70,9 +70,10 @@ static void sess_child_init(apr_pool_t *pchild, server_rec *s)
     if (nunlisted) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, GRD_LOCK_SESS
                      ": GuardLockWatch %s: its directory cannot be listed "
-                     "by httpd's user; session files are found by the "
-                     GUARD_SESS_COOKIE " cookie of requests",
-                     rules->rule[unlisted[0]].pattern);
+                     "by httpd's user; session files are found by the %s "
+                     "cookie of requests", rules->rule[unlisted[0]].pattern,
+                     rules->rule[unlisted[0]].cookie[0]
+                     ? rules->rule[unlisted[0]].cookie : GUARD_SESS_COOKIE);
     }
 }
 
@@ -85,16 +86,16 @@ void guard_fpm_sess_note(request_rec *r, guard_sess_t *out)
     int i;
 
     out->ino = 0;
-    if (!nunlisted
-        || !(cookie = apr_table_get(r->headers_in, "Cookie"))
-        || !(n = guard_sess_cookie(cookie, GUARD_SESS_COOKIE, &id))
-        || !guard_sess_id_ok(id, n)) {
+    if (!nunlisted || !(cookie = apr_table_get(r->headers_in, "Cookie"))) {
         return;
     }
     for (i = 0; i < nunlisted; i++) {
-        const char *pattern = rules->rule[unlisted[i]].pattern;
+        const guard_lock_rule_t *rule = &rules->rule[unlisted[i]];
 
-        if (guard_sess_path(pattern, id, n, path, sizeof(path))
+        if ((n = guard_sess_cookie(cookie, rule->cookie[0] ? rule->cookie
+                                           : GUARD_SESS_COOKIE, &id))
+            && guard_sess_id_ok(id, n)
+            && guard_sess_path(rule->pattern, id, n, path, sizeof(path))
             && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
             out->dev = guard_dev_make(major(st.st_dev), minor(st.st_dev));
             out->ino = (apr_uint64_t)st.st_ino;

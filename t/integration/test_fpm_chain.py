@@ -62,7 +62,7 @@ def pools(fpms):  # noqa: F811
     dirs = []
 
     def make(user="www-data", dumpable=False, status_listen=False,
-             listen="unix", debian=False):
+             listen="unix", debian=False, more=""):
         sessions = tempfile.mkdtemp(prefix="guardtest-fpmsess-")
         dirs.append(sessions)
         pw = pwd.getpwnam(user)
@@ -74,7 +74,8 @@ def pools(fpms):  # noqa: F811
         else:
             os.chown(sessions, pw.pw_uid, pw.pw_gid)
             os.chmod(sessions, 0o755)
-        extra = "php_admin_value[session.save_path] = %s\n" % sessions
+        extra = "php_admin_value[session.save_path] = %s\n%s" % (
+            sessions, more)
         if user != "www-data":
             extra += "user = %s\ngroup = %s\n" % (
                 user, grp.getgrgid(pw.pw_gid).gr_name)
@@ -89,12 +90,15 @@ def pools(fpms):  # noqa: F811
         shutil.rmtree(d, ignore_errors=True)
 
 
-def chain_server(make_server, f, end_holder, mpm="event", more=""):
+def chain_server(make_server, f, end_holder, mpm="event", more="",
+                 rule_more=""):
     """mpm (event by default) + mod_proxy_fcgi in front of f; its status
     read through pm.status_listen when f has one (answered when the pool
-    is full), else through the pool's own socket."""
-    more += "\nGuardLockWatch %s/sess_* %ds%s" % (
-        f.sessions, int(DURATION), " end-holder" if end_holder else "")
+    is full), else through the pool's own socket. rule_more: more words
+    of the GuardLockWatch rule."""
+    more += "\nGuardLockWatch %s/sess_* %ds%s%s" % (
+        f.sessions, int(DURATION), " end-holder" if end_holder else "",
+        rule_more)
     status = ["unix:" + f.status_sock] if f.status_sock else None
     s = server_for(make_server, f, mpm, status=status, more=more)
     s.add_page("hang.php", HANG_PHP)
@@ -119,12 +123,12 @@ def fpm_worker_serving(s, uri_part):
     return [w["pid"] for w in p["workers"] if uri_part in w["uri"]][0]
 
 
-def pile_up(s, f, sid, cookie=False):
+def pile_up(s, f, sid, cookie=None):
     """hang.php holds the session's lock; then five waiters and hello.php;
-    with cookie, each of the session's requests also says its id as PHP's
-    session cookie does. Returns (blackhole, hang, holder pid, waiters,
-    hello, the time the waiters were sent)."""
-    kw = {"headers": {"Cookie": "theme=dark; PHPSESSID=%s" % sid}} \
+    with cookie (a cookie's name), each of the session's requests also
+    says its id as PHP's session cookie does. Returns (blackhole, hang,
+    holder pid, waiters, hello, the time the waiters were sent)."""
+    kw = {"headers": {"Cookie": "theme=dark; %s=%s" % (cookie, sid)}} \
         if cookie else {}
     bh = s.blackhole()
     hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port), **kw)
@@ -217,14 +221,18 @@ def fnv1a(text):
     return h
 
 
-def test_chain_named_on_an_unlisted_save_path(pools, make_server):
+# PHP's default session.name; another, named by the rule's cookie=.
+@pytest.mark.parametrize("cookie", ["PHPSESSID", "MYAPP_SID"])
+def test_chain_named_on_an_unlisted_save_path(pools, make_server, cookie):
     """Debian's session.save_path (root's, 1733): httpd's user cannot list
     it, so the lock's inode is not found among its entries; the session
     file of a waiting request's PHPSESSID cookie, stat()ed by name at its
     start, is. The chain is named, its file shown by the id's hash only;
     the cut of hang.php's FPM socket (GRD0300) says the FPM worker behind
     it holds that watched lock."""
-    f = pools(status_listen=True, debian=True)
+    named = cookie != "PHPSESSID"
+    f = pools(status_listen=True, debian=True,
+              more="php_admin_value[session.name] = %s\n" % cookie)
     # What httpd's user has: search, not read.
     assert subprocess.run(["setpriv", "--reuid", guardtest.RUN_USER,
                            "--regid", guardtest.RUN_USER, "--clear-groups",
@@ -232,10 +240,15 @@ def test_chain_named_on_an_unlisted_save_path(pools, make_server):
                           capture_output=True).returncode != 0
     s = chain_server(make_server, f, end_holder=False,
                      more="<Location /hang.php>\nGuardBackendTimeout "
-                     "%ds\n</Location>" % CUT_AFTER)
+                     "%ds\n</Location>" % CUT_AFTER,
+                     rule_more=" cookie=%s" % cookie if named else "")
     sid = "deb1a2b3c4d5e6f7"
-    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, sid, cookie=True)
+    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, sid, cookie=cookie)
     c = chain_named(s, t0)
+    assert s.count_log(r"\[guard:debug\].* GRD0409: GuardLockWatch %s/sess_\*"
+                       r": its directory cannot be listed by httpd's user; "
+                       r"session files are found by the %s cookie"
+                       % (re.escape(f.sessions), cookie)) >= 1
     shown = "%s/sess_#%08x" % (f.sessions, fnv1a(sid))
     assert c["path"] == shown, c
     assert c["holder"]["pid"] == holder, c
@@ -260,12 +273,14 @@ def test_chain_named_on_an_unlisted_save_path(pools, make_server):
 
 
 def test_unlisted_save_path_without_cookie_is_not_named(pools, make_server):
-    """The same pile-up, the id only in the query: nothing names the file,
+    """The same pile-up, the id in the query and in a cookie of another
+    name than the rule's (PHPSESSID by default): nothing names the file,
     and no chain is claimed for an unknown file (a wrong rule could end
     the wrong process)."""
     f = pools(status_listen=True, debian=True)
     s = chain_server(make_server, f, end_holder=True)
-    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, "nocookie1")
+    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, "nocookie1",
+                                                   cookie="OTHER_SID")
     time.sleep(DURATION + 1.0 * TIME_SCALE)
     assert fpm_chain(s.guard_json()) is None
     assert s.count_log(CHAIN_RE) == 0 and s.count_log("GRD0407") == 0

@@ -151,16 +151,22 @@ int guard_fpm_proc_stuck(const guard_fpm_proc_t *w,
 /** What an httpd worker waiting on the pool's socket is, for the join. */
 typedef struct {
     const char *method;
-    const char *uri;              /* "?..." as query: the query unknown */
+    const char *uri;              /* "?..." as query: the query hidden */
+    apr_uint32_t query_hash;      /* the hidden query's hash; 0 unknown */
     apr_time_t req_start;
     int fpm;                      /* out: index in procs; -1 none */
     int ambiguous;                /* out: more than one FPM worker fits, or
                                    * this one fits another waiter too */
 } guard_fpm_waiter_t;
 
+/** A query's hash (n bytes of q, FNV-1a), never 0: what a request whose
+ * query is hidden keeps of it for the join. */
+apr_uint32_t guard_fpm_query_hash(const char *q, apr_size_t n);
+
 /**
  * Join each waiter to the FPM worker serving its request: running, same
- * method and URI (the path alone when the waiter's query is hidden), and
+ * method and URI (when the waiter's query is hidden: the path, and the
+ * query's hash where the waiter has one), and
  * started (read time - duration) no earlier than the waiter's request less
  * GUARD_FPM_JOIN_SLACK. One candidate, claimed by no other waiter: joined;
  * more: ambiguous. read_at: when the status was read.

@@ -111,6 +111,14 @@ void guard_lockfpm_date(guard_lockfpm_t *f, guard_lockfpm_seen_t *seen,
 void guard_lockfpm_paths(guard_lockfpm_t *f, const guard_lock_rules_t *r,
                          apr_time_t before, guard_lockfpm_seen_t *seen);
 
+/**
+ * Lock i's file known another way (a request's session file, stat()ed
+ * by name where its directory cannot be listed): its rule and the path
+ * shown, kept in seen as guard_lockfpm_paths keeps what it finds.
+ */
+void guard_lockfpm_named(guard_lockfpm_t *f, int i, int rule,
+                         const char *path, guard_lockfpm_seen_t *seen);
+
 /** One worker's record, copied under its pool's seq. @return 0 if gone */
 int guard_lockfpm_proc(const guard_fpm_pool_t *pool, apr_int32_t pid,
                        guard_fpm_proc_t *out, apr_time_t *read_at);

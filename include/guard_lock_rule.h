@@ -13,12 +13,16 @@
 #define GUARD_LOCK_RULES        16
 #define GUARD_LOCK_PATTERN_LEN  256
 #define GUARD_LOCK_DEFAULT_THRESHOLD apr_time_from_sec(1)
+#define GUARD_LOCK_COOKIE_LEN   64
 
 typedef struct {
     char pattern[GUARD_LOCK_PATTERN_LEN];
     apr_interval_time_t threshold;
     int cut_holder;
     int end_holder;               /* SIGTERM to an FPM worker holder */
+    /* cookie=: the name of the session cookie whose id names a file of
+     * the pattern where its directory cannot be listed; "" PHPSESSID */
+    char cookie[GUARD_LOCK_COOKIE_LEN];
 } guard_lock_rule_t;
 
 typedef struct {

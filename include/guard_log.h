@@ -52,6 +52,7 @@
 #define GRD_LOCK_OFD      "GRD0406"
 #define GRD_LOCK_END      "GRD0407"
 #define GRD_LOCK_END_NOT  "GRD0408"
+#define GRD_LOCK_SESS     "GRD0409"
 
 /* Crashes. */
 #define GRD_CRASH         "GRD0500"

@@ -10,6 +10,7 @@
 
 #include <apr.h>
 #include <apr_time.h>
+#include "guard_lock_sess.h"
 #include "guard_stack.h"
 
 #define GUARD_SHM_MAGIC    0x67647231u
@@ -157,12 +158,18 @@ typedef struct {
     apr_int64_t conn_id;          /* c->id of the connection served; for a
                                    * stream, its client connection's */
     apr_int32_t stream_id;        /* HTTP/2 stream of the request; 0 none */
-    apr_uint32_t pad3;
+    apr_uint32_t query_hash;      /* guard_fpm_query_hash of the request's
+                                   * query where a GuardFpmStatus pool is
+                                   * set: the join's when it is hidden;
+                                   * 0 none */
     guard_req_t req;
     /* req_start of the request just logged while its pool's cleanups run
      * (the crash handler names it, "finished"); 0 otherwise. Only the
      * worker thread itself reads it. */
     apr_time_t done_req_start;
+    /* The request's session file in a GuardLockWatch directory httpd's
+     * user cannot list, stat()ed by name at request start (ino 0: none). */
+    guard_sess_t sess;
 
     /* Written by the watchdog thread of the same child, under wseq. */
     apr_uint32_t wseq;

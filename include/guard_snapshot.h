@@ -56,6 +56,7 @@ typedef struct {
     apr_int64_t conn_id;
     apr_int32_t client_fd;        /* a stream's: its connection's socket */
     apr_int32_t stream_id;
+    apr_uint32_t query_hash;      /* the FPM join's (guard_slot_t) */
     guard_req_t req;
     guard_wait_t wait;
 } guard_slot_view_t;

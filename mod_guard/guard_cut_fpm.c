@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 #include "guard_cut_fpm.h"
 #include "guard_lines.h"
+#include "guard_lock_sess.h"
 #include "guard_reqcopy.h"
 
 /* Entries of one rule's directory looked at, at most. */
@@ -56,6 +57,7 @@ void guard_behind_join(const guard_fpm_pool_t *rec, const guard_slot_t *s,
     memset(&w, 0, sizeof(w));
     w.method = s->req.method;
     w.uri = s->req.uri;
+    w.query_hash = s->query_hash;
     w.req_start = s->req_start;
     guard_fpm_join(rec->procs, (int)rec->counts.nprocs, rec->last_ok, &w, 1);
     b->candidates = w.ambiguous ? 2 : w.fpm >= 0;
@@ -221,6 +223,44 @@ void guard_held_locks_watched(guard_behind_t *b,
     }
 }
 
+/* Held lock k on the session file of slot live's request, which its
+ * worker stat()ed by name: its path as shown, 1. */
+static int sess_of(const guard_slot_t *live, const guard_lock_rules_t *rules,
+                   guard_behind_t *b, int k)
+{
+    guard_slot_t o;
+
+    if (!guard_slot_read(live, &o) || o.sess.ino != b->locks.held[k].ino
+        || o.sess.dev != b->locks.held[k].dev || o.sess.rule < 0
+        || o.sess.rule >= rules->n) {
+        return 0;
+    }
+    guard_sess_shown(rules->rule[o.sess.rule].pattern, o.sess.id_hash,
+                     b->path, sizeof(b->path));
+    return 1;
+}
+
+/* Where a rule's directory could not be listed: a held lock on the
+ * session file of a request in flight (guard_fpm_sess_note). */
+static void watched_by_sess(const guard_shm_t *shm,
+                            const guard_lock_rules_t *rules,
+                            guard_behind_t *b)
+{
+    int i, k, all = shm ? shm->server_limit * shm->thread_limit : 0;
+
+    for (i = 0; i < all && b->watched < 0; i++) {
+        const guard_slot_t *live = guard_shm_slot_at(shm, i);
+        apr_uint64_t ino = live ? __atomic_load_n(&live->sess.ino,
+                                                  __ATOMIC_RELAXED) : 0;
+
+        for (k = 0; ino && k < b->locks.nheld && b->watched < 0; k++) {
+            if (b->locks.held[k].ino == ino && sess_of(live, rules, b, k)) {
+                b->watched = k;
+            }
+        }
+    }
+}
+
 /* Other httpd workers, of any child, that wait on the same socket peer
  * for the same method and URI: one FPM worker could be serving either. */
 static int count_others(const guard_shm_t *shm, const guard_slot_t *s,
@@ -243,7 +283,8 @@ static int count_others(const guard_shm_t *shm, const guard_slot_t *s,
         o.req.uri[sizeof(o.req.uri) - 1] = '\0';
         n += !strcmp(o.wait.peer, peer)
              && !strcmp(o.req.method, s->req.method)
-             && !strcmp(o.req.uri, s->req.uri);
+             && !strcmp(o.req.uri, s->req.uri)
+             && o.query_hash == s->query_hash;
     }
     return n;
 }
@@ -305,6 +346,9 @@ void guard_cut_fpm_behind(guard_cut_fpm_t *x, const guard_shm_t *shm,
                                 : "/proc/locks", &b->locks);
     if (!b->locks_errno && b->locks.nheld) {
         guard_held_locks_watched(b, rules);
+        if (b->watched < 0 && b->list_errno) {
+            watched_by_sess(shm, rules, b);
+        }
     }
 }
 

@@ -222,16 +222,34 @@ int guard_fpm_proc_stuck(const guard_fpm_proc_t *w,
     return busy(w) && w->duration_us > threshold;
 }
 
+apr_uint32_t guard_fpm_query_hash(const char *q, apr_size_t n)
+{
+    apr_uint32_t h = 2166136261u;
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ (unsigned char)q[i]) * 16777619u;
+    }
+    return h ? h : 1;
+}
+
 /* The waiter's URI against FPM's: whole, or up to the '?' when the
- * waiter's query is hidden ("?..."). */
-static int same_uri(const char *mine, const char *fpm)
+ * waiter's query is hidden ("?..."), and then its query by its hash when
+ * it has one. */
+static int same_uri(const char *mine, apr_uint32_t qhash, const char *fpm)
 {
     const char *q = strchr(mine, '?');
 
     if (q && !strcmp(q, "?...")) {
         apr_size_t n = (apr_size_t)(q - mine);
 
-        return !strncmp(mine, fpm, n) && (fpm[n] == '?' || !fpm[n]);
+        if (strncmp(mine, fpm, n) != 0 || (fpm[n] != '?' && fpm[n])) {
+            return 0;
+        }
+        return !qhash || (fpm[n] == '?'
+                          && guard_fpm_query_hash(fpm + n + 1,
+                                                  strlen(fpm + n + 1))
+                             == qhash);
     }
     return !strcmp(mine, fpm);
 }
@@ -242,7 +260,7 @@ static int fits(const guard_fpm_proc_t *w, apr_time_t read_at,
     apr_time_t started = read_at - w->duration_us;
 
     return w->state == GUARD_FPM_RUNNING && !strcmp(w->method, h->method)
-           && same_uri(h->uri, w->uri)
+           && same_uri(h->uri, h->query_hash, w->uri)
            && started + GUARD_FPM_JOIN_SLACK >= h->req_start;
 }
 

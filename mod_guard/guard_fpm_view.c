@@ -28,6 +28,7 @@ static void join(apr_pool_t *p, guard_fpm_pool_view_t *pv,
         if (waits_on(w, pv->addr)) {
             jw[n].method = w->slot.req.method;
             jw[n].uri = w->slot.req.uri;
+            jw[n].query_hash = w->slot.query_hash;
             jw[n].req_start = w->slot.req_start;
             pv->waits[n++].worker = i;
         }

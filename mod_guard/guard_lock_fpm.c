@@ -304,6 +304,17 @@ void guard_lockfpm_paths(guard_lockfpm_t *f, const guard_lock_rules_t *r,
     }
 }
 
+void guard_lockfpm_named(guard_lockfpm_t *f, int i, int rule,
+                         const char *path, guard_lockfpm_seen_t *seen)
+{
+    guard_lockfpm_lock_t *l = &f->locks[i];
+
+    l->looked = 1;
+    l->rule = rule;
+    apr_cpystrn(l->path, path, sizeof(l->path));
+    recall(seen, l, 1);
+}
+
 int guard_lockfpm_proc(const guard_fpm_pool_t *pool, apr_int32_t pid,
                        guard_fpm_proc_t *out, apr_time_t *read_at)
 {

@@ -61,6 +61,49 @@ static void rules_of_chains(const guard_lockwatch_ctx_t *w,
     }
 }
 
+/* The slot of a request whose session file is lock l's; -1 when none. */
+static int sess_slot(const guard_lockwatch_ctx_t *w,
+                     const guard_lockfpm_lock_t *l, guard_slot_t *s)
+{
+    int i, all = w->shm->server_limit * w->shm->thread_limit;
+
+    for (i = 0; i < all; i++) {
+        const guard_slot_t *live = guard_shm_slot_at(w->shm, i);
+
+        if (live && __atomic_load_n(&live->sess.ino, __ATOMIC_RELAXED)
+                    == l->ino
+            && guard_slot_read(live, s) && s->sess.ino == l->ino
+            && s->sess.dev == l->dev && s->sess.rule >= 0
+            && s->sess.rule < w->rules->n) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The locks whose file the rules' directories did not show (httpd's user
+ * cannot list them): a request's session file of the same dev:ino, which
+ * its worker stat()ed by name (guard_fpm_sess_note), names it. */
+static void sess_paths(const guard_lockwatch_ctx_t *w, guard_lockfpm_t *f,
+                       apr_time_t before)
+{
+    char shown[GUARD_LOCK_PATTERN_LEN + 16];
+    guard_slot_t s;
+    int i;
+
+    for (i = 0; i < f->nlocks; i++) {
+        const guard_lockfpm_lock_t *l = &f->locks[i];
+
+        if (!l->looked || l->rule >= 0 || !l->ino || l->since <= 0
+            || l->since > before || sess_slot(w, l, &s) < 0) {
+            continue;
+        }
+        guard_sess_shown(w->rules->rule[s.sess.rule].pattern,
+                         s.sess.id_hash, shown, sizeof(shown));
+        guard_lockfpm_named(f, i, s.sess.rule, shown, w->fpm_seen);
+    }
+}
+
 int guard_lwfpm_scan(const guard_lockwatch_ctx_t *w, apr_time_t now,
                      guard_lockfpm_t *f)
 {
@@ -84,6 +127,7 @@ int guard_lwfpm_scan(const guard_lockwatch_ctx_t *w, apr_time_t now,
     rules_of_chains(w, f);
     guard_lockfpm_paths(f, w->rules, now - guard_lock_rules_min(w->rules),
                         w->fpm_seen);
+    sess_paths(w, f, now - guard_lock_rules_min(w->rules));
     return f->nwaits;
 }
 
@@ -178,12 +222,12 @@ void guard_lwfpm_holder(const guard_lockwatch_ctx_t *w,
 }
 
 /* The pool's socket; or, for a pool whose status comes through a unix
- * socket of its own (pm.status_listen), any unix socket: the join's
- * method, URI and start then tell. */
+ * socket of its own (pm.status_listen), any backend socket, unix or TCP:
+ * the pool itself may listen on either, and the join's method, URI and
+ * start then tell. */
 static int on_pool_socket(const guard_fpm_addr_t *a, const char *peer)
 {
-    return guard_fpm_addr_is_peer(a, peer)
-           || (a->unix_path && !strncmp(peer, "unix:", 5));
+    return guard_fpm_addr_is_peer(a, peer) || (a->unix_path && peer[0]);
 }
 
 /* httpd's workers blocked on the pool's socket. */
@@ -211,6 +255,7 @@ static int on_socket(const guard_lockwatch_ctx_t *w,
             b[n].req_start = s.req_start;
             jw[n].method = b[n].method;
             jw[n].uri = b[n].uri;
+            jw[n].query_hash = s.query_hash;
             jw[n].req_start = s.req_start;
             n++;
         }

@@ -76,6 +76,7 @@ static void copy_view(guard_slot_view_t *v, const guard_slot_t *sl)
     v->conn_id = sl->conn_id;
     v->client_fd = sl->client_fd;
     v->stream_id = sl->stream_id;
+    v->query_hash = sl->query_hash;
     v->req = sl->req;
     v->wait = sl->wait;
 }

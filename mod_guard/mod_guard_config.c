@@ -263,17 +263,43 @@ static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* One action word of GuardLockWatch, each at most once. */
+/* GuardLockWatch's cookie=NAME: a session cookie's name (PHP's
+ * session.name), letters, digits, '_' and '-'. */
+static const char *parse_lock_cookie(cmd_parms *cmd, const char *a,
+                                     guard_lock_rule_t *r)
+{
+    const char *name = a + 7;
+    apr_size_t n = strlen(name);
+
+    if (r->cookie[0]) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\": cookie= given twice",
+                            cmd->cmd->name, a);
+    }
+    if (n == 0 || n >= sizeof(r->cookie)
+        || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789_-") != n) {
+        return apr_psprintf(cmd->pool, "%s: invalid cookie name in \"%s\": "
+                            "expected 1 to %d letters, digits, '_' or '-'",
+                            cmd->cmd->name, a, (int)sizeof(r->cookie) - 1);
+    }
+    memcpy(r->cookie, name, n + 1);
+    return NULL;
+}
+
+/* One action word of GuardLockWatch, each at most once; or cookie=. */
 static const char *parse_lock_action(cmd_parms *cmd, const char *a,
                                      guard_lock_rule_t *r)
 {
     int *flag = !strcasecmp(a, "cut-holder") ? &r->cut_holder
                 : !strcasecmp(a, "end-holder") ? &r->end_holder : NULL;
 
+    if (!strncasecmp(a, "cookie=", 7)) {
+        return parse_lock_cookie(cmd, a, r);
+    }
     if (!flag) {
         return apr_psprintf(cmd->pool, "%s: invalid action \"%s\": "
-                            "expected cut-holder or end-holder",
-                            cmd->cmd->name, a);
+                            "expected cut-holder, end-holder or "
+                            "cookie=NAME", cmd->cmd->name, a);
     }
     if (*flag) {
         return apr_psprintf(cmd->pool, "%s: \"%s\" given twice",
@@ -283,7 +309,8 @@ static const char *parse_lock_action(cmd_parms *cmd, const char *a,
     return NULL;
 }
 
-/* GuardLockWatch <path-or-glob> [threshold] [cut-holder] [end-holder] */
+/* GuardLockWatch <path-or-glob> [threshold] [cut-holder] [end-holder]
+ * [cookie=NAME] */
 static const char *parse_lock_args(cmd_parms *cmd, int argc,
                                    char *const argv[], guard_lock_rule_t *r)
 {
@@ -292,7 +319,8 @@ static const char *parse_lock_args(cmd_parms *cmd, int argc,
 
     r->threshold = GUARD_LOCK_DEFAULT_THRESHOLD;
     if (argc > 1 && strcasecmp(argv[1], "cut-holder") != 0
-        && strcasecmp(argv[1], "end-holder") != 0) {
+        && strcasecmp(argv[1], "end-holder") != 0
+        && strncasecmp(argv[1], "cookie=", 7) != 0) {
         err = parse_bounded(cmd, argv[1], GUARD_MIN_LOCK, GUARD_MAX_LOCK,
                             &r->threshold);
         if (err) {
@@ -321,8 +349,8 @@ static const char *set_lock_watch(cmd_parms *cmd, void *dc, int argc,
     }
     if (argc < 1) {
         return apr_psprintf(cmd->pool, "%s: expected a pattern, then "
-                            "optionally a duration, cut-holder and "
-                            "end-holder", cmd->cmd->name);
+                            "optionally a duration, cut-holder, "
+                            "end-holder and cookie=NAME", cmd->cmd->name);
     }
     if (pat[0] != '/' || strlen(pat) >= GUARD_LOCK_PATTERN_LEN
         || guard_glob_check(pat) != 0) {

@@ -28,6 +28,7 @@
 #include "mod_guard.h"
 #include "mod_guard_config.h"
 #include "mod_guard_fpm.h"
+#include "mod_guard_fpm_sess.h"
 #include "mod_guard_retained.h"
 #include "guard_seq.h"
 
@@ -348,4 +349,5 @@ void guard_fpm_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fpm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(fpm_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    guard_fpm_sess_register_hooks(p);
 }

@@ -24,6 +24,7 @@
 #include "apr_portable.h"
 #include "guard_log.h"
 #include "guard_reqcopy.h"
+#include "mod_guard_fpm_sess.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
 #include "mod_guard_child.h"
@@ -211,6 +212,8 @@ static int guard_post_read_request(request_rec *r)
     guard_slot_t *s;
     guard_watch_t *w;
     guard_req_conf_t rc;
+    guard_sess_t sess;
+    apr_uint32_t qhash;
 
     if (r->main || r->prev || !(s = guard_glue_thread_enter(r->connection))) {
         return DECLINED;
@@ -223,6 +226,8 @@ static int guard_post_read_request(request_rec *r)
         return DECLINED;
     }
     guard_conf_request(r, &rc);
+    guard_fpm_sess_note(r, &sess);
+    qhash = guard_fpm_query_of(r);
     guard_seq_write_begin(&s->seq);
     if (!r->connection->master && mpm_async) {
         s->client_fd = client_fd_of(r->connection);
@@ -236,6 +241,8 @@ static int guard_post_read_request(request_rec *r)
     s->requests++;
     s->state = GUARD_WS_BUSY;
     s->done_req_start = 0;
+    s->sess = sess;
+    s->query_hash = qhash;
     guard_seq_write_end(&s->seq);
     if ((w = guard_glue_watch()) != NULL) {
         guard_watch_request_started(w);

@@ -90,6 +90,11 @@ BAD_LOCK_WATCH = [
     ("GuardLockWatch /var/lock/* 1s cut-holder end-holder x", '"x"'),
     ("\n".join("GuardLockWatch /var/lock/%d" % i for i in range(17)),
      '"/var/lock/16"'),
+    ("GuardLockWatch /s/sess_* 1s cookie=", '"cookie="'),
+    ("GuardLockWatch /s/sess_* cookie=a;b", '"cookie=a;b"'),
+    ("GuardLockWatch /s/sess_* cookie=A cookie=B", '"cookie=B"'),
+    ("GuardLockWatch /s/sess_* cookie=%s" % ("a" * 64),
+     '"cookie=%s"' % ("a" * 64)),
 ]
 
 BAD_CONTEXTS = [
@@ -124,7 +129,9 @@ GOOD = [
     "GuardLockWatch /run/lock/app.lck CUT-HOLDER\n"
     "GuardLockWatch /run/lock/[a-c]?.lck 24h\n"
     "GuardLockWatch /srv/sessions/sess_* 1s cut-holder end-holder\n"
-    "GuardLockWatch /srv/locks/* End-Holder\n",
+    "GuardLockWatch /srv/locks/* End-Holder\n"
+    "GuardLockWatch /srv/s2/sess_* cookie=MYAPP_SID\n"
+    "GuardLockWatch /srv/s3/sess_* 2s end-holder Cookie=x-1\n",
     "GuardWatchInterval 250ms\nGuardStuckThreshold 2s\n"
     "GuardStatusShowQuery On\n",
     "GuardWatchInterval 10ms\n",

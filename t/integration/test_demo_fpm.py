@@ -3,9 +3,9 @@
 GUARD_DEMO_SO, instead of setup-deps and a build of its own): event +
 HTTP/2 + the demo's own php-fpm on 127.0.0.1:8080; /guard-status shows the
 pool www with its 4 workers, full of seed 001's pile-up, over HTTP/1.1,
-h2c and h2; the cut of hang.php's FPM socket names the FPM worker holding
-the session lock; `scripts/demo stop` ends httpd, its php-fpm and the
-blackhole."""
+h2c and h2; GRD0400 names the streams behind the FPM waiters; the cut of
+hang.php's FPM socket names the FPM worker holding the session lock;
+`scripts/demo stop` ends httpd, its php-fpm and the blackhole."""
 
 import os
 import re
@@ -82,6 +82,15 @@ def test_demo_fpm_shows_the_pool():
                          r"/hang.php\", running [\d.]+ s\), holds watched lock "
                          r"%s/sessions/sess_#[0-9a-f]{8} \(flock, 3 waiting\)$"
                          % (holder[0], DEMO_DIR), lines[0].rstrip()), lines
+        # GRD0400 names the httpd request behind each FPM waiter: three
+        # HTTP/2 streams "/pileup.php?..." (queries hidden), told apart by
+        # their queries' hashes.
+        def chain():
+            with open(log) as f:
+                return [l for l in f if "GRD0400" in l]
+        line = wait_for(chain, 5, interval=0.2, what="GRD0400")[0]
+        assert len(re.findall(r"\d+: GET /pileup\.php\?\.\.\. \(pid \d+ "
+                              r"tid \d+\)", line)) == 3, line
         for port, tls in ((8080, False), (8443, True)):
             c = H2Connection(port, tls=tls)
             try:

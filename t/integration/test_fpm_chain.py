@@ -13,13 +13,14 @@ import os
 import pwd
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 
 import pytest
 
 import guardtest
-from guardtest import TIME_SCALE, parse_prometheus, prom_values
+from guardtest import TIME_SCALE, free_port, parse_prometheus, prom_values
 from test_fpm import fpms, server_for, wait_pool  # noqa: F401 (fixture)
 from waiting import wait_for
 
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.skipif(not os.path.exists("/usr/sbin/php-fpm8.2"),
                                 reason="php8.2-fpm is not installed")
 
 DURATION = 1.0
+CUT_AFTER = 2       # GuardBackendTimeout of hang.php, where a test sets it
 # Requirement: named within the rule's duration + 250 ms.
 NAMED_WITHIN = DURATION + 0.25 * TIME_SCALE
 
@@ -54,23 +56,33 @@ CHAIN_RE = r"\[guard:warn\].* GRD0400: lock wait: "
 def pools(fpms):  # noqa: F811
     """pools(user, dumpable, status_listen): a started FPM pool of user
     (pm static, 4 workers) whose sessions are in a directory of that user
-    which httpd's user can list; process.dumpable = yes when dumpable; its
-    status on a socket of its own (pm.status_listen) when status_listen."""
+    which httpd's user can list (root's, mode 1733 as Debian's when
+    debian); process.dumpable = yes when dumpable; its status on a socket
+    of its own (pm.status_listen) when status_listen."""
     dirs = []
 
-    def make(user="www-data", dumpable=False, status_listen=False):
+    def make(user="www-data", dumpable=False, status_listen=False,
+             listen="unix", debian=False, more=""):
         sessions = tempfile.mkdtemp(prefix="guardtest-fpmsess-")
         dirs.append(sessions)
         pw = pwd.getpwnam(user)
-        os.chown(sessions, pw.pw_uid, pw.pw_gid)
-        os.chmod(sessions, 0o755)
-        extra = "php_admin_value[session.save_path] = %s\n" % sessions
+        if debian:
+            # Debian's /var/lib/php/sessions: root's, 1733: httpd's user
+            # may search it, not list it.
+            os.chown(sessions, 0, 0)
+            os.chmod(sessions, 0o1733)
+        else:
+            os.chown(sessions, pw.pw_uid, pw.pw_gid)
+            os.chmod(sessions, 0o755)
+        extra = "php_admin_value[session.save_path] = %s\n%s" % (
+            sessions, more)
         if user != "www-data":
             extra += "user = %s\ngroup = %s\n" % (
                 user, grp.getgrgid(pw.pw_gid).gr_name)
         if dumpable:
             extra += "process.dumpable = yes\n"
-        f = fpms(extra=extra, status_listen=status_listen)
+        f = fpms(extra=extra, status_listen=status_listen, listen=listen,
+                 port=free_port() if listen == "tcp" else None)
         f.sessions = sessions
         return f
     yield make
@@ -78,18 +90,25 @@ def pools(fpms):  # noqa: F811
         shutil.rmtree(d, ignore_errors=True)
 
 
-def chain_server(make_server, f, end_holder):
-    """event + mod_proxy_fcgi in front of f; its status read through
-    pm.status_listen when f has one (answered when the pool is full),
-    else through the pool's own socket."""
-    more = "GuardLockWatch %s/sess_* %ds%s" % (
-        f.sessions, int(DURATION), " end-holder" if end_holder else "")
+def chain_server(make_server, f, end_holder, mpm="event", more="",
+                 rule_more=""):
+    """mpm (event by default) + mod_proxy_fcgi in front of f; its status
+    read through pm.status_listen when f has one (answered when the pool
+    is full), else through the pool's own socket. rule_more: more words
+    of the GuardLockWatch rule."""
+    more += "\nGuardLockWatch %s/sess_* %ds%s%s" % (
+        f.sessions, int(DURATION), " end-holder" if end_holder else "",
+        rule_more)
     status = ["unix:" + f.status_sock] if f.status_sock else None
-    s = server_for(make_server, f, "event", status=status, more=more)
+    s = server_for(make_server, f, mpm, status=status, more=more)
     s.add_page("hang.php", HANG_PHP)
     s.add_page("wait.php", WAIT_PHP)
     s.add_page("hello.php", HELLO_PHP)
     s.expect_log(r"\[proxy_fcgi:error\]|\[proxy:error\]")
+    if mpm == "worker":
+        # The pile-up holds 7 of worker's 8 threads; the pages' polls may
+        # take the last.
+        s.expect_log(r"AH00286: server reached MaxRequestWorkers")
     wait_pool(s, lambda p: p["read"] == "ok", "first read")
     return s
 
@@ -104,16 +123,19 @@ def fpm_worker_serving(s, uri_part):
     return [w["pid"] for w in p["workers"] if uri_part in w["uri"]][0]
 
 
-def pile_up(s, f, sid):
-    """hang.php holds the session's lock; then five waiters and hello.php.
-    Returns (blackhole, hang, holder pid, waiters, hello, the time the
-    waiters were sent)."""
+def pile_up(s, f, sid, cookie=None):
+    """hang.php holds the session's lock; then five waiters and hello.php;
+    with cookie (a cookie's name), each of the session's requests also
+    says its id as PHP's session cookie does. Returns (blackhole, hang,
+    holder pid, waiters, hello, the time the waiters were sent)."""
+    kw = {"headers": {"Cookie": "theme=dark; %s=%s" % (cookie, sid)}} \
+        if cookie else {}
     bh = s.blackhole()
-    hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port))
+    hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port), **kw)
     wait_for(lambda: bh.accepted >= 1, 5, what="hang.php on the blackhole")
     holder = fpm_worker_serving(s, "sid=%s&" % sid)
     t0 = time.monotonic()
-    waiters = [s.hang("/wait.php?sid=%s&n=%d" % (sid, i))
+    waiters = [s.hang("/wait.php?sid=%s&n=%d" % (sid, i), **kw)
                for i in range(1, 6)]
     hello = s.hang("/hello.php")
     return bh, hang, holder, waiters, hello, t0
@@ -142,9 +164,15 @@ def answered(h, body):
     assert body in h.response, (h.path, h.response[-80:])
 
 
-def test_chain_named_across_the_boundary(pools, make_server):
-    f = pools(dumpable=True, status_listen=True)
-    s = chain_server(make_server, f, end_holder=False)
+# The issue's matrix at the cost of one more case each: event over a unix
+# socket, worker over TCP.
+MPM_LISTEN = [("event", "unix"), ("worker", "tcp")]
+
+
+@pytest.mark.parametrize("mpm,listen", MPM_LISTEN)
+def test_chain_named_across_the_boundary(pools, make_server, mpm, listen):
+    f = pools(dumpable=True, status_listen=True, listen=listen)
+    s = chain_server(make_server, f, end_holder=False, mpm=mpm)
     bh, hang, holder, waiters, hello, t0 = pile_up(s, f, "diag1")
     c = chain_named(s, t0)
     h = c["holder"]
@@ -185,9 +213,88 @@ def test_chain_named_across_the_boundary(pools, make_server):
     assert h["pid"] in f.workers()      # never ended
 
 
-def test_end_holder(pools, make_server):
-    f = pools()
+@pytest.mark.parametrize("mpm,listen", MPM_LISTEN)
+def fnv1a(text):
+    h = 2166136261
+    for c in text.encode():
+        h = ((h ^ c) * 16777619) & 0xffffffff
+    return h
+
+
+# PHP's default session.name; another, named by the rule's cookie=.
+@pytest.mark.parametrize("cookie", ["PHPSESSID", "MYAPP_SID"])
+def test_chain_named_on_an_unlisted_save_path(pools, make_server, cookie):
+    """Debian's session.save_path (root's, 1733): httpd's user cannot list
+    it, so the lock's inode is not found among its entries; the session
+    file of a waiting request's PHPSESSID cookie, stat()ed by name at its
+    start, is. The chain is named, its file shown by the id's hash only;
+    the cut of hang.php's FPM socket (GRD0300) says the FPM worker behind
+    it holds that watched lock."""
+    named = cookie != "PHPSESSID"
+    f = pools(status_listen=True, debian=True,
+              more="php_admin_value[session.name] = %s\n" % cookie)
+    # What httpd's user has: search, not read.
+    assert subprocess.run(["setpriv", "--reuid", guardtest.RUN_USER,
+                           "--regid", guardtest.RUN_USER, "--clear-groups",
+                           "ls", f.sessions],
+                          capture_output=True).returncode != 0
+    s = chain_server(make_server, f, end_holder=False,
+                     more="<Location /hang.php>\nGuardBackendTimeout "
+                     "%ds\n</Location>" % CUT_AFTER,
+                     rule_more=" cookie=%s" % cookie if named else "")
+    sid = "deb1a2b3c4d5e6f7"
+    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, sid, cookie=cookie)
+    c = chain_named(s, t0)
+    assert s.count_log(r"\[guard:debug\].* GRD0409: GuardLockWatch %s/sess_\*"
+                       r": its directory cannot be listed by httpd's user; "
+                       r"session files are found by the %s cookie"
+                       % (re.escape(f.sessions), cookie)) >= 1
+    shown = "%s/sess_#%08x" % (f.sessions, fnv1a(sid))
+    assert c["path"] == shown, c
+    assert c["holder"]["pid"] == holder, c
+    line = wait_for(lambda: [x for x in s.log_text().splitlines()
+                             if re.search(CHAIN_RE, x)], 3,
+                    what="GRD0400")[0]
+    # The id is the query's here (GuardStatusShowQuery On); the file's
+    # name, never.
+    assert shown in line and "sess_" + sid not in line, line
+    assert "held by FPM worker pid %d" % holder in line, line
+    assert "sess_" + sid not in s.guard_get().text
+    cut = wait_for(lambda: [x for x in s.log_text().splitlines()
+                            if "GRD0300: backend cut" in x], CUT_AFTER + 3,
+                   what="GRD0300 of hang.php")[0]
+    assert re.search(r"FPM worker %d of pool guardtest serves it .* holds "
+                     r"watched lock %s \(flock, \d waiting\)$"
+                     % (holder, re.escape(shown)), cut), cut
+    bh.release()
+    for w in waiters:
+        answered(w, b"ok ")
+    answered(hello, b"hello")
+
+
+def test_unlisted_save_path_without_cookie_is_not_named(pools, make_server):
+    """The same pile-up, the id in the query and in a cookie of another
+    name than the rule's (PHPSESSID by default): nothing names the file,
+    and no chain is claimed for an unknown file (a wrong rule could end
+    the wrong process)."""
+    f = pools(status_listen=True, debian=True)
     s = chain_server(make_server, f, end_holder=True)
+    bh, hang, holder, waiters, hello, t0 = pile_up(s, f, "nocookie1",
+                                                   cookie="OTHER_SID")
+    time.sleep(DURATION + 1.0 * TIME_SCALE)
+    assert fpm_chain(s.guard_json()) is None
+    assert s.count_log(CHAIN_RE) == 0 and s.count_log("GRD0407") == 0
+    assert holder in f.workers()
+    bh.release()
+    for w in waiters:
+        answered(w, b"ok ")
+    answered(hello, b"hello")
+
+
+@pytest.mark.parametrize("mpm,listen", MPM_LISTEN)
+def test_end_holder(pools, make_server, mpm, listen):
+    f = pools(listen=listen)
+    s = chain_server(make_server, f, end_holder=True, mpm=mpm)
     bh, hang, holder, waiters, hello, t0 = pile_up(s, f, "end1")
     for w in waiters:
         answered(w, b"ok ")

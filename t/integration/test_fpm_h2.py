@@ -15,8 +15,11 @@ from guardtest import MODULES_DIR
 from h2client import H2Connection
 from test_fpm import (end_sleepers, fpm_worker, fpms, server_for,  # noqa: F401
                       wait_pool)
+from test_fpm_chain import (CHAIN_RE, chain_server, fpm_chain,  # noqa: F401
+                            fpm_worker_serving, pools)
 from test_fpm_cut import wait_cut
 from test_http2 import wait_stream
+from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/sbin/php-fpm8.2"),
                                 reason="php8.2-fpm is not installed")
@@ -66,3 +69,61 @@ def test_h2_stream_joined_to_fpm_worker_and_cut(fpms, make_server):
     finally:
         c.close()
         end_sleepers(s, f, [])
+
+
+
+def h2_pile_up(s, sid, conns):
+    """hang.php holds the session's lock (HTTP/1.1); three waiters of the
+    same session follow as HTTP/2 streams of one connection (stream ids
+    tell their rows apart)."""
+    bh = s.blackhole()
+    hang = s.hang("/hang.php?sid=%s&port=%d" % (sid, bh.port))
+    wait_for(lambda: bh.accepted >= 1, 5, what="hang.php on the blackhole")
+    fpm_worker_serving(s, "sid=%s&" % sid)
+    conns.append(H2Connection(s.port))
+    sts = [conns[0].get("/wait.php?sid=%s&n=%d" % (sid, i))
+           for i in range(1, 4)]
+    return bh, hang, sts
+
+
+def test_h2_streams_behind_fpm_waiters(pools, make_server):
+    """The demo's pile-up: the httpd requests behind FPM waiters came as
+    HTTP/2 streams, their queries hidden (GuardStatusShowQuery Off, the
+    default). All three are "/wait.php?...", which the path could not
+    tell apart ("unknown"); each request's query hash does: they are
+    named on ?json and in GRD0400."""
+    f = pools(status_listen=True)
+    s = chain_server(make_server, f, end_holder=False,
+                     more=H2_FPM.format(moddir=MODULES_DIR, timeout=600)
+                     + "GuardStatusShowQuery Off\n")
+    conns = []
+    try:
+        bh, hang, sts = h2_pile_up(s, "h2w", conns)
+
+        def joined(j):
+            fw = [w for w in (fpm_chain(j) or {}).get("waiters", [])
+                  if w["fpm"]]
+            return len(fw) == 3 and all(w["httpd_request"] != "unknown"
+                                        for w in fw) and fw
+        fw = wait_for(lambda: joined(s.guard_json()), 5,
+                      what="three FPM waiters and the streams behind them")
+        by_pid = dict((w["pid"], w) for w in fw)
+        for i, st in enumerate(sts):
+            # The FPM worker serving ?n=i+1 and the stream that asked it.
+            w = by_pid[fpm_worker_serving(s, "n=%d" % (i + 1))]
+            row = wait_stream(s, st)
+            assert w["httpd_request"] == "GET /wait.php?... HTTP/2.0", w
+            assert (w["httpd_worker"]["pid"], w["httpd_worker"]["tid"]) \
+                == (row["pid"], row["tid"]), (w, row)
+        line = wait_for(lambda: [x for x in s.log_text().splitlines()
+                                 if re.search(CHAIN_RE, x)], 3,
+                        what="GRD0400")[0]
+        assert len(re.findall(r"\d+: GET /wait\.php\?\.\.\. \(pid",
+                              line)) == 3, line
+        bh.release()
+        for st in sts:
+            assert st.done.wait(10), st.path
+            assert st.status == 200, st.status
+    finally:
+        for conn in conns:
+            conn.close()

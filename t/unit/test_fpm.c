@@ -350,6 +350,37 @@ START_TEST(join_rules)
 }
 END_TEST
 
+/* Queries hidden: the path alone cannot tell /p.php?n=1 from ?n=2; their
+ * hashes can. A hash that fits none joins none. */
+START_TEST(join_by_query_hash)
+{
+    const apr_time_t now = apr_time_from_sec(1000);
+    guard_fpm_proc_t p[3];
+    guard_fpm_waiter_t w[2];
+
+    proc(&p[0], 10, "/p.php?n=1", apr_time_from_sec(3));
+    proc(&p[1], 11, "/p.php?n=2", apr_time_from_sec(3));
+    proc(&p[2], 12, "/p.php", apr_time_from_sec(3));
+    memset(w, 0, sizeof(w));
+    w[0].method = w[1].method = "GET";
+    w[0].uri = w[1].uri = "/p.php?...";
+    w[0].req_start = w[1].req_start = now - apr_time_from_sec(3);
+    guard_fpm_join(p, 3, now, w, 2);
+    ck_assert(w[0].ambiguous && w[1].ambiguous);
+    w[0].query_hash = guard_fpm_query_hash("n=2", 3);
+    w[1].query_hash = guard_fpm_query_hash("n=1", 3);
+    guard_fpm_join(p, 3, now, w, 2);
+    ck_assert_int_eq(w[0].fpm, 1);
+    ck_assert_int_eq(w[1].fpm, 0);
+    ck_assert(!w[0].ambiguous && !w[1].ambiguous);
+    w[0].query_hash = guard_fpm_query_hash("n=3", 3);
+    guard_fpm_join(p, 3, now, w, 1);
+    ck_assert_int_eq(w[0].fpm, -1);
+    ck_assert(!w[0].ambiguous);
+    ck_assert_uint_ne(guard_fpm_query_hash("", 0), 0);
+}
+END_TEST
+
 /* A fake peer on a unix socket: mode 0 says nothing, 1 answers reply. */
 typedef struct {
     int lfd;
@@ -491,6 +522,7 @@ Suite *guard_fpm_suite(void)
     tcase_add_test(tc, sane_record);
     tcase_add_test(tc, full_and_stuck);
     tcase_add_test(tc, join_rules);
+    tcase_add_test(tc, join_by_query_hash);
     tcase_add_test(tc, fetch_peers);
     tcase_add_test(tc, render_escapes);
     suite_add_tcase(s, tc);

@@ -13,6 +13,8 @@
 #include "guard_unit.h"
 #include "guard_lock_end.h"
 #include "guard_lock_fpm.h"
+#include "guard_lock_sess.h"
+#include "guard_reqcopy.h"
 #include "guard_lock_table.h"
 
 static guard_fpm_pool_t pools[2];
@@ -316,6 +318,51 @@ START_TEST(chain_line_of_fpm_holder)
 }
 END_TEST
 
+/* Session files known by name: the cookie, the id, the path, the hash. */
+START_TEST(session_by_name)
+{
+    char path[64], big[300];
+    const char *v = NULL;
+
+    ck_assert_uint_eq(guard_sess_cookie("a=1; PHPSESSID=ab12,-Z; b=2",
+                                        "PHPSESSID", &v), 7);
+    ck_assert(!strncmp(v, "ab12,-Z;", 8));
+    ck_assert_uint_eq(guard_sess_cookie("PHPSESSID=x", "PHPSESSID", &v), 1);
+    ck_assert_uint_eq(guard_sess_cookie("XPHPSESSID=x; PHPSESSIDX=y",
+                                        "PHPSESSID", &v), 0);
+    ck_assert_uint_eq(guard_sess_cookie("PHPSESSID=", "PHPSESSID", &v), 0);
+    ck_assert_uint_eq(guard_sess_cookie("", "PHPSESSID", &v), 0);
+    ck_assert(guard_sess_id_ok("ab12,-Z", 7));
+    ck_assert(!guard_sess_id_ok("../etc", 6));
+    ck_assert(!guard_sess_id_ok("a/b", 3));
+    ck_assert(!guard_sess_id_ok("a.b", 3));
+    ck_assert(!guard_sess_id_ok("", 0));
+    memset(big, 'a', sizeof(big));
+    ck_assert(guard_sess_id_ok(big, GUARD_SESS_ID_MAX));
+    ck_assert(!guard_sess_id_ok(big, GUARD_SESS_ID_MAX + 1));
+    ck_assert(guard_sess_path("/var/lib/php/sessions/sess_*", "ab1", 3,
+                              path, sizeof(path)));
+    ck_assert_str_eq(path, "/var/lib/php/sessions/sess_ab1");
+    ck_assert(guard_sess_path("/s/p_*.lock", "ab1", 3, path, sizeof(path)));
+    ck_assert_str_eq(path, "/s/p_ab1.lock");
+    /* Not DIR/PREFIX*SUFFIX: no name can be made. */
+    ck_assert(!guard_sess_path("/s/*/sess_*", "a", 1, path, sizeof(path)));
+    ck_assert(!guard_sess_path("/s/sess_*_*", "a", 1, path, sizeof(path)));
+    ck_assert(!guard_sess_path("/s/sess_?*", "a", 1, path, sizeof(path)));
+    ck_assert(!guard_sess_path("/s/sess_x", "a", 1, path, sizeof(path)));
+    ck_assert(!guard_sess_path("sess_*", "a", 1, path, sizeof(path)));
+    ck_assert(!guard_sess_path("/s/sess_*", big, 60, path, sizeof(path)));
+    /* The hash is the one guard_redact_session shows. */
+    strcpy(path, "/s/sess_deb1a2b3c4d5e6f7");
+    guard_redact_session(path);
+    strcpy(big, "/s/sess_*");
+    guard_sess_shown(big, guard_sess_hash("deb1a2b3c4d5e6f7", 16), big + 20,
+                     sizeof(big) - 20);
+    ck_assert_str_eq(big + 20, path);
+    ck_assert(strncmp(path, "/s/sess_#", 9) == 0 && strlen(path) == 17);
+}
+END_TEST
+
 Suite *guard_lock_fpm_suite(void)
 {
     Suite *s = suite_create("lock_fpm");
@@ -330,6 +377,7 @@ Suite *guard_lock_fpm_suite(void)
     tcase_add_test(tc, end_decision);
     tcase_add_test(tc, end_never_master_nor_httpd);
     tcase_add_test(tc, chain_line_of_fpm_holder);
+    tcase_add_test(tc, session_by_name);
     suite_add_tcase(s, tc);
     return s;
 }

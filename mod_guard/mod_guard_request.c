@@ -40,7 +40,20 @@ static __thread int vhost_plain __attribute__((tls_model("initial-exec")));
 /* Read once per child: only an async MPM (event) moves a connection
  * between threads. */
 static int mpm_async;
-static ap_filter_rec_t *stream_end_filter;
+static apr_status_t stream_end(ap_filter_t *f, apr_bucket_brigade *bb);
+
+/* The stream-end filter's record, of mod_guard's own and not registered:
+ * every filter registered by name is one more node in the tree that
+ * httpd searches at each ap_add_output_filter() and
+ * ap_remove_output_filter_byhandle() by name, which mod_http2 calls six
+ * times a stream (about 130 instructions more with "GUARD_STREAM_END" in
+ * the tree). Added by its handle only, it needs no name there. */
+static ap_filter_rec_t stream_end_rec = {
+    .name = "GUARD_STREAM_END",
+    .filter_func = { .out_func = stream_end },
+    .ftype = AP_FTYPE_CONNECTION
+};
+static ap_filter_rec_t *const stream_end_filter = &stream_end_rec;
 
 static apr_int64_t thread_cpu_us(void)
 {
@@ -166,7 +179,8 @@ static int is_http20(const char *p)
 
 static void copy_protocol(char *dst, apr_size_t len, request_rec *r)
 {
-    if (is_http1x(r->protocol) || is_http20(r->protocol)) {
+    if (r->connection->master ? is_http20(r->protocol)
+                              : is_http1x(r->protocol)) {
         memcpy(dst, r->protocol, sizeof("HTTP/1.1"));
     }
     else {
@@ -362,10 +376,32 @@ static int in_mod_http2(const char *key)
  * constant string every time (apr_table_setn): looked for among the last
  * few entries by that string's address once a first look has found it,
  * a table lookup when another module added entries after them. */
+static const char *volatile key_seen;
+static volatile int key_looked;       /* dladdr() once a child, at most */
+
+/* The look by name, out of line: the look by address is all that runs
+ * once the name's address is known. */
+static const char *__attribute__((noinline))
+stream_id_by_name(const apr_table_entry_t *e, int n)
+{
+    int i;
+
+    for (i = n - 1; i >= 0; i--) {
+        if (e[i].key && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
+            if (!key_seen && !key_looked) {
+                key_looked = 1;
+                if (in_mod_http2(e[i].key)) {
+                    key_seen = e[i].key;
+                }
+            }
+            return e[i].val;
+        }
+    }
+    return NULL;
+}
+
 static const char *stream_id_var(request_rec *r)
 {
-    static const char *volatile key_seen;
-    static volatile int key_looked;   /* dladdr() once a child, at most */
     const apr_array_header_t *a = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
     const char *key = key_seen;
@@ -376,18 +412,7 @@ static const char *stream_id_var(request_rec *r)
             return e[i].val;
         }
     }
-    for (i = a->nelts - 1; i >= 0; i--) {
-        if (e[i].key && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
-            if (!key && !key_looked) {
-                key_looked = 1;
-                if (in_mod_http2(e[i].key)) {
-                    key_seen = e[i].key;
-                }
-            }
-            return e[i].val;
-        }
-    }
-    return NULL;
+    return stream_id_by_name(e, a->nelts);
 }
 
 /* A stream's id, from the variable mod_http2 puts in every stream
@@ -527,7 +552,4 @@ void guard_request_register_hooks(apr_pool_t *p)
     ap_hook_protocol_switch(guard_protocol_switch, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(guard_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
-    stream_end_filter = ap_register_output_filter("GUARD_STREAM_END",
-                                                  stream_end, NULL,
-                                                  AP_FTYPE_CONNECTION);
 }

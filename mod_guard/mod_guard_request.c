@@ -42,18 +42,23 @@ static __thread int vhost_plain __attribute__((tls_model("initial-exec")));
 static int mpm_async;
 static apr_status_t stream_end(ap_filter_t *f, apr_bucket_brigade *bb);
 
-/* The stream-end filter's record, of mod_guard's own and not registered:
+/* The stream-end filter's record, mod_guard's own and not registered:
  * every filter registered by name is one more node in the tree that
  * httpd searches at each ap_add_output_filter() and
  * ap_remove_output_filter_byhandle() by name, which mod_http2 calls six
  * times a stream (about 130 instructions more with "GUARD_STREAM_END" in
- * the tree). Added by its handle only, it needs no name there. */
-static ap_filter_rec_t stream_end_rec = {
+ * the tree). Added by its handle only, it needs no name there. httpd
+ * makes a registered record with apr_pcalloc(): the zeroed room after
+ * this one stands for any field a later 2.4 adds at its end. */
+static union {
+    ap_filter_rec_t rec;
+    char room[4 * sizeof(ap_filter_rec_t)];
+} stream_end_rec = { .rec = {
     .name = "GUARD_STREAM_END",
     .filter_func = { .out_func = stream_end },
     .ftype = AP_FTYPE_CONNECTION
-};
-static ap_filter_rec_t *const stream_end_filter = &stream_end_rec;
+} };
+static ap_filter_rec_t *const stream_end_filter = &stream_end_rec.rec;
 
 static apr_int64_t thread_cpu_us(void)
 {
@@ -78,29 +83,6 @@ static int client_fd_of(conn_rec *c)
     return fd;
 }
 
-/* The stream-end filter, in front of a stream's connection filters.
- * ap_add_output_filter_handle() finds the place by walking and comparing
- * (about 90 instructions a stream); at pre_connection, which mod_guard's
- * runs first, a stream's connection has only mod_http2's network filters,
- * which a connection filter goes in front of: the same ap_filter_t, put
- * there directly. Anything else there takes httpd's way. */
-static void add_stream_end(conn_rec *c)
-{
-    ap_filter_t *f, *first = c->output_filters;
-
-    if (!first || first->frec->ftype <= AP_FTYPE_CONNECTION) {
-        ap_add_output_filter_handle(stream_end_filter, NULL, NULL, c);
-        return;
-    }
-    f = apr_palloc(c->pool, sizeof(*f));
-    f->frec = stream_end_filter;
-    f->ctx = NULL;
-    f->next = first;
-    f->r = NULL;
-    f->c = c;
-    c->output_filters = f;
-}
-
 /* No cleanup on the connection's pool: when the connection ends the
  * scoreboard says so (SERVER_READY), and the snapshot and the watchdog
  * read that (guard_glue_thread_released), so the slot is left as it is.
@@ -117,7 +99,7 @@ static int guard_pre_connection(conn_rec *c, void *csd)
     }
     if (c->master) {
         fd = client_fd_of(c->master);
-        add_stream_end(c);
+        ap_add_output_filter_handle(stream_end_filter, NULL, NULL, c);
     }
     else if (csd) {
         apr_os_sock_get(&fd, csd);

@@ -40,25 +40,10 @@ static __thread int vhost_plain __attribute__((tls_model("initial-exec")));
 /* Read once per child: only an async MPM (event) moves a connection
  * between threads. */
 static int mpm_async;
-static apr_status_t stream_end(ap_filter_t *f, apr_bucket_brigade *bb);
-
-/* The stream-end filter's record, mod_guard's own and not registered:
- * every filter registered by name is one more node in the tree that
- * httpd searches at each ap_add_output_filter() and
- * ap_remove_output_filter_byhandle() by name, which mod_http2 calls six
- * times a stream (about 130 instructions more with "GUARD_STREAM_END" in
- * the tree). Added by its handle only, it needs no name there. httpd
- * makes a registered record with apr_pcalloc(): the zeroed room after
- * this one stands for any field a later 2.4 adds at its end. */
-static union {
-    ap_filter_rec_t rec;
-    char room[4 * sizeof(ap_filter_rec_t)];
-} stream_end_rec = { .rec = {
-    .name = "GUARD_STREAM_END",
-    .filter_func = { .out_func = stream_end },
-    .ftype = AP_FTYPE_CONNECTION
-} };
-static ap_filter_rec_t *const stream_end_filter = &stream_end_rec.rec;
+/* The stream connection whose request this thread serves now (a stream's
+ * connection serves one request; see guard_post_read_request). */
+static __thread conn_rec *stream_conn
+    __attribute__((tls_model("initial-exec")));
 
 static apr_int64_t thread_cpu_us(void)
 {
@@ -88,7 +73,7 @@ static int client_fd_of(conn_rec *c)
  * read that (guard_glue_thread_released), so the slot is left as it is.
  * An HTTP/2 stream (a secondary connection on a mod_http2 worker) is the
  * client connection's: its socket (csd is a stand-in of mod_http2's), its
- * id; the filter tells when the stream's request is over. */
+ * id; guard_process_connection tells when the stream's request is over. */
 static int guard_pre_connection(conn_rec *c, void *csd)
 {
     guard_slot_t *s = guard_glue_thread_enter(c);
@@ -99,7 +84,7 @@ static int guard_pre_connection(conn_rec *c, void *csd)
     }
     if (c->master) {
         fd = client_fd_of(c->master);
-        ap_add_output_filter_handle(stream_end_filter, NULL, NULL, c);
+        stream_conn = NULL;
     }
     else if (csd) {
         apr_os_sock_get(&fd, csd);
@@ -235,12 +220,14 @@ static int guard_post_read_request(request_rec *r)
     if (r->main || r->prev || !(s = guard_glue_thread_enter(r->connection))) {
         return DECLINED;
     }
-    if (r->connection->master && s->state == GUARD_WS_IDLE
-        && s->done_req_start) {
-        /* mod_http2 answers a stream whose request failed with a request
-         * of its own, after the first one's end (a stream's connection
-         * serves one request): the stream is over. */
-        return DECLINED;
+    if (r->connection->master) {
+        if (stream_conn == r->connection) {
+            /* mod_http2 answers a stream whose request failed with a
+             * request of its own, after the first one's end (a stream's
+             * connection serves one request): not a new request. */
+            return DECLINED;
+        }
+        stream_conn = r->connection;
     }
     guard_conf_request(r, &rc);
     guard_seq_write_begin(&s->seq);
@@ -317,7 +304,7 @@ static int guard_log_transaction(request_rec *r)
     guard_slot_t *s;
 
     /* A stream's is logged on its client connection's thread: its end
-     * was seen by the stream's own thread (stream_end). */
+     * was seen by the stream's own thread (guard_process_connection). */
     if (r->main || r->connection->master || !(s = own_slot(r))) {
         return DECLINED;
     }
@@ -418,24 +405,48 @@ static int guard_fixups(request_rec *r)
     return DECLINED;
 }
 
-/* The end of a stream's request, on its mod_http2 worker: once the
- * handler is done httpd passes the request's EOR bucket, last, down the
- * stream's connection filters (ap_process_request_after_handler); the
- * request is logged and its pool cleaned up later, on the client
- * connection's thread. Only streams pass here. */
-static apr_status_t stream_end(ap_filter_t *f, apr_bucket_brigade *bb)
+/* The end of a stream's request, on its mod_http2 worker: the request
+ * is logged and its pool cleaned up later, on the client connection's
+ * thread; this thread is free again. */
+static void stream_over(void)
 {
-    guard_slot_t *s;
-    if (!APR_BRIGADE_EMPTY(bb) && AP_BUCKET_IS_EOR(APR_BRIGADE_LAST(bb))
-        && (s = guard_glue_thread_slot()) != NULL
-        && s->tid == guard_glue_thread_tid() && s->state == GUARD_WS_BUSY) {
+    guard_slot_t *s = guard_glue_thread_slot();
+
+    stream_conn = NULL;
+    if (s && s->tid == guard_glue_thread_tid()
+        && s->state == GUARD_WS_BUSY) {
         guard_seq_write_begin(&s->seq);
         s->state = GUARD_WS_IDLE;
         s->done_req_start = s->req_start;
         s->req_start = 0;
         guard_seq_write_end(&s->seq);
     }
-    return ap_pass_brigade(f->next, bb);
+}
+
+/* A stream's connection is processed by mod_http2's process_connection
+ * hook on one of its workers: the stream's request, from its start to
+ * the end of its response's last pass down the filters, then back to
+ * the worker's loop. Run first, this one runs the hooks itself (its own
+ * turn declines inside) and so sees them return on the stream's own
+ * thread: the only point there after the request's end. An output
+ * filter seeing the request's EOR bucket pass said the same, but added
+ * to every stream and called for every brigade, at about 160
+ * instructions a stream; this costs about 40. httpd ignores what
+ * process_connection returns; once the hooks have had their turn here
+ * they do not run again. */
+static int guard_process_connection(conn_rec *c)
+{
+    static __thread int inside __attribute__((tls_model("initial-exec")));
+    int rv;
+
+    if (!c->master || inside) {
+        return DECLINED;
+    }
+    inside = 1;
+    rv = ap_run_process_connection(c);
+    inside = 0;
+    stream_over();
+    return rv == DECLINED ? DONE : rv;
 }
 
 /* A connection switched to HTTP/2 (ALPN, or an h2c Upgrade whose request
@@ -534,4 +545,6 @@ void guard_request_register_hooks(apr_pool_t *p)
     ap_hook_protocol_switch(guard_protocol_switch, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(guard_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
+    ap_hook_process_connection(guard_process_connection, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
 }

@@ -431,7 +431,7 @@ static void stream_over(void)
  * thread: the only point there after the request's end. An output
  * filter seeing the request's EOR bucket pass said the same, but added
  * to every stream and called for every brigade, at about 160
- * instructions a stream; this costs about 40. httpd ignores what
+ * instructions a stream; this costs about 75. httpd ignores what
  * process_connection returns; once the hooks have had their turn here
  * they do not run again. */
 static int guard_process_connection(conn_rec *c)

@@ -16,6 +16,9 @@ void guard_status_register_hooks(apr_pool_t *p);
 void guard_listen_register_hooks(apr_pool_t *p);
 void guard_crash_parent_register_hooks(apr_pool_t *p);
 void guard_crash_child_register_hooks(apr_pool_t *p);
+/* At every request start, first of mod_guard's: every 16th request of a
+ * thread looks for libraries loaded since (mod_guard_crash_child.c). */
+void guard_crash_child_request(void);
 void guard_fpm_register_hooks(apr_pool_t *p);
 
 #endif

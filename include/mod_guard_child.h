@@ -38,13 +38,41 @@ pid_t guard_glue_gettid(void);
 void guard_glue_thread_setup(void);
 
 /**
- * The calling worker thread's slot for connection c: set up the thread
- * (guard_glue_thread_setup), then at its first own connection look the
- * slot up and write pid, tid and generation into it. NULL for connections
- * that are not a worker's own (HTTP/2 streams, proxy back-ends) and when
- * the segment is missing.
+ * Per thread, for life (mod_guard_child.c writes it): the thread's slot,
+ * the tid written into it, whether guard_glue_thread_setup has run, the
+ * alternate signal stack mapped for it. Initial-exec TLS, read inline by
+ * the hooks below: one %fs-relative load, no call.
  */
-guard_slot_t *guard_glue_thread_enter(conn_rec *c);
+typedef struct {
+    guard_slot_t *slot;
+    pid_t tid;
+    int setup;                    /* guard_glue_thread_setup has run */
+    char *altstack;               /* mapped for the thread, or NULL */
+} guard_thread_self_t;
+
+extern __thread guard_thread_self_t guard_thread_self
+    __attribute__((tls_model("initial-exec")));
+
+/**
+ * The slow path of guard_glue_thread_enter, for a thread without a slot
+ * yet: set up the thread (guard_glue_thread_setup), then at its first own
+ * connection look the slot up (an MPM worker's) or claim one (a mod_http2
+ * worker's, for a stream) and write pid, tid and generation into it.
+ */
+guard_slot_t *guard_glue_thread_claim(conn_rec *c);
+
+/**
+ * The calling worker thread's slot for connection c: its own once it has
+ * one, else guard_glue_thread_claim. NULL for outgoing connections (proxy
+ * back-ends) and when the segment is missing.
+ */
+static APR_INLINE guard_slot_t *guard_glue_thread_enter(conn_rec *c)
+{
+    if (guard_thread_self.slot) {
+        return c->outgoing ? NULL : guard_thread_self.slot;
+    }
+    return guard_glue_thread_claim(c);
+}
 
 /**
  * The slot of the calling worker thread, or NULL before its first
@@ -52,10 +80,16 @@ guard_slot_t *guard_glue_thread_enter(conn_rec *c);
  * may be called from a signal handler once the thread has served a
  * connection.
  */
-guard_slot_t *guard_glue_thread_slot(void);
+static APR_INLINE guard_slot_t *guard_glue_thread_slot(void)
+{
+    return guard_thread_self.slot;
+}
 
 /** The tid the calling thread wrote into its slot (0 before). */
-pid_t guard_glue_thread_tid(void);
+static APR_INLINE pid_t guard_glue_thread_tid(void)
+{
+    return guard_thread_self.tid;
+}
 
 /** 1 when the scoreboard says (child, thread) serves nothing now. */
 int guard_glue_thread_released(void *baton, int child, int thread);

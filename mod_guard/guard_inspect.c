@@ -136,7 +136,7 @@ static int is_listener(const guard_inspect_ctx_t *ctx, int fd)
  * closes it without any worker's slot knowing, and whose scoreboard
  * entry it may leave busy; the number is then free for a backend socket.
  * An HTTP/2 stream's slot names its client connection while it serves
- * a request (stream_end ends that). */
+ * a request (stream_over, mod_guard_request.c, ends that). */
 static int holds_connection(const guard_slot_t *s)
 {
     if (s->kind == GUARD_SLOT_H2) {

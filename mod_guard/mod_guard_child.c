@@ -30,15 +30,11 @@
 /* Per thread, for life: a worker keeps its scoreboard index in every MPM.
  * Initial-exec TLS: a plain %fs-relative load instead of a __tls_get_addr
  * call in every hook (a few bytes of glibc's static TLS reserve, which
- * exists for modules like this one), and safe in a signal handler. */
-typedef struct {
-    guard_slot_t *slot;
-    pid_t tid;
-    int setup;                    /* guard_glue_thread_setup has run */
-    char *altstack;               /* mapped here, ALTSTACK_SIZE + a page */
-} thread_id_t;
-
-static __thread thread_id_t self __attribute__((tls_model("initial-exec")));
+ * exists for modules like this one), and safe in a signal handler. The
+ * hooks read it inline (mod_guard_child.h); only this file writes it. */
+__thread guard_thread_self_t guard_thread_self
+    __attribute__((tls_model("initial-exec")));
+#define self guard_thread_self
 
 /* Per child, set in child_init. */
 static int child_index = -1;
@@ -188,8 +184,9 @@ static guard_slot_t *claim_slot(conn_rec *c)
 }
 
 /* Every thread that serves connections, those that are not a worker's
- * own included, is set up at its first. */
-guard_slot_t *guard_glue_thread_enter(conn_rec *c)
+ * own included, is set up at its first (guard_glue_thread_enter, inline,
+ * comes here while the thread has no slot). */
+guard_slot_t *guard_glue_thread_claim(conn_rec *c)
 {
     guard_glue_thread_setup();
     if (c->outgoing) {
@@ -199,16 +196,6 @@ guard_slot_t *guard_glue_thread_enter(conn_rec *c)
         return self.slot;
     }
     return c->master ? claim_h2_slot() : claim_slot(c);
-}
-
-guard_slot_t *guard_glue_thread_slot(void)
-{
-    return self.slot;
-}
-
-pid_t guard_glue_thread_tid(void)
-{
-    return self.tid;
 }
 
 /* mod_http2's workers have no scoreboard entry: their slot alone says. */

@@ -39,8 +39,10 @@ static void warm_up(void)
  * its range before a later request runs: one dl_iterate_phdr() step
  * (its lock, a callback, a trylock of ours: about 250 instructions), so
  * at every WHERE_EVERY-th request of the thread only. One loaded by the
- * crashing request itself is never in the table anyway. */
-static int crash_post_read_request(request_rec *r)
+ * crashing request itself is never in the table anyway. Called first
+ * thing by the request glue's post_read_request (mod_guard_request.c):
+ * a hook of its own would cost its dispatch on every request. */
+void guard_crash_child_request(void)
 {
     static __thread unsigned int calls
         __attribute__((tls_model("initial-exec")));
@@ -48,7 +50,6 @@ static int crash_post_read_request(request_rec *r)
     if ((++calls % WHERE_EVERY) == 0 && guard_glue_crash_shm()) {
         guard_crash_signal_where(1);
     }
-    return DECLINED;
 }
 
 static void crash_child_init(apr_pool_t *pchild, server_rec *s)
@@ -68,6 +69,4 @@ void guard_crash_child_register_hooks(apr_pool_t *p)
     /* After mod_guard_child.c's (GUARD_HOOK_CHILD_FIRST): the handler
      * records the child's index found there. */
     ap_hook_child_init(crash_child_init, NULL, NULL, APR_HOOK_LAST);
-    ap_hook_post_read_request(crash_post_read_request, NULL, NULL,
-                              APR_HOOK_MIDDLE);
 }

@@ -41,7 +41,10 @@ static __thread int vhost_plain __attribute__((tls_model("initial-exec")));
 /* Read once per child: only an async MPM (event) moves a connection
  * between threads. */
 static int mpm_async;
-static ap_filter_rec_t *stream_end_filter;
+/* The stream connection whose request this thread serves now (a stream's
+ * connection serves one request; see guard_post_read_request). */
+static __thread conn_rec *stream_conn
+    __attribute__((tls_model("initial-exec")));
 
 static apr_int64_t thread_cpu_us(void)
 {
@@ -71,7 +74,7 @@ static int client_fd_of(conn_rec *c)
  * read that (guard_glue_thread_released), so the slot is left as it is.
  * An HTTP/2 stream (a secondary connection on a mod_http2 worker) is the
  * client connection's: its socket (csd is a stand-in of mod_http2's), its
- * id; the filter tells when the stream's request is over. */
+ * id; guard_process_connection tells when the stream's request is over. */
 static int guard_pre_connection(conn_rec *c, void *csd)
 {
     guard_slot_t *s = guard_glue_thread_enter(c);
@@ -82,7 +85,7 @@ static int guard_pre_connection(conn_rec *c, void *csd)
     }
     if (c->master) {
         fd = client_fd_of(c->master);
-        ap_add_output_filter_handle(stream_end_filter, NULL, NULL, c);
+        stream_conn = NULL;
     }
     else if (csd) {
         apr_os_sock_get(&fd, csd);
@@ -144,7 +147,8 @@ static int is_http20(const char *p)
 
 static void copy_protocol(char *dst, apr_size_t len, request_rec *r)
 {
-    if (is_http1x(r->protocol) || is_http20(r->protocol)) {
+    if (r->connection->master ? is_http20(r->protocol)
+                              : is_http1x(r->protocol)) {
         memcpy(dst, r->protocol, sizeof("HTTP/1.1"));
     }
     else {
@@ -215,15 +219,18 @@ static int guard_post_read_request(request_rec *r)
     guard_sess_t sess;
     apr_uint32_t qhash;
 
+    guard_crash_child_request();
     if (r->main || r->prev || !(s = guard_glue_thread_enter(r->connection))) {
         return DECLINED;
     }
-    if (r->connection->master && s->state == GUARD_WS_IDLE
-        && s->done_req_start) {
-        /* mod_http2 answers a stream whose request failed with a request
-         * of its own, after the first one's end (a stream's connection
-         * serves one request): the stream is over. */
-        return DECLINED;
+    if (r->connection->master) {
+        if (stream_conn == r->connection) {
+            /* mod_http2 answers a stream whose request failed with a
+             * request of its own, after the first one's end (a stream's
+             * connection serves one request): not a new request. */
+            return DECLINED;
+        }
+        stream_conn = r->connection;
     }
     guard_conf_request(r, &rc);
     guard_fpm_sess_note(r, &sess);
@@ -304,7 +311,7 @@ static int guard_log_transaction(request_rec *r)
     guard_slot_t *s;
 
     /* A stream's is logged on its client connection's thread: its end
-     * was seen by the stream's own thread (stream_end). */
+     * was seen by the stream's own thread (guard_process_connection). */
     if (r->main || r->connection->master || !(s = own_slot(r))) {
         return DECLINED;
     }
@@ -319,13 +326,13 @@ static int guard_log_transaction(request_rec *r)
 /* A number of up to 9 digits, or 0. */
 static apr_int32_t small_number(const char *v)
 {
-    apr_int32_t n = 0;
+    apr_uint32_t n = 0, d;
     int i;
 
-    for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 9; i++) {
-        n = n * 10 + (v[i] - '0');
+    for (i = 0; i < 9 && (d = (unsigned char)v[i] - '0') <= 9; i++) {
+        n = n * 10 + d;
     }
-    return v[i] == '\0' ? n : 0;
+    return v[i] == '\0' ? (apr_int32_t)n : 0;
 }
 
 /* The name is a constant of mod_http2's own (in its image, as its module
@@ -345,10 +352,32 @@ static int in_mod_http2(const char *key)
  * constant string every time (apr_table_setn): looked for among the last
  * few entries by that string's address once a first look has found it,
  * a table lookup when another module added entries after them. */
+static const char *volatile key_seen;
+static volatile int key_looked;       /* dladdr() once a child, at most */
+
+/* The look by name, out of line: the look by address is all that runs
+ * once the name's address is known. */
+static const char *__attribute__((noinline))
+stream_id_by_name(const apr_table_entry_t *e, int n)
+{
+    int i;
+
+    for (i = n - 1; i >= 0; i--) {
+        if (e[i].key && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
+            if (!key_seen && !key_looked) {
+                key_looked = 1;
+                if (in_mod_http2(e[i].key)) {
+                    key_seen = e[i].key;
+                }
+            }
+            return e[i].val;
+        }
+    }
+    return NULL;
+}
+
 static const char *stream_id_var(request_rec *r)
 {
-    static const char *volatile key_seen;
-    static volatile int key_looked;   /* dladdr() once a child, at most */
     const apr_array_header_t *a = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
     const char *key = key_seen;
@@ -359,18 +388,7 @@ static const char *stream_id_var(request_rec *r)
             return e[i].val;
         }
     }
-    for (i = a->nelts - 1; i >= 0; i--) {
-        if (e[i].key && strcmp(e[i].key, "H2_STREAM_ID") == 0) {
-            if (!key && !key_looked) {
-                key_looked = 1;
-                if (in_mod_http2(e[i].key)) {
-                    key_seen = e[i].key;
-                }
-            }
-            return e[i].val;
-        }
-    }
-    return NULL;
+    return stream_id_by_name(e, a->nelts);
 }
 
 /* A stream's id, from the variable mod_http2 puts in every stream
@@ -394,24 +412,48 @@ static int guard_fixups(request_rec *r)
     return DECLINED;
 }
 
-/* The end of a stream's request, on its mod_http2 worker: once the
- * handler is done httpd passes the request's EOR bucket, last, down the
- * stream's connection filters (ap_process_request_after_handler); the
- * request is logged and its pool cleaned up later, on the client
- * connection's thread. Only streams pass here. */
-static apr_status_t stream_end(ap_filter_t *f, apr_bucket_brigade *bb)
+/* The end of a stream's request, on its mod_http2 worker: the request
+ * is logged and its pool cleaned up later, on the client connection's
+ * thread; this thread is free again. */
+static void stream_over(void)
 {
-    guard_slot_t *s;
-    if (!APR_BRIGADE_EMPTY(bb) && AP_BUCKET_IS_EOR(APR_BRIGADE_LAST(bb))
-        && (s = guard_glue_thread_slot()) != NULL
-        && s->tid == guard_glue_thread_tid() && s->state == GUARD_WS_BUSY) {
+    guard_slot_t *s = guard_glue_thread_slot();
+
+    stream_conn = NULL;
+    if (s && s->tid == guard_glue_thread_tid()
+        && s->state == GUARD_WS_BUSY) {
         guard_seq_write_begin(&s->seq);
         s->state = GUARD_WS_IDLE;
         s->done_req_start = s->req_start;
         s->req_start = 0;
         guard_seq_write_end(&s->seq);
     }
-    return ap_pass_brigade(f->next, bb);
+}
+
+/* A stream's connection is processed by mod_http2's process_connection
+ * hook on one of its workers: the stream's request, from its start to
+ * the end of its response's last pass down the filters, then back to
+ * the worker's loop. Run first, this one runs the hooks itself (its own
+ * turn declines inside) and so sees them return on the stream's own
+ * thread: the only point there after the request's end. An output
+ * filter seeing the request's EOR bucket pass said the same, but added
+ * to every stream and called for every brigade, at about 160
+ * instructions a stream; this costs about 75. httpd ignores what
+ * process_connection returns; once the hooks have had their turn here
+ * they do not run again. */
+static int guard_process_connection(conn_rec *c)
+{
+    static __thread int inside __attribute__((tls_model("initial-exec")));
+    int rv;
+
+    if (!c->master || inside) {
+        return DECLINED;
+    }
+    inside = 1;
+    rv = ap_run_process_connection(c);
+    inside = 0;
+    stream_over();
+    return rv == DECLINED ? DONE : rv;
 }
 
 /* A connection switched to HTTP/2 (ALPN, or an h2c Upgrade whose request
@@ -510,7 +552,6 @@ void guard_request_register_hooks(apr_pool_t *p)
     ap_hook_protocol_switch(guard_protocol_switch, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(guard_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
-    stream_end_filter = ap_register_output_filter("GUARD_STREAM_END",
-                                                  stream_end, NULL,
-                                                  AP_FTYPE_CONNECTION);
+    ap_hook_process_connection(guard_process_connection, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
 }

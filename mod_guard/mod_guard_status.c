@@ -236,16 +236,12 @@ void guard_page_render(guard_page_t *pg, guard_sink_t *out)
     render(snap, &pg->query, out);
 }
 
-static int guard_status_handler(request_rec *r)
+/* The page itself, apart from the check below: its frame (the page's
+ * query and state on the stack) is set up only for the page's requests. */
+static int __attribute__((noinline)) serve_status(request_rec *r)
 {
     guard_page_t pg;
 
-    /* Every request that reaches the handler phase comes here: the first
-     * byte turns nearly all of them away without a strcmp call. */
-    if (!r->handler || r->handler[0] != GUARD_HANDLER[0]
-        || strcmp(r->handler, GUARD_HANDLER)) {
-        return DECLINED;
-    }
     r->allowed = (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
@@ -267,6 +263,17 @@ static int guard_status_handler(request_rec *r)
     }
     render_to_request(r, &pg);
     return OK;
+}
+
+/* Every request that reaches the handler phase comes here: the first
+ * byte turns nearly all of them away without a strcmp call. */
+static int guard_status_handler(request_rec *r)
+{
+    if (!r->handler || r->handler[0] != GUARD_HANDLER[0]
+        || strcmp(r->handler, GUARD_HANDLER)) {
+        return DECLINED;
+    }
+    return serve_status(r);
 }
 
 /* A short section in mod_status's /server-status. */

@@ -10,6 +10,8 @@
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_shm.h"
+#include "guard_crash.h"
+#include "guard_crash_where.h"
 #include "guard_cut_fpm.h"
 #include "guard_inspect.h"
 #include "guard_fpm.h"
@@ -22,6 +24,16 @@
  * of the time it has spent in it, but at least every GUARD_WATCH_MAX_GAP
  * (and never more often than the interval); see guard_watch_next_look. */
 #define GUARD_WATCH_MAX_GAP apr_time_from_sec(1)
+
+/** GuardStuckTimeout's memory of one worker (process-local). */
+typedef struct {
+    apr_time_t req_start;         /* the request ended, or refused */
+    apr_time_t retry;             /* refused by the rate limit: not before */
+} guard_watch_end_t;
+
+/** GuardStuckTimeout's end of the process (the glue's, per MPM): the
+ *  record is kept and GRD0900 logged already. */
+typedef void guard_watch_end_fn(void *baton, int thread);
 
 /** When the watchdog next looks at one worker of its child. */
 typedef struct {
@@ -78,6 +90,16 @@ typedef struct {
     /* Optional: GuardFpmStatus pools, for what is behind a cut FPM socket
      * (NULL: none). */
     guard_cut_fpm_t *fpm_cut;
+
+    /* GuardStuckTimeout: where its records go (NULL: nowhere), this
+     * process's module table (NULL: no native frames), how the process is
+     * ended (NULL: it is not), and [thread_limit] ends (process-local). */
+    guard_crash_shm_t *crash;
+    const guard_where_t *(*where)(void);
+    guard_watch_end_fn *end_process;
+    const char *end_how;          /* GRD0900's words for end_process */
+    apr_uint32_t generation;
+    guard_watch_end_t *ends;
 
     /* Wake-up protocol with the request hooks (process-local memory). */
     apr_uint32_t starts;          /* bumped at every request start */

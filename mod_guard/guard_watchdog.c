@@ -19,6 +19,7 @@
 #include "guard_watchdog.h"
 #include "guard_watchdog_log.h"
 #include "guard_seq.h"
+#include "guard_stuck.h"
 
 #if defined(__linux__) && defined(HAVE_LINUX_FUTEX_H)
 #include <errno.h>
@@ -277,6 +278,7 @@ typedef struct {
     guard_cut_t cut;
     int holder_cut;               /* hcut: a lock chain asked for it */
     guard_cut_t hcut;
+    guard_stuck_why_e stuck_end;  /* GuardStuckTimeout's decision */
 } seen_t;
 
 /* The thread has not run since the last full look at this request: the
@@ -361,6 +363,12 @@ static void decide(guard_watch_t *w, guard_slot_t *live,
     v->due = check_backend(s, &v->wait, &v->track, now, &v->cut);
     v->holder_cut = !v->due && guard_lockwatch_cut_asked(live, s, &v->wait,
                                                          now, &v->hcut);
+    v->stuck_end = GUARD_STUCK_YOUNG;
+    if (s->stuck_timeout_ms && !v->due && !v->holder_cut) {
+        v->stuck_end = guard_stuck_decide(
+            &v->wait, s->stuck_timeout_ms, s->req_start, now,
+            guard_stuck_held_by_worker(w->shm, &v->wait));
+    }
 }
 
 static void write_sample(guard_slot_t *live, const guard_slot_t *s,
@@ -430,6 +438,86 @@ static void report_sample(guard_watch_t *w, int thread,
     }
 }
 
+/* Why a request past its GuardStuckTimeout goes on, at debug. */
+static void debug_stuck(const guard_watch_t *w, const guard_slot_t *s,
+                        guard_stuck_why_e why, apr_time_t now)
+{
+    if (!w->log.debug || !s->stuck_timeout_ms
+        || now - s->req_start < apr_time_from_msec(s->stuck_timeout_ms)) {
+        return;
+    }
+    guard_log_say(&w->log, GUARD_LOG_DEBUG, GRD_STUCK_WHY,
+        "GuardStuckTimeout %.1f s: tid %d \"%.*s %.*s\" running %.1f s is "
+        "not ended: %s", (double)s->stuck_timeout_ms / 1000, s->tid,
+        (int)strnlen(s->req.method, sizeof(s->req.method)), s->req.method,
+        (int)strnlen(s->req.uri, sizeof(s->req.uri)), s->req.uri,
+        (double)(now - s->req_start) / APR_USEC_PER_SEC,
+        guard_stuck_why_name(why));
+}
+
+/* The record of an end, as a crash's, from the sample's copy and the
+ * worker's live stacks; its id (0: no crash segment). */
+static apr_uint64_t keep_end_record(guard_watch_t *w, int thread,
+                                    const guard_slot_t *s,
+                                    const guard_wait_t *wait, apr_time_t now)
+{
+    static guard_stack_t st;      /* one watchdog thread a process */
+    static guard_crash_rec_t rec;
+    guard_stack_t *live = guard_shm_stack(w->shm, w->child, thread);
+    guard_crash_rec_t *slot;
+    guard_stuck_src_t src;
+
+    memset(&src, 0, sizeof(src));
+    src.slot = s;
+    src.wait = wait;
+    src.stack = live && guard_stack_read(live, &st) ? &st : NULL;
+    src.where = w->where ? w->where() : NULL;
+    src.child = w->child;
+    src.thread = thread;
+    src.generation = w->generation;
+    src.now = now;
+    guard_stuck_record(&src, &rec);
+    if (!w->crash) {
+        return 0;
+    }
+    guard_crash_publish(w->crash, &rec, &slot);
+    guard_crash_keep_last(w->crash, &rec);
+    return rec.id;
+}
+
+/* The server-wide budget first (a refusal is said once a request, and
+ * looked at again the next minute), then the record, GRD0900, the end:
+ * httpd's parent says nothing of a child ended by a signal. */
+static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
+                      const guard_wait_t *wait, apr_time_t now)
+{
+    guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+    char top[GUARD_STACK_TOP_LEN];
+    int told = e && e->req_start == s->req_start;
+
+    if (!e || !w->end_process || (told && now < e->retry)) {
+        return;
+    }
+    e->req_start = s->req_start;
+    if (!guard_stuck_rate_take(&w->shm->hdr->stuck_window, now,
+                               GUARD_STUCK_ENDS_PER_MIN)) {
+        e->retry = now + apr_time_from_sec(60)
+                   - now % apr_time_from_sec(60);
+        if (!told) {
+            guard_watchdog_log_stuck_rate(&w->log, s, now,
+                                          GUARD_STUCK_ENDS_PER_MIN);
+        }
+        return;
+    }
+    e->retry = APR_INT64_MAX;     /* ended: once */
+    guard_watchdog_log_stuck_end(&w->log, s, wait, now,
+                                 keep_end_record(w, thread, s, wait, now),
+                                 w->end_how ? w->end_how : "ending",
+                                 top_frame(w, thread, s->req_start, top,
+                                           sizeof(top)));
+    w->end_process(w->baton, thread);
+}
+
 static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now)
 {
@@ -443,6 +531,12 @@ static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
     write_sample(live, s, &v);
     cut_sockets(live, &v);
     report_sample(w, thread, s, &v, now);
+    if (v.stuck_end == GUARD_STUCK_END) {
+        end_stuck(w, thread, s, &v.wait, now);
+    }
+    else {
+        debug_stuck(w, s, v.stuck_end, now);
+    }
 }
 
 static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
@@ -466,12 +560,16 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
  * progress, unix sockets) are then cut at most an eighth (plus one
  * interval) late. */
 static apr_interval_time_t first_look_after(const guard_watch_t *w,
-                                            apr_interval_time_t timeout)
+                                            apr_interval_time_t timeout,
+                                            apr_uint32_t stuck_ms)
 {
     apr_interval_time_t after = w->sample_after;
 
     if (timeout > 0 && timeout / 8 < after) {
         after = timeout / 8;
+    }
+    if (stuck_ms && apr_time_from_msec(stuck_ms) / 8 < after) {
+        after = apr_time_from_msec(stuck_ms) / 8;
     }
     if (w->lock_sample_after > 0 && w->lock_sample_after < after) {
         after = w->lock_sample_after;
@@ -500,7 +598,9 @@ static int glance(const guard_watch_t *w, int thread, const guard_slot_t *live,
         *next = 0;
         return 1;
     }
-    after = first_look_after(w, guard_sane_time(live->backend_timeout));
+    after = first_look_after(w, guard_sane_time(live->backend_timeout),
+                             __atomic_load_n(&live->stuck_timeout_ms,
+                                             __ATOMIC_RELAXED));
     if (start > 0 && now - start < after
         && !__atomic_load_n(&live->stuck, __ATOMIC_RELAXED)) {
         *next = start + after;
@@ -524,7 +624,8 @@ static apr_time_t not_due(const guard_watch_t *w, int thread,
                           const guard_slot_t *live, const guard_slot_t *s,
                           apr_time_t now)
 {
-    apr_interval_time_t after = first_look_after(w, s->backend_timeout);
+    apr_interval_time_t after = first_look_after(w, s->backend_timeout,
+                                                 s->stuck_timeout_ms);
 
     if (now - s->req_start < after) {
         return s->req_start + after;
@@ -535,6 +636,19 @@ static apr_time_t not_due(const guard_watch_t *w, int thread,
         return w->sched[thread].due;
     }
     return 0;
+}
+
+/* Nor past the moment its wait reaches GuardStuckTimeout. The wait was
+ * just written by this thread; the timeout, a word, by the worker. */
+static apr_time_t stuck_due_first(const guard_slot_t *live,
+                                  apr_time_t req_start, apr_time_t now,
+                                  apr_time_t due)
+{
+    apr_time_t at = guard_stuck_due_at(
+        &live->wait, __atomic_load_n(&live->stuck_timeout_ms,
+                                     __ATOMIC_RELAXED), req_start);
+
+    return at > now && at < due ? at : due;
 }
 
 /* After a sample of the request that began at req_start: when the worker
@@ -565,6 +679,7 @@ static apr_time_t schedule(guard_watch_t *w, int thread,
         && req_start + w->stuck_threshold < sc->due) {
         sc->due = req_start + w->stuck_threshold;
     }
+    sc->due = stuck_due_first(live, req_start, now, sc->due);
     return sc->due;
 }
 

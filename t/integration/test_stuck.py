@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: Apache-2.0
+"""GuardStuckTimeout, the last rung: a request stuck past it on what
+mod_guard cannot cut (here a flock() on a file that a process outside
+httpd holds: the test process itself) has its record kept as a crash's is
+(request, wait, PHP and native frames, "ended by GuardStuckTimeout"), a
+GRD0900 line logged before anything is done, and under prefork its process
+ended; the server serves on. seeds/001 with such a holder: once it is
+ended its session's waiters go on. A backend that trickles is never ended
+(GuardBackendTimeout's rung); the rate limit holds server-wide; bad values
+fail configtest. Real prefork + mod_php, real loopback sockets."""
+
+import fcntl
+import os
+import re
+import time
+
+import pytest
+
+import guardtest
+from guardtest import get, wait_for
+from peers import Responder, trickle
+
+BASE = """\
+<IfModule mpm_prefork_module>
+    StartServers 6
+    MinSpareServers 6
+    MaxSpareServers 10
+</IfModule>
+GuardStuckThreshold 1s
+GuardWatchInterval 100ms
+"""
+
+END_RE = (r"\[guard:error\] .*GRD0900: GuardStuckTimeout %s s: ending the "
+          r"process pid (\d+): tid \d+ \"GET %s[^\"]*\" .* waiting on what "
+          r"cannot be cut: ([^;]*); record (\d+) on "
+          r"/guard-status\?crash=(\d+)")
+PARENT_RE = r"GRD0903: child pid %s \(slot \d+\) ended by GuardStuckTimeout"
+RATE_RE = r"\[guard:warn\] .*GRD0901: GuardStuckTimeout "
+# Every test that ends a process logs these.
+ENDS_LOG = [r"GRD0900", r"GRD0903"]
+
+
+def held_lock(s, name):
+    """A lock file under the server's locks/ directory, flock()ed by this
+    process (outside httpd) until the returned file is closed."""
+    d = os.path.join(s.root, "locks")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    path = os.path.join(d, name)
+    f = open(path, "w")
+    os.chmod(path, 0o666)
+    fcntl.flock(f, fcntl.LOCK_EX)
+    return f
+
+
+def expect_ends(s):
+    for r in ENDS_LOG:
+        s.expect_log(r)
+
+
+def stuck_ends(s):
+    return s.guard_json()["crash_summary"]["stuck_ends"]
+
+
+def test_flock_outside_httpd_ended_with_its_record(make_server):
+    """A page blocked in flock() on a file this process holds is ended at
+    GuardStuckTimeout + <= 2 s: GRD0900 first (pid, request, the wait),
+    then the parent's GRD0903; the record has the request, the wait, PHP
+    frames and native frames, on ?crash= and ?json and the other formats;
+    counted apart from crashes; the server serves on."""
+    s = make_server(BASE + "GuardStuckTimeout 2s\n")
+    expect_ends(s)
+    f = held_lock(s, "outside.lck")
+    try:
+        h = s.hang("/lock_flock.php?f=outside.lck")
+        m = wait_for(lambda: re.search(END_RE % ("2.0", "/lock_flock.php"),
+                                       s.log_text()), 8, what="GRD0900")
+        wait_for(lambda: h.done.is_set(), 5, what="the client's connection "
+                 "closed by the end")
+        assert h.age() <= 2.0 + 2.0 + 0.5, h.age()
+        pid, wait, rid = int(m.group(1)), m.group(2), int(m.group(3))
+        assert "flock" in wait and "outside.lck" in wait, wait
+        assert int(m.group(4)) == rid
+        wait_for(lambda: not guardtest.proc_alive(pid), 5,
+                 what="the ended process gone")
+        wait_for(lambda: re.search(PARENT_RE % pid, s.log_text()), 5,
+                 what="the parent's GRD0903")
+        # GRD0900 was written before the process ended: before the
+        # parent's line about it.
+        log = s.log_text()
+        assert log.index("GRD0900") < log.index("GRD0903"), log
+        assert "exit signal" not in log
+    finally:
+        f.close()
+    assert get(s.port, "/hello.txt").status == 200
+    rec = s.guard_get("crash=%d&json" % rid).json()["crash"]
+    assert rec["ended_by"] == "GuardStuckTimeout", rec
+    assert rec["stuck_timeout_ms"] == 2000
+    assert "flock" in rec["wait"] and "outside.lck" in rec["wait"], rec
+    assert rec["uri"].startswith("/lock_flock.php"), rec
+    assert rec["request_state"] == "active" and rec["elapsed_ms"] >= 2000
+    assert rec["vhost"] and rec["client"] == "127.0.0.1", rec
+    fns = [p["function"] for p in rec["php_frames"]]
+    assert fns[:1] == ["flock"] and "{main}" in fns, fns
+    assert any(p["file"].endswith("/lock_flock.php")
+               for p in rec["php_frames"] if p["file"]), rec["php_frames"]
+    assert rec["frames"], "no native frames: %s" % rec
+    assert any((fr.get("module") or "").endswith(".so")
+               for fr in rec["frames"]), rec["frames"]
+    js = s.guard_json()
+    assert js["crash_summary"]["stuck_ends"] == 1
+    assert js["crash_summary"]["total"] == 0, js["crash_summary"]
+    assert any(c["id"] == rid for c in js["crashes"])
+    page = s.guard_get("crash=%d" % rid).text
+    assert "ended by GuardStuckTimeout" in page and "Waiting on" in page
+    prom = guardtest.parse_prometheus(s.guard_get("prometheus").text)
+    assert guardtest.prom_values(prom, "guard_stuck_ends_total") == [1.0]
+    assert sum(guardtest.prom_values(prom, "guard_crashes_total")) == 0
+    assert "StuckEndsTotal: 1" in s.guard_get("auto").text
+
+
+def test_seed001_uncuttable_holder_ended_waiters_go_on(make_server):
+    """seeds/001 with a holder no backend cut can free: it holds its
+    session lock and waits in flock() on a file held outside httpd. Its
+    GuardStuckTimeout (a <Location>'s) ends it; the session's waiters,
+    which have none, then get the lock and answer."""
+    s = make_server(BASE + "<Location /stuck_session_flock.php>\n"
+                    "    GuardStuckTimeout 2s\n</Location>\n")
+    expect_ends(s)
+    f = held_lock(s, "backend.lck")
+    try:
+        cookie = {"Cookie": "PHPSESSID=stuck%d" % int(time.time() * 1000)}
+        holder = s.hang("/stuck_session_flock.php?f=backend.lck",
+                        headers=cookie)
+        wait_for(lambda: guardtest.find_worker(s.guard_json(),
+                                               "/stuck_session_flock.php"),
+                 5, what="the holder in flight")
+        waiters = [s.hang("/session_touch.php?n=%d" % i, headers=cookie)
+                   for i in range(3)]
+        time.sleep(0.5)
+        assert not any(w.done.is_set() for w in waiters)
+        wait_for(lambda: re.search(END_RE % ("2.0",
+                                             "/stuck_session_flock.php"),
+                                   s.log_text()), 8, what="GRD0900")
+        for w in waiters:
+            wait_for(lambda: w.done.is_set(), 5, what="a waiter's answer")
+            r = guardtest.Response(w.response)
+            assert r.status == 200 and "session stuck" in r.text, r.text
+        assert holder.done.is_set()
+        assert stuck_ends(s) == 1
+    finally:
+        f.close()
+
+
+def test_backend_trickle_never_ended(make_server):
+    """A backend that sends a byte a second for 6 s: GuardStuckTimeout 2s
+    never ends it (a socket is GuardBackendTimeout's to cut); the page
+    reads every byte."""
+    s = make_server(BASE + "GuardStuckTimeout 2s\nLogLevel guard:debug\n")
+    tb = s.adopt(Responder(trickle(6, 1.0)))
+    r = get(s.port, "/bt_read.php?port=%d" % tb.port, timeout=20)
+    assert r.status == 200 and "got 6 bytes" in r.text, r.text
+    log = s.log_text()
+    assert "GRD0900" not in log and "GRD0901" not in log
+    assert stuck_ends(s) == 0
+    # debug says why, once the request is past the timeout.
+    assert re.search(r"GRD0902: GuardStuckTimeout 2.0 s: .* is not ended: "
+                     r"(a backend socket|its wait is younger)", log), log
+
+
+def wait_minute_start():
+    """The rate limit counts per calendar minute: start early in one."""
+    sec = time.time() % 60
+    if sec > 45:
+        time.sleep(61 - sec)
+
+
+def test_rate_limit_server_wide(make_server):
+    """20 workers stuck at once: 5 processes are ended in the minute,
+    server-wide (GUARD_STUCK_ENDS_PER_MIN); the others are said once
+    (GRD0901) and left to go on."""
+    n = 20
+    s = make_server("""\
+<IfModule mpm_prefork_module>
+    StartServers 24
+    MinSpareServers 24
+    MaxSpareServers 30
+    MaxRequestWorkers 30
+    ServerLimit 30
+</IfModule>
+GuardWatchInterval 100ms
+GuardStuckTimeout 1s
+""")
+    expect_ends(s)
+    s.expect_log(r"GRD0901")
+    wait_minute_start()
+    f = held_lock(s, "many.lck")
+    try:
+        hs = [s.hang("/lock_flock.php?f=many.lck") for _ in range(n)]
+        wait_for(lambda: s.count_log(RATE_RE) >= n - 5, 10,
+                 what="GRD0901 for every one over the limit")
+        time.sleep(0.5)
+        assert s.count_log(r"GRD0900") == 5, s.log_tail()
+        assert s.count_log(RATE_RE) == n - 5
+        assert sum(h.done.is_set() for h in hs) == 5
+    finally:
+        f.close()
+    for h in hs:
+        wait_for(lambda: h.done.is_set(), 10, what="every request's end")
+    ok = [guardtest.Response(h.response) for h in hs if h.response]
+    assert sum(r.status == 200 for r in ok) == n - 5
+    assert stuck_ends(s) == 5
+
+
+BAD = [("GuardStuckTimeout", "banana"), ("GuardStuckTimeout", "0"),
+       ("GuardStuckTimeout", "500ms"), ("GuardStuckTimeout", "25h"),
+       ("GuardStuckTimeout", "-3s")]
+
+
+@pytest.mark.parametrize("directive,value", BAD,
+                         ids=["%s=%s" % dv for dv in BAD])
+def test_bad_value_refused(make_server, directive, value):
+    s = make_server("%s %s\n" % (directive, value), start=False)
+    rc, out = s.configtest()
+    assert rc != 0 and "Syntax OK" not in out, out
+    assert directive in out and '"%s"' % value in out, out
+
+
+def test_contexts(make_server):
+    """Server, virtual host and <Location>; Off; not in .htaccess-only
+    contexts' way."""
+    s = make_server("GuardStuckTimeout 1m\n<VirtualHost 127.0.0.1:@PORT@>\n"
+                    "ServerName vh.example\nGuardStuckTimeout Off\n"
+                    "</VirtualHost>\n<Location /x>\nGuardStuckTimeout 24h\n"
+                    "</Location>\n<Directory \"@ROOT@/htdocs\">\n"
+                    "GuardStuckTimeout 1s\n</Directory>\n", start=False)
+    rc, out = s.configtest()
+    assert rc == 0 and "Syntax OK" in out, out

@@ -49,18 +49,20 @@ guard_stuck_why_e guard_stuck_kind(const guard_wait_t *w);
  * The decision for a request whose slot says timeout_ms (> 0): its wait
  * must be uncuttable and have lasted the timeout (since its first sample
  * saw it, not since the request began: a backend trickle seen on CPU for
- * a moment between bytes is never ended). held_by_worker: a lock wait
- * under cut-holder or end-holder whose chain names a holder those rungs
- * can free.
+ * a moment between bytes is never ended). floor: the wait is no older
+ * than this (the request's start; for a blocked thread, the last look
+ * that found it had run: a sleep in a loop is not one long sleep).
+ * held_by_worker: a lock wait under cut-holder or end-holder whose chain
+ * names a holder those rungs can free.
  */
 guard_stuck_why_e guard_stuck_decide(const guard_wait_t *w,
                                      apr_uint32_t timeout_ms,
-                                     apr_time_t req_start, apr_time_t now,
+                                     apr_time_t floor, apr_time_t now,
                                      int held_by_worker);
 
 /** When a request's wait, as w shows it, reaches timeout_ms (0: never). */
 apr_time_t guard_stuck_due_at(const guard_wait_t *w, apr_uint32_t timeout_ms,
-                              apr_time_t req_start);
+                              apr_time_t floor);
 
 /**
  * 1 when the lock that w waits for is in a chain of the table whose

@@ -29,11 +29,23 @@
 typedef struct {
     apr_time_t req_start;         /* the request ended, or refused */
     apr_time_t retry;             /* refused by the rate limit: not before */
+    /* A blocked thread that ran between two looks woke up: its wait, the
+     * same in name (a sleep in a loop), began again. The last look that
+     * found it had run, in the request quiet_req. */
+    apr_time_t quiet_req;
+    apr_time_t quiet_since;
 } guard_watch_end_t;
 
 /** GuardStuckTimeout's end of the process (the glue's, per MPM): the
  *  record is kept and GRD0900 logged already. */
 typedef void guard_watch_end_fn(void *baton, int thread);
+
+struct guard_watch;
+
+/** Once a process stops gracefully: called after every pass; when the
+ *  next pass is due (0: nothing to wait for). */
+typedef apr_time_t guard_watch_drain_fn(struct guard_watch *w,
+                                        apr_time_t now);
 
 /** When the watchdog next looks at one worker of its child. */
 typedef struct {
@@ -52,7 +64,7 @@ typedef struct {
     pid_t tid;
 } guard_watch_seen_t;
 
-typedef struct {
+typedef struct guard_watch {
     guard_shm_t *shm;
     int child;                    /* this process's child slot */
     /* Optional: [thread_limit] per-worker schedule (NULL: every worker
@@ -97,7 +109,9 @@ typedef struct {
     guard_crash_shm_t *crash;
     const guard_where_t *(*where)(void);
     guard_watch_end_fn *end_process;
+    guard_watch_drain_fn *drain;  /* NULL: none */
     const char *end_how;          /* GRD0900's words for end_process */
+    int ending;                   /* end_process was called */
     apr_uint32_t generation;
     guard_watch_end_t *ends;
 
@@ -124,6 +138,12 @@ apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
  * @return when the next pass is due, or 0 when no request is in flight.
  */
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now);
+
+/**
+ * Requests of this child in flight other than those GuardStuckTimeout
+ * ended (a process stopping gracefully ends once it has none).
+ */
+int guard_watch_others_busy(const guard_watch_t *w);
 
 /** Request hooks call this after marking their slot busy. */
 void guard_watch_request_started(guard_watch_t *w);

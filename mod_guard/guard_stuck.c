@@ -50,9 +50,9 @@ guard_stuck_why_e guard_stuck_kind(const guard_wait_t *w)
 }
 
 apr_time_t guard_stuck_due_at(const guard_wait_t *w, apr_uint32_t timeout_ms,
-                              apr_time_t req_start)
+                              apr_time_t floor)
 {
-    apr_time_t since = w->since > req_start ? w->since : req_start;
+    apr_time_t since = w->since > floor ? w->since : floor;
 
     if (!timeout_ms || since <= 0 || guard_stuck_kind(w) != GUARD_STUCK_END) {
         return 0;
@@ -62,7 +62,7 @@ apr_time_t guard_stuck_due_at(const guard_wait_t *w, apr_uint32_t timeout_ms,
 
 guard_stuck_why_e guard_stuck_decide(const guard_wait_t *w,
                                      apr_uint32_t timeout_ms,
-                                     apr_time_t req_start, apr_time_t now,
+                                     apr_time_t floor, apr_time_t now,
                                      int held_by_worker)
 {
     guard_stuck_why_e why = guard_stuck_kind(w);
@@ -71,7 +71,7 @@ guard_stuck_why_e guard_stuck_decide(const guard_wait_t *w,
     if (why != GUARD_STUCK_END) {
         return why;
     }
-    due = guard_stuck_due_at(w, timeout_ms, req_start);
+    due = guard_stuck_due_at(w, timeout_ms, floor);
     if (!due || now < due) {
         return GUARD_STUCK_YOUNG;
     }

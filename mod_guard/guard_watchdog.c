@@ -352,7 +352,52 @@ static int look(guard_watch_t *w, int thread, const guard_slot_t *s,
     return 1;
 }
 
-static void decide(guard_watch_t *w, guard_slot_t *live,
+/* GuardStuckTimeout's floor of a wait's age: the request's start; for a
+ * blocked thread, the last look that found it had run since the one
+ * before (on the CPU it runs, and its wait's since says how long). */
+static apr_time_t stuck_floor(const guard_watch_t *w, int thread,
+                              const guard_slot_t *s, const guard_wait_t *wait)
+{
+    const guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+
+    if (wait->kind == GUARD_WAIT_CPU) {
+        return s->req_start;
+    }
+    if (!e || e->quiet_req != s->req_start) {
+        return APR_INT64_MAX;     /* no look yet: not ended */
+    }
+    return e->quiet_since > s->req_start ? e->quiet_since : s->req_start;
+}
+
+/* After a look: did the thread run since the last one (a fresh look
+ * with another run time, or none readable)? */
+static void note_quiet(guard_watch_t *w, int thread, const guard_slot_t *s,
+                       int fresh, apr_int64_t prev_run, apr_time_t now)
+{
+    guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+    apr_int64_t run = w->seen ? w->seen[thread].run_ns : -1;
+
+    if (!e) {
+        return;
+    }
+    if (e->quiet_req != s->req_start
+        || (fresh && (prev_run < 0 || run < 0 || run != prev_run))) {
+        e->quiet_req = s->req_start;
+        e->quiet_since = now;
+    }
+}
+
+/* The run time of the last look at this request's thread; -1 none. */
+static apr_int64_t last_run(const guard_watch_t *w, int thread,
+                            const guard_slot_t *s)
+{
+    const guard_watch_seen_t *sn = w->seen ? &w->seen[thread] : NULL;
+
+    return sn && sn->req_start == s->req_start && sn->tid == s->tid
+           ? sn->run_ns : -1;
+}
+
+static void decide(guard_watch_t *w, int thread, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now, seen_t *v)
 {
     int same_req = s->wait_req_start == s->req_start;
@@ -366,8 +411,8 @@ static void decide(guard_watch_t *w, guard_slot_t *live,
     v->stuck_end = GUARD_STUCK_YOUNG;
     if (s->stuck_timeout_ms && !v->due && !v->holder_cut) {
         v->stuck_end = guard_stuck_decide(
-            &v->wait, s->stuck_timeout_ms, s->req_start, now,
-            guard_stuck_held_by_worker(w->shm, &v->wait));
+            &v->wait, s->stuck_timeout_ms, stuck_floor(w, thread, s, &v->wait),
+            now, guard_stuck_held_by_worker(w->shm, &v->wait));
     }
 }
 
@@ -499,6 +544,14 @@ static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
         return;
     }
     e->req_start = s->req_start;
+    if (w->ending) {
+        /* Its process ends already: recorded, no other end. */
+        e->retry = APR_INT64_MAX;
+        guard_watchdog_log_stuck_end(&w->log, s, wait, now,
+                                     keep_end_record(w, thread, s, wait, now),
+                                     "its process stops already", "");
+        return;
+    }
     if (!guard_stuck_rate_take(&w->shm->hdr->stuck_window, now,
                                GUARD_STUCK_ENDS_PER_MIN)) {
         e->retry = now + apr_time_from_sec(60)
@@ -515,7 +568,28 @@ static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
                                  w->end_how ? w->end_how : "ending",
                                  top_frame(w, thread, s->req_start, top,
                                            sizeof(top)));
+    w->ending = 1;
     w->end_process(w->baton, thread);
+}
+
+int guard_watch_others_busy(const guard_watch_t *w)
+{
+    int t, n = 0;
+
+    for (t = 0; t < w->shm->thread_limit; t++) {
+        const guard_slot_t *sl = guard_shm_slot(w->shm, w->child, t);
+        apr_time_t start = __atomic_load_n(&sl->req_start, __ATOMIC_ACQUIRE);
+
+        if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != GUARD_WS_BUSY
+            || sl->pid != w->pid
+            || (w->thread_released
+                && w->thread_released(w->baton, w->child, t))) {
+            continue;
+        }
+        n += !(w->ends && w->ends[t].req_start == start
+               && w->ends[t].retry == APR_INT64_MAX);
+    }
+    return n;
 }
 
 static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
@@ -523,11 +597,14 @@ static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
 {
     guard_syscall_line_t line;
     seen_t v;
+    apr_int64_t prev_run = last_run(w, thread, s);
+    int fresh = look(w, thread, s, now, &v.wait, &line);
 
-    if (look(w, thread, s, now, &v.wait, &line)) {
+    if (fresh) {
         take_stacks(w, thread, s, &line, now);
     }
-    decide(w, live, s, now, &v);
+    note_quiet(w, thread, s, fresh, prev_run, now);
+    decide(w, thread, live, s, now, &v);
     write_sample(live, s, &v);
     cut_sockets(live, &v);
     report_sample(w, thread, s, &v, now);
@@ -640,13 +717,19 @@ static apr_time_t not_due(const guard_watch_t *w, int thread,
 
 /* Nor past the moment its wait reaches GuardStuckTimeout. The wait was
  * just written by this thread; the timeout, a word, by the worker. */
-static apr_time_t stuck_due_first(const guard_slot_t *live,
+static apr_time_t stuck_due_first(const guard_watch_t *w, int thread,
+                                  const guard_slot_t *live,
                                   apr_time_t req_start, apr_time_t now,
                                   apr_time_t due)
 {
+    const guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+    apr_time_t floor = e && e->quiet_req == req_start
+                       && live->wait.kind != GUARD_WAIT_CPU
+                       && e->quiet_since > req_start ? e->quiet_since
+                                                     : req_start;
     apr_time_t at = guard_stuck_due_at(
         &live->wait, __atomic_load_n(&live->stuck_timeout_ms,
-                                     __ATOMIC_RELAXED), req_start);
+                                     __ATOMIC_RELAXED), floor);
 
     return at > now && at < due ? at : due;
 }
@@ -679,7 +762,7 @@ static apr_time_t schedule(guard_watch_t *w, int thread,
         && req_start + w->stuck_threshold < sc->due) {
         sc->due = req_start + w->stuck_threshold;
     }
-    sc->due = stuck_due_first(live, req_start, now, sc->due);
+    sc->due = stuck_due_first(w, thread, live, req_start, now, sc->due);
     return sc->due;
 }
 
@@ -781,6 +864,9 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
      * flight (httpd's side of FPM's) looks at them. */
     due = guard_lockwatch_pass(&lx, now);
     next = due && next && due < next ? due : next;
+    if (w->drain && (due = w->drain(w, now)) != 0) {
+        next = !next || due < next ? due : next;
+    }
     return after_fpm_cuts(w, now, next);
 }
 

@@ -10,6 +10,9 @@ ended its session's waiters go on. A backend that trickles is never ended
 fail configtest. Real prefork + mod_php, real loopback sockets."""
 
 import fcntl
+import shutil
+import subprocess
+import tempfile
 import os
 import re
 import time
@@ -168,6 +171,22 @@ def test_backend_trickle_never_ended(make_server):
                      r"(a backend socket|its wait is younger)", log), log
 
 
+def test_sleep_in_a_loop_is_not_one_long_sleep(make_server):
+    """A page that naps 200 ms twenty times (4 s) under GuardStuckTimeout
+    1s: each sample finds it asleep again, but it ran in between: never
+    ended. The same page napping once for 3 s is."""
+    s = make_server(BASE + "GuardStuckTimeout 1s\n")
+    expect_ends(s)
+    r = get(s.port, "/stuck_sleep_loop.php", timeout=20)
+    assert r.status == 200 and r.text.endswith("done\n"), r.text
+    assert "GRD0900" not in s.log_text()
+    h = s.hang("/stuck_sleep_loop.php?n=1&ms=3000")
+    wait_for(lambda: re.search(END_RE % ("1.0", "/stuck_sleep_loop.php"),
+                               s.log_text()), 5, what="GRD0900 of one nap")
+    wait_for(lambda: h.done.is_set(), 5, what="its connection closed")
+    assert h.response == b""
+
+
 def wait_minute_start():
     """The rate limit counts per calendar minute: start early in one."""
     sec = time.time() % 60
@@ -236,3 +255,82 @@ def test_contexts(make_server):
                     "GuardStuckTimeout 1s\n</Directory>\n", start=False)
     rc, out = s.configtest()
     assert rc == 0 and "Syntax OK" in out, out
+
+
+STUCKTEST_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "modules", "mod_stucktest.c")
+
+EVENT_ONE_CHILD = """\
+<IfModule mpm_event_module>
+    StartServers 1
+    ServerLimit 2
+    ThreadsPerChild 8
+    ThreadLimit 8
+    MaxRequestWorkers 16
+    MinSpareThreads 1
+    MaxSpareThreads 16
+</IfModule>
+"""
+
+
+@pytest.fixture(scope="module")
+def stucktest_so():
+    """mod_stucktest built with apxs in a scratch directory."""
+    d = tempfile.mkdtemp(prefix="stucktest-")
+    shutil.copy(STUCKTEST_SRC, d)
+    p = subprocess.run([os.environ.get("APXS") or "/usr/bin/apxs", "-c",
+                        "-o", "mod_stucktest.so", "mod_stucktest.c"], cwd=d,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert p.returncode == 0, p.stdout.decode("utf-8", "replace")
+    os.chmod(d, 0o755)
+    yield os.path.join(d, ".libs", "mod_stucktest.so")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_event_futex_others_finish_then_child_goes(make_server, stucktest_so):
+    """Under event a module's thread waits on a futex nobody wakes while
+    five other requests of the same child stream slowly (8 lines, one
+    every 500 ms). At GuardStuckTimeout the record is kept and the child
+    stops gracefully: the five complete, every line; then the child is
+    ended (GRD0904) and the server serves on from another."""
+    s = make_server("LoadModule stucktest_module %s\n<Location /st>\n"
+                    "    SetHandler stucktest\n</Location>\n"
+                    "GuardWatchInterval 100ms\nGuardStuckTimeout 2s\n"
+                    "GuardStatusShowQuery On\n"
+                    % stucktest_so, mpm="event", mpm_conf=EVENT_ONE_CHILD)
+    expect_ends(s)
+    s.expect_log(r"GRD0904")
+    stuck = s.hang("/st?futex")
+    w = wait_for(lambda: guardtest.find_worker(s.guard_json(), "/st?futex"),
+                 5, what="the futex request in flight")
+    pid = w["pid"]
+    time.sleep(0.3)
+    streams = [s.hang("/st?stream=8") for _ in range(5)]
+    wait_for(lambda: len([x for x in guardtest.workers_of(
+        s.guard_json(), "/st?stream") if x["pid"] == pid]) == 5, 5,
+        what="the five streams in the same child")
+    m = wait_for(lambda: re.search(
+        r"GRD0900: GuardStuckTimeout 2.0 s: stopping the process "
+        r"gracefully .* pid %d: .*\"GET /st\?futex\" .* waiting on what "
+        r"cannot be cut: (futex[^;]*); record (\d+)" % pid, s.log_text()),
+        6, what="GRD0900")
+    assert guardtest.proc_alive(pid)
+    assert not any(h.done.is_set() for h in streams), "a stream cut short"
+    for h in streams:
+        wait_for(lambda: h.done.is_set(), 10, what="a stream's end")
+        r = guardtest.Response(h.response)
+        assert r.status == 200, r.status_line
+        assert r.text.count("line ") == 8 and r.text.endswith("end\n"), r.text
+    wait_for(lambda: not guardtest.proc_alive(pid), 5, what="the child gone")
+    # The streams sleep in a loop: never one long sleep, never ended.
+    assert s.count_log(r"GRD0900") == 1 and "GRD0901" not in s.log_text()
+    assert re.search(r"GRD0904: GuardStuckTimeout: ending pid %d, its other "
+                     r"requests are done" % pid, s.log_text())
+    wait_for(lambda: stuck.done.is_set(), 5, what="the futex connection")
+    assert stuck.response == b""
+    rec = s.guard_get("crash=%s&json" % m.group(2)).json()["crash"]
+    assert rec["ended_by"] == "GuardStuckTimeout" and rec["pid"] == pid
+    assert rec["wait"].startswith("futex"), rec
+    assert any((f.get("function") or "") == "stucktest_futex"
+               for f in rec["frames"]), rec["frames"]
+    assert get(s.port, "/st?stream=1").status == 200

@@ -268,6 +268,24 @@ static void html_native_frames(guard_sink_t *o, const guard_crash_item_t *it)
     guard_puts(o, "</ol>\n");
 }
 
+/* After the signal: the faulting instruction, or what an ended request
+ * waited on. */
+static void html_how(guard_sink_t *o, const guard_crash_item_t *it)
+{
+    const guard_crash_rec_t *r = &it->rec;
+
+    if (r->flags & GUARD_CRASHF_STUCK) {
+        guard_puts(o, "</td></tr>\n");
+        html_kv(o, "Waiting on", r->wait);
+        return;
+    }
+    guard_printf(o, "%s</td></tr>\n<tr><th>Instruction</th><td>",
+                 r->flags & GUARD_CRASHF_SENT ? " (sent or raised, not a "
+                 "fault)" : "");
+    html_frame(o, &it->ip_sym, 1);
+    guard_puts(o, "</td></tr>\n");
+}
+
 void guard_crash_render_html_one(const guard_crash_view_t *v,
                                  const guard_crash_item_t *it,
                                  guard_sink_t *o)
@@ -285,17 +303,7 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
                  "\n<tr><th>Signal</th><td>", r->pid, r->tid, r->child,
                  r->child, r->thread, r->generation);
     html_signal(o, it);
-    if (r->flags & GUARD_CRASHF_STUCK) {
-        guard_puts(o, "</td></tr>\n");
-        html_kv(o, "Waiting on", r->wait);
-    }
-    else {
-        guard_printf(o, "%s</td></tr>\n<tr><th>Instruction</th><td>",
-                     r->flags & GUARD_CRASHF_SENT ? " (sent or raised, not a "
-                     "fault)" : "");
-        html_frame(o, &it->ip_sym, 1);
-        guard_puts(o, "</td></tr>\n");
-    }
+    html_how(o, it);
     if (r->flags & GUARD_CRASHF_REQUEST) {
         apr_snprintf(buf, sizeof(buf), "%s %s %s", r->req.method, r->req.uri,
                      r->req.protocol);

@@ -138,30 +138,15 @@ START_TEST(lock_left_to_the_holder_rungs)
 }
 END_TEST
 
-START_TEST(record_as_a_crash_with_the_live_stacks)
-{
-    static guard_where_t where;
-    static guard_stack_t st;
-    guard_slot_t s;
-    guard_wait_t w = waiting(GUARD_WAIT_LOCK, T0 + MS(10));
-    guard_crash_rec_t r;
-    guard_stuck_src_t src;
+static guard_where_t where;
+static guard_stack_t st;
 
-    memset(&s, 0, sizeof(s));
+/* libc.so.6 loaded at 0x7f0000000000; a PHP page in flock(), and a native
+ * frame in libc and one in a module gone since. */
+static void live_stacks(void)
+{
     memset(&where, 0, sizeof(where));
     memset(&st, 0, sizeof(st));
-    s.pid = 100;
-    s.tid = 101;
-    s.req_start = T0;
-    s.stuck_timeout_ms = 2000;
-    strcpy(s.req.method, "GET");
-    strcpy(s.req.uri, "/flock.php");
-    strcpy(s.req.vhost, "www.example.com:80");
-    strcpy(s.req.client, "127.0.0.1");
-    w.call = 0;
-    w.syscall = 73;
-    strcpy(w.sysname, "flock");
-    strcpy(w.path, "/tmp/held");
     where.map[0].n = 1;
     where.map[0].m[0].lo = 0x7f0000000000ULL;
     where.map[0].m[0].hi = 0x7f0000100000ULL;
@@ -179,21 +164,52 @@ START_TEST(record_as_a_crash_with_the_live_stacks)
     st.native[0].offset = 0x1234;
     strcpy(st.native[1].module, "gone.so");
     st.native[1].offset = 0x99;
-    memset(&src, 0, sizeof(src));
-    src.slot = &s;
-    src.wait = &w;
-    src.stack = &st;
-    src.where = &where;
-    src.child = 2;
-    src.thread = 0;
-    src.generation = 3;
-    src.now = T0 + SEC(3);
+}
+
+static guard_slot_t slot;
+static guard_wait_t lock_wait;
+
+/* The sample's copy of a worker in flock() since T0 + 10 ms, 3 s into
+ * GET /flock.php, with its live stacks. */
+static void source(guard_stuck_src_t *src)
+{
+    live_stacks();
+    memset(&slot, 0, sizeof(slot));
+    slot.pid = 100;
+    slot.tid = 101;
+    slot.req_start = T0;
+    slot.stuck_timeout_ms = 2000;
+    strcpy(slot.req.method, "GET");
+    strcpy(slot.req.uri, "/flock.php");
+    strcpy(slot.req.vhost, "www.example.com:80");
+    strcpy(slot.req.client, "127.0.0.1");
+    lock_wait = waiting(GUARD_WAIT_LOCK, T0 + MS(10));
+    lock_wait.syscall = 73;
+    strcpy(lock_wait.sysname, "flock");
+    strcpy(lock_wait.path, "/tmp/held");
+    memset(src, 0, sizeof(*src));
+    src->slot = &slot;
+    src->wait = &lock_wait;
+    src->stack = &st;
+    src->where = &where;
+    src->child = 2;
+    src->generation = 3;
+    src->now = T0 + SEC(3);
+}
+
+START_TEST(record_as_a_crash_with_the_live_stacks)
+{
+    guard_stuck_src_t src;
+    guard_crash_rec_t r;
+
+    source(&src);
     guard_stuck_record(&src, &r);
     ck_assert(r.flags & GUARD_CRASHF_STUCK);
     ck_assert(r.flags & GUARD_CRASHF_REQUEST);
     ck_assert(r.flags & GUARD_CRASHF_PHP);
     ck_assert_int_eq(r.stuck_timeout_ms, 2000);
     ck_assert_int_eq(r.elapsed_ms, 3000);
+    ck_assert_int_eq(r.child, 2);
     ck_assert_str_eq(r.req.uri, "/flock.php");
     ck_assert_str_eq(r.req.vhost, "www.example.com:80");
     ck_assert_int_eq(r.nphp, 2);
@@ -205,10 +221,26 @@ START_TEST(record_as_a_crash_with_the_live_stacks)
                      "/usr/lib/x86_64-linux-gnu/libc.so.6");
     ck_assert_int_eq(r.at[1].kind, GUARD_AT_NONE);
     ck_assert_ptr_nonnull(strstr(r.wait, "flock"));
-    /* Stacks of another request are not this one's. */
+}
+END_TEST
+
+/* Stacks of another request are not this one's; no module table: no
+ * native frames. */
+START_TEST(record_without_stacks_of_its_own)
+{
+    guard_stuck_src_t src;
+    guard_crash_rec_t r;
+
+    source(&src);
     st.req_start = T0 - SEC(1);
     guard_stuck_record(&src, &r);
     ck_assert_int_eq(r.nphp, 0);
+    ck_assert_int_eq(r.nframes, 0);
+    ck_assert(!(r.flags & GUARD_CRASHF_PHP));
+    source(&src);
+    src.where = NULL;
+    guard_stuck_record(&src, &r);
+    ck_assert_int_eq(r.nphp, 2);
     ck_assert_int_eq(r.nframes, 0);
 }
 END_TEST
@@ -258,6 +290,7 @@ Suite *guard_stuck_suite(void)
     tcase_add_test(tc, rate_limit_per_minute_server_wide);
     tcase_add_test(tc, lock_left_to_the_holder_rungs);
     tcase_add_test(tc, record_as_a_crash_with_the_live_stacks);
+    tcase_add_test(tc, record_without_stacks_of_its_own);
     tcase_add_test(tc, ends_counted_apart_from_crashes);
     suite_add_tcase(s, tc);
     return s;

@@ -21,8 +21,8 @@
  * accepting, and one connection to a listener, closed at once, makes the
  * listener call it. The MPM then closes its listeners, ends its
  * keep-alive connections, lets the requests in flight finish (mod_http2
- * sends GOAWAY from its child_stopping hook and finishes the open
- * streams) and waits for its worker threads; the stuck one never comes,
+ * sees the MPM stopping, sends GOAWAY and finishes the open streams) and
+ * waits for its worker threads; the stuck one never comes,
  * so the watchdog ends the process once the others have nothing left to
  * write: as long as they take, as httpd's own graceful stop waits, or at
  * most GracefulShutdownTimeout when that is set. Children of listener

@@ -260,8 +260,9 @@ def test_contexts(make_server):
 STUCKTEST_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                              "..", "modules", "mod_stucktest.c")
 
-EVENT_ONE_CHILD = """\
-<IfModule mpm_event_module>
+# One child at first, so that every request goes to it.
+ONE_CHILD = """\
+<IfModule mpm_%s_module>
     StartServers 1
     ServerLimit 2
     ThreadsPerChild 8
@@ -287,17 +288,19 @@ def stucktest_so():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def test_event_futex_others_finish_then_child_goes(make_server, stucktest_so):
-    """Under event a module's thread waits on a futex nobody wakes while
-    five other requests of the same child stream slowly (8 lines, one
-    every 500 ms). At GuardStuckTimeout the record is kept and the child
-    stops gracefully: the five complete, every line; then the child is
-    ended (GRD0904) and the server serves on from another."""
+@pytest.mark.parametrize("mpm", ["event", "worker"])
+def test_threaded_futex_others_finish_then_child_goes(make_server,
+                                                      stucktest_so, mpm):
+    """Under event (and worker) a module's thread waits on a futex nobody
+    wakes while five other requests of the same child stream slowly (8
+    lines, one every 500 ms). At GuardStuckTimeout the record is kept and
+    the child stops gracefully: the five complete, every line; then the
+    child is ended (GRD0904) and the server serves on from another."""
     s = make_server("LoadModule stucktest_module %s\n<Location /st>\n"
                     "    SetHandler stucktest\n</Location>\n"
                     "GuardWatchInterval 100ms\nGuardStuckTimeout 2s\n"
                     "GuardStatusShowQuery On\n"
-                    % stucktest_so, mpm="event", mpm_conf=EVENT_ONE_CHILD)
+                    % stucktest_so, mpm=mpm, mpm_conf=ONE_CHILD % mpm)
     expect_ends(s)
     s.expect_log(r"GRD0904")
     stuck = s.hang("/st?futex")

@@ -61,7 +61,7 @@ void *guard_create_dir_conf(apr_pool_t *p, char *dir)
     c->show_query = UNSET;
     c->backend_timeout = UNSET;
     c->backend_action = GUARD_ACTION_CUT;
-    c->stuck_timeout = UNSET;
+    c->stuck_timeout_ms = UNSET;
     return c;
 }
 
@@ -70,8 +70,8 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add)
     guard_dir_conf_t *b = base, *a = add, *c = apr_pcalloc(p, sizeof(*c));
 
     c->show_query = a->show_query != UNSET ? a->show_query : b->show_query;
-    c->stuck_timeout = a->stuck_timeout != UNSET ? a->stuck_timeout
-                                                 : b->stuck_timeout;
+    c->stuck_timeout_ms = a->stuck_timeout_ms != UNSET ? a->stuck_timeout_ms
+                                                       : b->stuck_timeout_ms;
     if (a->backend_timeout != UNSET) {
         c->backend_timeout = a->backend_timeout;
         c->backend_max = a->backend_max;
@@ -254,14 +254,18 @@ static const char *set_stuck_timeout(cmd_parms *cmd, void *dc,
                                      const char *arg)
 {
     guard_dir_conf_t *c = dc;
+    apr_interval_time_t t = 0;
+    const char *err;
 
     note_dir_context(cmd);
-    if (!strcasecmp(arg, "off")) {
-        c->stuck_timeout = 0;
-        return NULL;
+    if (strcasecmp(arg, "off")
+        && (err = parse_bounded(cmd, arg, GUARD_STUCK_MIN, GUARD_STUCK_MAX,
+                                &t)) != NULL) {
+        return err;
     }
-    return parse_bounded(cmd, arg, GUARD_STUCK_MIN, GUARD_STUCK_MAX,
-                         &c->stuck_timeout);
+    /* Milliseconds now: no division at every request. */
+    c->stuck_timeout_ms = apr_time_as_msec(t);
+    return NULL;
 }
 
 static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
@@ -702,9 +706,8 @@ void guard_conf_request(request_rec *r, guard_req_conf_t *out)
     out->backend_minrate = 0;
     out->backend_action = GUARD_ACTION_CUT;
     out->show_query = c && c->show_query == 1;
-    out->stuck_timeout_ms = c && c->stuck_timeout > 0
-                            ? (apr_uint32_t)apr_time_as_msec(c->stuck_timeout)
-                            : 0;
+    out->stuck_timeout_ms = c && c->stuck_timeout_ms > 0
+                            ? (apr_uint32_t)c->stuck_timeout_ms : 0;
     if (c && c->backend_timeout > 0) {
         out->backend_timeout = c->backend_timeout;
         out->backend_max = c->backend_max;

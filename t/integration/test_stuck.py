@@ -11,6 +11,7 @@ fail configtest. Real prefork + mod_php, real loopback sockets."""
 
 import fcntl
 import shutil
+import socket
 import subprocess
 import tempfile
 import os
@@ -288,6 +289,18 @@ def stucktest_so():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def keepalive_connection(s):
+    """A connection of one answered request, kept alive, idle."""
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    c.sendall(b"GET /st?stream=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    got = b""
+    while not got.endswith(b"\r\n0\r\n\r\n"):
+        d = c.recv(4096)
+        assert d, got
+        got += d
+    return c
+
+
 @pytest.mark.parametrize("mpm", ["event", "worker"])
 def test_threaded_futex_others_finish_then_child_goes(make_server,
                                                       stucktest_so, mpm):
@@ -307,6 +320,7 @@ def test_threaded_futex_others_finish_then_child_goes(make_server,
     w = wait_for(lambda: guardtest.find_worker(s.guard_json(), "/st?futex"),
                  5, what="the futex request in flight")
     pid = w["pid"]
+    ka = keepalive_connection(s)
     time.sleep(0.3)
     streams = [s.hang("/st?stream=8") for _ in range(5)]
     wait_for(lambda: len([x for x in guardtest.workers_of(
@@ -325,6 +339,10 @@ def test_threaded_futex_others_finish_then_child_goes(make_server,
         assert r.status == 200, r.status_line
         assert r.text.count("line ") == 8 and r.text.endswith("end\n"), r.text
     wait_for(lambda: not guardtest.proc_alive(pid), 5, what="the child gone")
+    # The idle keep-alive connection was closed, nothing asked on it lost.
+    ka.settimeout(2)
+    assert ka.recv(100) == b""
+    ka.close()
     # The streams sleep in a loop: never one long sleep, never ended.
     assert s.count_log(r"GRD0900") == 1 and "GRD0901" not in s.log_text()
     assert re.search(r"GRD0904: GuardStuckTimeout: ending pid %d, its other "

@@ -188,6 +188,25 @@ def test_sleep_in_a_loop_is_not_one_long_sleep(make_server):
     assert h.response == b""
 
 
+def test_cpu_spin_ended(make_server):
+    """A page on the CPU for 20 s (no system call in its loop) under
+    GuardStuckTimeout 2s is ended within 2 s more, its wait "on CPU"; one
+    that spins 1 s answers."""
+    s = make_server(BASE + "GuardStuckTimeout 2s\n")
+    expect_ends(s)
+    r = get(s.port, "/spin.php?s=1", timeout=20)
+    assert r.status == 200 and r.text.startswith("spun 1"), r.text
+    h = s.hang("/spin.php?s=20")
+    m = wait_for(lambda: re.search(END_RE % ("2.0", "/spin.php"),
+                                   s.log_text()), 8, what="GRD0900")
+    wait_for(lambda: h.done.is_set(), 5, what="its connection closed")
+    assert h.age() <= 2.0 + 2.0 + 0.5, h.age()
+    assert m.group(2).startswith("on CPU"), m.group(0)
+    rec = s.guard_get("crash=%s&json" % m.group(3)).json()["crash"]
+    assert rec["wait"].startswith("on CPU") and rec["uri"] == "/spin.php?..."
+    assert s.count_log(r"GRD0900") == 1
+
+
 def wait_minute_start():
     """The rate limit counts per calendar minute: start early in one."""
     sec = time.time() % 60

@@ -131,7 +131,11 @@ static apr_time_t drain_check(guard_watch_t *w, apr_time_t now)
     if (!__atomic_load_n(&draining, __ATOMIC_ACQUIRE)) {
         return 0;
     }
-    busy = guard_watch_others_busy(w) || writing(w);
+    busy = guard_watch_others_busy(w) + writing(w);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server, GRD_STUCK_DRAIN
+                 ": GuardStuckTimeout: pid %d stops: %d other requests in "
+                 "flight, %d responses being written", (int)w->pid,
+                 guard_watch_others_busy(w), writing(w));
     if (busy) {
         quiet_since = 0;
     }

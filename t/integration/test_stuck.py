@@ -374,3 +374,44 @@ def test_threaded_futex_others_finish_then_child_goes(make_server,
     assert any((f.get("function") or "") == "stucktest_futex"
                for f in rec["frames"]), rec["frames"]
     assert get(s.port, "/st?stream=1").status == 200
+
+
+def test_event_http2_streams_finish(make_server, stucktest_so):
+    """Under event two HTTP/2 connections (curl, h2c, a slow stream on
+    each) of the child whose futex request is stuck: at GuardStuckTimeout
+    the child stops gracefully (mod_http2 sends GOAWAY), the streams
+    already open finish, every line; then the child is ended. (curl, not
+    h2client: python-h2 drops a connection's DATA once GOAWAY came.)"""
+    s = make_server("LoadModule stucktest_module %s\n"
+                    "LoadModule http2_module "
+                    "/usr/lib/apache2/modules/mod_http2.so\n"
+                    "Protocols h2c http/1.1\n<Location /st>\n"
+                    "    SetHandler stucktest\n</Location>\n"
+                    "GuardWatchInterval 100ms\nGuardStuckTimeout 2s\n"
+                    "GuardStatusShowQuery On\n" % stucktest_so,
+                    mpm="event", mpm_conf=ONE_CHILD % "event")
+    expect_ends(s)
+    s.expect_log(r"GRD0904")
+    s.hang("/st?futex")
+    w = wait_for(lambda: guardtest.find_worker(s.guard_json(), "/st?futex"),
+                 5, what="the futex request in flight")
+    url = "http://127.0.0.1:%d/st?stream=8" % s.port
+    curl = subprocess.Popen(["curl", "-sS", "--no-progress-meter",
+                             "--http2-prior-knowledge", "-Z",
+                             "--parallel-immediate", "-w",
+                             "[%{http_version} %{response_code}]\n", url,
+                             url], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    wait_for(lambda: len([x for x in guardtest.workers_of(
+        s.guard_json(), "/st?stream") if x.get("http2")]) == 2, 5,
+        what="two HTTP/2 streams")
+    wait_for(lambda: re.search(r"GRD0900: .* pid %d: .*futex" % w["pid"],
+                               s.log_text()), 6, what="GRD0900")
+    out = curl.communicate(timeout=15)[0].decode()
+    assert curl.returncode == 0, out
+    # The two responses interleave: each is 8 lines and its end.
+    assert out.count("[2 200]") == 2 and out.count("end\n") == 2, out
+    assert all(out.count("line %d of 8" % i) == 2 for i in range(1, 9)), out
+    wait_for(lambda: not guardtest.proc_alive(w["pid"]), 5,
+             what="the child gone")
+    assert s.count_log(r"GRD0900") == 1

@@ -53,11 +53,14 @@ apr_time_t guard_stuck_due_at(const guard_wait_t *w, apr_uint32_t timeout_ms,
                               apr_time_t floor)
 {
     apr_time_t since = w->since > floor ? w->since : floor;
+    apr_interval_time_t t = apr_time_from_msec(timeout_ms);
 
-    if (!timeout_ms || since <= 0 || guard_stuck_kind(w) != GUARD_STUCK_END) {
+    /* A floor of APR_INT64_MAX (nothing known yet) is never due. */
+    if (!timeout_ms || since <= 0 || since > APR_INT64_MAX - t
+        || guard_stuck_kind(w) != GUARD_STUCK_END) {
         return 0;
     }
-    return since + apr_time_from_msec(timeout_ms);
+    return since + t;
 }
 
 guard_stuck_why_e guard_stuck_decide(const guard_wait_t *w,

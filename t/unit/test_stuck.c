@@ -63,6 +63,9 @@ START_TEST(ended_once_the_wait_is_as_old_as_the_timeout)
     ck_assert_int_eq(guard_stuck_decide(&w, 0, T0, T0 + SEC(999), 0),
                      GUARD_STUCK_YOUNG);
     ck_assert(guard_stuck_due_at(&w, 0, T0) == 0);
+    /* Nothing known of the wait yet: never, however late. */
+    ck_assert_int_eq(guard_stuck_decide(&w, 2000, APR_INT64_MAX,
+                                        APR_INT64_MAX, 0), GUARD_STUCK_YOUNG);
     /* A lock whose holder a lower rung frees is left to it. */
     ck_assert_int_eq(guard_stuck_decide(&w, 2000, T0, T0 + SEC(9), 1),
                      GUARD_STUCK_HOLDER);

@@ -136,9 +136,12 @@ def test_seed001_uncuttable_holder_ended_waiters_go_on(make_server):
         cookie = {"Cookie": "PHPSESSID=stuck%d" % int(time.time() * 1000)}
         holder = s.hang("/stuck_session_flock.php?f=backend.lck",
                         headers=cookie)
-        wait_for(lambda: guardtest.find_worker(s.guard_json(),
-                                               "/stuck_session_flock.php"),
-                 5, what="the holder in flight")
+        # The holder has its session lock once it waits on the other.
+        guardtest.wait_worker(
+            s, "/stuck_session_flock.php",
+            lambda w: w["wait"] is not None and w["wait"]["kind"] == "lock"
+            and (w["wait"].get("path") or "").endswith("backend.lck"),
+            timeout=3, what="the holder in flock() on backend.lck")
         waiters = [s.hang("/session_touch.php?n=%d" % i, headers=cookie)
                    for i in range(3)]
         time.sleep(0.5)

@@ -22,7 +22,7 @@
 #include "guard_stack.h"
 
 #define GUARD_CRASH_MAGIC      0x67637231u
-#define GUARD_CRASH_VERSION    3
+#define GUARD_CRASH_VERSION    4
 
 #define GUARD_CRASH_FRAMES     32      /* raw return addresses kept */
 #define GUARD_CRASH_SIG_FRAMES 3       /* top frames that make a signature */
@@ -62,6 +62,12 @@ typedef enum {
 /* The handler did not finish within GUARD_CRASH_HANDLER_LIMIT_S: its time
  * limit ended the process. */
 #define GUARD_CRASHF_LIMIT     0x100
+/* Not a crash: the watchdog ended the process by GuardStuckTimeout, its
+ * request stuck on what cannot be cut (wait says on what). Counted apart
+ * (guard_crash_hdr_t.stuck_ends), in no signature group. */
+#define GUARD_CRASHF_STUCK     0x200
+
+#define GUARD_CRASH_WAIT_LEN   160
 
 /*
  * Where an address is, as the pages may show it: a module and an offset
@@ -125,13 +131,18 @@ typedef struct {
     apr_uint32_t nmodules;
     apr_uint32_t pad3;
     guard_crash_module_t modules[GUARD_CRASH_MODULES];
+    /* GUARD_CRASHF_STUCK: what the request waited on, in the words of the
+     * pages, and the timeout that ended it. */
+    apr_int64_t stuck_timeout_ms;
+    char wait[GUARD_CRASH_WAIT_LEN];
 } guard_crash_rec_t;
 
 typedef enum {
     GUARD_PROC_NONE = 0,
     GUARD_PROC_RUNNING,
     GUARD_PROC_EXITED,            /* gone without a crash record */
-    GUARD_PROC_CRASHED            /* gone, and it left a crash record */
+    GUARD_PROC_CRASHED,           /* gone, and it left a crash record */
+    GUARD_PROC_ENDED              /* ended by GuardStuckTimeout */
 } guard_proc_end_e;
 
 /** One process of a child slot: written by the parent only. */
@@ -182,7 +193,9 @@ typedef struct {
     /* The parent's view of the crash rate, updated at each child exit. */
     apr_uint32_t rate_1m;         /* crashes in the last minute */
     apr_uint32_t pad;
-    apr_time_t storm_logged;      /* unused: the parent keeps its own */
+    apr_uint64_t stuck_ends;      /* atomic: records of GuardStuckTimeout's
+                                     ends, tickets of the ring that are
+                                     not crashes */
 } guard_crash_hdr_t;
 
 /**

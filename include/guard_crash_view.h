@@ -55,7 +55,9 @@ typedef struct guard_crash_view {
     apr_time_t now;
     apr_uint32_t generation;      /* current */
     int capacity;
-    apr_uint64_t total;
+    apr_uint64_t total;           /* the ring's tickets: crashes and ends */
+    apr_uint64_t crashes;         /* of them, crashes */
+    apr_uint64_t stuck_ends;      /* of them, GuardStuckTimeout's ends */
     apr_uint64_t by_signal[GUARD_CSIG_MAX];
     apr_uint32_t rate_1m;
     apr_uint64_t groups_full;
@@ -91,7 +93,8 @@ const char *guard_csig_label(int csig);
 /** "SIGSEGV"..., "unknown" for a signal without a name. */
 const char *guard_crash_sig_name(int signo);
 
-/** How a process of a child slot ended: "running", "exited", "crashed". */
+/** How a process of a child slot ended: "running", "exited", "crashed",
+ *  "ended" (by GuardStuckTimeout). */
 const char *guard_proc_end_name(apr_uint32_t end);
 
 #endif

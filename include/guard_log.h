@@ -84,6 +84,13 @@
 #define GRD_FPM_SETUP       "GRD0801"
 #define GRD_FPM_NO_POOL     "GRD0802"
 
+/* GuardStuckTimeout. */
+#define GRD_STUCK_END       "GRD0900"
+#define GRD_STUCK_RATE      "GRD0901"
+#define GRD_STUCK_WHY       "GRD0902"
+#define GRD_STUCK_ENDED     "GRD0903"
+#define GRD_STUCK_DRAIN     "GRD0904"
+
 /** Where a line goes: level is a GUARD_LOG_* value, tag a GRD*. */
 typedef void guard_log_fn(void *baton, int level, const char *tag,
                           const char *msg);

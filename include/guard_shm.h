@@ -14,7 +14,7 @@
 #include "guard_stack.h"
 
 #define GUARD_SHM_MAGIC    0x67647231u
-#define GUARD_SHM_VERSION  8
+#define GUARD_SHM_VERSION  9
 
 #define GUARD_METHOD_LEN   16
 #define GUARD_URI_LEN      256
@@ -162,6 +162,7 @@ typedef struct {
                                    * query where a GuardFpmStatus pool is
                                    * set: the join's when it is hidden;
                                    * 0 none */
+    apr_uint32_t stuck_timeout_ms;    /* GuardStuckTimeout; 0: off */
     guard_req_t req;
     /* req_start of the request just logged while its pool's cleanups run
      * (the crash handler names it, "finished"); 0 otherwise. Only the
@@ -308,6 +309,10 @@ typedef struct {
     apr_uint32_t stack_size;      /* sizeof(guard_stack_t) */
     apr_uint64_t lock_waits_total;    /* atomic: chains reported */
     apr_uint64_t holder_ends_total;   /* atomic: end-holder's SIGTERMs */
+    /* Atomic, GuardStuckTimeout's server-wide rate limit among children
+     * (guard_stuck_rate_take): the minute (seconds >> 32) and the ends in
+     * it. The parent never reads it. */
+    apr_uint64_t stuck_window;
 } guard_shm_hdr_t;
 
 /**

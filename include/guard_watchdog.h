@@ -10,6 +10,8 @@
 #include <apr.h>
 #include <apr_time.h>
 #include "guard_shm.h"
+#include "guard_crash.h"
+#include "guard_crash_where.h"
 #include "guard_cut_fpm.h"
 #include "guard_inspect.h"
 #include "guard_fpm.h"
@@ -22,6 +24,28 @@
  * of the time it has spent in it, but at least every GUARD_WATCH_MAX_GAP
  * (and never more often than the interval); see guard_watch_next_look. */
 #define GUARD_WATCH_MAX_GAP apr_time_from_sec(1)
+
+/** GuardStuckTimeout's memory of one worker (process-local). */
+typedef struct {
+    apr_time_t req_start;         /* the request ended, or refused */
+    apr_time_t retry;             /* refused by the rate limit: not before */
+    /* A blocked thread that ran between two looks woke up: its wait, the
+     * same in name (a sleep in a loop), began again. The last look that
+     * found it had run, in the request quiet_req. */
+    apr_time_t quiet_req;
+    apr_time_t quiet_since;
+} guard_watch_end_t;
+
+/** GuardStuckTimeout's end of the process (the glue's, per MPM): the
+ *  record is kept and GRD0900 logged already. */
+typedef void guard_watch_end_fn(void *baton, int thread);
+
+struct guard_watch;
+
+/** Once a process stops gracefully: called after every pass; when the
+ *  next pass is due (0: nothing to wait for). */
+typedef apr_time_t guard_watch_drain_fn(struct guard_watch *w,
+                                        apr_time_t now);
 
 /** When the watchdog next looks at one worker of its child. */
 typedef struct {
@@ -40,7 +64,7 @@ typedef struct {
     pid_t tid;
 } guard_watch_seen_t;
 
-typedef struct {
+typedef struct guard_watch {
     guard_shm_t *shm;
     int child;                    /* this process's child slot */
     /* Optional: [thread_limit] per-worker schedule (NULL: every worker
@@ -79,6 +103,18 @@ typedef struct {
      * (NULL: none). */
     guard_cut_fpm_t *fpm_cut;
 
+    /* GuardStuckTimeout: where its records go (NULL: nowhere), this
+     * process's module table (NULL: no native frames), how the process is
+     * ended (NULL: it is not), and [thread_limit] ends (process-local). */
+    guard_crash_shm_t *crash;
+    const guard_where_t *(*where)(void);
+    guard_watch_end_fn *end_process;
+    guard_watch_drain_fn *drain;  /* NULL: none */
+    const char *end_how;          /* GRD0900's words for end_process */
+    int ending;                   /* end_process was called */
+    apr_uint32_t generation;
+    guard_watch_end_t *ends;
+
     /* Wake-up protocol with the request hooks (process-local memory). */
     apr_uint32_t starts;          /* bumped at every request start */
     apr_uint32_t sleeping;        /* 1 while asleep with nothing in flight */
@@ -102,6 +138,12 @@ apr_interval_time_t guard_watch_next_look(const guard_watch_t *w,
  * @return when the next pass is due, or 0 when no request is in flight.
  */
 apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now);
+
+/**
+ * Requests of this child in flight other than those GuardStuckTimeout
+ * ended (a process stopping gracefully ends once it has none).
+ */
+int guard_watch_others_busy(const guard_watch_t *w);
 
 /** Request hooks call this after marking their slot busy. */
 void guard_watch_request_started(guard_watch_t *w);

@@ -55,4 +55,20 @@ void guard_watchdog_log_holder_cut(const guard_logger_t *log,
                                    const guard_slot_t *s,
                                    const guard_cut_t *c, const char *top);
 
+/**
+ * GRD0900, before the process is ended: the request of s waited longer
+ * than its GuardStuckTimeout on wait, which cannot be cut; its record is
+ * id. how: what is done to the process ("ending the process").
+ */
+void guard_watchdog_log_stuck_end(const guard_logger_t *log,
+                                  const guard_slot_t *s,
+                                  const guard_wait_t *wait, apr_time_t now,
+                                  apr_uint64_t id, const char *how,
+                                  const char *top);
+
+/** GRD0901: the same, not ended: the server-wide rate limit is used up. */
+void guard_watchdog_log_stuck_rate(const guard_logger_t *log,
+                                   const guard_slot_t *s, apr_time_t now,
+                                   int per_minute);
+
 #endif /* GUARD_WATCHDOG_LOG_H */

@@ -50,6 +50,8 @@ typedef struct {
     apr_interval_time_t backend_max;       /* max=; 0: none */
     apr_uint32_t backend_minrate;          /* minrate=; 0: none */
     int backend_action;                    /* GUARD_ACTION_CUT / _LOG */
+    apr_int64_t stuck_timeout_ms;          /* -1: unset; 0: Off; in ms, as
+                                            * the slot keeps it */
 } guard_dir_conf_t;
 
 extern const command_rec guard_cmds[];
@@ -102,6 +104,7 @@ typedef struct {
     apr_uint32_t backend_minrate;          /* its minrate=; 0: none */
     int backend_action;                    /* GUARD_ACTION_CUT / _LOG */
     int show_query;                        /* GuardStatusShowQuery On */
+    apr_uint32_t stuck_timeout_ms;         /* GuardStuckTimeout; 0: off */
 } guard_req_conf_t;
 
 /** One look-up of the request's per-dir config for all of it. */

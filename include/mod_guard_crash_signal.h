@@ -4,6 +4,7 @@
 #define MOD_GUARD_CRASH_SIGNAL_H
 
 #include "httpd.h"
+#include "guard_crash_where.h"
 
 /**
  * The handler for SEGV, BUS, FPE, ILL and ABRT, writing its reports to fd
@@ -17,6 +18,10 @@ void guard_crash_signal_install(server_rec *s, int fd);
  * loaded or unloaded since. Never from a signal handler.
  */
 void guard_crash_signal_where(int only_if_stale);
+
+/** The module ranges, read again first if modules came or went: for a
+ *  record made outside any handler (GuardStuckTimeout's). */
+const guard_where_t *guard_crash_signal_where_table(void);
 
 /** The kept actions back (a pool cleanup: data is unused). */
 apr_status_t guard_crash_signal_restore(void *data);

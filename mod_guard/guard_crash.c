@@ -178,8 +178,13 @@ apr_uint64_t guard_crash_publish(guard_crash_shm_t *c, guard_crash_rec_t *rec,
     guard_crash_rec_t *r = &c->recs[t % (apr_uint64_t)c->capacity];
     apr_uint64_t seq;
 
-    __atomic_fetch_add(&c->hdr->by_signal[guard_csig_of(rec->signo)], 1,
-                       __ATOMIC_RELAXED);
+    if (rec->flags & GUARD_CRASHF_STUCK) {
+        __atomic_fetch_add(&c->hdr->stuck_ends, 1, __ATOMIC_RELAXED);
+    }
+    else {
+        __atomic_fetch_add(&c->hdr->by_signal[guard_csig_of(rec->signo)], 1,
+                           __ATOMIC_RELAXED);
+    }
     rec->id = t + 1;
     *slot = NULL;
     if (!claim(&r->seq, 2 * t + 1)) {

@@ -30,6 +30,7 @@ const char *guard_proc_end_name(apr_uint32_t end)
     case GUARD_PROC_RUNNING: return "running";
     case GUARD_PROC_EXITED:  return "exited";
     case GUARD_PROC_CRASHED: return "crashed";
+    case GUARD_PROC_ENDED:   return "ended";
     default:                 return "unknown";
     }
 }
@@ -182,6 +183,12 @@ guard_crash_view_t *guard_crash_view_take(apr_pool_t *p,
         v->by_signal[i] = __atomic_load_n(&c->hdr->by_signal[i],
                                           __ATOMIC_RELAXED);
     }
+    /* Any child can write the header: the ends never exceed the tickets. */
+    v->stuck_ends = __atomic_load_n(&c->hdr->stuck_ends, __ATOMIC_RELAXED);
+    if (v->stuck_ends > v->total) {
+        v->stuck_ends = v->total;
+    }
+    v->crashes = v->total - v->stuck_ends;
     v->rate_1m = c->hdr->rate_1m;
     v->groups_full = c->hdr->groups_full;
     take_items(p, c, v, sym, baton);

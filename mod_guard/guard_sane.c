@@ -206,11 +206,13 @@ void guard_sane_crash(guard_crash_rec_t *r)
     }
     sane_req(&r->req);
     sane_php(r->php, r->nphp);
+    r->stuck_timeout_ms = guard_sane_ms(r->stuck_timeout_ms);
+    TERMINATE(r->wait);
 }
 
 void guard_sane_proc(guard_proc_rec_t *p)
 {
-    p->end = below(p->end, GUARD_PROC_CRASHED + 1, GUARD_PROC_EXITED);
+    p->end = below(p->end, GUARD_PROC_ENDED + 1, GUARD_PROC_EXITED);
     p->started = guard_sane_time(p->started);
     p->ended = guard_sane_time(p->ended);
 }

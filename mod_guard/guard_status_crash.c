@@ -100,6 +100,11 @@ static void html_signal(guard_sink_t *o, const guard_crash_item_t *it)
     const guard_crash_rec_t *r = &it->rec;
     char buf[96];
 
+    if (r->flags & GUARD_CRASHF_STUCK) {
+        guard_printf(o, "ended by GuardStuckTimeout (%" APR_INT64_T_FMT
+                     " ms)", r->stuck_timeout_ms);
+        return;
+    }
     signal_text(r->signo, r->si_code, buf, sizeof(buf));
     guard_put_html(o, buf);
     if (!(r->flags & GUARD_CRASHF_SENT)) {
@@ -183,13 +188,15 @@ void guard_crash_render_html(const guard_crash_view_t *v, guard_sink_t *o)
     int i;
 
     guard_printf(o, "<h2>Crashes</h2>\n<p>%" APR_UINT64_T_FMT " in all (",
-                 v->total);
+                 v->crashes);
     for (i = 0; i < GUARD_CSIG_MAX; i++) {
         guard_printf(o, "%s%s %" APR_UINT64_T_FMT, i ? ", " : "",
                      guard_csig_label(i), v->by_signal[i]);
     }
-    guard_printf(o, "), %u in the last minute; the newest %d are kept."
-                 "</p>\n", v->rate_1m, v->capacity);
+    guard_printf(o, "), %u in the last minute; %" APR_UINT64_T_FMT
+                 " processes ended by GuardStuckTimeout; the newest %d "
+                 "records are kept.</p>\n", v->rate_1m, v->stuck_ends,
+                 v->capacity);
     if (!v->nitems) {
         return;
     }
@@ -261,6 +268,24 @@ static void html_native_frames(guard_sink_t *o, const guard_crash_item_t *it)
     guard_puts(o, "</ol>\n");
 }
 
+/* After the signal: the faulting instruction, or what an ended request
+ * waited on. */
+static void html_how(guard_sink_t *o, const guard_crash_item_t *it)
+{
+    const guard_crash_rec_t *r = &it->rec;
+
+    if (r->flags & GUARD_CRASHF_STUCK) {
+        guard_puts(o, "</td></tr>\n");
+        html_kv(o, "Waiting on", r->wait);
+        return;
+    }
+    guard_printf(o, "%s</td></tr>\n<tr><th>Instruction</th><td>",
+                 r->flags & GUARD_CRASHF_SENT ? " (sent or raised, not a "
+                 "fault)" : "");
+    html_frame(o, &it->ip_sym, 1);
+    guard_puts(o, "</td></tr>\n");
+}
+
 void guard_crash_render_html_one(const guard_crash_view_t *v,
                                  const guard_crash_item_t *it,
                                  guard_sink_t *o)
@@ -268,8 +293,9 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
     const guard_crash_rec_t *r = &it->rec;
     char buf[GUARD_URI_LEN + 64];
 
-    guard_printf(o, "<h2>Crash %" APR_UINT64_T_FMT "</h2>\n<table>\n"
-                 "<tr><th>Time</th><td>", r->id);
+    guard_printf(o, "<h2>%s %" APR_UINT64_T_FMT "</h2>\n<table>\n"
+                 "<tr><th>Time</th><td>", r->flags & GUARD_CRASHF_STUCK
+                 ? "Stuck request ended, record" : "Crash", r->id);
     guard_put_time(o, r->when);
     guard_puts(o, " UTC</td></tr>\n");
     guard_printf(o, "<tr><th>Process</th><td>pid %d, tid %d, <a href=\"?"
@@ -277,11 +303,7 @@ void guard_crash_render_html_one(const guard_crash_view_t *v,
                  "\n<tr><th>Signal</th><td>", r->pid, r->tid, r->child,
                  r->child, r->thread, r->generation);
     html_signal(o, it);
-    guard_printf(o, "%s</td></tr>\n<tr><th>Instruction</th><td>",
-                 r->flags & GUARD_CRASHF_SENT ? " (sent or raised, not a "
-                 "fault)" : "");
-    html_frame(o, &it->ip_sym, 1);
-    guard_puts(o, "</td></tr>\n");
+    html_how(o, it);
     if (r->flags & GUARD_CRASHF_REQUEST) {
         apr_snprintf(buf, sizeof(buf), "%s %s %s", r->req.method, r->req.uri,
                      r->req.protocol);
@@ -455,6 +477,20 @@ static void json_flags(const guard_crash_item_t *it, guard_sink_t *o)
                  it->symbolized ? "true" : "false");
 }
 
+/* A GuardStuckTimeout end: by what, after how long, on what wait. */
+static void json_ended(const guard_crash_rec_t *r, guard_sink_t *o)
+{
+    if (!(r->flags & GUARD_CRASHF_STUCK)) {
+        guard_puts(o, ",\"ended_by\":null,\"stuck_timeout_ms\":null,"
+                   "\"wait\":null");
+        return;
+    }
+    guard_printf(o, ",\"ended_by\":\"GuardStuckTimeout\","
+                 "\"stuck_timeout_ms\":%" APR_INT64_T_FMT ",\"wait\":",
+                 r->stuck_timeout_ms);
+    guard_put_json_str(o, r->wait);
+}
+
 void guard_crash_render_json_one(const guard_crash_item_t *it,
                                  guard_sink_t *o)
 {
@@ -475,6 +511,7 @@ void guard_crash_render_json_one(const guard_crash_item_t *it,
     guard_puts(o, ",\"ip\":");
     json_frame(&it->ip_sym, o);
     json_flags(it, o);
+    json_ended(r, o);
     json_request(r, o);
     guard_puts(o, ",\"handler_us\":");
     if (r->handler_us >= 0) {
@@ -534,9 +571,9 @@ void guard_crash_render_json(const guard_crash_view_t *v, guard_sink_t *o)
         json_group(&v->groups[i], o);
     }
     guard_printf(o, "],\"crash_summary\":{\"total\":%" APR_UINT64_T_FMT
-                 ",\"last_minute\":%u,\"kept\":%d,\"capacity\":%d,"
-                 "\"by_signal\":{", v->total, v->rate_1m, v->nitems,
-                 v->capacity);
+                 ",\"stuck_ends\":%" APR_UINT64_T_FMT ",\"last_minute\":%u,"
+                 "\"kept\":%d,\"capacity\":%d,\"by_signal\":{", v->crashes,
+                 v->stuck_ends, v->rate_1m, v->nitems, v->capacity);
     for (i = 0; i < GUARD_CSIG_MAX; i++) {
         guard_printf(o, "%s\"%s\":%" APR_UINT64_T_FMT, i ? "," : "",
                      guard_csig_label(i), v->by_signal[i]);
@@ -618,6 +655,11 @@ void guard_crash_render_prometheus(const guard_crash_view_t *v,
                  "# HELP guard_crash_signatures Distinct crash signatures "
                  "seen.\n# TYPE guard_crash_signatures gauge\n"
                  "guard_crash_signatures %d\n", v->rate_1m, v->ngroups);
+    guard_printf(o, "# HELP guard_stuck_ends_total Processes ended by "
+                 "GuardStuckTimeout, a request stuck on what cannot be cut "
+                 "(not crashes).\n# TYPE guard_stuck_ends_total counter\n"
+                 "guard_stuck_ends_total %" APR_UINT64_T_FMT "\n",
+                 v->stuck_ends);
 }
 
 /* ------------------------------------------------------ ?auto */
@@ -625,6 +667,7 @@ void guard_crash_render_prometheus(const guard_crash_view_t *v,
 void guard_crash_render_auto(const guard_crash_view_t *v, guard_sink_t *o)
 {
     guard_printf(o, "CrashesTotal: %" APR_UINT64_T_FMT "\n"
-                 "CrashesLastMinute: %u\nCrashSignatures: %d\n", v->total,
-                 v->rate_1m, v->ngroups);
+                 "CrashesLastMinute: %u\nCrashSignatures: %d\n"
+                 "StuckEndsTotal: %" APR_UINT64_T_FMT "\n", v->crashes,
+                 v->rate_1m, v->ngroups, v->stuck_ends);
 }

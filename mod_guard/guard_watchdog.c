@@ -19,6 +19,7 @@
 #include "guard_watchdog.h"
 #include "guard_watchdog_log.h"
 #include "guard_seq.h"
+#include "guard_stuck.h"
 
 #if defined(__linux__) && defined(HAVE_LINUX_FUTEX_H)
 #include <errno.h>
@@ -277,6 +278,7 @@ typedef struct {
     guard_cut_t cut;
     int holder_cut;               /* hcut: a lock chain asked for it */
     guard_cut_t hcut;
+    guard_stuck_why_e stuck_end;  /* GuardStuckTimeout's decision */
 } seen_t;
 
 /* The thread has not run since the last full look at this request: the
@@ -350,7 +352,52 @@ static int look(guard_watch_t *w, int thread, const guard_slot_t *s,
     return 1;
 }
 
-static void decide(guard_watch_t *w, guard_slot_t *live,
+/* GuardStuckTimeout's floor of a wait's age: the request's start; for a
+ * blocked thread, the last look that found it had run since the one
+ * before (on the CPU it runs, and its wait's since says how long). */
+static apr_time_t stuck_floor(const guard_watch_t *w, int thread,
+                              const guard_slot_t *s, const guard_wait_t *wait)
+{
+    const guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+
+    if (wait->kind == GUARD_WAIT_CPU) {
+        return s->req_start;
+    }
+    if (!e || e->quiet_req != s->req_start) {
+        return APR_INT64_MAX;     /* no look yet: not ended */
+    }
+    return e->quiet_since > s->req_start ? e->quiet_since : s->req_start;
+}
+
+/* After a look: did the thread run since the last one (a fresh look
+ * with another run time, or none readable)? */
+static void note_quiet(guard_watch_t *w, int thread, const guard_slot_t *s,
+                       int fresh, apr_int64_t prev_run, apr_time_t now)
+{
+    guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+    apr_int64_t run = w->seen ? w->seen[thread].run_ns : -1;
+
+    if (!e) {
+        return;
+    }
+    if (e->quiet_req != s->req_start
+        || (fresh && (prev_run < 0 || run < 0 || run != prev_run))) {
+        e->quiet_req = s->req_start;
+        e->quiet_since = now;
+    }
+}
+
+/* The run time of the last look at this request's thread; -1 none. */
+static apr_int64_t last_run(const guard_watch_t *w, int thread,
+                            const guard_slot_t *s)
+{
+    const guard_watch_seen_t *sn = w->seen ? &w->seen[thread] : NULL;
+
+    return sn && sn->req_start == s->req_start && sn->tid == s->tid
+           ? sn->run_ns : -1;
+}
+
+static void decide(guard_watch_t *w, int thread, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now, seen_t *v)
 {
     int same_req = s->wait_req_start == s->req_start;
@@ -361,6 +408,12 @@ static void decide(guard_watch_t *w, guard_slot_t *live,
     v->due = check_backend(s, &v->wait, &v->track, now, &v->cut);
     v->holder_cut = !v->due && guard_lockwatch_cut_asked(live, s, &v->wait,
                                                          now, &v->hcut);
+    v->stuck_end = GUARD_STUCK_YOUNG;
+    if (s->stuck_timeout_ms && !v->due && !v->holder_cut) {
+        v->stuck_end = guard_stuck_decide(
+            &v->wait, s->stuck_timeout_ms, stuck_floor(w, thread, s, &v->wait),
+            now, guard_stuck_held_by_worker(w->shm, &v->wait));
+    }
 }
 
 static void write_sample(guard_slot_t *live, const guard_slot_t *s,
@@ -430,19 +483,137 @@ static void report_sample(guard_watch_t *w, int thread,
     }
 }
 
+/* Why a request past its GuardStuckTimeout goes on, at debug. */
+static void debug_stuck(const guard_watch_t *w, const guard_slot_t *s,
+                        guard_stuck_why_e why, apr_time_t now)
+{
+    if (!w->log.debug || !s->stuck_timeout_ms
+        || now - s->req_start < apr_time_from_msec(s->stuck_timeout_ms)) {
+        return;
+    }
+    guard_log_say(&w->log, GUARD_LOG_DEBUG, GRD_STUCK_WHY,
+        "GuardStuckTimeout %.1f s: tid %d \"%.*s %.*s\" running %.1f s is "
+        "not ended: %s", (double)s->stuck_timeout_ms / 1000, s->tid,
+        (int)strnlen(s->req.method, sizeof(s->req.method)), s->req.method,
+        (int)strnlen(s->req.uri, sizeof(s->req.uri)), s->req.uri,
+        (double)(now - s->req_start) / APR_USEC_PER_SEC,
+        guard_stuck_why_name(why));
+}
+
+/* The record of an end, as a crash's, from the sample's copy and the
+ * worker's live stacks; its id (0: no crash segment). */
+static apr_uint64_t keep_end_record(guard_watch_t *w, int thread,
+                                    const guard_slot_t *s,
+                                    const guard_wait_t *wait, apr_time_t now)
+{
+    static guard_stack_t st;      /* one watchdog thread a process */
+    static guard_crash_rec_t rec;
+    guard_stack_t *live = guard_shm_stack(w->shm, w->child, thread);
+    guard_crash_rec_t *slot;
+    guard_stuck_src_t src;
+
+    memset(&src, 0, sizeof(src));
+    src.slot = s;
+    src.wait = wait;
+    src.stack = live && guard_stack_read(live, &st) ? &st : NULL;
+    src.where = w->where ? w->where() : NULL;
+    src.child = w->child;
+    src.thread = thread;
+    src.generation = w->generation;
+    src.now = now;
+    guard_stuck_record(&src, &rec);
+    if (!w->crash) {
+        return 0;
+    }
+    guard_crash_publish(w->crash, &rec, &slot);
+    guard_crash_keep_last(w->crash, &rec);
+    return rec.id;
+}
+
+/* The server-wide budget first (a refusal is said once a request, and
+ * looked at again the next minute), then the record, GRD0900, the end:
+ * httpd's parent says nothing of a child ended by a signal. */
+static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
+                      const guard_wait_t *wait, apr_time_t now)
+{
+    guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+    char top[GUARD_STACK_TOP_LEN];
+    int told = e && e->req_start == s->req_start;
+
+    if (!e || !w->end_process || (told && now < e->retry)) {
+        return;
+    }
+    e->req_start = s->req_start;
+    if (w->ending) {
+        /* Its process ends already: recorded, no other end. */
+        e->retry = APR_INT64_MAX;
+        guard_watchdog_log_stuck_end(&w->log, s, wait, now,
+                                     keep_end_record(w, thread, s, wait, now),
+                                     "its process stops already", "");
+        return;
+    }
+    if (!guard_stuck_rate_take(&w->shm->hdr->stuck_window, now,
+                               GUARD_STUCK_ENDS_PER_MIN)) {
+        e->retry = now + apr_time_from_sec(60)
+                   - now % apr_time_from_sec(60);
+        if (!told) {
+            guard_watchdog_log_stuck_rate(&w->log, s, now,
+                                          GUARD_STUCK_ENDS_PER_MIN);
+        }
+        return;
+    }
+    e->retry = APR_INT64_MAX;     /* ended: once */
+    guard_watchdog_log_stuck_end(&w->log, s, wait, now,
+                                 keep_end_record(w, thread, s, wait, now),
+                                 w->end_how ? w->end_how : "ending",
+                                 top_frame(w, thread, s->req_start, top,
+                                           sizeof(top)));
+    w->ending = 1;
+    w->end_process(w->baton, thread);
+}
+
+int guard_watch_others_busy(const guard_watch_t *w)
+{
+    int t, n = 0;
+
+    for (t = 0; t < w->shm->thread_limit; t++) {
+        const guard_slot_t *sl = guard_shm_slot(w->shm, w->child, t);
+        apr_time_t start = __atomic_load_n(&sl->req_start, __ATOMIC_ACQUIRE);
+
+        if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != GUARD_WS_BUSY
+            || sl->pid != w->pid
+            || (w->thread_released
+                && w->thread_released(w->baton, w->child, t))) {
+            continue;
+        }
+        n += !(w->ends && w->ends[t].req_start == start
+               && w->ends[t].retry == APR_INT64_MAX);
+    }
+    return n;
+}
+
 static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
                    const guard_slot_t *s, apr_time_t now)
 {
     guard_syscall_line_t line;
     seen_t v;
+    apr_int64_t prev_run = last_run(w, thread, s);
+    int fresh = look(w, thread, s, now, &v.wait, &line);
 
-    if (look(w, thread, s, now, &v.wait, &line)) {
+    if (fresh) {
         take_stacks(w, thread, s, &line, now);
     }
-    decide(w, live, s, now, &v);
+    note_quiet(w, thread, s, fresh, prev_run, now);
+    decide(w, thread, live, s, now, &v);
     write_sample(live, s, &v);
     cut_sockets(live, &v);
     report_sample(w, thread, s, &v, now);
+    if (v.stuck_end == GUARD_STUCK_END) {
+        end_stuck(w, thread, s, &v.wait, now);
+    }
+    else {
+        debug_stuck(w, s, v.stuck_end, now);
+    }
 }
 
 static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
@@ -466,12 +637,16 @@ static void debug_sample(guard_watch_t *w, const guard_slot_t *live,
  * progress, unix sockets) are then cut at most an eighth (plus one
  * interval) late. */
 static apr_interval_time_t first_look_after(const guard_watch_t *w,
-                                            apr_interval_time_t timeout)
+                                            apr_interval_time_t timeout,
+                                            apr_uint32_t stuck_ms)
 {
     apr_interval_time_t after = w->sample_after;
 
     if (timeout > 0 && timeout / 8 < after) {
         after = timeout / 8;
+    }
+    if (stuck_ms && apr_time_from_msec(stuck_ms) / 8 < after) {
+        after = apr_time_from_msec(stuck_ms) / 8;
     }
     if (w->lock_sample_after > 0 && w->lock_sample_after < after) {
         after = w->lock_sample_after;
@@ -500,7 +675,9 @@ static int glance(const guard_watch_t *w, int thread, const guard_slot_t *live,
         *next = 0;
         return 1;
     }
-    after = first_look_after(w, guard_sane_time(live->backend_timeout));
+    after = first_look_after(w, guard_sane_time(live->backend_timeout),
+                             __atomic_load_n(&live->stuck_timeout_ms,
+                                             __ATOMIC_RELAXED));
     if (start > 0 && now - start < after
         && !__atomic_load_n(&live->stuck, __ATOMIC_RELAXED)) {
         *next = start + after;
@@ -524,7 +701,8 @@ static apr_time_t not_due(const guard_watch_t *w, int thread,
                           const guard_slot_t *live, const guard_slot_t *s,
                           apr_time_t now)
 {
-    apr_interval_time_t after = first_look_after(w, s->backend_timeout);
+    apr_interval_time_t after = first_look_after(w, s->backend_timeout,
+                                                 s->stuck_timeout_ms);
 
     if (now - s->req_start < after) {
         return s->req_start + after;
@@ -535,6 +713,25 @@ static apr_time_t not_due(const guard_watch_t *w, int thread,
         return w->sched[thread].due;
     }
     return 0;
+}
+
+/* Nor past the moment its wait reaches GuardStuckTimeout. The wait was
+ * just written by this thread; the timeout, a word, by the worker. */
+static apr_time_t stuck_due_first(const guard_watch_t *w, int thread,
+                                  const guard_slot_t *live,
+                                  apr_time_t req_start, apr_time_t now,
+                                  apr_time_t due)
+{
+    const guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
+    apr_time_t floor = e && e->quiet_req == req_start
+                       && live->wait.kind != GUARD_WAIT_CPU
+                       && e->quiet_since > req_start ? e->quiet_since
+                                                     : req_start;
+    apr_time_t at = guard_stuck_due_at(
+        &live->wait, __atomic_load_n(&live->stuck_timeout_ms,
+                                     __ATOMIC_RELAXED), floor);
+
+    return at > now && at < due ? at : due;
 }
 
 /* After a sample of the request that began at req_start: when the worker
@@ -565,6 +762,7 @@ static apr_time_t schedule(guard_watch_t *w, int thread,
         && req_start + w->stuck_threshold < sc->due) {
         sc->due = req_start + w->stuck_threshold;
     }
+    sc->due = stuck_due_first(w, thread, live, req_start, now, sc->due);
     return sc->due;
 }
 
@@ -666,6 +864,9 @@ apr_time_t guard_watch_pass(guard_watch_t *w, apr_time_t now)
      * flight (httpd's side of FPM's) looks at them. */
     due = guard_lockwatch_pass(&lx, now);
     next = due && next && due < next ? due : next;
+    if (w->drain && (due = w->drain(w, now)) != 0) {
+        next = !next || due < next ? due : next;
+    }
     return after_fpm_cuts(w, now, next);
 }
 

@@ -113,3 +113,36 @@ void guard_watchdog_log_holder_cut(const guard_logger_t *log,
                   (double)c->blocked_ms / 1000,
                   idle_text(c, idle, sizeof(idle)), top);
 }
+
+void guard_watchdog_log_stuck_end(const guard_logger_t *log,
+                                  const guard_slot_t *s,
+                                  const guard_wait_t *wait, apr_time_t now,
+                                  apr_uint64_t id, const char *how,
+                                  const char *top)
+{
+    char what[256];
+
+    guard_wait_describe(wait, apr_time_as_msec(now - s->req_start), what,
+                        sizeof(what));
+    guard_log_say(log, GUARD_LOG_ERR, GRD_STUCK_END,
+        "GuardStuckTimeout %.1f s: %s pid %d: tid %d \"%.*s %.*s\" vhost "
+        "%.*s client %.*s running %.1f s, waiting on what cannot be cut: "
+        "%s%s; record %" APR_UINT64_T_FMT " on /guard-status?crash=%"
+        APR_UINT64_T_FMT, (double)s->stuck_timeout_ms / 1000, how, s->pid,
+        s->tid, FIELD(s->req.method), FIELD(s->req.uri), FIELD(s->req.vhost),
+        FIELD(s->req.client), (double)(now - s->req_start) / APR_USEC_PER_SEC,
+        what, top, id, id);
+}
+
+void guard_watchdog_log_stuck_rate(const guard_logger_t *log,
+                                   const guard_slot_t *s, apr_time_t now,
+                                   int per_minute)
+{
+    guard_log_say(log, GUARD_LOG_WARN, GRD_STUCK_RATE,
+        "GuardStuckTimeout %.1f s: pid %d tid %d \"%.*s %.*s\" running "
+        "%.1f s is not ended: %d processes were ended this minute, the most "
+        "a minute server-wide; it is looked at again the next minute",
+        (double)s->stuck_timeout_ms / 1000, s->pid, s->tid,
+        FIELD(s->req.method), FIELD(s->req.uri),
+        (double)(now - s->req_start) / APR_USEC_PER_SEC, per_minute);
+}

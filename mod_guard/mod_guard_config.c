@@ -10,6 +10,7 @@
 #include "guard_cut.h"
 #include "guard_duration.h"
 #include "guard_listen_host.h"
+#include "guard_stuck.h"
 #include "guard_stack.h"
 #include "mod_guard.h"
 #include "mod_guard_config.h"
@@ -60,6 +61,7 @@ void *guard_create_dir_conf(apr_pool_t *p, char *dir)
     c->show_query = UNSET;
     c->backend_timeout = UNSET;
     c->backend_action = GUARD_ACTION_CUT;
+    c->stuck_timeout_ms = UNSET;
     return c;
 }
 
@@ -68,6 +70,8 @@ void *guard_merge_dir_conf(apr_pool_t *p, void *base, void *add)
     guard_dir_conf_t *b = base, *a = add, *c = apr_pcalloc(p, sizeof(*c));
 
     c->show_query = a->show_query != UNSET ? a->show_query : b->show_query;
+    c->stuck_timeout_ms = a->stuck_timeout_ms != UNSET ? a->stuck_timeout_ms
+                                                       : b->stuck_timeout_ms;
     if (a->backend_timeout != UNSET) {
         c->backend_timeout = a->backend_timeout;
         c->backend_max = a->backend_max;
@@ -243,6 +247,25 @@ static const char *set_backend_timeout(cmd_parms *cmd, void *dc, int argc,
         err = parse_backend_word(cmd, argv[i], c, &seen);
     }
     return err;
+}
+
+/* GuardStuckTimeout duration|Off */
+static const char *set_stuck_timeout(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    guard_dir_conf_t *c = dc;
+    apr_interval_time_t t = 0;
+    const char *err;
+
+    note_dir_context(cmd);
+    if (strcasecmp(arg, "off")
+        && (err = parse_bounded(cmd, arg, GUARD_STUCK_MIN, GUARD_STUCK_MAX,
+                                &t)) != NULL) {
+        return err;
+    }
+    /* Milliseconds now: no division at every request. */
+    c->stuck_timeout_ms = apr_time_as_msec(t);
+    return NULL;
 }
 
 static const char *set_show_query(cmd_parms *cmd, void *dc, const char *arg)
@@ -588,6 +611,12 @@ const command_rec guard_cmds[] = {
                       "(default), then optionally max=DURATION (the longest "
                       "exchange), minrate=BYTES (bytes received that buy one "
                       "more second) and cut (default) or log"),
+    AP_INIT_TAKE1("GuardStuckTimeout", set_stuck_timeout, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "How long a request may wait on what cannot be cut (a "
+                  "lock, a futex, the disk, the CPU) before its process is "
+                  "ended, its record kept: a duration of 1s to 24h, or Off "
+                  "(default)"),
     AP_INIT_TAKE1("GuardStatusShowQuery", set_show_query, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "On: keep query strings in the copy of request data shown "
@@ -705,6 +734,8 @@ void guard_conf_request(request_rec *r, guard_req_conf_t *out)
     out->backend_minrate = 0;
     out->backend_action = GUARD_ACTION_CUT;
     out->show_query = c && c->show_query == 1;
+    out->stuck_timeout_ms = c && c->stuck_timeout_ms > 0
+                            ? (apr_uint32_t)c->stuck_timeout_ms : 0;
     if (c && c->backend_timeout > 0) {
         out->backend_timeout = c->backend_timeout;
         out->backend_max = c->backend_max;

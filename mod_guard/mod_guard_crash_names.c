@@ -43,16 +43,19 @@ static void log_frames(server_rec *s, const guard_crash_rec_t *r)
 {
     apr_pool_t *p;
     apr_uint32_t i;
+    int stuck = (r->flags & GUARD_CRASHF_STUCK) != 0;
 
     if (!(r->flags & GUARD_CRASHF_FRAMES) || !r->nframes
         || apr_pool_create(&p, NULL) != APR_SUCCESS) {
         return;
     }
     for (i = 0; i < r->nframes && i < GUARD_CRASH_FRAMES; i++) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, GRD_CRASH_NAMES
-                     ": crash %" APR_UINT64_T_FMT ": #%u %s[0x%"
-                     APR_UINT64_T_HEX_FMT "]", r->id, i,
-                     where_text(p, r, (int)i), r->frames[i]);
+        /* A GuardStuckTimeout end is no crash: its stack, at notice. */
+        ap_log_error(APLOG_MARK, stuck ? APLOG_NOTICE : APLOG_ERR, 0, s,
+                     GRD_CRASH_NAMES ": %s %" APR_UINT64_T_FMT ": #%u %s[0x%"
+                     APR_UINT64_T_HEX_FMT "]", stuck ? "stuck record"
+                     : "crash", r->id, i, where_text(p, r, (int)i),
+                     r->frames[i]);
         apr_pool_clear(p);
     }
     apr_pool_destroy(p);

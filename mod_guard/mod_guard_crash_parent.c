@@ -95,6 +95,7 @@ static void carry_totals(guard_crash_hdr_t *to, const guard_crash_hdr_t *from)
         return;
     }
     to->next = from->next;
+    to->stuck_ends = from->stuck_ends;
     for (i = 0; i < GUARD_CSIG_MAX; i++) {
         to->by_signal[i] = from->by_signal[i];
     }
@@ -187,11 +188,27 @@ static apr_uint64_t requests_of_child(int child)
     return n;
 }
 
+/* The child said GRD0900 before it ended: this joins its record with the
+ * exit, which httpd's parent does not log. */
+static void log_stuck_end(server_rec *s, const guard_crash_rec_t *r)
+{
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GRD_STUCK_ENDED
+                 ": child pid %d (slot %d) ended by GuardStuckTimeout: record "
+                 "%" APR_UINT64_T_FMT ", \"%.*s %.*s\" after %" APR_INT64_T_FMT
+                 " ms", r->pid, r->child, r->id, (int)sizeof(r->req.method),
+                 r->req.method, (int)sizeof(r->req.uri), r->req.uri,
+                 r->elapsed_ms);
+}
+
 static void log_crash(server_rec *s, const guard_crash_rec_t *r)
 {
     char sig[96];
     guard_cbuf_t b;
 
+    if (r->flags & GUARD_CRASHF_STUCK) {
+        log_stuck_end(s, r);
+        return;
+    }
     guard_cbuf_init(&b, sig, sizeof(sig));
     guard_cbuf_signal(&b, r->signo, r->si_code);
     if (!(r->flags & GUARD_CRASHF_REQUEST)) {
@@ -217,6 +234,22 @@ static void log_crash(server_rec *s, const guard_crash_rec_t *r)
                  r->flags & GUARD_CRASHF_REQ_DONE ? " after its start" : "");
 }
 
+/* One record logged with its frames named; *signo the first crash's. */
+static void log_record(server_rec *s, guard_crash_shm_t *c,
+                       guard_crash_rec_t *r, int *signo, apr_uint32_t *n,
+                       apr_uint32_t *ended)
+{
+    log_crash(s, r);
+    guard_crash_log_names(s, c, r);
+    if (r->flags & GUARD_CRASHF_STUCK) {
+        (*ended)++;
+    }
+    else if (!*signo) {
+        *signo = r->signo;
+    }
+    (*n)++;
+}
+
 /* Records the process left, logged once each (the process is gone, so
  * nothing more will come from it). Returns how many; *signo the first's. */
 /* The crash the process kept in its child slot, and any other records it
@@ -225,7 +258,7 @@ static void log_crash(server_rec *s, const guard_crash_rec_t *r)
  * *signo is the first one's signal. */
 static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
                                    int slot, pid_t pid, apr_time_t since,
-                                   int *signo)
+                                   int *signo, apr_uint32_t *ended)
 {
     apr_uint64_t next = guard_crash_total(c), t, first = 0;
     apr_uint64_t cap = (apr_uint64_t)c->capacity;
@@ -233,22 +266,16 @@ static apr_uint32_t log_records_of(server_rec *s, guard_crash_shm_t *c,
     apr_uint32_t n = 0;
 
     *signo = 0;
+    *ended = 0;
     if (guard_crash_last_of(c, slot, pid, &r) && r.when >= since) {
-        log_crash(s, &r);
-        guard_crash_log_names(s, c, &r);
-        *signo = r.signo;
+        log_record(s, c, &r, signo, &n, ended);
         first = r.id;
-        n++;
     }
     for (t = next > cap ? next - cap : 0; t < next; t++) {
         if (guard_crash_read(c, t, &r) != 0 && r.pid == pid
             && (r.child == slot || r.child < 0)
             && r.when >= since && r.id != first) {
-            log_crash(s, &r);
-            guard_crash_log_names(s, c, &r);
-            if (!n++) {
-                *signo = r.signo;
-            }
+            log_record(s, c, &r, signo, &n, ended);
         }
     }
     return n;
@@ -268,7 +295,7 @@ static void track_rate(server_rec *s, guard_crash_shm_t *c, apr_time_t now)
         if (got != 0 && r.when < now - apr_time_from_sec(60)) {
             break;
         }
-        n += got != 0;
+        n += got != 0 && !(r.flags & GUARD_CRASHF_STUCK);
     }
     c->hdr->rate_1m = n;
     if (n >= STORM_PER_MINUTE
@@ -285,18 +312,20 @@ static void child_ended(server_rec *s, guard_crash_shm_t *c, int slot,
 {
     guard_proc_rec_t *p = guard_crash_proc_find(c, slot, pid);
     apr_time_t now = apr_time_now();
-    apr_uint32_t n;
+    apr_uint32_t n, ended;
     int signo;
 
     if (p && p->end != GUARD_PROC_RUNNING) {
         return;   /* told twice */
     }
     n = log_records_of(s, c, slot, pid,
-                       p ? guard_crash_proc_since(c, p) : 0, &signo);
+                       p ? guard_crash_proc_since(c, p) : 0, &signo, &ended);
     if (p) {
-        guard_crash_proc_end(p, now, n ? GUARD_PROC_CRASHED : GUARD_PROC_EXITED,
-                             signo, n, requests_of_child(slot)
-                                       - p->requests_base);
+        guard_crash_proc_end(p, now, n > ended ? GUARD_PROC_CRASHED
+                                     : ended ? GUARD_PROC_ENDED
+                                     : GUARD_PROC_EXITED,
+                             signo, n - ended, requests_of_child(slot)
+                                               - p->requests_base);
     }
     if (n) {
         track_rate(s, c, now);

@@ -177,6 +177,12 @@ void guard_crash_signal_where(int only_if_stale)
     pthread_mutex_unlock(&where_writer);
 }
 
+const guard_where_t *guard_crash_signal_where_table(void)
+{
+    guard_crash_signal_where(1);
+    return &where;
+}
+
 void guard_crash_signal_install(server_rec *s, int fd)
 {
     struct sigaction sa;

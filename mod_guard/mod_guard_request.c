@@ -204,6 +204,7 @@ static void set_backend(guard_slot_t *s, const guard_req_conf_t *rc)
     s->backend_max = rc->backend_max;
     s->backend_minrate = rc->backend_minrate;
     s->backend_action = (apr_uint32_t)rc->backend_action;
+    s->stuck_timeout_ms = rc->stuck_timeout_ms;
 }
 
 /* Very first at request start: the copy the page and the logs show, with
@@ -284,6 +285,7 @@ static int guard_header_parser(request_rec *r)
         && rc.backend_max == s->backend_max
         && rc.backend_minrate == s->backend_minrate
         && (apr_uint32_t)rc.backend_action == s->backend_action
+        && rc.stuck_timeout_ms == s->stuck_timeout_ms
         && (apr_uint32_t)rc.show_query == s->show_query) {
         return DECLINED;
     }

@@ -31,6 +31,7 @@
 #include "mod_guard_fpm.h"
 #include "mod_guard_shm.h"
 #include "mod_guard_stack.h"
+#include "mod_guard_stuck.h"
 #include "mod_guard_watchdog.h"
 #include "guard_seq.h"
 
@@ -221,6 +222,7 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
     watch.fpm_seen = watch.fpm ? apr_pcalloc(p, sizeof(guard_lockfpm_seen_t))
                                : NULL;
     watch.fpm_cut = guard_glue_fpm_cut(p, s);
+    guard_glue_stuck_setup(&watch, p, s);
 }
 
 /* The threads' syscall files: prefork's worker has its own already; the

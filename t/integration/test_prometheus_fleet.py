@@ -43,7 +43,7 @@ def promtool(*args):
 def test_rules_pass_promtool():
     rc, out = promtool("check", "rules", RULES)
     assert rc == 0, out
-    assert "SUCCESS: 8 rules found" in out, out
+    assert "SUCCESS: 9 rules found" in out, out
     rc, out = promtool("test", "rules", RULES_TEST)
     assert rc == 0, out
     assert "SUCCESS" in out, out

@@ -23,6 +23,7 @@ int main(void)
     srunner_add_suite(sr, guard_status_crash_suite());
     srunner_add_suite(sr, guard_inspect_suite());
     srunner_add_suite(sr, guard_cut_suite());
+    srunner_add_suite(sr, guard_stuck_suite());
     srunner_add_suite(sr, guard_watchdog_suite());
     srunner_add_suite(sr, guard_watchdog_log_suite());
     srunner_add_suite(sr, guard_locks_suite());

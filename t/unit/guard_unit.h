@@ -18,6 +18,7 @@ Suite *guard_render_suite(void);
 Suite *guard_status_crash_suite(void);
 Suite *guard_inspect_suite(void);
 Suite *guard_cut_suite(void);
+Suite *guard_stuck_suite(void);
 Suite *guard_watchdog_suite(void);
 Suite *guard_watchdog_log_suite(void);
 Suite *guard_locks_suite(void);

@@ -21,10 +21,10 @@
 
 static apr_pool_t *pool;
 static guard_crash_view_t view;
-static guard_crash_item_t items[3];
+static guard_crash_item_t items[4];
 static guard_frame_sym_t syms0[3], syms2[1];
 static guard_crash_group_view_t groups[2];
-static guard_proc_rec_t procs[3];
+static guard_proc_rec_t procs[4];
 
 static void setup(void)
 {
@@ -148,6 +148,32 @@ static void item_odd(guard_crash_item_t *it)
     it->syms = syms2;
 }
 
+/* Not a crash: GuardStuckTimeout ended the process, its wait in words. */
+static void item_stuck(guard_crash_item_t *it)
+{
+    guard_crash_rec_t *r = &it->rec;
+
+    r->id = 6;
+    r->when = NOW - apr_time_from_sec(3);
+    r->pid = 2400;
+    r->tid = 2400;
+    r->child = 0;
+    r->thread = 0;
+    r->generation = 3;
+    r->handler_us = 0;
+    r->flags = GUARD_CRASHF_STUCK | GUARD_CRASHF_SENT | GUARD_CRASHF_REQUEST
+        | GUARD_CRASHF_PHP;
+    r->stuck_timeout_ms = 2000;
+    set_req(r, "/flock.php");
+    apr_cpystrn(r->wait, "flock on /tmp/<held>", sizeof(r->wait));
+    r->nphp = 1;
+    apr_cpystrn(r->php[0].function, "flock", sizeof(r->php[0].function));
+    it->complete = 1;
+    it->symbolized = 1;
+    set_sym(&it->addr_sym, GUARD_AT_NONE, NULL, 0, NULL, 0);
+    set_sym(&it->ip_sym, GUARD_AT_NONE, NULL, 0, NULL, 0);
+}
+
 static void groups_and_procs(guard_crash_view_t *v)
 {
     groups[0].key = APR_UINT64_C(0x00ab12cd34ef5678);
@@ -171,9 +197,12 @@ static void groups_and_procs(guard_crash_view_t *v)
     procs[2] = (guard_proc_rec_t){ 0, 0, 2100, 1, 2, GUARD_PROC_EXITED, 0,
                                    0, NOW - apr_time_from_sec(9000),
                                    NOW - apr_time_from_sec(3599), 0, 250 };
+    procs[3] = (guard_proc_rec_t){ 0, 0, 2400, 0, 3, GUARD_PROC_ENDED, 0,
+                                   0, NOW - apr_time_from_sec(60),
+                                   NOW - apr_time_from_sec(3), 0, 4 };
     v->ngroups = 2;
     v->groups = groups;
-    v->nprocs = 3;
+    v->nprocs = 4;
     v->procs = procs;
 }
 
@@ -187,13 +216,16 @@ static const guard_crash_view_t *make_view(void)
     v->now = NOW;
     v->generation = 3;
     v->capacity = 64;
-    v->total = 5;
+    v->total = 6;
+    v->crashes = 5;
+    v->stuck_ends = 1;
     memcpy(v->by_signal, by_signal, sizeof(by_signal));
     v->rate_1m = 2;
     item_segv(&items[0]);
     item_abrt(&items[1]);
     item_odd(&items[2]);
-    v->nitems = 3;
+    item_stuck(&items[3]);
+    v->nitems = 4;
     v->items = items;
     groups_and_procs(v);
     return v;

@@ -154,8 +154,9 @@ static const char *parse_action(cmd_parms *cmd, const char *arg, int *out)
     return NULL;
 }
 
-/* A per-directory GuardBackendTimeout or GuardStatusShowQuery was seen
- * in a section of the configuration read last. */
+/* A per-directory GuardBackendTimeout, GuardStuckTimeout or
+ * GuardStatusShowQuery was seen in a section of the configuration read
+ * last. */
 static int dir_sections_used;
 
 static void note_dir_context(cmd_parms *cmd)

@@ -530,8 +530,8 @@ static int guard_request_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               APR_HOOK_REALLY_FIRST);
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, GRD_DIR_PASS
-                 ": per-directory GuardBackendTimeout/GuardStatusShowQuery "
-                 "%s", vary ? "in use or allowed in .htaccess: requests are "
+                 ": per-directory GuardBackendTimeout/GuardStuckTimeout/"
+                 "GuardStatusShowQuery %s", vary ? "in use or allowed in .htaccess: requests are "
                  "looked at again after per-directory configuration"
                  : "not used: the virtual host's values apply");
     return OK;

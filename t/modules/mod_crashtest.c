@@ -10,7 +10,10 @@
  * that lock on the file, waiting for it, then with a port reads from a
  * backend on 127.0.0.1 while holding it. ?cancel says the worker
  * thread's cancellation state and type. ?sleep=<ms> sleeps, ?spin=<ms>
- * burns the CPU, for that long. ?dlhold=<shared object> crashes (SIGSEGV)
+ * burns the CPU, for that long, or until the child stops ungracefully
+ * (-k stop, -k restart: the MPM has closed the connection and waits for
+ * the thread; a graceful stop lets them run on, as any request).
+ * ?dlhold=<shared object> crashes (SIGSEGV)
  * while another thread is inside dlopen() of that object, whose
  * constructor blocks: the loader's lock is held.
  * Never load it in a real server.
@@ -19,6 +22,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -30,11 +34,13 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_protocol.h"
+#include "mpm_common.h"
 #include "apr_strings.h"
 
 module AP_MODULE_DECLARE_DATA crashtest_module;
@@ -164,14 +170,91 @@ static const char *cancel_state(request_rec *r)
                                                           : "deferred");
 }
 
+/*
+ * Sleepers and spinners end when the child stops ungracefully, or the
+ * stop waits for them until the parent's SIGKILL (9 s). A sleeper stays
+ * in one nanosleep() all along (the watchdog sees a thread that has not
+ * run): it is woken by WAKE_SIGNAL, unblocked only while it sleeps.
+ */
+#define WAKE_SIGNAL SIGURG
+#define MAX_SLEEPERS 64
+
+static volatile sig_atomic_t stopping;
+static int sleepers[MAX_SLEEPERS];   /* tids of sleepers; 0: free */
+
+static void wake_noop(int sig)
+{
+    (void)sig;
+}
+
+static int sleeper_claim(void)
+{
+    int i, tid = (int)syscall(SYS_gettid);
+
+    for (i = 0; i < MAX_SLEEPERS; i++) {
+        int free_slot = 0;
+
+        if (__atomic_compare_exchange_n(&sleepers[i], &free_slot, tid, 0,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            return i;
+        }
+    }
+    return -1;   /* more than MAX_SLEEPERS: that one sleeps its time */
+}
+
+static void sleep_for(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    sigset_t wake, old;
+    int slot = sleeper_claim();
+
+    sigemptyset(&wake);
+    sigaddset(&wake, WAKE_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &wake, &old);
+    while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (slot >= 0) {
+        __atomic_store_n(&sleepers[slot], 0, __ATOMIC_SEQ_CST);
+    }
+}
+
 /* A loop the compiler cannot drop, until ms of wall time have passed. */
 static void spin_for(long ms)
 {
     apr_time_t end = apr_time_now() + apr_time_from_msec(ms);
 
-    while (apr_time_now() < end) {
+    while (!stopping && apr_time_now() < end) {
         crashtest_sink++;
     }
+}
+
+/* Also run from prefork's SIGTERM handler: async-signal-safe. */
+static void crashtest_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    int i, self = (int)syscall(SYS_gettid);
+
+    if (graceful) {
+        return;
+    }
+    stopping = 1;
+    for (i = 0; i < MAX_SLEEPERS; i++) {
+        int tid = __atomic_load_n(&sleepers[i], __ATOMIC_SEQ_CST);
+
+        if (tid > 0 && tid != self) {
+            syscall(SYS_tgkill, (int)getpid(), tid, WAKE_SIGNAL);
+        }
+    }
+}
+
+static void crashtest_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = wake_noop;   /* no SA_RESTART: nanosleep returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(WAKE_SIGNAL, &sa, NULL);
 }
 
 static void *open_in_thread(void *path)
@@ -240,10 +323,7 @@ static int crashtest_handler(request_rec *r)
         return OK;
     }
     else if (!strncmp(a, "sleep=", 6)) {
-        long ms = atol(a + 6);
-        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-        nanosleep(&ts, NULL);
+        sleep_for(atol(a + 6));
     }
     else if (!strncmp(a, "spin=", 5)) {
         spin_for(atol(a + 5));
@@ -269,6 +349,9 @@ static int crashtest_handler(request_rec *r)
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_handler(crashtest_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(crashtest_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(crashtest_child_stopping, NULL, NULL,
+                           APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(crashtest) = {

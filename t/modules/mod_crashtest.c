@@ -12,7 +12,8 @@
  * thread's cancellation state and type. ?sleep=<ms> sleeps, ?spin=<ms>
  * burns the CPU, for that long, or until the child stops ungracefully
  * (-k stop, -k restart: the MPM has closed the connection and waits for
- * the thread; a graceful stop lets them run on, as any request).
+ * the thread), or stops gracefully once their client has left (a graceful
+ * stop lets the others run on, as any request).
  * ?dlhold=<shared object> crashes (SIGSEGV)
  * while another thread is inside dlopen() of that object, whose
  * constructor blocks: the loader's lock is held.
@@ -39,6 +40,7 @@
 #include <arpa/inet.h>
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_protocol.h"
 #include "mpm_common.h"
 #include "apr_strings.h"
@@ -171,15 +173,17 @@ static const char *cancel_state(request_rec *r)
 }
 
 /*
- * Sleepers and spinners end when the child stops ungracefully, or the
- * stop waits for them until the parent's SIGKILL (9 s). A sleeper stays
- * in one nanosleep() all along (the watchdog sees a thread that has not
- * run): it is woken by WAKE_SIGNAL, unblocked only while it sleeps.
+ * Sleepers and spinners end when the child stops ungracefully: else the
+ * stop waits for them until the parent's SIGKILL (9 s). A child stopping
+ * gracefully no longer hears a later -k stop or restart, so there they
+ * end once their client has left. A sleeper stays in one nanosleep() (the
+ * watchdog sees a thread that has not run) until a stop wakes it with
+ * WAKE_SIGNAL, unblocked only while it sleeps.
  */
 #define WAKE_SIGNAL SIGURG
 #define MAX_SLEEPERS 64
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, stopping_gracefully;
 static int sleepers[MAX_SLEEPERS];   /* tids of sleepers; 0: free */
 
 static void wake_noop(int sig)
@@ -202,16 +206,40 @@ static int sleeper_claim(void)
     return -1;   /* more than MAX_SLEEPERS: that one sleeps its time */
 }
 
-static void sleep_for(long ms)
+/* The client closed its end of the connection (fd). */
+static int client_left(int fd)
+{
+    char c;
+
+    return fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+static int time_to_end(int fd)
+{
+    return stopping || (stopping_gracefully && client_left(fd));
+}
+
+static int client_fd(request_rec *r)
+{
+    apr_socket_t *csd = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd = -1;
+
+    if (!csd || apr_os_sock_get(&fd, csd) != APR_SUCCESS) {
+        return -1;
+    }
+    return fd;
+}
+
+static void sleep_for(request_rec *r, long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     sigset_t wake, old;
-    int slot = sleeper_claim();
+    int slot = sleeper_claim(), fd = client_fd(r);
 
     sigemptyset(&wake);
     sigaddset(&wake, WAKE_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &wake, &old);
-    while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    while (!time_to_end(fd) && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (slot >= 0) {
@@ -219,13 +247,23 @@ static void sleep_for(long ms)
     }
 }
 
-/* A loop the compiler cannot drop, until ms of wall time have passed. */
-static void spin_for(long ms)
+/* A loop the compiler cannot drop, until ms of wall time have passed.
+ * It looks at its client every 50 ms: a spinner is seen on the CPU. */
+static void spin_for(request_rec *r, long ms)
 {
-    apr_time_t end = apr_time_now() + apr_time_from_msec(ms);
+    apr_time_t now = apr_time_now(), end = now + apr_time_from_msec(ms);
+    apr_time_t look = now;
+    int fd = client_fd(r);
 
-    while (!stopping && apr_time_now() < end) {
+    while (!stopping && now < end) {
+        if (now >= look) {
+            if (time_to_end(fd)) {
+                break;
+            }
+            look = now + apr_time_from_msec(50);
+        }
         crashtest_sink++;
+        now = apr_time_now();
     }
 }
 
@@ -235,9 +273,11 @@ static void crashtest_child_stopping(apr_pool_t *pchild, int graceful)
     int i, self = (int)syscall(SYS_gettid);
 
     if (graceful) {
-        return;
+        stopping_gracefully = 1;
     }
-    stopping = 1;
+    else {
+        stopping = 1;
+    }
     for (i = 0; i < MAX_SLEEPERS; i++) {
         int tid = __atomic_load_n(&sleepers[i], __ATOMIC_SEQ_CST);
 
@@ -323,10 +363,10 @@ static int crashtest_handler(request_rec *r)
         return OK;
     }
     else if (!strncmp(a, "sleep=", 6)) {
-        sleep_for(atol(a + 6));
+        sleep_for(r, atol(a + 6));
     }
     else if (!strncmp(a, "spin=", 5)) {
-        spin_for(atol(a + 5));
+        spin_for(r, atol(a + 5));
     }
     else if (!strcmp(a, "cancel")) {
         ap_set_content_type(r, "text/plain");

@@ -694,8 +694,8 @@ class Httpd:
                 raise Fail("httpd exited after start:\n%s\n%s"
                            % (out, self.log_tail()))
             return pid and port_answers(self.port) and pid
-        self.master_pid = wait_for(up, timeout, what="httpd to answer on %d"
-                                   % self.port)
+        self.master_pid = wait_for(up, timeout, interval=0.05,
+                                   what="httpd to answer on %d" % self.port)
         return self
 
     def _generations(self):
@@ -767,7 +767,7 @@ class Httpd:
         rc, out = self.run("-k", "stop")
         if rc != 0:
             raise Fail("httpd -k stop failed (rc %d): %s" % (rc, out))
-        wait_for(lambda: not proc_alive(pid), timeout,
+        wait_for(lambda: not proc_alive(pid), timeout, interval=0.02,
                  what="httpd master %d to exit" % pid)
 
     def kill_leftovers(self):

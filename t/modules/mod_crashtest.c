@@ -10,7 +10,11 @@
  * that lock on the file, waiting for it, then with a port reads from a
  * backend on 127.0.0.1 while holding it. ?cancel says the worker
  * thread's cancellation state and type. ?sleep=<ms> sleeps, ?spin=<ms>
- * burns the CPU, for that long. ?dlhold=<shared object> crashes (SIGSEGV)
+ * burns the CPU, for that long, or until the child stops ungracefully
+ * (-k stop, -k restart: the MPM has closed the connection and waits for
+ * the thread), or stops gracefully once their client has left (a graceful
+ * stop lets the others run on, as any request).
+ * ?dlhold=<shared object> crashes (SIGSEGV)
  * while another thread is inside dlopen() of that object, whose
  * constructor blocks: the loader's lock is held.
  * Never load it in a real server.
@@ -19,6 +23,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -30,11 +35,14 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_protocol.h"
+#include "mpm_common.h"
 #include "apr_strings.h"
 
 module AP_MODULE_DECLARE_DATA crashtest_module;
@@ -164,14 +172,129 @@ static const char *cancel_state(request_rec *r)
                                                           : "deferred");
 }
 
-/* A loop the compiler cannot drop, until ms of wall time have passed. */
-static void spin_for(long ms)
-{
-    apr_time_t end = apr_time_now() + apr_time_from_msec(ms);
+/*
+ * Sleepers and spinners end when the child stops ungracefully: else the
+ * stop waits for them until the parent's SIGKILL (9 s). A child stopping
+ * gracefully no longer hears a later -k stop or restart, so there they
+ * end once their client has left. A sleeper stays in one nanosleep() (the
+ * watchdog sees a thread that has not run) until a stop wakes it with
+ * WAKE_SIGNAL, unblocked only while it sleeps.
+ */
+#define WAKE_SIGNAL SIGURG
+#define MAX_SLEEPERS 64
 
-    while (apr_time_now() < end) {
-        crashtest_sink++;
+static volatile sig_atomic_t stopping, stopping_gracefully;
+static int sleepers[MAX_SLEEPERS];   /* tids of sleepers; 0: free */
+
+static void wake_noop(int sig)
+{
+    (void)sig;
+}
+
+static int sleeper_claim(void)
+{
+    int i, tid = (int)syscall(SYS_gettid);
+
+    for (i = 0; i < MAX_SLEEPERS; i++) {
+        int free_slot = 0;
+
+        if (__atomic_compare_exchange_n(&sleepers[i], &free_slot, tid, 0,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            return i;
+        }
     }
+    return -1;   /* more than MAX_SLEEPERS: that one sleeps its time */
+}
+
+/* The client closed its end of the connection (fd). */
+static int client_left(int fd)
+{
+    char c;
+
+    return fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+static int time_to_end(int fd)
+{
+    return stopping || (stopping_gracefully && client_left(fd));
+}
+
+static int client_fd(request_rec *r)
+{
+    apr_socket_t *csd = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd = -1;
+
+    if (!csd || apr_os_sock_get(&fd, csd) != APR_SUCCESS) {
+        return -1;
+    }
+    return fd;
+}
+
+static void sleep_for(request_rec *r, long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    sigset_t wake, old;
+    int slot = sleeper_claim(), fd = client_fd(r);
+
+    sigemptyset(&wake);
+    sigaddset(&wake, WAKE_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &wake, &old);
+    while (!time_to_end(fd) && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (slot >= 0) {
+        __atomic_store_n(&sleepers[slot], 0, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* A loop the compiler cannot drop, until ms of wall time have passed.
+ * It looks at its client every 50 ms: a spinner is seen on the CPU. */
+static void spin_for(request_rec *r, long ms)
+{
+    apr_time_t now = apr_time_now(), end = now + apr_time_from_msec(ms);
+    apr_time_t look = now;
+    int fd = client_fd(r);
+
+    while (!stopping && now < end) {
+        if (now >= look) {
+            if (time_to_end(fd)) {
+                break;
+            }
+            look = now + apr_time_from_msec(50);
+        }
+        crashtest_sink++;
+        now = apr_time_now();
+    }
+}
+
+/* Also run from prefork's SIGTERM handler: async-signal-safe. */
+static void crashtest_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    int i, self = (int)syscall(SYS_gettid);
+
+    if (graceful) {
+        stopping_gracefully = 1;
+    }
+    else {
+        stopping = 1;
+    }
+    for (i = 0; i < MAX_SLEEPERS; i++) {
+        int tid = __atomic_load_n(&sleepers[i], __ATOMIC_SEQ_CST);
+
+        if (tid > 0 && tid != self) {
+            syscall(SYS_tgkill, (int)getpid(), tid, WAKE_SIGNAL);
+        }
+    }
+}
+
+static void crashtest_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = wake_noop;   /* no SA_RESTART: nanosleep returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(WAKE_SIGNAL, &sa, NULL);
 }
 
 static void *open_in_thread(void *path)
@@ -240,13 +363,10 @@ static int crashtest_handler(request_rec *r)
         return OK;
     }
     else if (!strncmp(a, "sleep=", 6)) {
-        long ms = atol(a + 6);
-        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-        nanosleep(&ts, NULL);
+        sleep_for(r, atol(a + 6));
     }
     else if (!strncmp(a, "spin=", 5)) {
-        spin_for(atol(a + 5));
+        spin_for(r, atol(a + 5));
     }
     else if (!strcmp(a, "cancel")) {
         ap_set_content_type(r, "text/plain");
@@ -269,6 +389,9 @@ static int crashtest_handler(request_rec *r)
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_handler(crashtest_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(crashtest_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(crashtest_child_stopping, NULL, NULL,
+                           APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(crashtest) = {

@@ -31,8 +31,10 @@ typedef enum {
     GUARD_STUCK_CLIENT,           /* the client, a listener, a CGI: the
                                    * server's own timeouts' */
     GUARD_STUCK_UNKNOWN,          /* nothing read of its wait */
-    GUARD_STUCK_HOLDER            /* a lock whose holder cut-holder or
+    GUARD_STUCK_HOLDER,           /* a lock whose holder cut-holder or
                                    * end-holder frees */
+    GUARD_STUCK_GONE              /* its request ended while it was looked
+                                   * at: another may run on the thread */
 } guard_stuck_why_e;
 
 /** "ended", "backend socket" ... for debug lines. */

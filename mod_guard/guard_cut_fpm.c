@@ -230,7 +230,8 @@ static int sess_of(const guard_slot_t *live, const guard_lock_rules_t *rules,
 {
     guard_slot_t o;
 
-    if (!guard_slot_read(live, &o) || o.sess.ino != b->locks.held[k].ino
+    if (!guard_slot_read(live, &o) || o.state != GUARD_WS_BUSY
+        || o.sess.ino != b->locks.held[k].ino
         || o.sess.dev != b->locks.held[k].dev || o.sess.rule < 0
         || o.sess.rule >= rules->n) {
         return 0;

@@ -255,29 +255,42 @@ static int same_uri(const char *mine, apr_uint32_t qhash, const char *fpm)
 }
 
 static int fits(const guard_fpm_proc_t *w, apr_time_t read_at,
-                const guard_fpm_waiter_t *h)
+                const guard_fpm_waiter_t *h, apr_uint32_t qhash)
 {
     apr_time_t started = read_at - w->duration_us;
 
     return w->state == GUARD_FPM_RUNNING && !strcmp(w->method, h->method)
-           && same_uri(h->uri, h->query_hash, w->uri)
+           && same_uri(h->uri, qhash, w->uri)
            && started + GUARD_FPM_JOIN_SLACK >= h->req_start;
 }
 
-static int candidates(const guard_fpm_proc_t *procs, int nprocs,
+static int count_fits(const guard_fpm_proc_t *procs, int nprocs,
                       apr_time_t read_at, const guard_fpm_waiter_t *h,
-                      int *first)
+                      apr_uint32_t qhash, int *first)
 {
     int i, n = 0;
 
     *first = -1;
     for (i = 0; i < nprocs; i++) {
-        if (fits(&procs[i], read_at, h)) {
+        if (fits(&procs[i], read_at, h, qhash)) {
             *first = *first < 0 ? i : *first;
             n++;
         }
     }
     return n;
+}
+
+/* The FPM workers that fit waiter h: by its query's hash where it has one
+ * and any worker's query matches it; else by the path alone (FPM cuts a
+ * long query, and a rewrite may change it after the hash was taken). */
+static int candidates(const guard_fpm_proc_t *procs, int nprocs,
+                      apr_time_t read_at, const guard_fpm_waiter_t *h,
+                      int *first)
+{
+    int n = count_fits(procs, nprocs, read_at, h, h->query_hash, first);
+
+    return n || !h->query_hash
+           ? n : count_fits(procs, nprocs, read_at, h, 0, first);
 }
 
 void guard_fpm_join(const guard_fpm_proc_t *procs, int nprocs,

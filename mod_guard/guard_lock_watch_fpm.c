@@ -72,7 +72,8 @@ static int sess_slot(const guard_lockwatch_ctx_t *w,
 
         if (live && __atomic_load_n(&live->sess.ino, __ATOMIC_RELAXED)
                     == l->ino
-            && guard_slot_read(live, s) && s->sess.ino == l->ino
+            && guard_slot_read(live, s) && s->state == GUARD_WS_BUSY
+            && s->sess.ino == l->ino
             && s->sess.dev == l->dev && s->sess.rule >= 0
             && s->sess.rule < w->rules->n) {
             return i;

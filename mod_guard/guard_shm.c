@@ -126,6 +126,7 @@ void guard_slot_claim(guard_slot_t *s, apr_int32_t pid, apr_int32_t tid,
     s->generation = generation;
     s->client_fd = -1;
     s->req_start = 0;
+    s->sess.ino = 0;
     s->kind = GUARD_SLOT_MPM;
     s->h2_conn = 0;
     s->stream_id = 0;
@@ -173,6 +174,7 @@ guard_slot_t *guard_h2_slot_claim(const guard_shm_t *shm, int child,
         s->kind = GUARD_SLOT_H2;
         s->client_fd = -1;
         s->req_start = 0;
+        s->sess.ino = 0;
         s->done_req_start = 0;
         s->stream_id = 0;
         s->h2_conn = 0;

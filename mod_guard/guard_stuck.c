@@ -22,6 +22,8 @@ const char *guard_stuck_why_name(guard_stuck_why_e why)
     case GUARD_STUCK_UNKNOWN:  return "its wait could not be read";
     case GUARD_STUCK_HOLDER:   return "a lock whose holder cut-holder or "
                                       "end-holder frees";
+    case GUARD_STUCK_GONE:     return "its request ended while it was looked "
+                                      "at";
     default:                   return "?";
     }
 }

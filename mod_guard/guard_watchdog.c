@@ -530,17 +530,50 @@ static apr_uint64_t keep_end_record(guard_watch_t *w, int thread,
     return rec.id;
 }
 
+/* The worker still serves the request the sample is of: the look and the
+ * stacks take milliseconds, during which it may have ended and the thread
+ * taken another, which must not be ended for it. */
+static int still_serves(const guard_slot_t *live, const guard_slot_t *s)
+{
+    return __atomic_load_n(&live->state, __ATOMIC_ACQUIRE) == GUARD_WS_BUSY
+           && __atomic_load_n(&live->req_start, __ATOMIC_ACQUIRE)
+              == s->req_start;
+}
+
+/* 1 when the server-wide budget of ends is spent: the request is looked
+ * at again the next minute, and said once. */
+static int over_budget(guard_watch_t *w, guard_watch_end_t *e,
+                       const guard_slot_t *s, apr_time_t now, int told)
+{
+    if (guard_stuck_rate_take(&w->shm->hdr->stuck_window, now,
+                              GUARD_STUCK_ENDS_PER_MIN)) {
+        return 0;
+    }
+    e->retry = now + apr_time_from_sec(60) - now % apr_time_from_sec(60);
+    if (!told) {
+        guard_watchdog_log_stuck_rate(&w->log, s, now,
+                                      GUARD_STUCK_ENDS_PER_MIN);
+    }
+    return 1;
+}
+
 /* The server-wide budget first (a refusal is said once a request, and
  * looked at again the next minute), then the record, GRD0900, the end:
- * httpd's parent says nothing of a child ended by a signal. */
-static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
-                      const guard_wait_t *wait, apr_time_t now)
+ * httpd's parent says nothing of a child ended by a signal. The live slot
+ * is looked at before and once more just before the end. */
+static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *live,
+                      const guard_slot_t *s, const guard_wait_t *wait,
+                      apr_time_t now)
 {
     guard_watch_end_t *e = w->ends ? &w->ends[thread] : NULL;
     char top[GUARD_STACK_TOP_LEN];
     int told = e && e->req_start == s->req_start;
 
     if (!e || !w->end_process || (told && now < e->retry)) {
+        return;
+    }
+    if (!still_serves(live, s)) {
+        debug_stuck(w, s, GUARD_STUCK_GONE, now);
         return;
     }
     e->req_start = s->req_start;
@@ -552,14 +585,7 @@ static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
                                      "its process stops already", "");
         return;
     }
-    if (!guard_stuck_rate_take(&w->shm->hdr->stuck_window, now,
-                               GUARD_STUCK_ENDS_PER_MIN)) {
-        e->retry = now + apr_time_from_sec(60)
-                   - now % apr_time_from_sec(60);
-        if (!told) {
-            guard_watchdog_log_stuck_rate(&w->log, s, now,
-                                          GUARD_STUCK_ENDS_PER_MIN);
-        }
+    if (over_budget(w, e, s, now, told)) {
         return;
     }
     e->retry = APR_INT64_MAX;     /* ended: once */
@@ -568,6 +594,10 @@ static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *s,
                                  w->end_how ? w->end_how : "ending",
                                  top_frame(w, thread, s->req_start, top,
                                            sizeof(top)));
+    if (!still_serves(live, s)) {
+        debug_stuck(w, s, GUARD_STUCK_GONE, now);
+        return;
+    }
     w->ending = 1;
     w->end_process(w->baton, thread);
 }
@@ -609,7 +639,7 @@ static void sample(guard_watch_t *w, int thread, guard_slot_t *live,
     cut_sockets(live, &v);
     report_sample(w, thread, s, &v, now);
     if (v.stuck_end == GUARD_STUCK_END) {
-        end_stuck(w, thread, s, &v.wait, now);
+        end_stuck(w, thread, live, s, &v.wait, now);
     }
     else {
         debug_stuck(w, s, v.stuck_end, now);

@@ -321,6 +321,7 @@ static int guard_log_transaction(request_rec *r)
     s->state = GUARD_WS_KEEPALIVE;
     s->done_req_start = s->req_start;
     s->req_start = 0;
+    s->sess.ino = 0;              /* its session file is no longer its */
     guard_seq_write_end(&s->seq);
     return DECLINED;
 }
@@ -428,6 +429,7 @@ static void stream_over(void)
         s->state = GUARD_WS_IDLE;
         s->done_req_start = s->req_start;
         s->req_start = 0;
+        s->sess.ino = 0;
         guard_seq_write_end(&s->seq);
     }
 }

@@ -176,10 +176,21 @@ static apr_status_t stop_watchdog(void *data)
     return APR_SUCCESS;
 }
 
-static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
+/* Each thread's run-time file, none open yet. */
+static guard_runfd_t *new_runfds(apr_pool_t *p, int n)
 {
+    guard_runfd_t *r = apr_palloc(p, n * sizeof(*r));
     int t;
 
+    for (t = 0; t < n; t++) {
+        r[t].tid = 0;
+        r[t].fd = -1;
+    }
+    return r;
+}
+
+static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
+{
     main_server = s;
     memset(&watch, 0, sizeof(watch));
     watch.shm = shm;
@@ -189,11 +200,7 @@ static void setup_watch(apr_pool_t *p, guard_shm_t *shm, server_rec *s)
                                  * sizeof(*watch.stuck));
     watch.seen = apr_pcalloc(p, shm->thread_limit
                                 * sizeof(*watch.seen));
-    runfds = apr_palloc(p, shm->thread_limit * sizeof(*runfds));
-    for (t = 0; t < shm->thread_limit; t++) {
-        runfds[t].tid = 0;
-        runfds[t].fd = -1;
-    }
+    runfds = new_runfds(p, shm->thread_limit);
     watch.run_ns = run_ns;
     watch.run_baton = runfds;
     watch.child = -1;

@@ -351,7 +351,8 @@ START_TEST(join_rules)
 END_TEST
 
 /* Queries hidden: the path alone cannot tell /p.php?n=1 from ?n=2; their
- * hashes can. A hash that fits none joins none. */
+ * hashes can. A hash that fits none is joined by the path alone, as
+ * without a hash: FPM cuts a long query, a rewrite may change it. */
 START_TEST(join_by_query_hash)
 {
     const apr_time_t now = apr_time_from_sec(1000);
@@ -376,6 +377,12 @@ START_TEST(join_by_query_hash)
     w[0].query_hash = guard_fpm_query_hash("n=3", 3);
     guard_fpm_join(p, 3, now, w, 1);
     ck_assert_int_eq(w[0].fpm, -1);
+    ck_assert(w[0].ambiguous);
+    /* One worker on the path, its query cut by FPM: joined by the path. */
+    proc(&p[0], 10, "/p.php?n=1234567", apr_time_from_sec(3));
+    w[0].query_hash = guard_fpm_query_hash("n=1234567890", 12);
+    guard_fpm_join(p, 1, now, w, 1);
+    ck_assert_int_eq(w[0].fpm, 0);
     ck_assert(!w[0].ambiguous);
     ck_assert_uint_ne(guard_fpm_query_hash("", 0), 0);
 }

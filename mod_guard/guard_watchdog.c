@@ -595,7 +595,10 @@ static void end_stuck(guard_watch_t *w, int thread, const guard_slot_t *live,
                                  top_frame(w, thread, s->req_start, top,
                                            sizeof(top)));
     if (!still_serves(live, s)) {
-        debug_stuck(w, s, GUARD_STUCK_GONE, now);
+        /* GRD0900 is said: so is this, at the same level of interest. */
+        guard_log_say(&w->log, GUARD_LOG_NOTICE, GRD_STUCK_WHY,
+                      "GuardStuckTimeout: tid %d: its request ended before "
+                      "its process was: the process is not ended", s->tid);
         return;
     }
     w->ending = 1;

@@ -295,6 +295,87 @@ START_TEST(thread_that_did_not_run_is_not_read_again)
 }
 END_TEST
 
+/* GuardStuckTimeout: a worker asleep past it is ended (the fake end says
+ * so); one whose request ends while the end is being made, the thread
+ * taking the next, is not. */
+static int ends_called;
+static guard_slot_t *next_on;     /* where the next request starts */
+
+static void fake_end(void *baton, int thread)
+{
+    ends_called++;
+}
+
+/* Called while the end's record is made: the request ends meanwhile and
+ * the thread takes the next one. */
+static const guard_where_t *next_request_starts(void)
+{
+    if (next_on) {
+        start_request(next_on, "/next.php", now + SEC(3));
+    }
+    return NULL;
+}
+
+static void stuck_timeout_pass(int next_starts)
+{
+    static guard_watch_seen_t seen[TL];
+    static guard_watch_end_t ends[TL];
+    guard_slot_t *a = guard_shm_slot(&shm, 1, 0);
+    pthread_t th;
+
+    sleeper_tid = 0;
+    ck_assert_int_eq(pthread_create(&th, NULL, sleeper, NULL), 0);
+    while (!sleeper_tid) {
+        usleep(1000);
+    }
+    usleep(20000);                /* in nanosleep by now */
+    memset(seen, 0, sizeof(seen));
+    memset(ends, 0, sizeof(ends));
+    w.seen = seen;
+    w.ends = ends;
+    w.run_ns = fake_run_ns;
+    w.end_process = fake_end;
+    w.where = next_request_starts;
+    w.log.debug = 1;
+    fake_run_ns_value = 1000;
+    ends_called = 0;
+    next_on = NULL;
+    guard_slot_claim(a, w.pid, sleeper_tid, 1);
+    start_request(a, "/stuck.php", now - SEC(10));
+    a->stuck_timeout_ms = 2000;
+    guard_watch_pass(&w, now);
+    ck_assert_uint_eq(a->wait.kind, GUARD_WAIT_SLEEP);
+    ck_assert_int_eq(ends_called, 0);      /* its wait seen just now */
+    next_on = next_starts ? a : NULL;
+    guard_watch_pass(&w, now + SEC(3));
+    pthread_cancel(th);
+    pthread_join(th, NULL);
+}
+
+START_TEST(stuck_timeout_ends_a_sleeper)
+{
+    if (!guard_inspect_live()) {
+        return;
+    }
+    stuck_timeout_pass(0);
+    ck_assert_int_eq(ends_called, 1);
+    ck_assert_int_eq(count("GRD0900: GuardStuckTimeout 2.0 s"), 1);
+    ck_assert(w.ending);
+}
+END_TEST
+
+START_TEST(stuck_timeout_spares_the_next_request)
+{
+    if (!guard_inspect_live()) {
+        return;
+    }
+    stuck_timeout_pass(1);
+    ck_assert_int_eq(ends_called, 0);
+    ck_assert_int_eq(count("its request ended before its process was"), 1);
+    ck_assert(!w.ending);
+}
+END_TEST
+
 Suite *guard_watchdog_suite(void)
 {
     Suite *s = suite_create("watch");
@@ -307,6 +388,8 @@ Suite *guard_watchdog_suite(void)
     tcase_add_test(tc, flag_without_record_cleared_unsaid);
     tcase_add_test(tc, finish_ends_stuck_requests_of_the_process);
     tcase_add_test(tc, thread_that_did_not_run_is_not_read_again);
+    tcase_add_test(tc, stuck_timeout_ends_a_sleeper);
+    tcase_add_test(tc, stuck_timeout_spares_the_next_request);
     suite_add_tcase(s, tc);
     return s;
 }
